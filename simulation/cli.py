@@ -1,0 +1,226 @@
+"""The ``alliance-sim`` command line: a thin dispatcher over the library.
+
+Every bad input ends in one line on stderr (file, field, what is allowed) and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .errors import InputError
+
+EXAMPLES = """\
+examples:
+  alliance-sim run scenarios/baseline_2018_2021.yaml --seed 7
+  alliance-sim params --format markdown --out PARAMETERS.md
+  alliance-sim validate scenarios/*.yaml
+  alliance-sim schema --out scenario.schema.json
+"""
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+# --------------------------------------------------------------------------- run
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .runner import run_scenario, write_run
+    from .scenario import load_scenario, scenario_id
+
+    scenario = load_scenario(args.scenario)
+    if args.steps is not None and args.steps > scenario.steps:
+        raise InputError(
+            None, "--steps", f"{args.steps} is more than the scenario's {scenario.steps} steps"
+        )
+    out_dir = Path(args.out) if args.out else Path("results") / f"{scenario_id(args.scenario)}-seed{args.seed}"
+    result = run_scenario(scenario, seed=args.seed, steps=args.steps)
+    files = write_run(result, out_dir, str(args.scenario))
+    print_summary(result.summary())
+    console = _console()
+    console.print(f"\nWrote {len(files)} files to [bold]{out_dir}[/bold]:")
+    for kind, path in files.items():
+        console.print(f"  {kind:14s} {path}")
+    return 0
+
+
+def print_summary(summary: dict) -> None:
+    from rich.table import Table
+
+    console = _console()
+    console.print(f"[bold]{summary['scenario']}[/bold]  (seed {summary['seed']})")
+    table = Table(title="Final alignment", show_header=True)
+    table.add_column("pair")
+    table.add_column("level")
+    for pair, level in summary["final_alignment"].items():
+        style = "bold" if pair == "Russia-China" else ""
+        table.add_row(pair, level, style=style)
+    console.print(table)
+    if "russia_china_first_reached" in summary:
+        table = Table(title="Russia-China: first month at or above each level")
+        table.add_column("level")
+        table.add_column("reached")
+        for level, when in summary["russia_china_first_reached"].items():
+            table.add_row(level, when or "never")
+        console.print(table)
+        verdict = "a formal alliance formed" if summary["russia_china_alliance"] else "no formal alliance"
+        console.print(f"Russia-China: [bold]{verdict}[/bold].")
+    console.print(f"Blocs (entente or closer): {summary['blocs']}")
+    if "india_alignment" in summary:
+        console.print(f"India leans: {summary['india_alignment']}")
+
+
+# --------------------------------------------------------------------------- params
+
+
+def cmd_params(args: argparse.Namespace) -> int:
+    from .registry import default_registry, registry_markdown, registry_rows
+
+    registry = default_registry()
+    rows = registry_rows(registry)
+    if args.role:
+        rows = [r for r in rows if r["role"] == args.role]
+    if args.grep:
+        rows = [r for r in rows if args.grep.lower() in r["key"].lower()]
+    if args.format == "markdown":
+        text = registry_markdown(registry) if not (args.role or args.grep) else _rows_markdown(rows)
+        if args.out:
+            Path(args.out).write_text(text, "utf-8")
+            _console().print(f"Wrote {len(rows)} parameters to {args.out}")
+        else:
+            sys.stdout.write(text)
+        return 0
+    if args.format == "json":
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return 0
+    from rich.table import Table
+
+    table = Table(title=f"alliance-sim parameter registry ({len(rows)} entries)", show_lines=False)
+    for col in ("key", "value", "range", "unit", "role", "sources"):
+        table.add_column(col, overflow="fold", max_width=70 if col == "sources" else None)
+    for r in rows:
+        table.add_row(*(r[c] for c in ("key", "value", "range", "unit", "role", "sources")))
+    _console().print(table)
+    return 0
+
+
+def _rows_markdown(rows: list[dict[str, str]]) -> str:
+    lines = ["| key | value | range | unit | role | sources |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append("| " + " | ".join(r[c].replace("|", "\\|") for c in r) + " |")
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- validate / schema
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .scenario import load_scenario
+
+    console = _console()
+    failures = 0
+    for path in args.files:
+        try:
+            scenario = load_scenario(path)
+        except InputError as err:
+            failures += 1
+            _console(stderr=True).print(f"error: {err.one_line()}", markup=False)
+            continue
+        console.print(f"ok: {path}: {scenario.title} ({len(scenario.actors)} actors, {scenario.steps} steps)")
+    return 2 if failures else 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from .scenario import scenario_json_schema
+
+    text = json.dumps(scenario_json_schema(), indent=2) + "\n"
+    if args.out:
+        Path(args.out).write_text(text, "utf-8")
+        _console().print(f"Wrote the scenario JSON Schema to {args.out}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="alliance-sim",
+        description=(
+            "Agent-based simulation of great-power alignment: do Russia and China form an "
+            "alliance, and under how much US pressure?"
+        ),
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"alliance-sim {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser(
+        "run",
+        help="run one scenario once, explain every decision, write plots",
+        description=(
+            "Run a scenario once through the Mesa model. Prints the final alignment of every pair "
+            "and when Russia-China reached each level; writes trajectories (Parquet), the "
+            "decisions table, an event log explaining each decision with its sources, a "
+            "manifest and two plots."
+        ),
+    )
+    p.add_argument("scenario", type=Path, help="scenario YAML file (see scenarios/)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0); same seed, same run")
+    p.add_argument("--steps", type=int, default=None, help="stop after this many months")
+    p.add_argument("--out", type=Path, default=None, help="output folder (default results/<scenario>-seed<N>)")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser(
+        "params",
+        help="print the parameter registry with sources",
+        description="Print every model parameter: value, documented range, unit, role and sources.",
+    )
+    p.add_argument("--format", choices=["table", "markdown", "json"], default="table")
+    p.add_argument("--role", choices=["input", "derived-input", "model", "evidence"], help="only this role")
+    p.add_argument("--grep", help="only keys containing this text")
+    p.add_argument("--out", type=Path, help="write to this file (markdown)")
+    p.set_defaults(func=cmd_params)
+
+    p = sub.add_parser("validate", help="check scenario files", description="Validate scenario YAML files.")
+    p.add_argument("files", nargs="+", type=Path)
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser(
+        "schema", help="export the scenario JSON Schema (for editors)", description="Export the JSON Schema."
+    )
+    p.add_argument("--out", type=Path)
+    p.set_defaults(func=cmd_schema)
+
+    from .cli_sweep import add_sweep_commands
+
+    add_sweep_commands(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except InputError as err:
+        print(f"error: {err.one_line()}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

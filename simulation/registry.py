@@ -1,0 +1,238 @@
+"""The parameter registry: every default of the model with its unit, range and sources.
+
+The data live in ``simulation/data/registry.yaml``; this module validates them (pydantic,
+unknown keys forbidden) and offers look-ups by key. A key is ``family`` for a scalar,
+``family.Actor`` for a per-actor value, ``family.A-B`` for a symmetric pair and
+``family.A->B`` for a directed pair (A's view of B).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Role = Literal["input", "derived-input", "model", "evidence"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DocumentSource(_Strict):
+    """A seed document and a short verbatim quote from it."""
+
+    document: Annotated[str, Field(pattern=r"^\d{3}_[0-9a-f]{16}\.txt$")]
+    quote: Annotated[str, Field(min_length=8, max_length=300)]
+
+    def cite(self) -> str:
+        return f'{self.document}: "{self.quote}"'
+
+
+class PublicSource(_Strict):
+    """A named public source for a number the documents do not give."""
+
+    public: Annotated[str, Field(min_length=8)]
+
+    def cite(self) -> str:
+        return f"public: {self.public}"
+
+
+class AssumptionSource(_Strict):
+    """A labelled modelling assumption with a one-line rationale."""
+
+    assumption: Annotated[str, Field(min_length=8)]
+
+    def cite(self) -> str:
+        return f"assumption: {self.assumption}"
+
+
+Source = DocumentSource | PublicSource | AssumptionSource
+
+
+class Entry(_Strict):
+    """One quantity in a family."""
+
+    of: str | None = None
+    value: float
+    range: tuple[float, float]
+    sources: Annotated[list[Source], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _range_spans_value(self) -> Entry:
+        low, high = self.range
+        if not low <= self.value <= high:
+            raise ValueError(f"value {self.value} lies outside its range [{low}, {high}]")
+        return self
+
+
+class Family(_Strict):
+    family: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    unit: str
+    description: str
+    role: Role
+    bounds: tuple[float, float]
+    entries: Annotated[list[Entry], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _entries_within_bounds(self) -> Family:
+        lo, hi = self.bounds
+        for entry in self.entries:
+            if not (lo <= entry.range[0] and entry.range[1] <= hi):
+                raise ValueError(f"{self.family}.{entry.of}: range outside bounds [{lo}, {hi}]")
+        return self
+
+
+class Parameter(_Strict):
+    """A flattened registry entry, addressed by its key."""
+
+    key: str
+    family: str
+    of: str | None
+    unit: str
+    description: str
+    role: Role
+    value: float
+    low: float
+    high: float
+    min: float
+    max: float
+    sources: tuple[Source, ...]
+
+
+class RegistryFile(_Strict):
+    families: list[Family]
+
+
+class Registry:
+    """Look-ups over the validated registry. Immutable; build overrides with ``with_values``."""
+
+    def __init__(self, parameters: dict[str, Parameter]):
+        self._parameters = dict(parameters)
+
+    @classmethod
+    def from_file(cls, path: Path | None = None) -> Registry:
+        if path is None:
+            text = resources.files("simulation").joinpath("data/registry.yaml").read_text("utf-8")
+        else:
+            text = Path(path).read_text("utf-8")
+        parsed = RegistryFile.model_validate(yaml.safe_load(text))
+        parameters: dict[str, Parameter] = {}
+        for fam in parsed.families:
+            for entry in fam.entries:
+                key = fam.family if entry.of is None else f"{fam.family}.{entry.of}"
+                if key in parameters:
+                    raise ValueError(f"registry: duplicate key {key}")
+                parameters[key] = Parameter(
+                    key=key,
+                    family=fam.family,
+                    of=entry.of,
+                    unit=fam.unit,
+                    description=fam.description,
+                    role=fam.role,
+                    value=entry.value,
+                    low=entry.range[0],
+                    high=entry.range[1],
+                    min=fam.bounds[0],
+                    max=fam.bounds[1],
+                    sources=tuple(entry.sources),
+                )
+        return cls(parameters)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._parameters
+
+    def __iter__(self) -> Iterator[Parameter]:
+        return iter(self._parameters.values())
+
+    def __len__(self) -> int:
+        return len(self._parameters)
+
+    def __getitem__(self, key: str) -> Parameter:
+        return self._parameters[key]
+
+    def keys(self) -> list[str]:
+        return list(self._parameters)
+
+    def value(self, key: str) -> float:
+        return self._parameters[key].value
+
+    def get(self, key: str, default: float) -> float:
+        """Value of ``key`` or ``default`` when the registry has no such entry."""
+        param = self._parameters.get(key)
+        return default if param is None else param.value
+
+    def family(self, family: str) -> dict[str | None, Parameter]:
+        return {p.of: p for p in self._parameters.values() if p.family == family}
+
+    def with_values(self, values: dict[str, float]) -> Registry:
+        """A copy with some values replaced (scenario ``parameters`` or a sweep point)."""
+        updated = dict(self._parameters)
+        for key, value in values.items():
+            updated[key] = updated[key].model_copy(update={"value": float(value)})
+        return Registry(updated)
+
+
+@functools.cache
+def default_registry() -> Registry:
+    """The registry shipped with the package (parsed once per process)."""
+    return Registry.from_file()
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _fmt(value: float) -> str:
+    return f"{value:g}"
+
+
+def registry_rows(registry: Registry) -> list[dict[str, str]]:
+    rows = []
+    for p in registry:
+        rows.append(
+            {
+                "key": p.key,
+                "value": _fmt(p.value),
+                "range": f"{_fmt(p.low)} - {_fmt(p.high)}",
+                "unit": p.unit,
+                "role": p.role,
+                "sources": "; ".join(s.cite() for s in p.sources),
+            }
+        )
+    return rows
+
+
+def registry_markdown(registry: Registry) -> str:
+    """The registry as a Markdown table (for a paper appendix or a handout)."""
+    lines = [
+        "# alliance-sim parameter registry",
+        "",
+        "Every quantity the model uses, with its unit, value, documented range and sources.",
+        "Document ids refer to the five source texts (see the README's 'Sources' section).",
+        "",
+        "| key | value | range | unit | role | sources |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in registry_rows(registry):
+        lines.append("| " + " | ".join(_cell(row[c]) for c in row) + " |")
+    lines.append("")
+    return "\n".join(lines)
+
+
+_WS = re.compile(r"\s+")
+
+
+def normalise_text(text: str) -> str:
+    """Collapse whitespace and join hyphenated line breaks, so quotes match wrapped text."""
+    text = re.sub(r"-\s*\n\s*", "-", text)
+    return _WS.sub(" ", text).strip()
