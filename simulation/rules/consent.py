@@ -44,8 +44,8 @@ def resolve_consent(
     max_level: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """New levels and consent streaks from both sides' intents (symmetric by construction)."""
-    both_raise = (intent == 1) & (np.swapaxes(intent, 1, 2) == 1)
-    any_lower = (intent == -1) | (np.swapaxes(intent, 1, 2) == -1)
+    both_raise = (intent == 1) & (np.swapaxes(intent, 1, 2) == 1) & (level < max_level)
+    any_lower = ((intent == -1) | (np.swapaxes(intent, 1, 2) == -1)) & (level > 0)
     at_treaty_step = level == max_level - 1
     streak = np.where(both_raise & at_treaty_step & ~any_lower, consent_streak + 1, 0).astype(
         np.int16

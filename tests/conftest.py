@@ -1,0 +1,66 @@
+"""Shared fixtures: paths, the registry, scenario loading, batch outcomes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "scenarios"
+EXPERIMENTS = ROOT / "experiments"
+
+
+def seeds_dir() -> Path | None:
+    """The folder of source documents: $ALLIANCE_SIM_SEEDS or ../shared/seeds beside the checkout."""
+    env = os.environ.get("ALLIANCE_SIM_SEEDS")
+    candidates = [Path(env)] if env else []
+    candidates.append(ROOT.parent / "shared" / "seeds")
+    for c in candidates:
+        if c.is_dir():
+            return c
+    return None
+
+
+@pytest.fixture(scope="session")
+def seeds() -> Path:
+    found = seeds_dir()
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail("the source documents (../shared/seeds) are missing in CI")
+        pytest.skip("source documents not found (set ALLIANCE_SIM_SEEDS)")
+    return found
+
+
+@pytest.fixture(scope="session")
+def registry():
+    from simulation.registry import default_registry
+
+    return default_registry()
+
+
+def scenario(name: str, **overrides):
+    from simulation.scenario import apply_overrides, load_scenario
+
+    sc = load_scenario(SCENARIOS / f"{name}.yaml")
+    return apply_overrides(sc, overrides) if overrides else sc
+
+
+def outcomes(sc, seeds):
+    from simulation.runner import run_batch
+
+    return run_batch(sc, seeds)
+
+
+#: The fixed seed list of the behaviour tests (400 runs per scenario).
+BEHAVIOUR_SEEDS = list(range(1000, 1400))
+
+
+def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval for a binomial proportion."""
+    from simulation.stats import wilson_interval
+
+    lo, hi = wilson_interval(np.array([successes]), np.array([n]), z)
+    return float(lo[0]), float(hi[0])

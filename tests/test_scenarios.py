@@ -1,0 +1,91 @@
+"""Scenario files: every shipped file validates; schema export; overrides; adding an actor."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from simulation.scenario import apply_overrides, load_scenario, scenario_json_schema
+from simulation.world import build_world
+from tests.conftest import SCENARIOS, scenario
+
+SHIPPED = sorted(SCENARIOS.glob("*.yaml"))
+
+
+def test_the_required_scenarios_ship():
+    stems = {p.stem for p in SHIPPED}
+    assert {
+        "baseline_2018_2021",
+        "low_us_pressure",
+        "high_us_pressure",
+        "pressure_on_russia_only",
+        "trade_war_on_china_only",
+        "transatlantic_united_front",
+        "china_india_crisis",
+    } <= stems
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+def test_shipped_scenario_validates_and_cites_its_numbers(path):
+    sc = load_scenario(path)
+    world = build_world(sc)
+    assert world.steps == sc.steps
+    for target, segments in sc.pressure.targets.items():
+        for seg in segments:
+            assert seg.source, f"{path.name}: pressure on {target} from step {seg.from_step} has no source"
+    for seg in sc.pressure.coordination:
+        assert seg.source, f"{path.name}: coordination from step {seg.from_step} has no source"
+
+
+def test_pressure_scenarios_differ_where_they_say():
+    base = build_world(scenario("baseline_2018_2021"))
+    russia_only = build_world(scenario("pressure_on_russia_only"))
+    r, c = base.index("Russia"), base.index("China")
+    assert russia_only.pressure_threat[:, r].mean() > base.pressure_threat[:, r].mean()
+    assert russia_only.pressure_threat[:, c].mean() < base.pressure_threat[:, c].mean()
+    front = build_world(scenario("transatlantic_united_front"))
+    assert front.coordination.min() == 1.0 and base.coordination.max() < 1.0
+
+
+def test_constant_pressure_shorthand():
+    sc = scenario("baseline_2018_2021", **{"pressure.targets.China": 0.7})
+    world = build_world(sc)
+    c = world.index("China")
+    assert np.allclose(world.pressure_threat[:, c], 0.7)
+    assert np.allclose(world.pressure_trade[:, c], 0.7)
+
+
+def test_registry_parameter_override_reaches_the_world():
+    world = build_world(scenario("baseline_2018_2021", **{"parameters.status_concern.Russia": 0.55}))
+    assert world.status_concern[world.index("Russia")] == 0.55
+    world = build_world(scenario("baseline_2018_2021", **{"parameters.weight.status": 0.3}))
+    assert world.weights.status == 0.3
+
+
+def test_an_actor_is_added_without_code_changes():
+    sc = load_scenario(SCENARIOS / "baseline_with_japan.yaml")
+    world = build_world(sc)
+    j, us, cn = world.index("Japan"), world.index("US"), world.index("China")
+    assert world.n == 6
+    assert world.initial_level[j, us] == 5
+    assert world.threat[j, cn] == 0.6
+    # a pair nobody listed takes the documented default
+    assert world.trade_usd_bn[j, world.index("India")] == 0.0
+
+
+def test_json_schema_exports_descriptions_and_bounds():
+    schema = scenario_json_schema()
+    text = json.dumps(schema)
+    assert schema["additionalProperties"] is False
+    assert "maximum" in text and "description" in text
+    seg = schema["$defs"]["PressureSegment"]["properties"]["tariffs"]
+    assert seg["minimum"] == 0 and seg["maximum"] == 1
+
+
+def test_overrides_are_validated():
+    from simulation.errors import InputError
+
+    with pytest.raises(InputError, match="pressure.targets.China"):
+        apply_overrides(scenario("baseline_2018_2021"), {"pressure.targets.China": 1.5})
