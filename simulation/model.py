@@ -60,7 +60,15 @@ def decision_columns() -> list[str]:
 class AllianceModel(mesa.Model):
     """One stochastic run of a scenario. ``seed`` fully determines it (with the scenario)."""
 
-    def __init__(self, scenario: Scenario, seed: int = 0, registry: Registry | None = None):
+    def __init__(
+        self,
+        scenario: Scenario,
+        seed: int = 0,
+        registry: Registry | None = None,
+        rng: int | None = None,
+    ):
+        if rng is not None:  # mesa.batch_run passes the seed as ``rng``
+            seed = rng
         seed = int(seed)  # mesa 3.5 rejects numpy integers
         super().__init__(rng=seed)
         self.scenario_spec = scenario

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components
 
 from .state import MAX_LEVEL, AlignmentLevel
 
@@ -29,18 +27,26 @@ def first_step_at_or_above(series: np.ndarray, level: int) -> np.ndarray:
 
 
 def bloc_labels(final: np.ndarray, actors: tuple[str, ...]) -> list[str]:
-    """Bloc structure per run: groups linked at entente or above, e.g. 'China+Russia | EU+US | India'."""
-    out = []
-    for b in range(final.shape[0]):
-        graph = csr_matrix(final[b] >= BLOC_LEVEL)
-        _, label = connected_components(graph, directed=False)
+    """Bloc structure per run: groups linked at entente or above, e.g. 'China+Russia | EU+US | India'.
+
+    Connected components by transitive closure (vectorised over runs); each distinct
+    structure is named once.
+    """
+    B, n, _ = final.shape
+    reach = (final >= BLOC_LEVEL) | np.eye(n, dtype=bool)
+    for _ in range(max(1, int(np.ceil(np.log2(max(n, 2)))))):
+        reach = (reach.astype(np.int32) @ reach.astype(np.int32)) > 0
+    label = reach.argmax(axis=2)  # smallest actor index in each actor's component
+    structures, inverse = np.unique(label, axis=0, return_inverse=True)
+    names = []
+    for row in structures:
         groups: dict[int, list[str]] = {}
-        for i, lab in enumerate(label):
+        for i, lab in enumerate(row):
             groups.setdefault(int(lab), []).append(actors[i])
         parts = sorted("+".join(sorted(g)) for g in groups.values())
         parts.sort(key=lambda s: (-s.count("+"), s))
-        out.append(" | ".join(parts))
-    return out
+        names.append(" | ".join(parts))
+    return [names[k] for k in np.asarray(inverse).ravel()]
 
 
 def india_alignment(final: np.ndarray, actors: tuple[str, ...]) -> list[str] | None:

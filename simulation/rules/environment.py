@@ -48,7 +48,7 @@ def perceive_threat(
     thr += shock
     closer = np.maximum(level - initial_level, 0) / max_level  # [B, j, m]
     # feedback[b, k, j] = sum_m closer[b, j, m] * threat_base[b, k, m]
-    feedback = np.einsum("bjm,bkm->bkj", closer, np.broadcast_to(threat_base, (B, n, n)))
+    feedback = np.broadcast_to(threat_base, (B, n, n)) @ np.swapaxes(closer, 1, 2)
     thr += bloc_threat_gain.reshape(-1, 1, 1) * feedback
     np.clip(thr, 0.0, 1.0, out=thr)
     idx = np.arange(n)

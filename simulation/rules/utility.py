@@ -40,12 +40,6 @@ TERMS = (
 SIGNS = np.array([1.0, 1.0, 1.0, 1.0, -1.0, -1.0, -1.0, -1.0])
 
 
-def _third_party_mask(n: int) -> np.ndarray:
-    """mask[i, j, k] = 1 where k differs from both i and j."""
-    eye = np.eye(n, dtype=bool)
-    return ~(eye[:, None, :] | eye[None, :, :])
-
-
 def weigh_alignment(
     threat: np.ndarray,
     trade_share: np.ndarray,
@@ -60,16 +54,19 @@ def weigh_alignment(
     arms_stake_weight: np.ndarray,
     max_level: int,
 ) -> np.ndarray:
-    """The unweighted, unsigned utility terms ``terms[b, i, j, k]`` in the order of TERMS."""
+    """The unweighted, unsigned utility terms ``terms[b, i, j, k]`` in the order of TERMS.
+
+    The sums over third parties k need no mask: ``threat``, ``trade_share`` and ``level`` have
+    zero diagonals, so the k = i and k = j terms vanish by themselves.
+    """
     B, n, _ = threat.shape
-    third = _third_party_mask(n)
-    shared = (np.minimum(threat[:, :, None, :], threat[:, None, :, :]) * third).sum(axis=-1)
+    shared = np.minimum(threat[:, :, None, :], threat[:, None, :, :]).sum(axis=-1)
     stake = trade_share + arms_stake_weight.reshape(-1, 1, 1) * arms_share
     friends = level / max_level  # [b, i, k]
-    # entrapment[b, i, j] = sum_k friends[b, i, k] * thr[b, j, k], k != i, j
-    entrap = np.einsum("bik,bjk,ijk->bij", friends, threat, third.astype(float))
-    # exposure[b, i, j] = vulnerability[i] * sum_k share[b, i, k] * thr[b, k, j], k != i, j
-    expo = np.einsum("bik,bkj,ijk->bij", trade_share, threat, third.astype(float))
+    # entrapment[b, i, j] = sum_k friends[b, i, k] * thr[b, j, k]
+    entrap = friends @ np.swapaxes(threat, 1, 2)
+    # exposure[b, i, j] = vulnerability[i] * sum_k share[b, i, k] * thr[b, k, j]
+    expo = trade_share @ threat
     expo = expo * np.broadcast_to(trade_vulnerability, (B, n))[:, :, None]
     p = np.broadcast_to(power, (B, n))
     gap = np.maximum(p[:, None, :] - p[:, :, None], 0.0) / (p[:, None, :] + p[:, :, None])
@@ -97,5 +94,5 @@ def desire(terms: np.ndarray, weights: np.ndarray, noise: np.ndarray) -> np.ndar
 
     ``weights`` has shape [B or 1, len(TERMS)], unsigned.
     """
-    signed = weights * SIGNS  # [B, K]
-    return np.einsum("bijk,bk->bij", terms, np.broadcast_to(signed, (terms.shape[0], len(TERMS)))) + noise
+    signed = np.broadcast_to(weights * SIGNS, (terms.shape[0], len(TERMS)))  # [B, K]
+    return (terms @ signed[:, None, :, None])[..., 0] + noise

@@ -1,0 +1,277 @@
+"""Sweep files and experimental designs.
+
+A sweep file names a base scenario, the quantities to vary (dotted paths into the
+scenario, e.g. ``pressure.targets.Russia`` or ``parameters.status_concern.Russia``), a design
+(full grid, Latin hypercube, or Sobol/Saltelli via SALib), replicates per design point,
+a master seed and the outcomes to keep. The model code never sees the sweep (as in the
+EMA Workbench): a design point is just a scenario with overrides.
+
+Run ``r`` (point ``r // replicates``, replicate ``r % replicates``) gets seed
+``SeedSequence(master_seed).generate_state(total_runs, uint64)[r]``: the same whatever the
+chunking, the number of workers or the executor.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .errors import InputError
+from .registry import Registry, default_registry
+from .scenario import (
+    Scenario,
+    apply_overrides,
+    load_scenario,
+    read_yaml_mapping,
+    validation_error_to_input_error,
+)
+
+#: Outcome columns a sweep can keep (see simulation/outcomes.py).
+OUTCOME_CHOICES = (
+    "rc_alliance",
+    "rc_alliance_step",
+    "rc_final_level",
+    "rc_max_level",
+    "rc_mean_level",
+    "rc_steps",
+    "final_levels",
+    "india",
+    "blocs",
+    "rc_trajectory",
+)
+DEFAULT_OUTCOMES = ("rc_alliance", "rc_alliance_step", "rc_final_level", "rc_max_level",
+                    "rc_mean_level", "rc_steps", "final_levels", "india", "blocs")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class Range(_Strict):
+    low: float = Field(description="Lower bound.")
+    high: float = Field(description="Upper bound.")
+    num: Annotated[int, Field(ge=2, le=1000)] | None = Field(
+        None, description="Grid only: number of evenly spaced values (ends included)."
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
+        if not self.high > self.low:
+            raise ValueError(f"empty range: high ({self.high}) must exceed low ({self.low})")
+        return self
+
+
+class Varied(_Strict):
+    """One varied quantity: a list of values (grid), a range, or the registry's documented range."""
+
+    path: Annotated[str, Field(min_length=1)] = Field(description="Dotted path into the scenario.")
+    values: Annotated[list[float], Field(min_length=1)] | None = Field(None, description="Explicit values (grid).")
+    range: Range | None = Field(None, description="Bounds (and, for a grid, a count).")
+    registry_range: bool = Field(
+        False, description="Use the documented range of the registry parameter (path parameters.<key>)."
+    )
+    label: str | None = Field(None, description="Short name for tables and plots (default: the path).")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Varied:
+        given = sum(x for x in (self.values is not None, self.range is not None, self.registry_range))
+        if given != 1:
+            raise ValueError("give exactly one of values, range or registry_range: true")
+        return self
+
+    @property
+    def name(self) -> str:
+        return self.label or self.path
+
+
+class RegistryRanges(_Strict):
+    """Vary every registry parameter whose documented range is not a single value."""
+
+    roles: list[Literal["input", "derived-input", "model"]] = Field(
+        default_factory=lambda: ["input", "derived-input", "model"]
+    )
+    exclude: list[str] = Field(default_factory=list, description="Keys (or key prefixes) to leave fixed.")
+
+
+class Design(_Strict):
+    method: Literal["grid", "lhs", "sobol"] = Field("grid", description="Experimental design.")
+    samples: Annotated[int, Field(ge=1, le=10_000_000)] | None = Field(
+        None, description="lhs: number of points; sobol: base sample N (a power of 2)."
+    )
+    second_order: bool = Field(False, description="sobol: also sample for second-order indices.")
+
+
+class SweepSpec(_Strict):
+    """A sweep file."""
+
+    title: Annotated[str, Field(min_length=1)]
+    description: str = ""
+    base_scenario: Annotated[str, Field(min_length=1)] = Field(
+        description="Scenario file, relative to the sweep file."
+    )
+    design: Design = Field(default_factory=Design)
+    vary: list[Varied] = Field(default_factory=list, description="Quantities to vary.")
+    vary_registry: RegistryRanges | None = Field(None, description="Also vary every documented registry range.")
+    replicates: Annotated[int, Field(ge=1, le=1_000_000)] = Field(100, description="Stochastic runs per point.")
+    master_seed: Annotated[int, Field(ge=0, lt=2**63)] = Field(description="Seed of the whole sweep.")
+    chunk_size: Annotated[int, Field(ge=1, le=100_000)] = Field(2000, description="Runs per chunk of work.")
+    outcomes: list[Literal[OUTCOME_CHOICES]] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: list(DEFAULT_OUTCOMES), description="Outcome groups to keep."
+    )
+
+    @model_validator(mode="after")
+    def _something_varies_or_replicates(self) -> SweepSpec:
+        names = [v.name for v in self.vary]
+        if len(set(names)) != len(names):
+            raise ValueError("each varied quantity needs a distinct path or label")
+        return self
+
+
+class Sweep:
+    """A validated sweep: spec, base scenario, and the design matrix."""
+
+    def __init__(self, spec: SweepSpec, base: Scenario, source: Path | None, spec_text: str,
+                 registry: Registry | None = None):
+        self.spec = spec
+        self.base = base
+        self.source = source
+        self.spec_text = spec_text
+        self.registry = registry if registry is not None else default_registry()
+        self.factors: list[tuple[str, str, list[float] | None, tuple[float, float] | None]] = []
+        for v in spec.vary:
+            low_high = None
+            values = None
+            if v.values is not None:
+                values = list(v.values)
+            elif v.range is not None:
+                low_high = (v.range.low, v.range.high)
+                if spec.design.method == "grid":
+                    if v.range.num is None:
+                        raise InputError(source, f"vary[{v.path}].range.num", "a grid needs num (how many values)")
+                    values = list(np.linspace(v.range.low, v.range.high, v.range.num))
+            else:
+                key = v.path.removeprefix("parameters.")
+                if not v.path.startswith("parameters.") or key not in self.registry:
+                    raise InputError(source, f"vary[{v.path}]", "registry_range needs a path parameters.<registry key>")
+                p = self.registry[key]
+                if not p.high > p.low:
+                    raise InputError(source, f"vary[{v.path}]", "this parameter's documented range is a single value")
+                low_high = (p.low, p.high)
+                if spec.design.method == "grid":
+                    values = [p.low, p.value, p.high] if p.low < p.value < p.high else [p.low, p.high]
+            self.factors.append((v.name, v.path, values, low_high))
+        if spec.vary_registry is not None:
+            taken = {path for _, path, _, _ in self.factors}
+            for p in self.registry:
+                path = f"parameters.{p.key}"
+                if p.role not in spec.vary_registry.roles or not p.high > p.low or path in taken:
+                    continue
+                if any(p.key == x or p.key.startswith(x + ".") for x in spec.vary_registry.exclude):
+                    continue
+                if p.family in ("initial_level", "unlisted_pair_default", "treaty_consent_steps"):
+                    continue  # integers or defaults: not sampled as continuous ranges
+                values = [p.low, p.high] if spec.design.method == "grid" else None
+                self.factors.append((p.key, path, values, (p.low, p.high)))
+        if spec.design.method != "grid":
+            missing = [name for name, _, _, lh in self.factors if lh is None]
+            if missing:
+                raise InputError(source, "vary", f"{spec.design.method} needs a range for {', '.join(missing)} (lists are for grids)")
+            if not self.factors:
+                raise InputError(source, "vary", f"{spec.design.method} needs at least one varied quantity")
+        # validate every path once, at both ends of its values
+        for name, path, values, lh in self.factors:
+            for value in (values if values is not None else list(lh or ())):
+                try:
+                    apply_overrides(base, {path: value}, source=source, registry=self.registry)
+                except InputError as err:
+                    raise InputError(source, f"vary[{name}]", err.message if err.field == path
+                                     else f"{err.field}: {err.message}") from None
+
+    # ---- design
+    @cached_property
+    def points(self) -> np.ndarray:
+        """Design matrix [points, factors] (an empty factor list gives one point)."""
+        spec = self.spec
+        k = len(self.factors)
+        if k == 0:
+            return np.zeros((1, 0))
+        method = spec.design.method
+        if method == "grid":
+            grids = np.meshgrid(*[np.asarray(v, dtype=float) for _, _, v, _ in self.factors], indexing="ij")
+            return np.stack([g.ravel() for g in grids], axis=1)
+        bounds = [list(lh) for _, _, _, lh in self.factors]
+        problem = {"num_vars": k, "names": [f"x{i}" for i in range(k)], "bounds": bounds}
+        n = spec.design.samples
+        if n is None:
+            raise InputError(self.source, "design.samples", f"{method} needs samples")
+        seed = int(np.random.SeedSequence(spec.master_seed).generate_state(1, np.uint32)[0])
+        if method == "lhs":
+            from SALib.sample import latin
+
+            return latin.sample(problem, n, seed=seed)
+        if n & (n - 1):
+            raise InputError(self.source, "design.samples", f"sobol needs a power of 2 (got {n})")
+        from SALib.sample import sobol
+
+        try:
+            return sobol.sample(problem, n, calc_second_order=spec.design.second_order, seed=seed)
+        except Exception as exc:  # SALib raises plain ValueErrors on designs it cannot build
+            raise InputError(self.source, "design", f"SALib cannot build this Sobol design: {exc}") from None
+
+    @property
+    def factor_names(self) -> list[str]:
+        return [name for name, _, _, _ in self.factors]
+
+    @property
+    def total_runs(self) -> int:
+        return int(self.points.shape[0]) * self.spec.replicates
+
+    @cached_property
+    def seeds(self) -> np.ndarray:
+        return np.random.SeedSequence(self.spec.master_seed).generate_state(self.total_runs, np.uint64)
+
+    def scenario_at(self, point: int) -> Scenario:
+        overrides = {path: float(self.points[point, k]) for k, (_, path, _, _) in enumerate(self.factors)}
+        return apply_overrides(self.base, overrides, source=self.source, registry=self.registry) if overrides else self.base
+
+    def chunks(self) -> list[tuple[int, int]]:
+        size = self.spec.chunk_size
+        return [(s, min(s + size, self.total_runs)) for s in range(0, self.total_runs, size)]
+
+    @property
+    def spec_hash(self) -> str:
+        payload = {
+            "spec": self.spec.model_dump(mode="json", exclude={"chunk_size"}),
+            "base": self.base.model_dump(mode="json"),
+        }
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def load_sweep(path: str | Path, chunk_size: int | None = None) -> Sweep:
+    path = Path(path)
+    data = read_yaml_mapping(path, "sweep")
+    if chunk_size is not None:
+        data["chunk_size"] = chunk_size
+    try:
+        spec = SweepSpec.model_validate(data)
+    except ValidationError as err:
+        raise validation_error_to_input_error(err, SweepSpec, path) from None
+    base_path = (path.parent / spec.base_scenario).resolve()
+    if not base_path.exists():
+        raise InputError(path, "base_scenario", f"scenario file not found: {spec.base_scenario}")
+    base = load_scenario(base_path)
+    return Sweep(spec, base, path, path.read_text("utf-8"))
+
+
+def sweep_from_dict(data: dict[str, Any], base: Scenario, source: str = "<sweep>") -> Sweep:
+    try:
+        spec = SweepSpec.model_validate(data)
+    except ValidationError as err:
+        raise validation_error_to_input_error(err, SweepSpec, source) from None
+    return Sweep(spec, base, Path(source), json.dumps(data, sort_keys=True))
