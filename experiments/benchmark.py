@@ -46,8 +46,10 @@ def mesa_batch(scenario, seeds: list[int], workers: int) -> tuple[float, np.ndar
 
 
 def engine_sweep(base, runs: int, workers: int, chunk_size: int = 2000) -> tuple[float, np.ndarray, float]:
+    import pyarrow.parquet as pq
+
     from simulation.sweep import sweep_from_dict
-    from simulation.sweep_runner import read_results, run_sweep
+    from simulation.sweep_runner import run_sweep
 
     sweep = sweep_from_dict(
         {"title": "benchmark", "base_scenario": "baseline", "replicates": runs, "master_seed": 7,
@@ -58,8 +60,8 @@ def engine_sweep(base, runs: int, workers: int, chunk_size: int = 2000) -> tuple
     with tempfile.TemporaryDirectory() as tmp:
         report = run_sweep(sweep, Path(tmp) / "out", workers=workers, progress=False)
         size_mb = report.results.stat().st_size / 1e6
-        df, _ = read_results(report.results)
-    return report.seconds, df["rc_alliance"].to_numpy(), size_mb
+        alliance = pq.read_table(report.results, columns=["rc_alliance"])["rc_alliance"].to_numpy()
+    return report.seconds, alliance, size_mb
 
 
 def peak_rss_mb() -> tuple[float, float]:

@@ -105,7 +105,7 @@ class AllianceModel(mesa.Model):
     def lower_threshold(self, level: int) -> float:
         if level == 0:
             return float("-inf")
-        return float(self.world.thresholds[level] - level * self.world.weights.hysteresis)
+        return float(self.world.thresholds[level] - (level + 1) * self.world.weights.hysteresis)
 
     @property
     def countries(self) -> dict[str, CountryAgent]:

@@ -84,21 +84,22 @@ def test_united_front_raises_alliance_probability(baseline, united_front):
 def test_status_and_asymmetry_lower_russias_willingness(weaker, stronger):
     """000: Russia 'would not allow it to accept a de facto junior partner status'; 004: 'an alliance
     would only weaken Moscow's position vis-a-vis Beijing'. Measured where an alliance is common (the
-    united-front scenario). Tolerance: Russia's desire for China falls in every month, and the
-    alliance probability falls with z > 2."""
+    united-front scenario). Tolerance: in the first month (same state, same draws) Russia's desire for
+    China is strictly lower, China's unchanged; and the alliance probability falls with z > 2."""
     from simulation.engine import simulate
     from simulation.params import Params
     from simulation.world import build_world
 
     lo = scenario("transatlantic_united_front", **weaker)
     hi = scenario("transatlantic_united_front", **stronger)
-    desires = []
+    first = []
     for sc in (lo, hi):
         world = build_world(sc)
-        _, records = simulate(Params.from_worlds([world]), [7], keep_records=True)
+        _, records = simulate(Params.from_worlds([world]), [7], steps=1, keep_records=True)
         r, c = world.index("Russia"), world.index("China")
-        desires.append(np.array([rec.desire[0, r, c] for rec in records[:6]]))
-    assert np.all(desires[1] < desires[0])
+        first.append((records[0].desire[0, r, c], records[0].desire[0, c, r]))
+    assert first[1][0] < first[0][0] - 0.01
+    assert first[1][1] == pytest.approx(first[0][1])
     p_lo = outcomes(lo, BEHAVIOUR_SEEDS)["rc_alliance"].mean()
     p_hi = outcomes(hi, BEHAVIOUR_SEEDS)["rc_alliance"].mean()
     assert z_diff(p_lo, p_hi) > 2

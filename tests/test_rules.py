@@ -22,13 +22,15 @@ def _pair(level: int, d_ij: float, d_ji: float):
     "level, d, expected",
     [
         (2, 1.01, 1),  # above the bar of level 3 -> raise
-        (2, 0.99, 0),  # below the bar of level 3, above 0 - 2*0.2 -> hold
-        (2, -0.39, 0),  # just inside the exit margin of level 2 (0 - 0.4)
-        (2, -0.41, -1),  # below threshold(2) - 2 * hysteresis -> lower
+        (2, 0.99, 0),  # below the bar of level 3, above 0 - 3 * 0.2 -> hold
+        (2, -0.59, 0),  # just inside the exit margin of level 2 (0 - 0.6)
+        (2, -0.61, -1),  # below threshold(2) - (2 + 1) * hysteresis -> lower
         (5, 99.0, 0),  # top of the ladder: cannot raise
         (0, -99.0, 0),  # bottom of the ladder: cannot lower
-        (4, 1.21, 0),  # level 4: exit below 2.0 - 0.8 = 1.2
-        (4, 1.19, -1),
+        (4, 1.01, 0),  # level 4: exit below 2.0 - 5 * 0.2 = 1.0
+        (4, 0.99, -1),
+        (1, -1.39, 0),  # level 1: exit below -1.0 - 2 * 0.2 = -1.4
+        (1, -1.41, -1),
     ],
 )
 def test_form_intents_thresholds(level, d, expected):

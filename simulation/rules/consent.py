@@ -1,9 +1,9 @@
 """Intents from desire and ladder thresholds; bilateral consent.
 
 An actor wants to RAISE a relationship at level L when its desire exceeds
-``threshold[L + 1]``, and to LOWER it when desire falls below ``threshold[L] - L * hysteresis``:
-the deeper the commitment, the more it takes to walk away from it (institutions, treaties
-and reputations are sunk into it).
+``threshold[L + 1]``, and to LOWER it when desire falls below ``threshold[L] - (L + 1) * hysteresis``:
+every tie is somewhat sticky, and the deeper the commitment, the more it takes to walk
+away from it (institutions, treaties and reputations are sunk into it).
 Raising needs both sides' consent; either side can lower (a lowering wins over a raise).
 A formal alliance (the top level) needs both sides to want it for ``treaty_steps``
 consecutive steps: a treaty is negotiated, not flipped.
@@ -28,7 +28,7 @@ def form_intents(
     up_bar = np.take_along_axis(th, np.minimum(lvl + 1, max_level), axis=1).reshape(B, n, n)
     hold_bar = np.take_along_axis(th, lvl, axis=1).reshape(B, n, n)
     raise_ = (desire > up_bar) & (level < max_level)
-    exit_margin = hysteresis.reshape(-1, 1, 1) * level
+    exit_margin = hysteresis.reshape(-1, 1, 1) * (level + 1)
     lower = (desire < hold_bar - exit_margin) & (level > 0)
     intent = raise_.astype(np.int8) - lower.astype(np.int8)
     idx = np.arange(n)
