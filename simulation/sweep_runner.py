@@ -159,11 +159,31 @@ def make_executor(kind: str, workers: int | None, scheduler: str | None = None) 
             cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
                                    host="127.0.0.1", dashboard_address=None, processes=True)
             client = Client(cluster)
-        return client.get_executor(), client
+            return client.get_executor(), _Closer(client, cluster)
+        return client.get_executor(), _Closer(client, None)
     n = workers or os.cpu_count() or 1
     if n == 1:
         return InlineExecutor(), None
     return ProcessPoolExecutor(max_workers=n, mp_context=get_context("spawn")), None
+
+
+class _Closer:
+    """Closes a Dask client, and the LocalCluster if this process started it."""
+
+    def __init__(self, client: Any, cluster: Any):
+        self.client, self.cluster = client, cluster
+
+    def close(self) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+def _shutdown(executor: Executor) -> None:
+    try:
+        executor.shutdown(wait=True, cancel_futures=True)
+    except TypeError:  # Dask's ClientExecutor has no cancel_futures
+        executor.shutdown(wait=True)
 
 
 # --------------------------------------------------------------------------- the sweep
@@ -283,6 +303,8 @@ def run_sweep(
     """Run (or finish) a sweep into ``out``; returns timing. Finished chunks survive interruption."""
     out = Path(out)
     manifest = prepare_output(sweep, out, resume, overwrite)
+    if manifest.get("complete") and (out / "results.parquet").exists():
+        return SweepReport(out, out / "results.parquet", 0, 0.0, 0)  # resumed a finished sweep
     chunks = sweep.chunks()
     done = {i for i in manifest.get("chunks_done", []) if _part_path(out, i).exists()}
     todo = [c for i, c in enumerate(chunks) if i not in done]
@@ -302,12 +324,9 @@ def run_sweep(
                     manifest["chunks_done"] = sorted(done)
                     write_json(out / "manifest.json", manifest)
                     bar.advance(task.stop - task.start)
-        except KeyboardInterrupt:
-            executor.shutdown(wait=False, cancel_futures=True)
-            raise
         finally:
             if not isinstance(executor, InlineExecutor):
-                executor.shutdown(wait=True, cancel_futures=True)
+                _shutdown(executor)
             if client is not None:
                 client.close()
     seconds = time.perf_counter() - t0
