@@ -203,9 +203,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path)
     p.set_defaults(func=cmd_schema)
 
+    from .cli_analysis import add_analysis_commands
     from .cli_sweep import add_sweep_commands
 
     add_sweep_commands(sub)
+    add_analysis_commands(sub)
     return parser
 
 

@@ -100,11 +100,12 @@ class RegistryRanges(_Strict):
 
 
 class Design(_Strict):
-    method: Literal["grid", "lhs", "sobol"] = Field("grid", description="Experimental design.")
+    method: Literal["grid", "lhs", "sobol", "morris"] = Field("grid", description="Experimental design.")
     samples: Annotated[int, Field(ge=1, le=10_000_000)] | None = Field(
-        None, description="lhs: number of points; sobol: base sample N (a power of 2)."
+        None, description="lhs: number of points; sobol: base sample N (a power of 2); morris: trajectories."
     )
     second_order: bool = Field(False, description="sobol: also sample for second-order indices.")
+    levels: Annotated[int, Field(ge=2, le=100)] = Field(4, description="morris: grid levels (even).")
 
 
 class SweepSpec(_Strict):
@@ -215,6 +216,13 @@ class Sweep:
             from SALib.sample import latin
 
             return latin.sample(problem, n, seed=seed)
+        if method == "morris":
+            from SALib.sample import morris
+
+            try:
+                return morris.sample(problem, n, num_levels=spec.design.levels, seed=seed)
+            except Exception as exc:  # SALib raises plain errors on designs it cannot build
+                raise InputError(self.source, "design", f"SALib cannot build this Morris design: {exc}") from None
         if n & (n - 1):
             raise InputError(self.source, "design.samples", f"sobol needs a power of 2 (got {n})")
         from SALib.sample import sobol
@@ -223,6 +231,14 @@ class Sweep:
             return sobol.sample(problem, n, calc_second_order=spec.design.second_order, seed=seed)
         except Exception as exc:  # SALib raises plain ValueErrors on designs it cannot build
             raise InputError(self.source, "design", f"SALib cannot build this Sobol design: {exc}") from None
+
+    def salib_problem(self) -> dict[str, Any]:
+        """The SALib problem dict of this sweep's factors (names, bounds)."""
+        return {
+            "num_vars": len(self.factors),
+            "names": self.factor_names,
+            "bounds": [list(lh) for _, _, _, lh in self.factors],
+        }
 
     @property
     def factor_names(self) -> list[str]:

@@ -1,0 +1,1 @@
+"""Credibility analyses: global sensitivity, scenario discovery, landscape theory, calibration."""

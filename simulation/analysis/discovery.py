@@ -1,0 +1,124 @@
+"""Scenario discovery: which combinations of conditions make a Russia-China alliance likely?
+
+PRIM (Friedman and Fisher, Statistics and Computing 9:123-143, 1999,
+doi:10.1023/A:1008894516817) as implemented in the EMA Workbench (Kwakkel, Environmental
+Modelling & Software 96:239-250, 2017, doi:10.1016/j.envsoft.2017.06.054). A design point is
+'of interest' when its share of runs with an alliance exceeds a threshold; PRIM peels the
+swept space to boxes dense in such points. Columns are cast to float first (PRIM fails on
+integer columns under pandas 3).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+
+
+@dataclass
+class DiscoveryResult:
+    x: pd.DataFrame  # one row per design point (swept values)
+    y: np.ndarray  # bool per point
+    trajectory: pd.DataFrame  # coverage/density/mass/res_dim along the peeling
+    chosen: int
+    limits: pd.DataFrame  # min/max per restricted dimension of the chosen box
+    coverage: float
+    density: float
+    mass: float
+
+
+def prim_boxes(x: pd.DataFrame, y: np.ndarray, min_density: float = 0.8) -> DiscoveryResult:
+    """Run PRIM and choose the box with the most coverage whose density is at least ``min_density``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from ema_workbench.analysis import prim
+
+    x = x.astype(float)
+    if y.sum() == 0:
+        raise InputError(None, "--threshold", "no design point is of interest at this threshold; lower it")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        finder = prim.Prim(x, np.asarray(y, dtype=bool), peel_alpha=0.05, paste_alpha=0.05, mass_min=0.02)
+        box = finder.find_box()
+    traj = box.peeling_trajectory.copy()
+    ok = traj[traj["density"] >= min_density]
+    chosen = int(ok["coverage"].idxmax()) if len(ok) else int(traj["density"].idxmax())
+    lims = box.box_lims[chosen]
+    restricted = [c for c in x.columns if not (np.isclose(lims[c].iloc[0], x[c].min()) and np.isclose(lims[c].iloc[1], x[c].max()))]
+    limits = pd.DataFrame({"min": [lims[c].iloc[0] for c in restricted], "max": [lims[c].iloc[1] for c in restricted],
+                           "swept_min": [x[c].min() for c in restricted], "swept_max": [x[c].max() for c in restricted]},
+                          index=pd.Index(restricted, name="parameter"))
+    row = traj.loc[chosen]
+    return DiscoveryResult(x, np.asarray(y, dtype=bool), traj, chosen, limits, float(row["coverage"]),
+                           float(row["density"]), float(row["mass"]))
+
+
+def discovery_figure(result: DiscoveryResult, title: str):
+    import matplotlib.pyplot as plt
+
+    from ..plots import SLIDE_STYLE
+
+    with plt.rc_context(SLIDE_STYLE):
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(14, 6), gridspec_kw={"width_ratios": [1, 1.3]})
+        t = result.trajectory
+        sc = ax1.scatter(t["coverage"], t["density"], c=t["res_dim"], cmap="viridis", s=30)
+        ax1.scatter([result.coverage], [result.density], s=160, facecolors="none", edgecolors="red", lw=2)
+        ax1.set_xlabel("coverage")
+        ax1.set_ylabel("density")
+        ax1.set_title("PRIM peeling trajectory")
+        fig.colorbar(sc, ax=ax1, label="restricted dimensions")
+        lim = result.limits
+        ys = np.arange(len(lim))
+        span = (lim["swept_max"] - lim["swept_min"]).replace(0, 1)
+        ax2.barh(ys, (lim["max"] - lim["min"]) / span, left=(lim["min"] - lim["swept_min"]) / span,
+                 color="#2166ac", height=0.5)
+        for k, (name, row) in enumerate(lim.iterrows()):
+            ax2.text(1.02, k, f"{row['min']:.2f} - {row['max']:.2f}", va="center")
+        ax2.set_yticks(ys, [str(i).replace("parameters.", "") for i in lim.index])
+        ax2.set_xlim(0, 1.35)
+        ax2.set_xlabel("share of the swept range")
+        ax2.set_title(f"Box: coverage {result.coverage:.2f}, density {result.density:.2f}")
+        fig.suptitle(title)
+        fig.tight_layout()
+    return fig
+
+
+def discover_from_results(results: Path, threshold: float, out: Path, min_density: float = 0.8) -> str:
+    import matplotlib.pyplot as plt
+
+    from ..plots import save
+    from ..sweep_runner import read_results
+
+    df, manifest = read_results(results)
+    factors = list(manifest.get("design", {}).get("factors", []))
+    if not factors:
+        raise InputError(results, None, "these results vary nothing; scenario discovery needs a sweep")
+    per_point = df.groupby("point")
+    x = per_point[factors].first()
+    p = per_point["rc_alliance"].mean()
+    result = prim_boxes(x, (p > threshold).to_numpy(), min_density)
+    out.mkdir(parents=True, exist_ok=True)
+    fig = discovery_figure(result, f"Where P(alliance) > {threshold:g}: {manifest.get('sweep_title', '')}")
+    save(fig, out / "prim_box")
+    plt.close(fig)
+    result.limits.to_csv(out / "prim_box.csv")
+    result.trajectory.to_csv(out / "prim_trajectory.csv")
+    share = result.y.mean()
+    lines = [
+        f"# Scenario discovery: where is P(Russia-China alliance) > {threshold:g}?", "",
+        f"Sweep: {manifest.get('sweep_title', '')} ({len(x):,} design points, {len(df):,} runs). "
+        f"{share:.1%} of points are of interest.", "",
+        f"PRIM box (most coverage at density >= {min_density:g}): coverage {result.coverage:.2f} "
+        f"(share of interesting points inside), density {result.density:.2f} (share of points inside that "
+        f"are interesting), mass {result.mass:.2f} (share of all points inside).", "",
+        result.limits.round(3).to_markdown(), "",
+        "Parameters not listed are unrestricted. Figures: prim_box.png/.svg; tables: prim_box.csv, prim_trajectory.csv.", "",
+    ]
+    text = "\n".join(lines)
+    (out / "discovery.md").write_text(text, "utf-8")
+    return text

@@ -1,0 +1,154 @@
+"""Landscape theory of aggregation: the two-bloc configuration of minimum frustration.
+
+Axelrod and Bennett, "A Landscape Theory of Aggregation", British Journal of Political
+Science 23(2):211-233 (1993), doi:10.1017/S000712340000965X. For a configuration X that puts
+every actor in bloc A or bloc B, the energy (frustration) is
+
+    E(X) = sum_{i < j} s_i * s_j * p_ij * d_ij(X),
+
+with s_i the size of actor i, p_ij the propensity of i and j to work together (positive:
+affinity; negative: antagonism) and d_ij(X) = 1 if i and j are in different blocs, else 0.
+The theory predicts the configuration(s) of least energy. This is a static baseline to
+compare with the agent-based model's modal bloc structure.
+
+From a scenario, sizes are the power index (simulation/world.py) and the propensity of a
+pair is the mean of both sides' noise-free desire at the scenario's start (the model's own
+utility terms, so from the registry). A table file gives sizes and propensities directly.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from ..errors import InputError
+
+
+@dataclass(frozen=True)
+class Landscape:
+    actors: tuple[str, ...]
+    sizes: np.ndarray  # [n]
+    propensity: np.ndarray  # [n, n] symmetric
+    source: str
+
+    def energies(self) -> list[tuple[float, tuple[str, ...], tuple[str, ...]]]:
+        """Energy of every two-bloc configuration (bloc A holds the first actor), lowest first."""
+        n = len(self.actors)
+        weights = np.outer(self.sizes, self.sizes) * self.propensity
+        out = []
+        for bits in itertools.product((0, 1), repeat=n - 1):
+            side = np.array((0, *bits))
+            apart = side[:, None] != side[None, :]
+            energy = float(np.triu(weights * apart, 1).sum())
+            a = tuple(self.actors[i] for i in range(n) if side[i] == 0)
+            b = tuple(self.actors[i] for i in range(n) if side[i] == 1)
+            out.append((energy, a, b))
+        out.sort(key=lambda e: (e[0], e[1]))
+        return out
+
+    def minima(self, tol: float = 1e-9) -> list[tuple[float, tuple[str, ...], tuple[str, ...]]]:
+        ranked = self.energies()
+        best = ranked[0][0]
+        return [e for e in ranked if e[0] <= best + tol]
+
+
+def energy(sizes: np.ndarray, propensity: np.ndarray, side: np.ndarray) -> float:
+    """E(X) for one configuration ``side`` (0/1 per actor)."""
+    apart = side[:, None] != side[None, :]
+    return float(np.triu(np.outer(sizes, sizes) * propensity * apart, 1).sum())
+
+
+def landscape_from_scenario(path: Path) -> Landscape:
+    from ..engine import simulate
+    from ..params import Params
+    from ..scenario import load_scenario
+    from ..world import build_world
+
+    world = build_world(load_scenario(path))
+    params = Params.from_worlds([world])
+    zero_noise = params.__class__(**{**params.__dict__, "noise_sd": np.zeros_like(params.noise_sd)})
+    _, records = simulate(zero_noise, [0], steps=1, keep_records=True)
+    desire = records[0].desire[0]
+    propensity = (desire + desire.T) / 2
+    np.fill_diagonal(propensity, 0.0)
+    return Landscape(world.actors, world.power / world.power.sum(), propensity, f"scenario {path}")
+
+
+def landscape_from_table(path: Path) -> Landscape:
+    """YAML ``{sizes: {A: 1, ...}, propensity: {A-B: 0.5, ...}}`` or a CSV with columns
+    ``actor, size, <actor 1>, <actor 2>, ...`` (a symmetric propensity matrix)."""
+    if path.suffix.lower() == ".csv":
+        import pandas as pd
+
+        try:
+            df = pd.read_csv(path)
+        except Exception as exc:  # pandas raises many kinds on bad CSV
+            raise InputError(path, None, f"not a readable CSV ({exc})") from None
+        for col in ("actor", "size"):
+            if col not in df:
+                raise InputError(path, col, "missing column (need actor, size and one column per actor)")
+        actors = tuple(str(a) for a in df["actor"])
+        missing = [a for a in actors if a not in df]
+        if missing:
+            raise InputError(path, missing[0], "missing propensity column for this actor")
+        sizes = df["size"].to_numpy(dtype=float)
+        prop = df[list(actors)].to_numpy(dtype=float)
+    else:
+        from ..scenario import read_yaml_mapping
+
+        data = read_yaml_mapping(path, "landscape table")
+        if not isinstance(data.get("sizes"), dict) or not isinstance(data.get("propensity"), dict):
+            raise InputError(path, None, "expected 'sizes: {actor: size}' and 'propensity: {A-B: value}'")
+        actors = tuple(str(a) for a in data["sizes"])
+        sizes = np.array([float(data["sizes"][a]) for a in actors])
+        prop = np.zeros((len(actors), len(actors)))
+        for key, value in data["propensity"].items():
+            a, _, b = str(key).partition("-")
+            if a not in actors or b not in actors:
+                raise InputError(path, f"propensity.{key}", f"unknown actor (allowed: {', '.join(actors)})")
+            i, j = actors.index(a), actors.index(b)
+            prop[i, j] = prop[j, i] = float(value)
+    if not np.allclose(prop, prop.T):
+        raise InputError(path, "propensity", "the propensity matrix must be symmetric")
+    if np.any(sizes < 0) or not np.all(np.isfinite(sizes)):
+        raise InputError(path, "sizes", "sizes must be finite and non-negative")
+    if len(actors) < 2 or len(actors) > 20:
+        raise InputError(path, None, "need between 2 and 20 actors")
+    np.fill_diagonal(prop, 0.0)
+    return Landscape(actors, sizes, prop, f"table {path}")
+
+
+def landscape_from_file(path: Path) -> Landscape:
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, None, "file not found")
+    if path.suffix.lower() in (".yaml", ".yml"):
+        text = yaml.safe_load(path.read_text("utf-8", errors="replace")) if path.stat().st_size < 10_000_000 else None
+        if isinstance(text, dict) and "sizes" in text:
+            return landscape_from_table(path)
+        return landscape_from_scenario(path)
+    return landscape_from_table(path)
+
+
+def configuration_label(a: tuple[str, ...], b: tuple[str, ...]) -> str:
+    return " | ".join(part for part in ("+".join(sorted(a)), "+".join(sorted(b))) if part)
+
+
+def landscape_markdown(result: Landscape, top: int = 10) -> str:
+    ranked = result.energies()
+    minima = result.minima()
+    lines = [f"# Landscape theory: {result.source}", "",
+             "Energy E = sum over pairs of size_i x size_j x propensity_ij for pairs in different blocs "
+             "(Axelrod & Bennett 1993); the least energy is predicted.", "",
+             "| actor | size |", "|---|---|"]
+    lines += [f"| {a} | {s:.3f} |" for a, s in zip(result.actors, result.sizes, strict=True)]
+    lines += ["", "Prediction (minimum energy): " + "; ".join(f"**{configuration_label(a, b)}** (E = {e:.4f})" for e, a, b in minima), "",
+              "| rank | configuration | energy |", "|---|---|---|"]
+    for k, (e, a, b) in enumerate(ranked[:top], start=1):
+        lines.append(f"| {k} | {configuration_label(a, b)} | {e:.4f} |")
+    lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,130 @@
+"""Analysis subcommands: sensitivity, discover, landscape, calibrate."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import InputError
+
+
+def _run_or_read(args: argparse.Namespace, sweep, out: Path):
+    """Run the sweep into out/sweep (or read results there / given), return (df, manifest)."""
+    from .sweep_runner import read_results, run_sweep
+
+    if args.results is not None:
+        return read_results(args.results)
+    target = out / "sweep"
+    if (target / "results.parquet").exists() and not args.rerun:
+        df, manifest = read_results(target)
+        if manifest.get("sweep_hash") == sweep.spec_hash:
+            return df, manifest
+    report = run_sweep(sweep, target, workers=args.workers, overwrite=True, progress=not args.quiet)
+    return read_results(report.results)
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    import matplotlib.pyplot as plt
+
+    from .analysis.sensitivity import OUTCOMES, indices_chart, morris_indices, outcome_per_point, sobol_indices
+    from .plots import save
+    from .sweep import load_sweep
+
+    sweep = load_sweep(args.file)
+    method = sweep.spec.design.method
+    if method not in ("sobol", "morris"):
+        raise InputError(args.file, "design.method", f"sensitivity needs sobol or morris (got {method})")
+    out = Path(args.out) if args.out else Path("results") / f"sensitivity-{Path(args.file).stem}"
+    out.mkdir(parents=True, exist_ok=True)
+    df, _ = _run_or_read(args, sweep, out)
+    problem = sweep.salib_problem()
+    outcomes = args.outcome or list(OUTCOMES)
+    lines = [f"# {sweep.spec.title}", "", f"Method: {method}; {sweep.points.shape[0]:,} design points x "
+             f"{sweep.spec.replicates} runs. Sweep file: `{args.file}`.", ""]
+    for outcome in outcomes:
+        y = outcome_per_point(df, outcome, sweep.base.steps)
+        if method == "sobol":
+            table = sobol_indices(problem, y, sweep.spec.design.second_order, sweep.spec.master_seed % 2**32)
+            table = table.sort_values("ST", ascending=False)
+        else:
+            table = morris_indices(problem, sweep.points, y, sweep.spec.design.levels, sweep.spec.master_seed % 2**32)
+            table = table.sort_values("mu_star", ascending=False)
+        table.to_csv(out / f"{method}_{outcome}.csv")
+        fig = indices_chart(table, method, outcome)
+        save(fig, out / f"{method}_{outcome}")
+        plt.close(fig)
+        lines += [f"## {outcome.replace('_', ' ')} ({OUTCOMES[outcome]})", "", table.round(4).to_markdown(), ""]
+        print(f"\n{outcome}: top drivers")
+        print(table.head(5).round(3).to_string())
+    (out / "sensitivity.md").write_text("\n".join(lines), "utf-8")
+    print(f"\nWrote {out}/sensitivity.md, CSV tables and charts")
+    return 0
+
+
+def cmd_landscape(args: argparse.Namespace) -> int:
+    from .analysis.landscape import landscape_from_file, landscape_markdown
+
+    result = landscape_from_file(args.file)
+    text = landscape_markdown(result, top=args.top)
+    if args.out:
+        Path(args.out).write_text(text, "utf-8")
+    sys.stdout.write(text)
+    return 0
+
+
+def cmd_discover(args: argparse.Namespace) -> int:
+    from .analysis.discovery import discover_from_results
+
+    out = Path(args.out) if args.out else Path(args.results).parent / "discovery"
+    report = discover_from_results(Path(args.results), threshold=args.threshold, out=out,
+                                   min_density=args.min_density)
+    print(report)
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from .analysis.claims import write_calibration_report
+
+    path = write_calibration_report(Path(args.out), runs=args.runs)
+    print(f"Wrote {path}")
+    return 0
+
+
+def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("sensitivity", help="Sobol or Morris sensitivity indices from a sweep file (SALib)",
+                       description="Run a sobol or morris sweep file and compute sensitivity indices "
+                                   "(first and total order with 95%% intervals, or Morris mu*) for the alliance outcomes.")
+    p.add_argument("file", type=Path, help="sweep YAML with design method sobol or morris")
+    p.add_argument("--outcome", action="append", choices=["alliance_probability", "time_to_alliance", "final_rc_level"])
+    p.add_argument("--results", type=Path, help="use these sweep results instead of running the sweep")
+    p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--out", type=Path)
+    p.add_argument("--rerun", action="store_true", help="run the sweep again even if results exist")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_sensitivity)
+
+    p = sub.add_parser("discover", help="scenario discovery (PRIM) on sweep results",
+                       description="Find boxes of swept-parameter ranges where a Russia-China alliance is likely "
+                                   "(PRIM, EMA Workbench): coverage, density, restricted dimensions.")
+    p.add_argument("results", type=Path, help="results.parquet of a sweep (or its folder)")
+    p.add_argument("--threshold", type=float, default=0.5, help="a point is 'of interest' when P(alliance) exceeds this")
+    p.add_argument("--min-density", type=float, default=0.8, help="choose the box with the most coverage at this density")
+    p.add_argument("--out", type=Path)
+    p.set_defaults(func=cmd_discover)
+
+    p = sub.add_parser("landscape", help="landscape theory (Axelrod & Bennett 1993): two-bloc energies",
+                       description="Energy of every two-bloc configuration from a scenario (sizes and propensities "
+                                   "derived from the registry) or a table file (YAML or CSV: sizes and a propensity matrix).")
+    p.add_argument("file", type=Path)
+    p.add_argument("--top", type=int, default=10)
+    p.add_argument("--out", type=Path)
+    p.set_defaults(func=cmd_landscape)
+
+    p = sub.add_parser("calibrate", help="stylized-facts report: each document claim against the model",
+                       description="Run every claim of the documents the model can express over many seeds and "
+                                   "write a Markdown report: claim, document and quote, model figure with interval, pass/fail.")
+    p.add_argument("--out", type=Path, default=Path("docs/calibration.md"))
+    p.add_argument("--runs", type=int, default=1000, help="runs per scenario")
+    p.set_defaults(func=cmd_calibrate)
+
