@@ -204,10 +204,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_schema)
 
     from .cli_analysis import add_analysis_commands
+    from .cli_seminar import add_seminar_commands
     from .cli_sweep import add_sweep_commands
 
     add_sweep_commands(sub)
     add_analysis_commands(sub)
+    add_seminar_commands(sub)
     return parser
 
 

@@ -79,6 +79,7 @@ class AllianceModel(mesa.Model):
         self._noise = np.random.default_rng(seed)
         self._width = noise_width(self.world.n, self.params.random_events)
         self.last_record: StepRecord | None = None
+        self._intent_override: tuple[np.ndarray, np.ndarray] | None = None
         for index, name in enumerate(self.world.actors):
             CountryAgent(self, name, index)
         reporters: dict[str, object] = {
@@ -111,13 +112,39 @@ class AllianceModel(mesa.Model):
     def countries(self) -> dict[str, CountryAgent]:
         return {a.name: a for a in self.agents}
 
+    # ---- levers a seminar's human players pull
+    def set_pressure(self, target: str, level: float) -> None:
+        """Constant pressure (every instrument at ``level``) on ``target`` from this month on."""
+        k, t = self.world.index(target), self.state.step
+        for arr in (self.world.pressure_threat, self.world.pressure_trade):
+            arr[t:, k] = level
+        self.params.pressure_threat[0, t:, k] = level
+        self.params.pressure_trade[0, t:, k] = level
+
+    def set_coordination(self, level: float) -> None:
+        """EU coordination with the US at ``level`` from this month on."""
+        t = self.state.step
+        self.world.coordination[t:] = level
+        self.params.coordination[0, t:] = level
+
+    def advice(self) -> StepRecord:
+        """What the rules would do this month without noise (a pure look-ahead; no state changes)."""
+        _, record = advance(self.state, self.params, np.zeros((1, self._width)))
+        return record
+
+    def step_with_intents(self, mask: np.ndarray, intents: np.ndarray) -> None:
+        """One step in which ``intents`` replace the rules' choices where ``mask`` is set ([n, n])."""
+        self._intent_override = (mask[None], intents[None].astype(np.int8))
+        self.step()
+
     # ---- the step
     def step(self) -> None:
         if self.state.step >= self.world.steps:
             self.running = False
             return
+        override, self._intent_override = self._intent_override, None
         z = self._noise.standard_normal(self._width)[None, :]
-        self.state, record = advance(self.state, self.params, z)
+        self.state, record = advance(self.state, self.params, z, override)
         self.last_record = record
         self.agents.do("record_decisions", record)
         self.datacollector.collect(self)

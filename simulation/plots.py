@@ -64,6 +64,7 @@ def alignment_over_time(trajectories: pd.DataFrame, pairs: list[str], title: str
         ax.set_xlabel("Month")
         ax.grid(axis="y", alpha=0.3)
         ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+        fig.autofmt_xdate()
         fig.tight_layout()
     return fig
 

@@ -39,8 +39,17 @@ def noise_width(n: int, random_events: int) -> int:
     return n * n + random_events
 
 
-def advance(state: State, p: Params, z: np.ndarray) -> tuple[State, StepRecord]:
-    """Advance B runs by one step. ``z`` holds this step's standard normal draws, [B, noise_width]."""
+def advance(
+    state: State,
+    p: Params,
+    z: np.ndarray,
+    intent_override: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[State, StepRecord]:
+    """Advance B runs by one step. ``z`` holds this step's standard normal draws, [B, noise_width].
+
+    ``intent_override`` = (mask, intents), both [B, n, n]: where mask is set, that intent
+    replaces the rule's (actors played by people in a seminar). Consent is resolved as usual.
+    """
     t = state.step
     n = p.n
     B = state.level.shape[0]
@@ -92,6 +101,9 @@ def advance(state: State, p: Params, z: np.ndarray) -> tuple[State, StepRecord]:
     noise = z[:, :nn].reshape(B, n, n) * p.noise_sd.reshape(-1, 1, 1)
     want = utility.desire(terms, p.term_weights, noise)
     intent = consent.form_intents(want, state.level, p.thresholds, p.hysteresis)
+    if intent_override is not None:
+        mask, chosen = intent_override
+        intent = np.where(mask, chosen, intent).astype(np.int8)
     level, streak = consent.resolve_consent(
         intent, state.level, state.consent_streak, p.treaty_steps, MAX_LEVEL
     )

@@ -1,0 +1,1 @@
+"""The seminar dashboard (Solara): ``alliance-sim dashboard``."""
