@@ -17,7 +17,7 @@ examples:
   alliance-sim run scenarios/baseline_2018_2021.yaml --seed 7
   alliance-sim params --format markdown --out PARAMETERS.md
   alliance-sim validate scenarios/*.yaml
-  alliance-sim schema --out scenario.schema.json
+  alliance-sim schema --kind sweep --out sweep.schema.json
 """
 
 
@@ -138,11 +138,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_schema(args: argparse.Namespace) -> int:
     from .scenario import scenario_json_schema
+    from .sweep import sweep_json_schema
 
-    text = json.dumps(scenario_json_schema(), indent=2) + "\n"
+    schema = scenario_json_schema() if args.kind == "scenario" else sweep_json_schema()
+    text = json.dumps(schema, indent=2) + "\n"
     if args.out:
         Path(args.out).write_text(text, "utf-8")
-        _console().print(f"Wrote the scenario JSON Schema to {args.out}")
+        _console().print(f"Wrote the {args.kind} JSON Schema to {args.out}")
     else:
         sys.stdout.write(text)
     return 0
@@ -200,6 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "schema", help="export the scenario JSON Schema (for editors)", description="Export the JSON Schema."
     )
+    p.add_argument("--kind", choices=["scenario", "sweep"], default="scenario")
     p.add_argument("--out", type=Path)
     p.set_defaults(func=cmd_schema)
 

@@ -26,7 +26,7 @@ def simulate(
 ) -> tuple[np.ndarray, list[StepRecord]]:
     """Run ``len(seeds)`` runs; returns levels ``[B, steps + 1, n, n]`` (int8) and, if asked, records."""
     T = params.steps if steps is None else steps
-    if T > params.steps:
+    if params.steps < T:
         raise ValueError(f"the scenario defines drivers for {params.steps} steps, asked for {T}")
     B = len(seeds)
     n = params.n

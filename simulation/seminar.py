@@ -178,7 +178,7 @@ class SeminarSession:
             raise RuntimeError("the game is over")
         w = self.model.world
         n = w.n
-        for actor, move in self.pending.items():
+        for move in self.pending.values():
             for target, level in (move.pressure or {}).items():
                 self.model.set_pressure(target, level)
             if move.coordination is not None:

@@ -291,3 +291,10 @@ def sweep_from_dict(data: dict[str, Any], base: Scenario, source: str = "<sweep>
     except ValidationError as err:
         raise validation_error_to_input_error(err, SweepSpec, source) from None
     return Sweep(spec, base, Path(source), json.dumps(data, sort_keys=True))
+
+
+def sweep_json_schema() -> dict[str, Any]:
+    schema = SweepSpec.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "alliance-sim sweep"
+    return schema

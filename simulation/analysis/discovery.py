@@ -77,7 +77,7 @@ def discovery_figure(result: DiscoveryResult, title: str):
         span = (lim["swept_max"] - lim["swept_min"]).replace(0, 1)
         ax2.barh(ys, (lim["max"] - lim["min"]) / span, left=(lim["min"] - lim["swept_min"]) / span,
                  color="#2166ac", height=0.5)
-        for k, (name, row) in enumerate(lim.iterrows()):
+        for k, (_, row) in enumerate(lim.iterrows()):
             ax2.text(1.02, k, f"{row['min']:.2f} - {row['max']:.2f}", va="center")
         ax2.set_yticks(ys, [str(i).replace("parameters.", "") for i in lim.index])
         ax2.set_xlim(0, 1.35)
