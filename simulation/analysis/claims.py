@@ -161,7 +161,7 @@ class Claims:
             '001: "bilateral trade increased by at least 15 percent compared to 2017"; 002: "more than a 20 percent increase"',
             "Russia-China trade in 2018, baseline pressure vs no pressure; passes if it is higher under "
             "pressure (the size is reported against the documented 15-20%)",
-            f"{g:+.1%}", g > 0)
+            f"{g:+.1%} (documents: +15% to +20%; direction matches, size falls short)", g > 0)
 
     def west_holds(self) -> ClaimResult:
         df = self.out("baseline_2018_2021")
