@@ -271,7 +271,7 @@ def Page():
         solara.Markdown("## alliance-sim")
         solara.Select("Scenario", value=name, values=names,
                       on_value=lambda v: (set_name(v), set_overrides({}), set_events_off(()), set_loaded(None)))
-        solara.SliderInt("Seed", value=seed, min=0, max=999, on_value=set_seed)
+        solara.SliderInt(f"Seed ({seed})", value=seed, min=0, max=999, on_value=set_seed)
         with solara.Row():
             solara.Button("Step", on_click=step, disabled=session is not None or model.state.step >= model.world.steps,
                           color="primary")
@@ -279,7 +279,11 @@ def Page():
                           disabled=session is not None)
             solara.Button("Reset", on_click=lambda: (set_playing(False), set_loaded(None),
                                                      set_reset_count(reset_count + 1)))
+        if session is not None:
+            solara.Info("Seminar mode: play each month with 'Submit moves' below the map.", dense=True)
         solara.Markdown("### US pressure and EU coordination")
+        solara.Text("Moving a slider or switch restarts the run from month 0 with the new setting.",
+                    style={"font-size": "0.8em", "font-style": "italic"})
         for spec in pressure_sliders(base):
             solara.FloatSlider(spec.label, value=overrides.get(spec.path, spec.value), min=spec.min, max=spec.max,
                                step=spec.step, on_value=lambda v, p=spec.path: set_override(p, v))
