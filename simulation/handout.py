@@ -17,13 +17,19 @@ from .scenario import BorderCrisis, LeaderChange, Pandemic, load_scenario, scena
 from .stats import wilson_interval
 
 ROOT = Path(__file__).resolve().parents[1]
-CARD_FAMILIES = ("status_concern", "trade_vulnerability", "gdp_usd_bn", "military_spending_usd_bn")
+CARD_FAMILIES = {
+    "status_concern": "status concern (0-1)",
+    "trade_vulnerability": "trade vulnerability (0-1)",
+    "gdp_usd_bn": "GDP (USD bn, 2018)",
+    "military_spending_usd_bn": "military spending (USD bn, 2018)",
+}
 
 CSS = """
 body { font-family: Georgia, serif; max-width: 52em; margin: 2em auto; line-height: 1.45; color: #111; }
 h1 { font-size: 1.7em; } h2 { border-bottom: 1px solid #999; margin-top: 1.6em; }
 table { border-collapse: collapse; font-size: 0.92em; margin: 0.6em 0; }
 td, th { border: 1px solid #bbb; padding: 0.25em 0.5em; vertical-align: top; }
+td:first-child { white-space: nowrap; }
 img { max-width: 100%; } blockquote { color: #333; border-left: 3px solid #aaa; margin-left: 0; padding-left: 1em; }
 @media print { body { margin: 0.5cm; } h2 { page-break-after: avoid; } img { page-break-inside: avoid; } }
 """
@@ -81,7 +87,7 @@ def handout_markdown(scenario_path: Path, figures: dict[str, str], stats: dict) 
             if value is None:
                 continue
             rng = f"{reg[key].low:g} - {reg[key].high:g}" if key in reg else "scenario"
-            lines.append(f"| {fam.replace('_', ' ')} | {value:g} | {rng} | {_quote(key) or 'scenario file'} |")
+            lines.append(f"| {CARD_FAMILIES[fam]} | {value:g} | {rng} | {_quote(key) or 'scenario file'} |")
         threats = sorted(((other, _value(sc, f"threat.{actor}->{other}")) for other in sc.actors if other != actor),
                          key=lambda x: -(x[1] or 0))[:2]
         for other, value in threats:

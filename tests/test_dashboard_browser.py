@@ -142,3 +142,18 @@ def test_one_seminar_round_with_a_human_player(server, browser):
     assert row.split("\t")[-1].strip() == "partnership"  # Russia lowered it from strategic partnership
     page.get_by_test_id("seminar-message").scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "seminar_round_played.png"))
+
+
+def test_distribution_panel_runs_replicates_on_the_batch_engine(server, browser):
+    page = open_page(browser, server)
+    page.get_by_role("button", name="Run replicates on the batch engine").click()
+    page.wait_for_selector("[data-testid=distribution]", timeout=60_000)
+    text = page.inner_text("[data-testid=distribution]")
+    k = round(float(re.search(r"= ([0-9.]+)%", text).group(1)) / 100 * 500)
+    from simulation.runner import run_batch
+    from tests.conftest import scenario
+
+    expected = int(run_batch(scenario("baseline_2018_2021"), list(range(500)))["rc_alliance"].sum())
+    assert "500 runs" in text and k == expected  # the panel runs the scenario as written, untouched by sliders
+    page.get_by_test_id("distribution").scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "distribution_panel.png"))

@@ -263,8 +263,12 @@ def Page():
 
     solara.use_thread(play_loop, dependencies=[playing, id(model)])
 
-    def set_override(path, value):
-        set_overrides({**overrides, path: value})
+    def set_override(spec, value):
+        # Sliders snap the scenario's own value to their step and report it on load; only a
+        # real move (more than half a step) replaces the scenario's schedule or value.
+        if spec.path not in overrides and abs(value - spec.value) <= spec.step / 2:
+            return
+        set_overrides({**overrides, spec.path: value})
 
     solara.Title("alliance-sim")
     with solara.Sidebar():
@@ -286,7 +290,7 @@ def Page():
                     style={"font-size": "0.8em", "font-style": "italic"})
         for spec in pressure_sliders(base):
             solara.FloatSlider(spec.label, value=overrides.get(spec.path, spec.value), min=spec.min, max=spec.max,
-                               step=spec.step, on_value=lambda v, p=spec.path: set_override(p, v))
+                               step=spec.step, on_value=lambda v, spec=spec: set_override(spec, v))
             solara.Text(spec.description, style={"font-size": "0.75em", "color": "#555"})
         switches = event_switches(base)
         if switches:
@@ -298,7 +302,7 @@ def Page():
         with solara.Details("Model parameters (registry)"):
             for spec in parameter_sliders(base):
                 solara.FloatSlider(spec.label, value=overrides.get(spec.path, spec.value), min=spec.min, max=spec.max,
-                                   step=spec.step, on_value=lambda v, p=spec.path: set_override(p, v))
+                                   step=spec.step, on_value=lambda v, spec=spec: set_override(spec, v))
                 solara.Text(spec.description, style={"font-size": "0.75em", "color": "#555"})
 
     date = month_label(model.world.start, min(model.state.step, model.world.steps))

@@ -1,0 +1,28 @@
+"""The README's Python example runs as written, and its Quickstart matches .ci/run."""
+
+from __future__ import annotations
+
+import re
+
+from tests.conftest import ROOT
+
+README = (ROOT / "README.md").read_text("utf-8")
+
+
+def test_python_blocks_run(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    blocks = re.findall(r"```python\n(.*?)```", README, flags=re.S)
+    assert blocks
+    for code in blocks:
+        namespace: dict = {}
+        exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - our own documentation
+        assert 0.0 <= namespace["outcomes"]["rc_alliance"].mean() <= 1.0
+        assert namespace["result"].summary()["scenario"].startswith("A trans-Atlantic")
+
+
+def test_quickstart_has_exactly_two_commands_and_ci_runs_the_second():
+    quick = README.split("## Quickstart", 1)[1].split("##", 1)[0]
+    block = re.search(r"```bash\n(.*?)```", quick, flags=re.S).group(1)
+    commands = [line.split("#")[0].strip() for line in block.splitlines() if line.split("#")[0].strip()]
+    assert commands == ["./tasks flagship", "./tasks test"]
+    assert "./tasks test" in (ROOT / ".ci" / "run").read_text()
