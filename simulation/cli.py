@@ -18,6 +18,10 @@ examples:
   alliance-sim params --format markdown --out PARAMETERS.md
   alliance-sim validate scenarios/*.yaml
   alliance-sim schema --kind sweep --out sweep.schema.json
+  alliance-sim sweep experiments/flagship_us_pressure.yaml --workers 2
+  alliance-sim plot results/flagship_us_pressure --kind heatmap
+  alliance-sim dashboard
+  alliance-sim play scenarios/baseline_2018_2021.yaml --human Russia --human China
 """
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -67,12 +68,56 @@ class Range(_Strict):
         return self
 
 
+class Distribution(_Strict):
+    """A sampling distribution for lhs, sobol and morris designs (through SALib's ``dists``)."""
+
+    kind: Literal["uniform", "log_uniform", "triangular", "normal", "truncated_normal"]
+    low: float | None = Field(None, description="Lower bound (uniform, log_uniform, triangular, truncated_normal).")
+    high: float | None = Field(None, description="Upper bound (uniform, log_uniform, triangular, truncated_normal).")
+    mode: float | None = Field(None, description="Peak (triangular).")
+    mean: float | None = Field(None, description="Mean (normal, truncated_normal).")
+    sd: Annotated[float, Field(gt=0)] | None = Field(None, description="Standard deviation (normal, truncated_normal).")
+
+    @model_validator(mode="after")
+    def _complete(self) -> Distribution:
+        need = {
+            "uniform": ("low", "high"),
+            "log_uniform": ("low", "high"),
+            "triangular": ("low", "high", "mode"),
+            "normal": ("mean", "sd"),
+            "truncated_normal": ("low", "high", "mean", "sd"),
+        }[self.kind]
+        missing = [k for k in need if getattr(self, k) is None]
+        if missing:
+            raise ValueError(f"a {self.kind} distribution needs {', '.join(missing)}")
+        if self.low is not None and self.high is not None and not self.high > self.low:
+            raise ValueError(f"empty range: high ({self.high}) must exceed low ({self.low})")
+        if self.kind == "log_uniform" and self.low <= 0:
+            raise ValueError("a log_uniform distribution needs low > 0")
+        if self.kind == "triangular" and not self.low <= self.mode < self.high:
+            raise ValueError("a triangular distribution needs low <= mode < high")
+        return self
+
+    def salib(self) -> tuple[str, list[float]]:
+        """SALib's distribution name and bounds for this distribution."""
+        if self.kind == "uniform":
+            return "unif", [self.low, self.high]
+        if self.kind == "log_uniform":
+            return "logunif", [self.low, self.high]
+        if self.kind == "triangular":
+            return "triang", [self.low, self.high, (self.mode - self.low) / (self.high - self.low)]
+        if self.kind == "normal":
+            return "norm", [self.mean, self.sd]
+        return "truncnorm", [self.low, self.high, self.mean, self.sd]
+
+
 class Varied(_Strict):
-    """One varied quantity: a list of values (grid), a range, or the registry's documented range."""
+    """One varied quantity: a list of values (grid), a range, a distribution, or the registry's range."""
 
     path: Annotated[str, Field(min_length=1)] = Field(description="Dotted path into the scenario.")
     values: Annotated[list[float], Field(min_length=1)] | None = Field(None, description="Explicit values (grid).")
     range: Range | None = Field(None, description="Bounds (and, for a grid, a count).")
+    distribution: Distribution | None = Field(None, description="A sampling distribution (lhs, sobol, morris).")
     registry_range: bool = Field(
         False, description="Use the documented range of the registry parameter (path parameters.<key>)."
     )
@@ -80,9 +125,9 @@ class Varied(_Strict):
 
     @model_validator(mode="after")
     def _one_kind(self) -> Varied:
-        given = sum(x for x in (self.values is not None, self.range is not None, self.registry_range))
-        if given != 1:
-            raise ValueError("give exactly one of values, range or registry_range: true")
+        kinds = (self.values is not None, self.range is not None, self.distribution is not None, self.registry_range)
+        if sum(kinds) != 1:
+            raise ValueError("give exactly one of values, range, distribution or registry_range: true")
         return self
 
     @property
@@ -134,6 +179,17 @@ class SweepSpec(_Strict):
         return self
 
 
+@dataclass(frozen=True)
+class Factor:
+    """One varied quantity, resolved: grid values and/or a SALib distribution with its bounds."""
+
+    name: str
+    path: str
+    values: list[float] | None  # grid values
+    dist: str | None  # SALib distribution name for sampled designs
+    bounds: list[float] | None  # SALib bounds for ``dist``
+
+
 class Sweep:
     """A validated sweep: spec, base scenario, and the design matrix."""
 
@@ -144,18 +200,23 @@ class Sweep:
         self.source = source
         self.spec_text = spec_text
         self.registry = registry if registry is not None else default_registry()
-        self.factors: list[tuple[str, str, list[float] | None, tuple[float, float] | None]] = []
+        grid = spec.design.method == "grid"
+        self.factors: list[Factor] = []
         for v in spec.vary:
-            low_high = None
-            values = None
             if v.values is not None:
-                values = list(v.values)
+                self.factors.append(Factor(v.name, v.path, list(v.values), None, None))
             elif v.range is not None:
-                low_high = (v.range.low, v.range.high)
-                if spec.design.method == "grid":
+                values = None
+                if grid:
                     if v.range.num is None:
                         raise InputError(source, f"vary[{v.path}].range.num", "a grid needs num (how many values)")
                     values = list(np.linspace(v.range.low, v.range.high, v.range.num))
+                self.factors.append(Factor(v.name, v.path, values, "unif", [v.range.low, v.range.high]))
+            elif v.distribution is not None:
+                if grid:
+                    raise InputError(source, f"vary[{v.path}].distribution", "a grid needs values or a range with num")
+                dist, bounds = v.distribution.salib()
+                self.factors.append(Factor(v.name, v.path, None, dist, bounds))
             else:
                 key = v.path.removeprefix("parameters.")
                 if not v.path.startswith("parameters.") or key not in self.registry:
@@ -163,12 +224,10 @@ class Sweep:
                 p = self.registry[key]
                 if not p.high > p.low:
                     raise InputError(source, f"vary[{v.path}]", "this parameter's documented range is a single value")
-                low_high = (p.low, p.high)
-                if spec.design.method == "grid":
-                    values = [p.low, p.value, p.high] if p.low < p.value < p.high else [p.low, p.high]
-            self.factors.append((v.name, v.path, values, low_high))
+                values = ([p.low, p.value, p.high] if p.low < p.value < p.high else [p.low, p.high]) if grid else None
+                self.factors.append(Factor(v.name, v.path, values, "unif", [p.low, p.high]))
         if spec.vary_registry is not None:
-            taken = {path for _, path, _, _ in self.factors}
+            taken = {f.path for f in self.factors}
             for p in self.registry:
                 path = f"parameters.{p.key}"
                 if p.role not in spec.vary_registry.roles or not p.high > p.low or path in taken:
@@ -177,21 +236,23 @@ class Sweep:
                     continue
                 if p.family in ("initial_level", "unlisted_pair_default", "treaty_consent_steps"):
                     continue  # integers or defaults: not sampled as continuous ranges
-                values = [p.low, p.high] if spec.design.method == "grid" else None
-                self.factors.append((p.key, path, values, (p.low, p.high)))
-        if spec.design.method != "grid":
-            missing = [name for name, _, _, lh in self.factors if lh is None]
+                values = [p.low, p.high] if grid else None
+                self.factors.append(Factor(p.key, path, values, "unif", [p.low, p.high]))
+        if not grid:
+            missing = [f.name for f in self.factors if f.dist is None]
             if missing:
-                raise InputError(source, "vary", f"{spec.design.method} needs a range for {', '.join(missing)} (lists are for grids)")
+                raise InputError(source, "vary", f"{spec.design.method} needs a range or distribution for "
+                                 f"{', '.join(missing)} (lists are for grids)")
             if not self.factors:
                 raise InputError(source, "vary", f"{spec.design.method} needs at least one varied quantity")
-        # validate every path once, at both ends of its values
-        for name, path, values, lh in self.factors:
-            for value in (values if values is not None else list(lh or ())):
+        # validate every path at the extremes of the values the design will actually use
+        for k, f in enumerate(self.factors):
+            column = self.points[:, k]
+            for value in {float(column.min()), float(column.max())}:
                 try:
-                    apply_overrides(base, {path: value}, source=source, registry=self.registry)
+                    apply_overrides(base, {f.path: value}, source=source, registry=self.registry)
                 except InputError as err:
-                    raise InputError(source, f"vary[{name}]", err.message if err.field == path
+                    raise InputError(source, f"vary[{f.name}]", err.message if err.field == f.path
                                      else f"{err.field}: {err.message}") from None
 
     # ---- design
@@ -204,10 +265,9 @@ class Sweep:
             return np.zeros((1, 0))
         method = spec.design.method
         if method == "grid":
-            grids = np.meshgrid(*[np.asarray(v, dtype=float) for _, _, v, _ in self.factors], indexing="ij")
+            grids = np.meshgrid(*[np.asarray(f.values, dtype=float) for f in self.factors], indexing="ij")
             return np.stack([g.ravel() for g in grids], axis=1)
-        bounds = [list(lh) for _, _, _, lh in self.factors]
-        problem = {"num_vars": k, "names": [f"x{i}" for i in range(k)], "bounds": bounds}
+        problem = {**self.salib_problem(), "names": [f"x{i}" for i in range(k)]}
         n = spec.design.samples
         if n is None:
             raise InputError(self.source, "design.samples", f"{method} needs samples")
@@ -234,15 +294,18 @@ class Sweep:
 
     def salib_problem(self) -> dict[str, Any]:
         """The SALib problem dict of this sweep's factors (names, bounds)."""
-        return {
+        problem: dict[str, Any] = {
             "num_vars": len(self.factors),
             "names": self.factor_names,
-            "bounds": [list(lh) for _, _, _, lh in self.factors],
+            "bounds": [f.bounds for f in self.factors],
         }
+        if any(f.dist != "unif" for f in self.factors):
+            problem["dists"] = [f.dist for f in self.factors]
+        return problem
 
     @property
     def factor_names(self) -> list[str]:
-        return [name for name, _, _, _ in self.factors]
+        return [f.name for f in self.factors]
 
     @property
     def total_runs(self) -> int:
@@ -253,7 +316,7 @@ class Sweep:
         return np.random.SeedSequence(self.spec.master_seed).generate_state(self.total_runs, np.uint64)
 
     def scenario_at(self, point: int) -> Scenario:
-        overrides = {path: float(self.points[point, k]) for k, (_, path, _, _) in enumerate(self.factors)}
+        overrides = {f.path: float(self.points[point, k]) for k, f in enumerate(self.factors)}
         return apply_overrides(self.base, overrides, source=self.source, registry=self.registry) if overrides else self.base
 
     def chunks(self) -> list[tuple[int, int]]:

@@ -113,7 +113,7 @@ def make_tasks(sweep: Sweep, chunks: list[tuple[int, int]] | None = None) -> lis
     seeds = sweep.seeds
     reps = sweep.spec.replicates
     base = sweep.base.model_dump(mode="python", exclude_none=True)
-    paths = tuple(path for _, path, _, _ in sweep.factors)
+    paths = tuple(f.path for f in sweep.factors)
     names = tuple(sweep.factor_names)
     tasks = []
     all_chunks = sweep.chunks()

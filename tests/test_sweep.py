@@ -196,3 +196,31 @@ def test_cli_plot(tmp_path, results, capsys):
     written = capsys.readouterr().out.split()
     assert any(w.endswith("probability.png") for w in written) and any("heatmap" in w for w in written)
     assert main(["plot", str(out), "--x", "nope"]) == 2
+
+
+def test_distributions_in_sampled_designs():
+    data = small(design={"method": "lhs", "samples": 2000}, replicates=1, vary=[
+        {"path": "parameters.status_concern.Russia", "label": "s",
+         "distribution": {"kind": "triangular", "low": 0.6, "high": 1.0, "mode": 0.9}},
+        {"path": "parameters.weight.exposure", "label": "w",
+         "distribution": {"kind": "normal", "mean": 2.5, "sd": 0.3}},
+        {"path": "pressure.targets.China", "label": "p",
+         "distribution": {"kind": "truncated_normal", "low": 0.0, "high": 1.0, "mean": 0.4, "sd": 0.2}},
+    ])
+    sw = sweep_from_dict(data, scenario("baseline_2018_2021"))
+    s, w, p = sw.points.T
+    assert 0.6 <= s.min() and s.max() <= 1.0 and s.mean() == pytest.approx((0.6 + 1.0 + 0.9) / 3, abs=0.01)
+    assert w.mean() == pytest.approx(2.5, abs=0.02) and w.std() == pytest.approx(0.3, abs=0.02)
+    assert 0.0 <= p.min() and p.max() <= 1.0
+    assert sw.salib_problem()["dists"] == ["triang", "norm", "truncnorm"]
+    sobol = sweep_from_dict({**data, "design": {"method": "sobol", "samples": 16}}, scenario("baseline_2018_2021"))
+    assert sobol.points.shape == (16 * 5, 3) and 0.6 <= sobol.points[:, 0].min()
+
+
+def test_an_unbounded_distribution_that_leaves_the_allowed_range_is_refused(tmp_path, capsys):
+    data = small(design={"method": "lhs", "samples": 500}, vary=[
+        {"path": "pressure.targets.China", "label": "p", "distribution": {"kind": "normal", "mean": 0.5, "sd": 0.4}}])
+    path = _write_sweep(tmp_path, data)
+    assert main(["sweep", str(path), "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "vary[p]" in err and ("greater than or equal to 0" in err or "less than or equal to 1" in err)
