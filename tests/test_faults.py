@@ -32,6 +32,13 @@ def _reference(tmp_path: Path, data: dict) -> pd.DataFrame:
     return read_results(report.results)[0]
 
 
+def _same_parquet(a: Path, b: Path) -> bool:
+    """Identical Arrow tables: every column, type and value (the manifests' timestamps aside)."""
+    import pyarrow.parquet as pq
+
+    return pq.read_table(a).equals(pq.read_table(b))
+
+
 # --------------------------------------------------------------------------- Dask
 
 
@@ -52,6 +59,7 @@ def test_dask_remote_scheduler_gives_identical_results(tmp_path, dask_cluster):
     sw = sweep_from_dict(data, scenario("baseline_2018_2021"))
     report = run_sweep(sw, tmp_path / "dask", scheduler=cluster.scheduler_address, progress=False)
     pd.testing.assert_frame_equal(read_results(report.results)[0], _reference(tmp_path, data))
+    assert _same_parquet(report.results, tmp_path / "reference" / "results.parquet")
 
 
 def test_dask_worker_killed_mid_sweep(tmp_path, dask_cluster):
@@ -115,6 +123,7 @@ def test_sigkill_then_resume_equals_uninterrupted(tmp_path):
     df = read_results(out)[0]
     assert df["run"].is_unique and len(df) == 3000
     pd.testing.assert_frame_equal(df, _reference(tmp_path, small(**data)))
+    assert _same_parquet(out / "results.parquet", tmp_path / "reference" / "results.parquet")
 
 
 def test_resume_into_a_different_sweep_is_refused(tmp_path, capsys):

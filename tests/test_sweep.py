@@ -93,6 +93,10 @@ def test_same_results_whatever_workers_and_chunk_size(tmp_path):
         tables.append(df)
     for other in tables[1:]:
         pd.testing.assert_frame_equal(tables[0], other)
+    import pyarrow.parquet as pq
+
+    arrow = [pq.read_table(tmp_path / name / "results.parquet") for name in ("w1c25", "w2c7", "w1c1000")]
+    assert all(arrow[0].equals(t) for t in arrow[1:])  # same types and values, whatever the chunking
     assert manifest["master_seed"] == 99 and manifest["total_runs"] == 120
 
 
