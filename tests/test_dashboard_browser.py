@@ -110,6 +110,14 @@ def test_slider_and_step_change_the_view(server, browser):
     assert "No decisions yet" not in log and ("wants to" in log or "held every relationship" in log)
     page.screenshot(path=str(SHOTS / "dashboard_after_steps.png"), full_page=True)
 
+    page.get_by_role("button", name="Play", exact=True).click()  # runs on by itself ...
+    page.wait_for_selector("[data-testid=levels-table][data-step='5']", timeout=30_000)
+    page.get_by_role("button", name="Pause", exact=True).click()  # ... until paused
+    page.wait_for_timeout(800)
+    paused_at = month(page)
+    page.wait_for_timeout(2000)
+    assert month(page) == paused_at >= 5
+
 
 def test_two_sessions_have_their_own_models(server, browser):
     a, b = open_page(browser, server), open_page(browser, server)
