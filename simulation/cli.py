@@ -10,6 +10,7 @@ import json
 import sys
 from pathlib import Path
 
+from .cli_types import OneLineParser, positive_int, seed_int
 from .errors import InputError
 
 EXAMPLES = """\
@@ -158,7 +159,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="alliance-sim",
         description=(
             "Agent-based simulation of great-power alignment: do Russia and China form an "
@@ -183,8 +184,8 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     p.add_argument("scenario", type=Path, help="scenario YAML file (see scenarios/)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0); same seed, same run")
-    p.add_argument("--steps", type=int, default=None, help="stop after this many months")
+    p.add_argument("--seed", type=seed_int, default=0, help="random seed (default 0); same seed, same run")
+    p.add_argument("--steps", type=positive_int, default=None, help="stop after this many months")
     p.add_argument("--out", type=Path, default=None, help="output folder (default results/<scenario>-seed<N>)")
     p.set_defaults(func=cmd_run)
 

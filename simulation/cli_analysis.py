@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from .cli_types import positive_int
 from .errors import InputError
 
 
@@ -98,7 +99,7 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", type=Path, help="sweep YAML with design method sobol or morris")
     p.add_argument("--outcome", action="append", choices=["alliance_probability", "time_to_alliance", "final_rc_level"])
     p.add_argument("--results", type=Path, help="use these sweep results instead of running the sweep")
-    p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--workers", type=positive_int, default=None)
     p.add_argument("--out", type=Path)
     p.add_argument("--rerun", action="store_true", help="run the sweep again even if results exist")
     p.add_argument("--quiet", action="store_true")
@@ -117,7 +118,7 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
                        description="Energy of every two-bloc configuration from a scenario (sizes and propensities "
                                    "derived from the registry) or a table file (YAML or CSV: sizes and a propensity matrix).")
     p.add_argument("file", type=Path)
-    p.add_argument("--top", type=int, default=10)
+    p.add_argument("--top", type=positive_int, default=10)
     p.add_argument("--out", type=Path)
     p.set_defaults(func=cmd_landscape)
 
@@ -125,6 +126,6 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
                        description="Run every claim of the documents the model can express over many seeds and "
                                    "write a Markdown report: claim, document and quote, model figure with interval, pass/fail.")
     p.add_argument("--out", type=Path, default=Path("docs/calibration.md"))
-    p.add_argument("--runs", type=int, default=1000, help="runs per scenario")
+    p.add_argument("--runs", type=positive_int, default=1000, help="runs per scenario")
     p.set_defaults(func=cmd_calibrate)
 

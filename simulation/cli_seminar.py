@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from .cli_types import positive_int, seed_int
 from .errors import InputError
 
 HELP = ("Type moves as PARTNER=raise|hold|lower (e.g. 'China=raise US=lower'); partners you leave out follow "
@@ -60,6 +61,8 @@ def cmd_play(args: argparse.Namespace) -> int:
     if args.load:
         session = SeminarSession.load(args.load)
     else:
+        if args.scenario is None:
+            raise InputError(None, "scenario", "give a scenario file to play, or --load a saved session")
         scenario = load_scenario(args.scenario)
         if not args.human:
             raise InputError(None, "--human", f"name at least one actor to play (allowed: {', '.join(scenario.actors)})")
@@ -144,7 +147,7 @@ def add_seminar_commands(sub: argparse._SubParsersAction) -> None:
                                    "sliders from the scenario schema, a distribution panel and seminar mode. Works "
                                    "offline; every browser session gets its own model.")
     p.add_argument("scenario", type=Path, nargs="?", help="scenario to open first (default: the baseline)")
-    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--port", type=positive_int, default=8765)
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 lets a classroom's "
                         "laptops connect over the local network)")
@@ -155,11 +158,11 @@ def add_seminar_commands(sub: argparse._SubParsersAction) -> None:
                                    "model's advice and chooses raise, hold or lower for each partner. " + HELP)
     p.add_argument("scenario", type=Path, nargs="?", help="scenario YAML (not needed with --load)")
     p.add_argument("--human", action="append", default=[], help="an actor played by a person (repeatable)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--rounds", type=int, default=None, help="stop after this many rounds")
+    p.add_argument("--seed", type=seed_int, default=0)
+    p.add_argument("--rounds", type=positive_int, default=None, help="stop after this many rounds")
     p.add_argument("--save", type=Path, help="save the session here at the end")
     p.add_argument("--load", type=Path, help="continue a saved session")
-    p.add_argument("--debrief-runs", type=int, default=500)
+    p.add_argument("--debrief-runs", type=positive_int, default=500)
     p.set_defaults(func=cmd_play)
 
     p = sub.add_parser("handout", help="printable seminar brief for a scenario (Markdown and HTML)",
@@ -167,7 +170,7 @@ def add_seminar_commands(sub: argparse._SubParsersAction) -> None:
                                    "ranges and quotes, figures of a small replicate run, discussion questions.")
     p.add_argument("scenario", type=Path)
     p.add_argument("--out", type=Path, help="folder (default seminar/handouts/<scenario>)")
-    p.add_argument("--runs", type=int, default=300, help="replicates for the figures")
+    p.add_argument("--runs", type=positive_int, default=300, help="replicates for the figures")
     p.set_defaults(func=cmd_handout)
 
 

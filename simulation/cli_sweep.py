@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from .cli_types import positive_int
 from .errors import InputError
 
 #: A sweep above this many runs asks for --yes (change with --max-runs).
@@ -23,8 +24,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from .sweep_runner import run_sweep
 
     console = Console(stderr=True, highlight=False)
-    if args.workers is not None and args.workers < 1:
-        raise InputError(None, "--workers", f"must be at least 1 (got {args.workers})")
     sweep = load_sweep(args.file, chunk_size=args.chunk_size)
     out = Path(args.out) if args.out else Path("results") / Path(args.file).stem
     runs = sweep.total_runs
@@ -132,16 +131,16 @@ def add_sweep_commands(sub: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("file", type=Path, help="sweep YAML (see experiments/)")
-    p.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    p.add_argument("--workers", type=positive_int, default=None, help="processes (default: all cores)")
     p.add_argument("--out", type=Path, default=None, help="output folder (default results/<sweep name>)")
-    p.add_argument("--chunk-size", type=int, default=None, help="runs per chunk (default from the file)")
+    p.add_argument("--chunk-size", type=positive_int, default=None, help="runs per chunk (default from the file)")
     p.add_argument("--executor", choices=["process", "dask"], default="process",
                    help="local processes (default) or Dask (a LocalCluster unless --scheduler)")
     p.add_argument("--scheduler", default=None, help="address of a Dask scheduler, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--resume", action="store_true", help="finish an interrupted sweep in --out")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out folder")
     p.add_argument("--yes", action="store_true", help="run even above --max-runs")
-    p.add_argument("--max-runs", type=int, default=DEFAULT_MAX_RUNS, help="size that needs --yes")
+    p.add_argument("--max-runs", type=positive_int, default=DEFAULT_MAX_RUNS, help="size that needs --yes")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_sweep)
 

@@ -81,6 +81,24 @@ def test_landscape_from_tables_and_scenario(tmp_path):
     assert main(["landscape", str(bad)]) == 2
 
 
+@pytest.mark.parametrize(
+    "name, text, fragment",
+    [
+        ("t.yaml", "sizes: [unclosed\n", "malformed YAML"),
+        ("t.yaml", "sizes: {A: x, B: 1}\npropensity: {A-B: 1}\n", "sizes.A: expected a number"),
+        ("t.yaml", "sizes: {A: 1, B: 1}\npropensity: {A-B: .nan}\n", "propensity.A-B: expected a finite number"),
+        ("t.csv", "actor,size,A,B\nA,1,0,q\nB,1,1,0\n", "B[A]: expected a number"),
+        ("t.yaml", "title: no actors here\nsteps: -1\n", "steps"),
+    ],
+)
+def test_bad_landscape_files_give_one_line_errors(tmp_path, capsys, name, text, fragment):
+    path = tmp_path / name
+    path.write_text(text)
+    assert main(["landscape", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(path) in err and fragment in err, err
+
+
 def test_calibrate_writes_the_report(tmp_path):
     out = tmp_path / "calibration.md"
     assert main(["calibrate", "--runs", "300", "--out", str(out)]) == 0

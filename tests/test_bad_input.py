@@ -79,3 +79,24 @@ def test_real_process_prints_no_traceback(tmp_path):
 def test_steps_beyond_the_scenario_are_refused(capsys):
     code = main(["run", str(SCENARIOS / "baseline_2018_2021.yaml"), "--steps", "999"])
     assert code == 2 and "--steps" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["run", "scenarios/baseline_2018_2021.yaml", "--seed", "-1"], "--seed"),
+        (["run", "scenarios/baseline_2018_2021.yaml", "--steps", "0"], "--steps"),
+        (["calibrate", "--runs", "0"], "--runs"),
+        (["sweep", "experiments/flagship_us_pressure.yaml", "--workers", "0"], "--workers"),
+        (["play", "scenarios/baseline_2018_2021.yaml", "--human", "Russia", "--debrief-runs", "abc"], "--debrief-runs"),
+        (["play", "--human", "Russia"], "--load"),
+        (["no-such-command"], "invalid choice"),
+    ],
+)
+def test_bad_arguments_give_one_line_and_exit_2(argv, fragment):
+    from tests.conftest import ROOT
+
+    proc = subprocess.run([sys.executable, "-m", "simulation.cli", *argv], capture_output=True, text=True,
+                          cwd=ROOT, stdin=subprocess.DEVNULL, timeout=60)
+    assert proc.returncode == 2
+    assert len(proc.stderr.strip().splitlines()) == 1 and fragment in proc.stderr, proc.stderr

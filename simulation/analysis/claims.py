@@ -175,7 +175,7 @@ class Claims:
     def landscape_agrees(self) -> ClaimResult:
         from .landscape import configuration_label, landscape_from_scenario
 
-        land = landscape_from_scenario(SCENARIO_DIR / "baseline_2018_2021.yaml")
+        land = landscape_from_scenario(_scenario("baseline_2018_2021"), "baseline_2018_2021")
         energy, a, b = land.minima()[0]
         modal = self.out("baseline_2018_2021")["blocs"].value_counts()
         structure, share = modal.index[0], modal.iloc[0] / modal.sum()

@@ -19,13 +19,13 @@ utility terms, so from the registry). A table file gives sizes and propensities 
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from ..errors import InputError
+from ..scenario import Scenario
 
 
 @dataclass(frozen=True)
@@ -62,76 +62,89 @@ def energy(sizes: np.ndarray, propensity: np.ndarray, side: np.ndarray) -> float
     return float(np.triu(np.outer(sizes, sizes) * propensity * apart, 1).sum())
 
 
-def landscape_from_scenario(path: Path) -> Landscape:
+def landscape_from_scenario(scenario: Scenario, label: str) -> Landscape:
+    """Sizes and propensities of a scenario's actors at its start (noise-free desires)."""
     from ..engine import simulate
     from ..params import Params
-    from ..scenario import load_scenario
     from ..world import build_world
 
-    world = build_world(load_scenario(path))
-    params = Params.from_worlds([world])
-    zero_noise = params.__class__(**{**params.__dict__, "noise_sd": np.zeros_like(params.noise_sd)})
-    _, records = simulate(zero_noise, [0], steps=1, keep_records=True)
+    world = build_world(scenario)
+    params = replace(Params.from_worlds([world]), noise_sd=np.zeros(1))
+    _, records = simulate(params, [0], steps=1, keep_records=True)
     desire = records[0].desire[0]
     propensity = (desire + desire.T) / 2
     np.fill_diagonal(propensity, 0.0)
-    return Landscape(world.actors, world.power / world.power.sum(), propensity, f"scenario {path}")
+    return Landscape(world.actors, world.power / world.power.sum(), propensity, f"scenario {label}")
 
 
-def landscape_from_table(path: Path) -> Landscape:
-    """YAML ``{sizes: {A: 1, ...}, propensity: {A-B: 0.5, ...}}`` or a CSV with columns
-    ``actor, size, <actor 1>, <actor 2>, ...`` (a symmetric propensity matrix)."""
+def _number(path: Path, field: str, value: object) -> float:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InputError(path, field, f"expected a number, got {value!r}") from None
+    if not np.isfinite(number):
+        raise InputError(path, field, f"expected a finite number, got {value!r}")
+    return number
+
+
+def _landscape_from_csv(path: Path) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+    """A CSV with columns ``actor, size, <actor 1>, <actor 2>, ...`` (a symmetric propensity matrix)."""
+    import pandas as pd
+
+    try:
+        df = pd.read_csv(path)
+    except Exception as exc:  # pandas raises many kinds on bad CSV
+        raise InputError(path, None, f"not a readable CSV ({exc})") from None
+    for col in ("actor", "size"):
+        if col not in df:
+            raise InputError(path, col, "missing column (need actor, size and one column per actor)")
+    actors = tuple(str(a) for a in df["actor"])
+    missing = [a for a in actors if a not in df]
+    if missing:
+        raise InputError(path, missing[0], "missing propensity column for this actor")
+    sizes = np.array([_number(path, f"size[{a}]", v) for a, v in zip(actors, df["size"], strict=True)])
+    prop = np.array([[_number(path, f"{b}[{a}]", df[b].iloc[i]) for b in actors] for i, a in enumerate(actors)])
+    return actors, sizes, prop
+
+
+def _landscape_from_mapping(path: Path, data: dict) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+    """YAML ``{sizes: {A: 1, ...}, propensity: {A-B: 0.5, ...}}``."""
+    if not isinstance(data.get("sizes"), dict) or not isinstance(data.get("propensity"), dict):
+        raise InputError(path, None, "expected 'sizes: {actor: size}' and 'propensity: {A-B: value}'")
+    actors = tuple(str(a) for a in data["sizes"])
+    sizes = np.array([_number(path, f"sizes.{a}", v) for a, v in data["sizes"].items()])
+    prop = np.zeros((len(actors), len(actors)))
+    for key, value in data["propensity"].items():
+        a, _, b = str(key).partition("-")
+        if a not in actors or b not in actors:
+            raise InputError(path, f"propensity.{key}", f"unknown actor (allowed: {', '.join(actors)})")
+        i, j = actors.index(a), actors.index(b)
+        prop[i, j] = prop[j, i] = _number(path, f"propensity.{key}", value)
+    return actors, sizes, prop
+
+
+def landscape_from_file(path: Path) -> Landscape:
+    """A scenario YAML, a YAML table (``sizes:`` and ``propensity:``) or a CSV table; bad input is an InputError."""
+    from ..scenario import parse_scenario, read_yaml_mapping
+
+    path = Path(path)
     if path.suffix.lower() == ".csv":
-        import pandas as pd
-
-        try:
-            df = pd.read_csv(path)
-        except Exception as exc:  # pandas raises many kinds on bad CSV
-            raise InputError(path, None, f"not a readable CSV ({exc})") from None
-        for col in ("actor", "size"):
-            if col not in df:
-                raise InputError(path, col, "missing column (need actor, size and one column per actor)")
-        actors = tuple(str(a) for a in df["actor"])
-        missing = [a for a in actors if a not in df]
-        if missing:
-            raise InputError(path, missing[0], "missing propensity column for this actor")
-        sizes = df["size"].to_numpy(dtype=float)
-        prop = df[list(actors)].to_numpy(dtype=float)
+        if not path.exists():
+            raise InputError(path, None, "file not found")
+        actors, sizes, prop = _landscape_from_csv(path)
     else:
-        from ..scenario import read_yaml_mapping
-
-        data = read_yaml_mapping(path, "landscape table")
-        if not isinstance(data.get("sizes"), dict) or not isinstance(data.get("propensity"), dict):
-            raise InputError(path, None, "expected 'sizes: {actor: size}' and 'propensity: {A-B: value}'")
-        actors = tuple(str(a) for a in data["sizes"])
-        sizes = np.array([float(data["sizes"][a]) for a in actors])
-        prop = np.zeros((len(actors), len(actors)))
-        for key, value in data["propensity"].items():
-            a, _, b = str(key).partition("-")
-            if a not in actors or b not in actors:
-                raise InputError(path, f"propensity.{key}", f"unknown actor (allowed: {', '.join(actors)})")
-            i, j = actors.index(a), actors.index(b)
-            prop[i, j] = prop[j, i] = float(value)
+        data = read_yaml_mapping(path, "landscape table or scenario")
+        if "sizes" not in data:
+            return landscape_from_scenario(parse_scenario(data, path), str(path))
+        actors, sizes, prop = _landscape_from_mapping(path, data)
     if not np.allclose(prop, prop.T):
         raise InputError(path, "propensity", "the propensity matrix must be symmetric")
-    if np.any(sizes < 0) or not np.all(np.isfinite(sizes)):
-        raise InputError(path, "sizes", "sizes must be finite and non-negative")
+    if np.any(sizes < 0):
+        raise InputError(path, "sizes", "sizes must be non-negative")
     if len(actors) < 2 or len(actors) > 20:
         raise InputError(path, None, "need between 2 and 20 actors")
     np.fill_diagonal(prop, 0.0)
     return Landscape(actors, sizes, prop, f"table {path}")
-
-
-def landscape_from_file(path: Path) -> Landscape:
-    path = Path(path)
-    if not path.exists():
-        raise InputError(path, None, "file not found")
-    if path.suffix.lower() in (".yaml", ".yml"):
-        text = yaml.safe_load(path.read_text("utf-8", errors="replace")) if path.stat().st_size < 10_000_000 else None
-        if isinstance(text, dict) and "sizes" in text:
-            return landscape_from_table(path)
-        return landscape_from_scenario(path)
-    return landscape_from_table(path)
 
 
 def configuration_label(a: tuple[str, ...], b: tuple[str, ...]) -> str:
