@@ -27,7 +27,7 @@ def main() -> int:
 
     from simulation import plots
     from simulation.cli import main as cli
-    from simulation.stats import wilson_interval
+    from simulation.stats import proportion
     from simulation.sweep_runner import read_results
 
     sweep_args = ["sweep", str(SWEEP), "--out", str(args.out), "--overwrite"]
@@ -59,9 +59,8 @@ def main() -> int:
         cells = []
         for coord in (0.0, 1.0):
             g = df[(df.pressure_on_russia == 0.5) & (abs(df.pressure_on_china - pc) < 1e-9) & (df.eu_coordination == coord)]
-            k, n = int(g.rc_alliance.sum()), len(g)
-            lo, hi = wilson_interval([k], [n])
-            cells.append(f"{k / n:5.2f} [{lo[0]:.2f}, {hi[0]:.2f}]")
+            share, lo, hi = proportion(int(g.rc_alliance.sum()), len(g))
+            cells.append(f"{share:5.2f} [{lo:.2f}, {hi:.2f}]")
         print(f"{pc:>18.1f} | {cells[0]:>22} | {cells[1]:>22}")
     print(f"\nFigures: {figures}")
     if args.readme_figures:

@@ -22,9 +22,8 @@ def _print_situation(console, session, actor: str) -> None:
     for col in ("partner", "relationship", "you fear them", "they fear you", "your trade share", "model advises", "because"):
         table.add_column(col)
     for v in s.partners:
-        reasons = ", ".join(f"{label} {value:+.2f}" for label, value in v.reasons[:2])
         table.add_row(v.partner, v.level, f"{v.threat_to_me:.2f}", f"{v.my_threat_to_them:.2f}",
-                      f"{v.trade_share:.1%}", v.advice, reasons)
+                      f"{v.trade_share:.1%}", v.advice, v.reasons_text())
     console.print(table)
     if s.controls_pressure:
         console.print("Your pressure now: " + ", ".join(f"{k} {v:.2f}" for k, v in s.pressure.items() if v > 0 or k in ("Russia", "China")))

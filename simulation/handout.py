@@ -9,12 +9,10 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
-import numpy as np
-
 from .explain import month_label
 from .registry import DocumentSource, default_registry
 from .scenario import BorderCrisis, LeaderChange, Pandemic, load_scenario, scenario_id
-from .stats import wilson_interval
+from .stats import proportion
 
 ROOT = Path(__file__).resolve().parents[1]
 CARD_FAMILIES = {
@@ -138,9 +136,8 @@ def write_handout(scenario_path: Path, out: Path | None = None, runs: int = 300)
         plots.save(fig2, out / "final")
         plt.close("all")
         figures = {"fan": "fan.png", "final": "final.png"}
-        k = int((rc >= 5).any(axis=1).sum())
-        lo, hi = wilson_interval(np.array([k]), np.array([runs]))
-        stats.update({"p": k / runs, "lo": float(lo[0]), "hi": float(hi[0])})
+        share, lo, hi = proportion(int((rc >= 5).any(axis=1).sum()), runs)
+        stats.update({"p": share, "lo": lo, "hi": hi})
     text = handout_markdown(scenario_path, figures, stats)
     md_path = out / "handout.md"
     md_path.write_text(text, "utf-8")

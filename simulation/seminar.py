@@ -38,6 +38,10 @@ class PartnerView:
     desire: float
     reasons: list[tuple[str, float]]  # largest utility terms (label, contribution)
 
+    def reasons_text(self, count: int = 2) -> str:
+        """'shared threat +1.58, leader rapport +0.68': the ``count`` largest terms."""
+        return ", ".join(f"{label} {value:+.2f}" for label, value in self.reasons[:count])
+
 
 @dataclass
 class Situation:

@@ -23,3 +23,9 @@ def wilson_interval(
     low = np.where(n > 0, np.clip(centre - half, 0, 1), 0.0)
     high = np.where(n > 0, np.clip(centre + half, 0, 1), 1.0)
     return low, high
+
+
+def proportion(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float, float]:
+    """A share with its Wilson interval: (successes / n, low, high)."""
+    low, high = wilson_interval(np.array([successes]), np.array([n]), confidence=confidence)
+    return successes / n if n else 0.0, float(low[0]), float(high[0])

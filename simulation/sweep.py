@@ -315,10 +315,6 @@ class Sweep:
     def seeds(self) -> np.ndarray:
         return np.random.SeedSequence(self.spec.master_seed).generate_state(self.total_runs, np.uint64)
 
-    def scenario_at(self, point: int) -> Scenario:
-        overrides = {f.path: float(self.points[point, k]) for k, f in enumerate(self.factors)}
-        return apply_overrides(self.base, overrides, source=self.source, registry=self.registry) if overrides else self.base
-
     def chunks(self) -> list[tuple[int, int]]:
         size = self.spec.chunk_size
         return [(s, min(s + size, self.total_runs)) for s in range(0, self.total_runs, size)]

@@ -53,22 +53,24 @@ class ChunkTask:
     outcomes: tuple[str, ...]
 
 
+#: Outcome group of a sweep file -> the result columns it keeps (a name, or a prefix ending in "_").
+OUTCOME_COLUMNS = {
+    "rc_alliance": "rc_alliance",
+    "rc_alliance_step": "rc_alliance_step",
+    "rc_final_level": "rc_final_level",
+    "rc_max_level": "rc_max_level",
+    "rc_mean_level": "rc_mean_level",
+    "rc_steps": "rc_step_",
+    "final_levels": "final_",
+    "india": "india_",
+    "blocs": "blocs",
+}
+
+
 def _select(columns: list[str], groups: tuple[str, ...]) -> list[str]:
-    keep = []
-    for c in columns:
-        if (
-            (c == "rc_alliance" and "rc_alliance" in groups)
-            or (c == "rc_alliance_step" and "rc_alliance_step" in groups)
-            or (c == "rc_final_level" and "rc_final_level" in groups)
-            or (c == "rc_max_level" and "rc_max_level" in groups)
-            or (c == "rc_mean_level" and "rc_mean_level" in groups)
-            or (c.startswith("rc_step_") and "rc_steps" in groups)
-            or (c.startswith("final_") and "final_levels" in groups)
-            or (c.startswith("india_") and "india" in groups)
-            or (c == "blocs" and "blocs" in groups)
-        ):
-            keep.append(c)
-    return keep
+    """The outcome columns the sweep's outcome groups keep, in table order."""
+    wanted = [OUTCOME_COLUMNS[g] for g in groups if g in OUTCOME_COLUMNS]
+    return [c for c in columns if any(c == w or (w.endswith("_") and c.startswith(w)) for w in wanted)]
 
 
 def run_chunk(task: ChunkTask) -> pa.Table:
@@ -108,7 +110,8 @@ def run_chunk(task: ChunkTask) -> pa.Table:
     return table
 
 
-def make_tasks(sweep: Sweep, chunks: list[tuple[int, int]] | None = None) -> list[ChunkTask]:
+def make_tasks(sweep: Sweep, chunk_indices: set[int] | None = None) -> list[ChunkTask]:
+    """Tasks for the chunks with these indices (all chunks if None)."""
     points = sweep.points
     seeds = sweep.seeds
     reps = sweep.spec.replicates
@@ -116,9 +119,8 @@ def make_tasks(sweep: Sweep, chunks: list[tuple[int, int]] | None = None) -> lis
     paths = tuple(f.path for f in sweep.factors)
     names = tuple(sweep.factor_names)
     tasks = []
-    all_chunks = sweep.chunks()
-    for i, (start, stop) in enumerate(all_chunks):
-        if chunks is not None and (start, stop) not in chunks:
+    for i, (start, stop) in enumerate(sweep.chunks()):
+        if chunk_indices is not None and i not in chunk_indices:
             continue
         first, last = start // reps, (stop - 1) // reps
         tasks.append(
@@ -204,7 +206,7 @@ def _write_part(out: Path, index: int, table: pa.Table) -> None:
     os.replace(tmp, path)
 
 
-def sweep_manifest(sweep: Sweep, out: Path) -> dict[str, Any]:
+def sweep_manifest(sweep: Sweep) -> dict[str, Any]:
     m = base_manifest("sweep")
     m.update(
         {
@@ -253,7 +255,7 @@ def prepare_output(sweep: Sweep, out: Path, resume: bool, overwrite: bool) -> di
     elif out.exists() and overwrite:
         shutil.rmtree(out)
     _parts_dir(out).mkdir(parents=True, exist_ok=True)
-    manifest = sweep_manifest(sweep, out)
+    manifest = sweep_manifest(sweep)
     write_json(manifest_path, manifest)
     return manifest
 
@@ -307,13 +309,12 @@ def run_sweep(
         return SweepReport(out, out / "results.parquet", 0, 0.0, 0)  # resumed a finished sweep
     chunks = sweep.chunks()
     done = {i for i in manifest.get("chunks_done", []) if _part_path(out, i).exists()}
-    todo = [c for i, c in enumerate(chunks) if i not in done]
-    tasks = make_tasks(sweep, todo)
+    tasks = make_tasks(sweep, set(range(len(chunks))) - done)
     t0 = time.perf_counter()
     runs_todo = sum(t.stop - t.start for t in tasks)
     if tasks:
         executor, client = make_executor(executor_kind, workers, scheduler)
-        bar = _progress(progress, sweep.total_runs, sweep.total_runs - runs_todo)
+        bar = _Progress(sweep.total_runs, sweep.total_runs - runs_todo, enabled=progress)
         try:
             with bar:
                 futures = {executor.submit(run_chunk, t): t for t in tasks}
@@ -339,19 +340,10 @@ def run_sweep(
     return SweepReport(out, results, runs_todo, seconds, len(tasks))
 
 
-class _NoProgress:
-    def __enter__(self):
-        return self
+class _Progress:
+    """A rich progress bar with runs/s and time left (silent when not enabled)."""
 
-    def __exit__(self, *exc):
-        return False
-
-    def advance(self, n: int) -> None:
-        return None
-
-
-class _RichProgress:
-    def __init__(self, total: int, completed: int):
+    def __init__(self, total: int, completed: int, enabled: bool = True):
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
@@ -371,6 +363,7 @@ class _RichProgress:
             TextColumn("left"),
             TimeRemainingColumn(),
             transient=False,
+            disable=not enabled,
         )
         self.task = self.progress.add_task("sweep", total=total, completed=completed, rate="")
         self.start = time.perf_counter()
@@ -387,10 +380,6 @@ class _RichProgress:
         self.done += n
         rate = self.done / max(time.perf_counter() - self.start, 1e-9)
         self.progress.update(self.task, advance=n, rate=f"{rate:,.0f} runs/s")
-
-
-def _progress(enabled: bool, total: int, completed: int):
-    return _RichProgress(total, completed) if enabled else _NoProgress()
 
 
 def read_results(path: Path) -> tuple[Any, dict[str, Any]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,9 +57,9 @@ def outcomes(sc, seeds):
 BEHAVIOUR_SEEDS = list(range(1000, 1400))
 
 
-def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """Wilson score interval for a binomial proportion."""
-    from simulation.stats import wilson_interval
+def wilson(successes: int, n: int) -> tuple[float, float]:
+    """Wilson 95% score interval for a binomial proportion."""
+    from simulation.stats import proportion
 
-    lo, hi = wilson_interval(np.array([successes]), np.array([n]), z)
-    return float(lo[0]), float(hi[0])
+    _, lo, hi = proportion(successes, n)
+    return lo, hi

@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..runner import run_batch
 from ..scenario import Scenario, apply_overrides, load_scenario, parse_scenario
-from ..stats import wilson_interval
+from ..stats import proportion
 
 SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 
@@ -37,9 +37,7 @@ def _scenario(name: str, **overrides) -> Scenario:
 
 
 def _p(df: pd.DataFrame, col: str = "rc_alliance") -> tuple[float, float, float]:
-    k, n = int(df[col].sum()), len(df)
-    lo, hi = wilson_interval(np.array([k]), np.array([n]))
-    return k / n, float(lo[0]), float(hi[0])
+    return proportion(int(df[col].sum()), len(df))
 
 
 def _fmt(p: tuple[float, float, float]) -> str:

@@ -18,7 +18,6 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
 import solara  # noqa: E402
 
 from .. import plots  # noqa: E402
@@ -29,7 +28,7 @@ from ..runner import run_batch  # noqa: E402
 from ..scenario import apply_overrides, load_scenario  # noqa: E402
 from ..seminar import HumanMove, SeminarSession  # noqa: E402
 from ..state import LEVEL_LABELS  # noqa: E402
-from ..stats import wilson_interval  # noqa: E402
+from ..stats import proportion  # noqa: E402
 from .controls import event_switches, parameter_sliders, pressure_sliders  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -129,11 +128,10 @@ def DistributionPanel(scenario_key: tuple, scenario_factory):
     solara.SliderInt("Replicates", value=runs, min=100, max=5000, step=100, on_value=set_runs)
     solara.Button("Run replicates on the batch engine", on_click=run, color="primary")
     if result is not None and "rc_alliance" in result:
-        k, n = int(result["rc_alliance"].sum()), len(result)
-        lo, hi = wilson_interval(np.array([k]), np.array([n]))
+        share, lo, hi = proportion(int(result["rc_alliance"].sum()), len(result))
         with solara.Div(attributes={"data-testid": "distribution"}):
-            solara.Markdown(f"**P(Russia-China formal alliance) = {k / n:.1%}** (95% interval {lo[0]:.1%} to "
-                            f"{hi[0]:.1%}, {n} runs)")
+            solara.Markdown(f"**P(Russia-China formal alliance) = {share:.1%}** (95% interval {lo:.1%} to "
+                            f"{hi:.1%}, {len(result)} runs)")
         fig = plots.time_to_alliance(result)
         solara.FigureMatplotlib(fig, format="png")
         plt.close(fig)
@@ -152,8 +150,8 @@ def SeminarPanel(session: SeminarSession, on_change, version: int):
             rows = ["| partner | relationship | you fear them | trade share | model advises | because |",
                     "|---|---|---|---|---|---|"]
             for v in s.partners:
-                reasons = ", ".join(f"{label} {value:+.2f}" for label, value in v.reasons[:2])
-                rows.append(f"| {v.partner} | {v.level} | {v.threat_to_me:.2f} | {v.trade_share:.1%} | {v.advice} | {reasons} |")
+                rows.append(f"| {v.partner} | {v.level} | {v.threat_to_me:.2f} | {v.trade_share:.1%} | {v.advice} "
+                            f"| {v.reasons_text()} |")
             solara.Markdown("\n".join(rows))
             for v in s.partners:
                 key = f"{actor}|{v.partner}"
@@ -229,6 +227,9 @@ def Page():
     load_path, set_load_path = solara.use_state("")
 
     base = solara.use_memo(lambda: load_scenario(SCENARIO_DIR / f"{name}.yaml"), dependencies=[name])
+    # the controls depend on the scenario only: build them once per scenario, not on every render
+    pressure_specs, parameter_specs, switches = solara.use_memo(
+        lambda: (pressure_sliders(base), parameter_sliders(base), event_switches(base)), dependencies=[name])
     key = (name, tuple(sorted(overrides.items())), events_off)
 
     def make():
@@ -288,11 +289,10 @@ def Page():
         solara.Markdown("### US pressure and EU coordination")
         solara.Text("Moving a slider or switch restarts the run from month 0 with the new setting.",
                     style={"font-size": "0.8em", "font-style": "italic"})
-        for spec in pressure_sliders(base):
+        for spec in pressure_specs:
             solara.FloatSlider(spec.label, value=overrides.get(spec.path, spec.value), min=spec.min, max=spec.max,
                                step=spec.step, on_value=lambda v, spec=spec: set_override(spec, v))
             solara.Text(spec.description, style={"font-size": "0.75em", "color": "#555"})
-        switches = event_switches(base)
         if switches:
             solara.Markdown("### Events")
             for k, label in switches:
@@ -300,7 +300,7 @@ def Page():
                               on_value=lambda on, k=k: set_events_off(
                                   tuple(sorted(set(events_off) - {k})) if on else tuple(sorted({*events_off, k}))))
         with solara.Details("Model parameters (registry)"):
-            for spec in parameter_sliders(base):
+            for spec in parameter_specs:
                 solara.FloatSlider(spec.label, value=overrides.get(spec.path, spec.value), min=spec.min, max=spec.max,
                                    step=spec.step, on_value=lambda v, spec=spec: set_override(spec, v))
                 solara.Text(spec.description, style={"font-size": "0.75em", "color": "#555"})
