@@ -183,7 +183,8 @@ def build_world(scenario: Scenario, registry: Registry | None = None) -> World:
 
     # ---- pressure drivers
     inst_w = np.array([reg.value(f"instrument_threat_weight.{k}") for k in INSTRUMENTS])
-    inst_w = inst_w / inst_w.sum() if inst_w.sum() > 0 else np.full(4, 0.25)
+    # all weights zero: fall back to equal weights (the registry's own assumption)
+    inst_w = inst_w / inst_w.sum() if inst_w.sum() > 0 else np.full(len(INSTRUMENTS), 1 / len(INSTRUMENTS))
     pressure_threat = np.zeros((T, n))
     pressure_trade = np.zeros((T, n))
     for target, segments in scenario.pressure.targets.items():
