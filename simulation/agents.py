@@ -2,7 +2,7 @@
 
 An agent does not compute its choices itself: the model calls the shared rules for all
 actors at once (simulation/rules), and each agent then records what it chose towards
-each partner and why (its utility terms), in the DataCollector's ``decisions`` table.
+each partner and why (its weighted utility terms), in the DataCollector's ``decisions`` table.
 """
 
 from __future__ import annotations
@@ -10,14 +10,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import mesa
-import numpy as np
 
-from .rules.step import StepRecord
-from .rules.utility import SIGNS, TERMS
-from .state import LEVEL_LABELS, Intent
+from .rules.kernels import term_weights
+from .rules.terms import TERM_NAMES, TREATY_ONLY
+from .state import LEVEL_LABELS, MAX_LEVEL, Intent
 
 if TYPE_CHECKING:
-    from .model import AllianceModel
+    from .model import AllianceModel, MonthRecord
 
 
 class CountryAgent(mesa.Agent):
@@ -29,36 +28,43 @@ class CountryAgent(mesa.Agent):
         self.index = index
         self.last_intents: dict[str, Intent] = {}
 
-    def record_decisions(self, record: StepRecord) -> None:
+    def record_decisions(self, record: MonthRecord) -> None:
         """Log this agent's intent towards every partner with the weighted utility terms."""
         model: AllianceModel = self.model  # type: ignore[assignment]
         i = self.index
-        weights = model.params.term_weights[0] * SIGNS
+        weights = term_weights(model.params.behaviour[0])
         self.last_intents = {}
-        for j, partner in enumerate(model.world.actors):
+        for j, partner in enumerate(model.actors):
             if j == i:
                 continue
-            before = int(record.level_before[0, i, j])
-            after = int(record.level_after[0, i, j])
-            intent = Intent(int(record.intent[0, i, j]))
+            before = int(record.level_before[i, j])
+            intent = Intent(int(record.intent[i, j]))
             self.last_intents[partner] = intent
-            contributions = record.terms[0, i, j] * weights
+            contributions = record.terms[i, j] * weights
+            treaty_rung = before >= MAX_LEVEL - 1
             row = {
-                "step": record.step,
+                "step": record.month,
                 "actor": self.name,
                 "partner": partner,
                 "level_before": before,
-                "level_after": after,
+                "level_after": int(record.level_after[i, j]),
+                "partner_intent": Intent(int(record.intent[j, i])).name.lower(),
                 "intent": intent.name.lower(),
-                "desire": float(record.desire[0, i, j]),
+                "desire": float(record.desire[i, j]),
+                "treaty_desire": float(record.treaty_desire[i, j]),
                 "raise_threshold": float(model.raise_threshold(before)),
                 "lower_threshold": float(model.lower_threshold(before)),
+                "consent_months": int(record.consent_months[i, j]),
             }
-            for name, value in zip(TERMS, contributions, strict=True):
-                row[f"term_{name}"] = float(value)
-            row["noise"] = float(record.desire[0, i, j] - np.sum(contributions))
+            for k, (name, value) in enumerate(zip(TERM_NAMES, contributions, strict=True)):
+                # treaty terms count only for the decision to sign or keep a formal alliance
+                row[f"term_{name}"] = float(value) if (treaty_rung or k not in TREATY_ONLY) else 0.0
+            every = sum(float(contributions[k]) for k in range(len(TERM_NAMES)) if k not in TREATY_ONLY)
+            row["anchor"] = float(model.anchor[i, j])
+            row["noise"] = float(record.desire[i, j] - every - model.anchor[i, j])
             model.datacollector.add_table_row("decisions", row)
 
     def relationship(self, partner: str) -> str:
         model: AllianceModel = self.model  # type: ignore[assignment]
-        return LEVEL_LABELS[model.level(self.name, partner)]
+        return LEVEL_LABELS[model.level_of(self.name, partner)]
+

@@ -59,26 +59,23 @@ def print_summary(summary: dict) -> None:
     from rich.table import Table
 
     console = _console()
-    console.print(f"[bold]{summary['scenario']}[/bold]  (seed {summary['seed']})")
+    focal = summary["focal_pair"]
+    console.print(f"[bold]{summary['scenario']}[/bold]  (seed {summary['seed']}; {summary['parameters']})")
     table = Table(title="Final alignment", show_header=True)
     table.add_column("pair")
     table.add_column("level")
     for pair, level in summary["final_alignment"].items():
-        style = "bold" if pair == "Russia-China" else ""
-        table.add_row(pair, level, style=style)
+        table.add_row(pair, level, style="bold" if pair == focal else "")
     console.print(table)
-    if "russia_china_first_reached" in summary:
-        table = Table(title="Russia-China: first month at or above each level")
-        table.add_column("level")
-        table.add_column("reached")
-        for level, when in summary["russia_china_first_reached"].items():
-            table.add_row(level, when or "never")
-        console.print(table)
-        verdict = "a formal alliance formed" if summary["russia_china_alliance"] else "no formal alliance"
-        console.print(f"Russia-China: [bold]{verdict}[/bold].")
+    table = Table(title=f"{focal}: first month at or above each level")
+    table.add_column("level")
+    table.add_column("reached")
+    for level, when in summary["focal_pair_first_reached"].items():
+        table.add_row(level, when or "never")
+    console.print(table)
+    verdict = "a formal alliance formed" if summary["alliance"] else "no formal alliance"
+    console.print(f"{focal}: [bold]{verdict}[/bold].")
     console.print(f"Blocs (entente or closer): {summary['blocs']}")
-    if "india_alignment" in summary:
-        console.print(f"India leans: {summary['india_alignment']}")
 
 
 # --------------------------------------------------------------------------- params

@@ -97,7 +97,7 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
                        description="Run a sobol or morris sweep file and compute sensitivity indices "
                                    "(first and total order with 95%% intervals, or Morris mu*) for the alliance outcomes.")
     p.add_argument("file", type=Path, help="sweep YAML with design method sobol or morris")
-    p.add_argument("--outcome", action="append", choices=["alliance_probability", "time_to_alliance", "final_rc_level"])
+    p.add_argument("--outcome", action="append", choices=["alliance_probability", "time_to_alliance", "final_level"])
     p.add_argument("--results", type=Path, help="use these sweep results instead of running the sweep")
     p.add_argument("--workers", type=positive_int, default=None)
     p.add_argument("--out", type=Path)
@@ -106,7 +106,7 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_sensitivity)
 
     p = sub.add_parser("discover", help="scenario discovery (PRIM) on sweep results",
-                       description="Find boxes of swept-parameter ranges where a Russia-China alliance is likely "
+                       description="Find boxes of swept-parameter ranges where an alliance of the focal pair is likely "
                                    "(PRIM, EMA Workbench): coverage, density, restricted dimensions.")
     p.add_argument("results", type=Path, help="results.parquet of a sweep (or its folder)")
     p.add_argument("--threshold", type=float, default=0.5, help="a point is 'of interest' when P(alliance) exceeds this")

@@ -1,46 +1,73 @@
-"""The batch engine: many runs at once through the same rules as the Mesa model.
+"""The batch engine: many runs at once through the same compiled rules as the Mesa model.
 
-Run b's random draws come only from its own seed (``numpy.random.default_rng(seed)``,
-one block of standard normals per run), so a run's trajectory does not depend on the
-batch, chunk or worker it lands in, and equals the Mesa model's run with that seed.
+Run b's random draws come only from its own seed (the counter-based stream of
+``rules/rng.py``), so a run's trajectory does not depend on the batch, chunk or worker it
+lands in, and equals the Mesa model's run with that seed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
-from .params import Params
-from .rules.step import StepRecord, advance, noise_width
-from .state import State
+from .rules.kernels import N_TERMS, simulate_batch
+from .rules.params import Params
 
 
-def run_noise(seed: int, steps: int, width: int) -> np.ndarray:
-    """All standard normal draws of one run: ``[steps, width]`` from its own generator."""
-    return np.random.default_rng(int(seed)).standard_normal((steps, width))
+class Scratch(NamedTuple):
+    """One month of one run, as the rules leave it (for explanations and data collection)."""
+
+    pressure_threat: np.ndarray  # [n]
+    pressure_trade: np.ndarray  # [n]
+    coordination: np.ndarray  # [n]
+    threat: np.ndarray  # [n, n]
+    trade: np.ndarray  # [n, n] USD bn
+    share: np.ndarray  # [n, n]
+    terms: np.ndarray  # [n, n, K]
+    desire: np.ndarray  # [n, n]
+    treaty_desire: np.ndarray  # [n, n]
+    intent: np.ndarray  # [n, n] int8
 
 
-def simulate(
-    params: Params, seeds: Sequence[int], steps: int | None = None, keep_records: bool = False
-) -> tuple[np.ndarray, list[StepRecord]]:
-    """Run ``len(seeds)`` runs; returns levels ``[B, steps + 1, n, n]`` (int8) and, if asked, records."""
-    T = params.steps if steps is None else steps
-    if params.steps < T:
-        raise ValueError(f"the scenario defines drivers for {params.steps} steps, asked for {T}")
-    B = len(seeds)
-    n = params.n
-    width = noise_width(n, params.random_events)
-    z = np.empty((T, B, width))
-    for b, seed in enumerate(seeds):
-        z[:, b, :] = run_noise(seed, T, width)
-    state = State.initial(params.initial_level, B, params.random_events)
-    levels = np.empty((B, T + 1, n, n), dtype=np.int8)
-    levels[:, 0] = state.level
-    records: list[StepRecord] = []
-    for t in range(T):
-        state, record = advance(state, params, z[t])
-        levels[:, t + 1] = state.level
-        if keep_records:
-            records.append(record)
-    return levels, records
+def new_scratch(n: int) -> Scratch:
+    return Scratch(
+        pressure_threat=np.zeros(n),
+        pressure_trade=np.zeros(n),
+        coordination=np.zeros(n),
+        threat=np.zeros((n, n)),
+        trade=np.zeros((n, n)),
+        share=np.zeros((n, n)),
+        terms=np.zeros((n, n, N_TERMS)),
+        desire=np.zeros((n, n)),
+        treaty_desire=np.zeros((n, n)),
+        intent=np.zeros((n, n), dtype=np.int8),
+    )
+
+
+def noise_width(n: int, random_events: int) -> int:
+    """Standard normal draws per run and month: one per ordered actor pair, one per random event."""
+    return n * n + random_events
+
+
+class BatchResult(NamedTuple):
+    levels: np.ndarray  # [B, T + 1, n, n] int8
+    focal_trade: np.ndarray  # [B, T] USD bn, the focal pair's trade each month
+
+
+def simulate(params: Params, seeds: Sequence[int] | np.ndarray, steps: int, reference: Params | None = None) -> BatchResult:
+    """Run ``len(seeds)`` runs of ``steps`` months. ``reference`` sets the resting point (default: params)."""
+    seeds = np.ascontiguousarray(np.asarray(seeds, dtype=np.int64))
+    if seeds.size and seeds.min() < 0:
+        raise ValueError("seeds must be non-negative")
+    n = params.initial_level.shape[-1]
+    if params.pressure_threat.shape[1] < steps:
+        raise ValueError(f"the scenario defines drivers for {params.pressure_threat.shape[1]} months, asked for {steps}")
+    B = seeds.shape[0]
+    levels = np.empty((B, steps + 1, n, n), dtype=np.int8)
+    focal_trade = np.empty((B, steps))
+    ref = params if reference is None else reference
+    width = noise_width(n, params.random_pairs.shape[0])
+    simulate_batch(params, ref, seeds, steps, width, levels, focal_trade, new_scratch(n))
+    return BatchResult(levels, focal_trade)

@@ -9,10 +9,12 @@ an actor: give ``gdp_usd_bn.Japan`` and the other per-actor values).
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import re
 import types
 import typing
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -49,6 +51,13 @@ ActorName = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_ ]{0,39}$")]
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=False, allow_inf_nan=False)
+
+
+@functools.cache
+def scenario_defaults() -> dict[str, Any]:
+    """Defaults a scenario may omit (actors, focal pair, roles), declared once in data/defaults.yaml."""
+    text = resources.files("simulation").joinpath("data/defaults.yaml").read_text("utf-8")
+    return yaml.safe_load(text)
 
 
 # --------------------------------------------------------------------------- schedules
@@ -95,21 +104,61 @@ PressureSchedule = Annotated[
 LevelSchedule = Annotated[list[LevelSegment], BeforeValidator(_constant_level), Field(min_length=1)]
 
 
+class Policy(_Strict):
+    """A strategic pressurer: pressure on the focal pair reacts to the pair's alignment.
+
+    - ``schedule``: pressure follows the scenario's schedules (no reaction);
+    - ``containment``: pressure on both rises as the pair draws closer (and on an aggressor);
+    - ``engagement``: pressure on both eases as the pair draws closer (inducements);
+    - ``wedge``: pressure eases on ``wedge_target`` and rises on its partner as the pair draws
+      closer (the "reverse Nixon" 004 says the US should not expect).
+    """
+
+    rule: Literal["schedule", "containment", "engagement", "wedge"] = Field(
+        "schedule", description="How pressure responds: schedule, containment, engagement or wedge."
+    )
+    gain: Annotated[float, Field(ge=0.0, le=5.0)] | None = Field(
+        None, description="Pressure change per unit alignment change of the focal pair (default: registry policy_gain)."
+    )
+    wedge_target: ActorName | None = Field(
+        None, description="For the wedge rule: the focal-pair member courted with less pressure."
+    )
+    coordination_follows: Fraction = Field(
+        0.0, description="Share of the pressurer's reaction the coordinating actor copies in its coordination."
+    )
+
+
 class Pressure(_Strict):
     """Pressure by one actor (the US) on targets, and coordination of another (the EU) with it."""
 
-    by: ActorName = Field("US", description="The actor applying pressure.")
+    by: ActorName = Field(
+        default_factory=lambda: scenario_defaults()["pressure_by"], description="The actor applying pressure."
+    )
     coordinated_by: ActorName | None = Field(
-        "EU", description="The actor whose coordination amplifies the pressure (or null)."
+        default_factory=lambda: scenario_defaults()["coordinated_by"],
+        description="The actor whose coordination amplifies the pressure (or null).",
     )
     targets: dict[ActorName, PressureSchedule] = Field(
         default_factory=dict,
         description="Target actor -> schedule: a number (all instruments at that level) or segments.",
     )
-    coordination: LevelSchedule = Field(
+    coordination: LevelSchedule | dict[ActorName, LevelSchedule] = Field(
         default_factory=lambda: [LevelSegment(from_step=0, level=0.0)],
-        description="Coordination of `coordinated_by` with `by`: a number or segments, 0-1.",
+        description=(
+            "Coordination of `coordinated_by` with `by`, 0-1: one schedule for every target (a number or "
+            "segments), or a schedule per target (the EU followed the US on Russia far more than on China)."
+        ),
     )
+    policy: Policy = Field(
+        default_factory=lambda: Policy(),
+        description="How the pressure responds to what the pressurer sees (default: it follows the schedules).",
+    )
+
+    def coordination_for(self, target: str) -> list[LevelSegment]:
+        """The coordination schedule that applies to pressure on ``target``."""
+        if isinstance(self.coordination, dict):
+            return self.coordination.get(target, [LevelSegment(from_step=0, level=0.0)])
+        return self.coordination
 
 
 # --------------------------------------------------------------------------- events
@@ -152,7 +201,32 @@ class LeaderChange(_Strict):
     note: str | None = None
 
 
-Event = Annotated[BorderCrisis | Pandemic | LeaderChange, Field(discriminator="kind")]
+class Aggression(_Strict):
+    """A war or annexation by an actor against a third party (which need not be an actor of the model).
+
+    Others' threat perception of the aggressor rises while it lasts, most for those with a stake in
+    the order it breaks (registry ``order_stake``, or ``stake`` here), and underwriting the
+    aggressor in a treaty becomes costlier for its partners (004: Beijing "sees Russian
+    brinkmanship in the region as an unnecessary obstacle").
+    """
+
+    kind: Literal["aggression"]
+    by: ActorName = Field(description="The aggressor.")
+    against: Annotated[str, Field(min_length=1, max_length=60)] = Field(
+        description="The victim (any name: Georgia, Ukraine, ...)."
+    )
+    from_step: Step = Field(description="Month the aggression starts.")
+    duration_steps: Annotated[int, Field(ge=1, le=10_000)] = Field(description="How many months it lasts.")
+    intensity: Annotated[float, Field(ge=0.0, le=3.0)] = Field(
+        1.0, description="1 = an annexation or short war; scales the threat rise."
+    )
+    stake: dict[ActorName, Fraction] = Field(
+        default_factory=dict, description="Per-actor stake in the broken order for this event (default: registry)."
+    )
+    note: str | None = None
+
+
+Event = Annotated[BorderCrisis | Pandemic | LeaderChange | Aggression, Field(discriminator="kind")]
 
 
 class RandomBorderCrisis(_Strict):
@@ -179,8 +253,19 @@ class Scenario(_Strict):
     )
     steps: Annotated[int, Field(ge=1, le=600)] = Field(48, description="Number of monthly steps.")
     actors: Annotated[list[ActorName], Field(min_length=2, max_length=30)] = Field(
-        default_factory=lambda: ["Russia", "China", "US", "India", "EU"],
+        default_factory=lambda: list(scenario_defaults()["actors"]),
         description="The actors; any name with its per-actor parameters in the registry or below.",
+    )
+    focal_pair: tuple[ActorName, ActorName] = Field(
+        default_factory=lambda: tuple(scenario_defaults()["focal_pair"]),
+        description="The pair whose alliance the outcomes, plots and reports track.",
+    )
+    reference_scenario: Annotated[str, Field(pattern=r"^[A-Za-z0-9_\-]{1,80}$")] | None = Field(
+        None,
+        description=(
+            "A shipped scenario whose month-0 inputs define each pair's resting point (a counterfactual "
+            "names the baseline it departs from); default: this scenario itself."
+        ),
     )
     pressure: Pressure = Field(default_factory=Pressure, description="US pressure and EU coordination.")
     events: list[Event] = Field(default_factory=list, description="Scheduled events.")
@@ -226,9 +311,6 @@ def check_scenario(scenario: Scenario, registry: Registry, source: str | Path | 
         if target == scenario.pressure.by:
             raise InputError(source, f"pressure.targets.{target}", "an actor cannot pressure itself")
         _check_increasing([s.from_step for s in schedule], source, f"pressure.targets.{target}")
-    _check_increasing(
-        [s.from_step for s in scenario.pressure.coordination], source, "pressure.coordination"
-    )
     for i, event in enumerate(scenario.events):
         field = f"events[{i}]"
         if isinstance(event, BorderCrisis):
@@ -283,6 +365,44 @@ def check_scenario(scenario: Scenario, registry: Registry, source: str | Path | 
                 raise InputError(
                     source, "parameters", f"actor '{actor}' needs a value for {key} (not in the registry)"
                 )
+
+
+def check_focal_and_policy(scenario: Scenario, source: str | Path | None) -> None:
+    """Cross-checks of the focal pair, per-target coordination, the policy rule and aggressions."""
+    actors = scenario.actors
+    allowed = ", ".join(actors)
+
+    def need_actor(name: str, field: str) -> None:
+        if name not in actors:
+            raise InputError(source, field, f"unknown actor '{name}' (allowed: {allowed})")
+
+    a, b = scenario.focal_pair
+    need_actor(a, "focal_pair")
+    need_actor(b, "focal_pair")
+    if a == b:
+        raise InputError(source, "focal_pair", "the focal pair needs two different actors")
+    coordination = scenario.pressure.coordination
+    if isinstance(coordination, dict):
+        for target, schedule in coordination.items():
+            need_actor(target, f"pressure.coordination.{target}")
+            _check_increasing([s.from_step for s in schedule], source, f"pressure.coordination.{target}")
+    else:
+        _check_increasing([s.from_step for s in coordination], source, "pressure.coordination")
+    policy = scenario.pressure.policy
+    if policy.rule == "wedge":
+        if policy.wedge_target is None or policy.wedge_target not in (a, b):
+            raise InputError(
+                source, "pressure.policy.wedge_target", f"the wedge rule needs one of the focal pair ({a}, {b})"
+            )
+    elif policy.wedge_target is not None:
+        raise InputError(source, "pressure.policy.wedge_target", "only the wedge rule takes a wedge_target")
+    if scenario.pressure.by in (a, b) and policy.rule != "schedule":
+        raise InputError(source, "pressure.policy.rule", "a policy rule needs a pressurer outside the focal pair")
+    for i, event in enumerate(scenario.events):
+        if isinstance(event, Aggression):
+            need_actor(event.by, f"events[{i}].by")
+            for name in event.stake:
+                need_actor(name, f"events[{i}].stake.{name}")
 
 
 def _check_increasing(steps: list[int], source: str | Path | None, field: str) -> None:
@@ -405,6 +525,7 @@ def parse_scenario(
     except RecursionError:
         raise InputError(source, None, "nesting too deep") from None
     check_scenario(scenario, registry if registry is not None else default_registry(), source)
+    check_focal_and_policy(scenario, source)
     return scenario
 
 

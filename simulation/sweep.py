@@ -23,6 +23,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from .outcomes import OUTCOME_NAMES
 from .errors import InputError
 from .registry import Registry, default_registry
 from .scenario import (
@@ -33,21 +34,10 @@ from .scenario import (
     validation_error_to_input_error,
 )
 
-#: Outcome columns a sweep can keep (see simulation/outcomes.py).
-OUTCOME_CHOICES = (
-    "rc_alliance",
-    "rc_alliance_step",
-    "rc_final_level",
-    "rc_max_level",
-    "rc_mean_level",
-    "rc_steps",
-    "final_levels",
-    "india",
-    "blocs",
-    "rc_trajectory",
-)
-DEFAULT_OUTCOMES = ("rc_alliance", "rc_alliance_step", "rc_final_level", "rc_max_level",
-                    "rc_mean_level", "rc_steps", "final_levels", "india", "blocs")
+#: Outcomes a sweep can keep: every catalogue outcome (simulation/outcomes.py), the final level of
+#: every pair ("final_levels") and the focal pair's monthly trajectory ("trajectory").
+OUTCOME_CHOICES = (*OUTCOME_NAMES, "final_levels", "trajectory")
+DEFAULT_OUTCOMES = (*OUTCOME_NAMES, "final_levels")
 
 
 class _Strict(BaseModel):

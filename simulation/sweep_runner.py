@@ -24,14 +24,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import __version__
-from .engine import simulate
 from .errors import InputError
 from .manifest import base_manifest, write_json
-from .outcomes import run_outcomes
-from .params import Params
-from .scenario import Scenario, apply_overrides
+from .scenario import apply_overrides
 from .sweep import Sweep
-from .world import build_world
 
 MANIFEST_KEY = b"alliance_sim_manifest"
 
@@ -53,60 +49,45 @@ class ChunkTask:
     outcomes: tuple[str, ...]
 
 
-#: Outcome group of a sweep file -> the result columns it keeps (a name, or a prefix ending in "_").
-OUTCOME_COLUMNS = {
-    "rc_alliance": "rc_alliance",
-    "rc_alliance_step": "rc_alliance_step",
-    "rc_final_level": "rc_final_level",
-    "rc_max_level": "rc_max_level",
-    "rc_mean_level": "rc_mean_level",
-    "rc_steps": "rc_step_",
-    "final_levels": "final_",
-    "india": "india_",
-    "blocs": "blocs",
-}
-
-
 def _select(columns: list[str], groups: tuple[str, ...]) -> list[str]:
-    """The outcome columns the sweep's outcome groups keep, in table order."""
-    wanted = [OUTCOME_COLUMNS[g] for g in groups if g in OUTCOME_COLUMNS]
-    return [c for c in columns if any(c == w or (w.endswith("_") and c.startswith(w)) for w in wanted)]
+    """The outcome columns the sweep's outcome choices keep, in table order."""
+    keep = set(groups)
+    return [c for c in columns if c in keep or ("final_levels" in keep and c.startswith("final_") and c != "final_level")]
 
 
 def run_chunk(task: ChunkTask) -> pa.Table:
-    """Compute one chunk (runs in a worker process)."""
+    """Compute one chunk (runs in a worker process), through the runner."""
+    from .resolve import resolve
+    from .runner import run_points, simulate_trajectories
     from .scenario import parse_scenario
 
     base = parse_scenario(task.base)
     runs = np.arange(task.start, task.stop)
     point_of_run = runs // task.replicates
     unique_points = np.unique(point_of_run)
-    worlds = []
+    resolved = []
     for point in unique_points:
         row = task.points[point - task.first_point]
         overrides = {path: float(row[k]) for k, path in enumerate(task.paths)}
-        scenario: Scenario = apply_overrides(base, overrides) if overrides else base
-        worlds.append(build_world(scenario))
+        resolved.append(resolve(apply_overrides(base, overrides) if overrides else base))
     index = np.searchsorted(unique_points, point_of_run)
-    params = Params.from_worlds(worlds, index if len(worlds) > 1 else None)
-    levels, _ = simulate(params, task.seeds.tolist())
-    out = run_outcomes(levels, params.actors)
+    seeds = task.seeds.astype(np.int64)
+    out = run_points(resolved, index, seeds)
     columns: dict[str, Any] = {
         "run": runs.astype(np.int64),
         "point": point_of_run.astype(np.int64),
         "replicate": (runs % task.replicates).astype(np.int32),
-        "seed": task.seeds.astype(np.uint64),
+        "seed": seeds,
     }
     for k, name in enumerate(task.names):
         columns[name] = task.points[point_of_run - task.first_point, k].astype(np.float64)
     for c in _select(list(out.columns), task.outcomes):
-        columns[c] = out[c].to_numpy()
+        columns[c] = pa.array(out[c], from_pandas=True)
     table = pa.table(columns)
-    if "rc_trajectory" in task.outcomes and "Russia" in params.actors and "China" in params.actors:
-        r, c = params.actors.index("Russia"), params.actors.index("China")
-        traj = np.ascontiguousarray(levels[:, :, r, c]).astype(np.int8)
+    if "trajectory" in task.outcomes:
+        traj = simulate_trajectories(resolved, index, seeds)
         flat = pa.array(traj.ravel(), type=pa.int8())
-        table = table.append_column("rc_trajectory", pa.FixedSizeListArray.from_arrays(flat, traj.shape[1]))
+        table = table.append_column("trajectory", pa.FixedSizeListArray.from_arrays(flat, traj.shape[1]))
     return table
 
 

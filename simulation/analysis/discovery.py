@@ -1,4 +1,4 @@
-"""Scenario discovery: which combinations of conditions make a Russia-China alliance likely?
+"""Scenario discovery: which combinations of conditions make an alliance of the focal pair likely?
 
 PRIM (Friedman and Fisher, Statistics and Computing 9:123-143, 1999,
 doi:10.1023/A:1008894516817) as implemented in the EMA Workbench (Kwakkel, Environmental
@@ -100,7 +100,7 @@ def discover_from_results(results: Path, threshold: float, out: Path, min_densit
         raise InputError(results, None, "these results vary nothing; scenario discovery needs a sweep")
     per_point = df.groupby("point")
     x = per_point[factors].first()
-    p = per_point["rc_alliance"].mean()
+    p = per_point["alliance"].mean()
     result = prim_boxes(x, (p > threshold).to_numpy(), min_density)
     out.mkdir(parents=True, exist_ok=True)
     fig = discovery_figure(result, f"Where P(alliance) > {threshold:g}: {manifest.get('sweep_title', '')}")
@@ -110,7 +110,7 @@ def discover_from_results(results: Path, threshold: float, out: Path, min_densit
     result.trajectory.to_csv(out / "prim_trajectory.csv")
     share = result.y.mean()
     lines = [
-        f"# Scenario discovery: where is P(Russia-China alliance) > {threshold:g}?", "",
+        f"# Scenario discovery: where is P(alliance of the focal pair) > {threshold:g}?", "",
         f"Sweep: {manifest.get('sweep_title', '')} ({len(x):,} design points, {len(df):,} runs). "
         f"{share:.1%} of points are of interest.", "",
         f"PRIM box (most coverage at density >= {min_density:g}): coverage {result.coverage:.2f} "

@@ -19,7 +19,7 @@ utility terms, so from the registry). A table file gives sizes and propensities 
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -63,18 +63,17 @@ def energy(sizes: np.ndarray, propensity: np.ndarray, side: np.ndarray) -> float
 
 
 def landscape_from_scenario(scenario: Scenario, label: str) -> Landscape:
-    """Sizes and propensities of a scenario's actors at its start (noise-free desires)."""
-    from ..engine import simulate
-    from ..params import Params
-    from ..world import build_world
+    """Sizes and propensities of a scenario's actors at its start (the noise-free pull of the
+    utility terms, without the resting constants), through the runner."""
+    from ..build import build_params
+    from ..resolve import resolve
+    from ..runner import noise_free_desire
 
-    world = build_world(scenario)
-    params = replace(Params.from_worlds([world]), noise_sd=np.zeros(1))
-    _, records = simulate(params, [0], steps=1, keep_records=True)
-    desire = records[0].desire[0]
+    desire, shape = noise_free_desire(scenario)
     propensity = (desire + desire.T) / 2
     np.fill_diagonal(propensity, 0.0)
-    return Landscape(world.actors, world.power / world.power.sum(), propensity, f"scenario {label}")
+    power = build_params(resolve(scenario)).power[0]
+    return Landscape(shape.actors, power / power.sum(), propensity, f"scenario {label}")
 
 
 def _number(path: Path, field: str, value: object) -> float:

@@ -16,21 +16,21 @@ import pandas as pd
 
 #: Outcomes a sensitivity analysis can target: name -> (column, how to aggregate per point)
 OUTCOMES = {
-    "alliance_probability": "share of runs with a Russia-China formal alliance",
+    "alliance_probability": "share of runs with a formal alliance of the focal pair",
     "time_to_alliance": "month the alliance was signed (runs without one count as the horizon)",
-    "final_rc_level": "mean final Russia-China ladder level",
+    "final_level": "mean final ladder level of the focal pair",
 }
 
 
 def outcome_per_point(df: pd.DataFrame, outcome: str, horizon: int) -> np.ndarray:
     """One value per design point, in point order."""
     if outcome == "alliance_probability":
-        values = df.groupby("point")["rc_alliance"].mean()
+        values = df.groupby("point")["alliance"].mean()
     elif outcome == "time_to_alliance":
-        step = df["rc_alliance_step"].where(df["rc_alliance_step"] >= 0, horizon)
+        step = df["alliance_month"].astype("Float64").fillna(horizon)
         values = step.groupby(df["point"]).mean()
-    elif outcome == "final_rc_level":
-        values = df.groupby("point")["rc_final_level"].mean()
+    elif outcome == "final_level":
+        values = df.groupby("point")["final_level"].mean()
     else:
         raise ValueError(f"unknown outcome {outcome}; choose from {', '.join(OUTCOMES)}")
     return values.sort_index().to_numpy(dtype=float)

@@ -1,12 +1,11 @@
-"""The decision rules: pure functions over arrays with a leading run dimension.
+"""The decision rules, written once and compiled (numba); both drivers call them.
 
-Both the Mesa model (one run, B = 1) and the batch engine (many runs) call these and
-nothing else to move the state, so the two cannot drift apart.
+- ``terms``: the utility terms, declared once (sign, label, weight, rung, families read);
+- ``params``: ``Params``, the one container of parameters and drivers the rules read;
+- ``kernels``: the rules of one month of one run (policy, threat, trade, terms, desire,
+  intents, consent), the resting-point constants, and the batch loop;
+- ``rng``: the counter-based normal stream of a run.
 
-Modules, in the order a step applies them:
-- ``environment``: perceived threat and trade after pressure, events and feedback;
-- ``utility``: the utility terms behind each actor's desire to align with each partner;
-- ``consent``: intents from desire and ladder thresholds, and bilateral consent;
-- ``events``: random events;
-- ``step``: one step composed from the above.
+This package imports nothing from the world-building layer (``build``, ``resolve``,
+``scenario``): arrays in, arrays out.
 """

@@ -1,0 +1,1 @@
+"""Calibration: patterns (what the documents say happened), ABC-SMC, the shipped posterior."""

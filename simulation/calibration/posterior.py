@@ -1,0 +1,111 @@
+"""The calibrated posterior: weighted behavioural parameter sets, shipped as package data.
+
+``posterior.parquet`` holds one row per parameter set (columns: registry keys, and ``weight``);
+``posterior.json`` its manifest (patterns-file hash, method, populations, acceptance, effective
+sample size, seeds, version). Posterior-predictive batches draw a set per run from the run's
+seed: a SplitMix64 hash of the seed on its own stream (``POSTERIOR_STREAM``), so the draw does
+not depend on batch, chunk or worker, and never touches the run's decision noise.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from ..registry import Registry
+from ..rules.params import field_name
+
+#: Added to a run's seed before hashing, so the posterior draw has its own stream.
+POSTERIOR_STREAM = np.uint64(0x5EED_CA11_B2A7_E000)
+_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _mix64(x: np.ndarray) -> np.ndarray:
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def seed_uniforms(seeds: np.ndarray) -> np.ndarray:
+    """One uniform in [0, 1) per seed, from the posterior stream (vectorised SplitMix64)."""
+    with np.errstate(over="ignore"):
+        x = _mix64(np.asarray(seeds, dtype=np.int64).astype(np.uint64) * _GAMMA + POSTERIOR_STREAM)
+    return (x >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
+
+
+@dataclass(frozen=True)
+class Posterior:
+    keys: tuple[str, ...]  # registry keys
+    samples: np.ndarray  # [S, P]
+    weights: np.ndarray  # [S], sum 1
+    manifest: dict
+
+    @classmethod
+    def from_files(cls, table: Path, manifest: Path | None = None) -> Posterior:
+        import pyarrow.parquet as pq
+
+        t = pq.read_table(table)
+        keys = tuple(c for c in t.column_names if c != "weight")
+        samples = np.column_stack([t.column(k).to_numpy() for k in keys])
+        w = t.column("weight").to_numpy().astype(float)
+        meta = json.loads(Path(manifest).read_text("utf-8")) if manifest is not None and Path(manifest).exists() else {}
+        return cls(keys, samples, w / w.sum(), meta)
+
+    @property
+    def effective_sample_size(self) -> float:
+        return float(1.0 / np.sum(self.weights**2))
+
+    def median(self) -> np.ndarray:
+        """Weighted median of each parameter."""
+        out = np.empty(len(self.keys))
+        for p in range(len(self.keys)):
+            order = np.argsort(self.samples[:, p])
+            cum = np.cumsum(self.weights[order])
+            out[p] = self.samples[order[np.searchsorted(cum, 0.5)], p]
+        return out
+
+    def indices(self, seeds: np.ndarray) -> np.ndarray:
+        """The parameter set each run uses (weighted, from its seed)."""
+        cum = np.cumsum(self.weights)
+        cum[-1] = 1.0
+        return np.minimum(np.searchsorted(cum, seed_uniforms(seeds), side="right"), len(cum) - 1)
+
+    def _fill(self, base: np.ndarray, values: np.ndarray, keep: dict[str, float]) -> np.ndarray:
+        out = np.repeat(base[:1], values.shape[0])
+        for p, key in enumerate(self.keys):
+            name = field_name(key)
+            if name in out.dtype.names:
+                out[name] = keep[key] if key in keep else values[:, p]
+        return out
+
+    def draw_records(self, base: np.ndarray, seeds: np.ndarray, keep: dict[str, float]) -> np.ndarray:
+        """Behaviour records [B]: run b gets the set its seed draws (``keep`` overrides win)."""
+        return self._fill(base, self.samples[self.indices(seeds)], keep)
+
+    def point_record(self, base: np.ndarray, keep: dict[str, float]) -> np.ndarray:
+        """One behaviour record [1] at the posterior median (``keep`` overrides win)."""
+        return self._fill(base, self.median()[None], keep)
+
+
+def posterior_files() -> tuple[Path, Path]:
+    root = Path(str(resources.files("simulation").joinpath("data")))
+    return root / "posterior.parquet", root / "posterior.json"
+
+
+@functools.cache
+def _load_shipped() -> Posterior | None:
+    table, manifest = posterior_files()
+    if not table.is_file():
+        return None
+    return Posterior.from_files(table, manifest)
+
+
+def shipped_posterior(registry: Registry | None = None) -> Posterior | None:
+    """The posterior that ships with the package, or None before a calibration has been shipped."""
+    del registry
+    return _load_shipped()

@@ -1,0 +1,470 @@
+"""The rules, compiled: one month of one run, written as the equations of MODEL.md.
+
+Both drivers call ``advance_run`` and nothing else to move the state (invariant 1): the Mesa
+model once per month for its single run, the batch engine (``simulate_batch``) for every run
+of a batch inside one compiled loop. Each rule is a small ``@njit`` function over one run's
+arrays; ``p`` is a ``Params`` (leading run axis R = 1 or B: ``row`` picks the run's slice)
+and ``beh`` the run's behaviour record (registry keys, "." written "__").
+
+Order of a month (every actor decides simultaneously on last month's levels):
+1. ``apply_policy``: this month's pressure and coordination, after the pressurer's policy rule;
+2. ``advance_random_events`` and ``perceive_threat``: threat perception after pressure,
+   crises, aggression and bloc feedback;
+3. ``divert_trade``: trade after pressure cuts and diversion to aligned partners;
+4. ``weigh_terms`` and ``form_desire``: the utility terms (terms.py) and the desires;
+5. ``form_intents``: raise / hold / lower from desire and the ladder's bars;
+6. ``resolve_consent``: raising needs both sides (a treaty, consent held for months);
+   either side can lower.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .rng import fill_normals, run_key
+
+MAX_LEVEL = 5
+ENTENTE = 4
+N_TERMS = 12
+# positions in terms.TERMS
+T_SHARED, T_STAKE, T_AFFINITY, T_RAPPORT, T_ENTRAP, T_EXPOSURE, T_STATUS, T_MISTRUST = range(8)
+T_CAPABILITY, T_UNDERWRITING, T_AUTONOMY, T_THIRD_PARTY = range(8, 12)
+
+
+@njit(cache=True, inline="always")
+def row(x, b):
+    """Run b's index into an array with a leading run axis of 1 (shared) or B."""
+    return b if x.shape[0] > 1 else 0
+
+
+@njit(cache=True)
+def thresholds(beh):
+    """The ladder's bars: ``th[L]`` is the desire needed to climb to level L (th[0] unused)."""
+    th = np.empty(MAX_LEVEL + 1)
+    th[0] = -np.inf
+    th[1] = beh.threshold__normal
+    th[2] = beh.threshold__partnership
+    th[3] = beh.threshold__strategic_partnership
+    th[4] = beh.threshold__entente
+    th[5] = beh.threshold__formal_alliance
+    return th
+
+
+@njit(cache=True)
+def term_weights(beh):
+    """Signed weights in the order of terms.TERMS."""
+    w = np.empty(N_TERMS)
+    w[T_SHARED] = beh.weight__shared_threat
+    w[T_STAKE] = beh.weight__economic_stake
+    w[T_AFFINITY] = beh.weight__affinity
+    w[T_RAPPORT] = beh.weight__rapport
+    w[T_ENTRAP] = -beh.weight__entrapment
+    w[T_EXPOSURE] = -beh.weight__exposure
+    w[T_STATUS] = -beh.weight__status
+    w[T_MISTRUST] = -beh.weight__mistrust
+    w[T_CAPABILITY] = beh.treaty_weight__capability
+    w[T_UNDERWRITING] = -beh.treaty_weight__underwriting
+    w[T_AUTONOMY] = -beh.treaty_weight__autonomy
+    w[T_THIRD_PARTY] = -beh.treaty_weight__third_party
+    return w
+
+
+# --------------------------------------------------------------------------- 1. policy
+
+
+@njit(cache=True)
+def apply_policy(p, b, t, level, beh, pth, ptr, coord):
+    """This month's pressure (threat and trade indices) and coordination per target, after the policy.
+
+    ``signal = (level[a, b] - initial_level[a, b]) / 5``, the focal pair's rise since the start.
+    Containment adds ``policy_gain * (signal + aggression[k])`` to the pressure on each focal
+    member k; engagement subtracts ``policy_gain * signal``; the wedge rule subtracts it on the
+    wedge target and adds it on its partner. The coordinator copies a share
+    ``coordination_follows`` of the reaction. Everything is clipped to [0, 1].
+    """
+    n = level.shape[0]
+    r = row(p.pressure_threat, b)
+    for k in range(n):
+        pth[k] = p.pressure_threat[r, t, k]
+        ptr[k] = p.pressure_trade[r, t, k]
+        coord[k] = p.coordination[row(p.coordination, b), t, k]
+    rule = p.roles[4]
+    if rule == 0:
+        return
+    fa, fb = p.roles[2], p.roles[3]
+    l0 = p.initial_level[row(p.initial_level, b)]
+    signal = (level[fa, fb] - l0[fa, fb]) / MAX_LEVEL
+    follows = p.coordination_follows[row(p.coordination_follows, b)]
+    for k in (fa, fb):
+        if rule == 1:
+            reaction = signal + p.aggression[row(p.aggression, b), t, k]
+        elif rule == 2:
+            reaction = -signal
+        else:
+            reaction = -signal if k == p.roles[5] else signal
+        change = beh.policy_gain * reaction
+        pth[k] = min(1.0, max(0.0, pth[k] + change))
+        ptr[k] = min(1.0, max(0.0, ptr[k] + change))
+        coord[k] = min(1.0, max(0.0, coord[k] + follows * change))
+
+
+# --------------------------------------------------------------------------- 2. threat
+
+
+@njit(cache=True)
+def advance_random_events(p, b, timer, z):
+    """Timers after this month's draws: an idle event breaks out when ``z < Phi^-1(prob)``."""
+    r = row(p.random_cutoff, b)
+    for e in range(timer.shape[0]):
+        if timer[e] > 0:
+            timer[e] -= 1
+        elif z[e] < p.random_cutoff[r, e]:
+            timer[e] = p.random_duration[r, e]
+
+
+@njit(cache=True)
+def perceive_threat(p, b, t, level, timer, beh, pth, coord, thr):
+    """Threat perception ``thr[i, j]`` of j by i this month, in [0, 1].
+
+    ``thr = threat + gain * pressure[i] * ([j = pressurer] + share * coord[i] * [j = coordinator])
+    + crisis_threat * crises[i, j] + aggression_gain * stake[i] * aggression[j]
+    + bloc_gain * sum_m max(0, level[j, m] - level0[j, m]) / 5 * threat[i, m]``.
+    """
+    n = level.shape[0]
+    base = p.threat[row(p.threat, b)]
+    l0 = p.initial_level[row(p.initial_level, b)]
+    crisis = p.crisis[row(p.crisis, b), t]
+    stake = p.aggression_stake[row(p.aggression_stake, b), t]
+    pressurer, coordinator = p.roles[0], p.roles[1]
+    for i in range(n):
+        for j in range(n):
+            if i == j:
+                thr[i, j] = 0.0
+                continue
+            v = base[i, j] + beh.border_crisis_threat * crisis[i, j]
+            v += beh.aggression_threat_gain * stake[i, j]
+            if j == pressurer:
+                v += beh.pressure_threat_gain * pth[i]
+            if j == coordinator:
+                v += beh.pressure_threat_gain * beh.coordination_threat_share * coord[i] * pth[i]
+            closer = 0.0
+            for m in range(n):
+                rise = level[j, m] - l0[j, m]
+                if rise > 0:
+                    closer += rise / MAX_LEVEL * base[i, m]
+            thr[i, j] = v + beh.bloc_threat_gain * closer
+    rr = row(p.random_intensity, b)
+    for e in range(timer.shape[0]):
+        if timer[e] > 0:
+            a, c = p.random_pairs[e, 0], p.random_pairs[e, 1]
+            rise = beh.border_crisis_threat * p.random_intensity[rr, e]
+            thr[a, c] += rise
+            thr[c, a] += rise
+    for i in range(n):
+        for j in range(n):
+            thr[i, j] = min(1.0, max(0.0, thr[i, j]))
+
+
+# --------------------------------------------------------------------------- 3. trade
+
+
+@njit(cache=True)
+def divert_trade(p, b, level, beh, ptr, coord, trade, share):
+    """Bilateral trade this month (USD bn) and trade shares ``share[i, j] = trade[i, j] / total[i]``.
+
+    Pressure on k cuts k's trade with the pressurer by ``cut * ptr[k]`` and with the coordinator
+    by that times ``coord[k]`` (a cut pair loses trade both ways); a share ``diversion`` of
+    each actor's lost trade goes to its partners in proportion to alignment level.
+    """
+    n = level.shape[0]
+    base = p.trade_usd_bn[row(p.trade_usd_bn, b)]
+    total = p.total_trade_usd_bn[row(p.total_trade_usd_bn, b)]
+    pressurer, coordinator = p.roles[0], p.roles[1]
+    cut = np.zeros((n, n))
+    for k in range(n):
+        c = beh.pressure_trade_cut * ptr[k]
+        cut[k, pressurer] = max(cut[k, pressurer], c)
+        cut[pressurer, k] = max(cut[pressurer, k], c)
+        if coordinator >= 0:
+            cc = c * coord[k]
+            cut[k, coordinator] = max(cut[k, coordinator], cc)
+            cut[coordinator, k] = max(cut[coordinator, k], cc)
+    for i in range(n):
+        cut[i, i] = 0.0
+    for i in range(n):
+        for j in range(n):
+            trade[i, j] = base[i, j] * (1.0 - cut[i, j])
+    for i in range(n):
+        lost = 0.0
+        pull = 0.0
+        for k in range(n):
+            lost += base[i, k] * cut[i, k]
+            pull += level[i, k] / MAX_LEVEL * (1.0 - cut[i, k])
+        if pull <= 0.0 or lost <= 0.0:
+            continue
+        for k in range(n):
+            if k != i:
+                moved = beh.trade_diversion_share * lost * level[i, k] / MAX_LEVEL * (1.0 - cut[i, k]) / pull
+                trade[i, k] += moved
+                trade[k, i] += moved
+    for i in range(n):
+        for j in range(n):
+            share[i, j] = trade[i, j] / total[i]
+
+
+# --------------------------------------------------------------------------- 4. terms and desire
+
+
+@njit(cache=True)
+def weigh_terms(p, b, t, level, beh, thr, share, terms):
+    """The unweighted, unsigned utility terms ``terms[i, j, k]`` in the order of terms.TERMS.
+
+    every rung:
+    - shared_threat ``sum_k min(thr[i, k], thr[j, k])``: a common adversary (balance of threat);
+    - economic_stake ``share[i, j] + arms_stake_weight * arms_export_share[i, j]``;
+    - affinity, rapport (times this month's summitry factor), mistrust: pair data;
+    - entrapment ``sum_k level[i, k] / 5 * thr[j, k]``: i's friends whom j fears;
+    - exposure ``vulnerability[i] * sum_k share[i, k] * thr[k, j]``: i's trade with those who fear j;
+    - status ``status_concern[i] * max(0, power[j] - power[i]) / (power[i] + power[j])``;
+    treaty only:
+    - capability ``sum_k min(thr[i, k], thr[j, k]) * min(1, power[j] / power[k])``: what j adds
+      against each common adversary;
+    - underwriting ``sum_k max(0, thr[j, k] - thr[i, k]) + aggression_threat_gain * aggression[j]``:
+      j's quarrels i does not share, and j's ongoing aggression;
+    - autonomy ``1``: a treaty binds;
+    - third_party ``sum_k level[i, k] / 5 * thr[k, j]``: i's partners who fear j would drift away.
+    The sums run over third parties k (k != i, j).
+    """
+    n = level.shape[0]
+    rb = row(p.power, b)
+    power = p.power[rb]
+    concern = p.status_concern[row(p.status_concern, b)]
+    vulnerability = p.trade_vulnerability[row(p.trade_vulnerability, b)]
+    arms = p.arms_export_share[row(p.arms_export_share, b)]
+    affinity = p.affinity[row(p.affinity, b)]
+    rapport = p.rapport[row(p.rapport, b)]
+    summitry = p.rapport_factor[row(p.rapport_factor, b), t]
+    mistrust = p.mistrust[row(p.mistrust, b)]
+    aggression = p.aggression[row(p.aggression, b), t]
+    for i in range(n):
+        for j in range(n):
+            if i == j:
+                for k in range(N_TERMS):
+                    terms[i, j, k] = 0.0
+                continue
+            shared = 0.0
+            capability = 0.0
+            entrap = 0.0
+            expo = 0.0
+            underwrite = 0.0
+            third = 0.0
+            for k in range(n):
+                if k == i or k == j:
+                    continue
+                common = min(thr[i, k], thr[j, k])
+                shared += common
+                capability += common * min(1.0, power[j] / power[k])
+                entrap += level[i, k] / MAX_LEVEL * thr[j, k]
+                expo += share[i, k] * thr[k, j]
+                underwrite += max(0.0, thr[j, k] - thr[i, k])
+                third += level[i, k] / MAX_LEVEL * thr[k, j]
+            terms[i, j, T_SHARED] = shared
+            terms[i, j, T_STAKE] = share[i, j] + beh.arms_stake_weight * arms[i, j]
+            terms[i, j, T_AFFINITY] = affinity[i, j]
+            terms[i, j, T_RAPPORT] = rapport[i, j] * summitry[i, j]
+            terms[i, j, T_ENTRAP] = entrap
+            terms[i, j, T_EXPOSURE] = vulnerability[i] * expo
+            terms[i, j, T_STATUS] = concern[i] * max(0.0, power[j] - power[i]) / (power[i] + power[j])
+            terms[i, j, T_MISTRUST] = mistrust[i, j]
+            terms[i, j, T_CAPABILITY] = capability
+            terms[i, j, T_UNDERWRITING] = underwrite + beh.aggression_threat_gain * aggression[j]
+            terms[i, j, T_AUTONOMY] = 1.0
+            terms[i, j, T_THIRD_PARTY] = third
+
+
+@njit(cache=True)
+def form_desire(terms, weights, anchor, noise, desire, treaty_desire):
+    """``desire = sum_every w_k term_k + anchor + noise``; ``treaty_desire = desire + sum_treaty w_k term_k``."""
+    n = terms.shape[0]
+    for i in range(n):
+        for j in range(n):
+            if i == j:
+                desire[i, j] = 0.0
+                treaty_desire[i, j] = 0.0
+                continue
+            d = anchor[i, j] + noise[i * n + j]
+            for k in range(T_CAPABILITY):
+                d += weights[k] * terms[i, j, k]
+            extra = 0.0
+            for k in range(T_CAPABILITY, N_TERMS):
+                extra += weights[k] * terms[i, j, k]
+            desire[i, j] = d
+            treaty_desire[i, j] = d + extra
+
+
+# --------------------------------------------------------------------------- 5-6. intents and consent
+
+
+@njit(cache=True, inline="always")
+def desire_at(level, desire, treaty_desire):
+    """The desire that counts at a rung: the treaty desire for a formal alliance, the desire below it."""
+    return treaty_desire if level == MAX_LEVEL else desire
+
+
+@njit(cache=True)
+def form_intents(level, desire, treaty_desire, th, hysteresis, intent):
+    """Raise when the desire for the next rung exceeds its bar; lower when the desire at the
+    current rung L falls under ``th[L] - (L + 1) * hysteresis`` (deeper ties are stickier)."""
+    n = level.shape[0]
+    for i in range(n):
+        for j in range(n):
+            if i == j:
+                intent[i, j] = 0
+                continue
+            L = level[i, j]
+            up = L < MAX_LEVEL and desire_at(L + 1, desire[i, j], treaty_desire[i, j]) > th[min(L + 1, MAX_LEVEL)]
+            down = L > 0 and desire_at(L, desire[i, j], treaty_desire[i, j]) < th[L] - (L + 1) * hysteresis
+            intent[i, j] = -1 if down else (1 if up else 0)
+
+
+@njit(cache=True)
+def resolve_consent(intent, level, streak, treaty_steps):
+    """New levels: both must want to climb; a formal alliance needs ``treaty_steps`` months of it; either lowers."""
+    n = level.shape[0]
+    for i in range(n):
+        for j in range(i + 1, n):
+            L = level[i, j]
+            lower = (intent[i, j] == -1 or intent[j, i] == -1) and L > 0
+            both = intent[i, j] == 1 and intent[j, i] == 1 and L < MAX_LEVEL
+            s = 0
+            new = L
+            if lower:
+                new = L - 1
+            elif both:
+                if L == MAX_LEVEL - 1:
+                    s = streak[i, j] + 1
+                    if s >= treaty_steps:
+                        new = L + 1
+                        s = 0
+                else:
+                    new = L + 1
+            level[i, j] = new
+            level[j, i] = new
+            streak[i, j] = s
+            streak[j, i] = s
+
+
+# --------------------------------------------------------------------------- resting point
+
+
+@njit(cache=True)
+def rest_desire(L, th, hysteresis, position):
+    """Where a pair at level L rests: ``position`` of the way from its exit bar to the bar above.
+
+    Exit bar ``th[L] - (L + 1) h``; the bottom and top rungs borrow the band width of their
+    neighbour (they have no bar below / above).
+    """
+    if L == 0:
+        width = th[2] - (th[1] - 2 * hysteresis)
+        return th[1] - (1.0 - position) * width
+    if L == MAX_LEVEL:
+        width = th[MAX_LEVEL] - (th[MAX_LEVEL - 1] - MAX_LEVEL * hysteresis)
+        return th[MAX_LEVEL] - (MAX_LEVEL + 1) * hysteresis + position * width
+    low = th[L] - (L + 1) * hysteresis
+    return low + position * (th[L + 1] - low)
+
+
+@njit(cache=True)
+def compute_anchor(ref, b, beh, anchor):
+    """Each ordered pair's constant, so that the reference inputs at month 0 are a resting point.
+
+    ``anchor[i, j] = rest(level0[i, j]) - desire0[i, j]`` where ``desire0`` is the noise-free
+    desire (the treaty desire at the top rung) under the reference scenario's month-0 inputs
+    and this run's behavioural parameters (in the spirit of the alternative-specific constants
+    of discrete-choice models, calibrated to the observed initial state).
+    """
+    n = ref.initial_level.shape[-1]
+    level = ref.initial_level[row(ref.initial_level, b)].copy()
+    timer = np.zeros(ref.random_pairs.shape[0], dtype=np.int32)
+    pth = np.zeros(n)
+    ptr = np.zeros(n)
+    coord = np.zeros(n)
+    thr = np.zeros((n, n))
+    trade = np.zeros((n, n))
+    share = np.zeros((n, n))
+    terms = np.zeros((n, n, N_TERMS))
+    desire = np.zeros((n, n))
+    treaty = np.zeros((n, n))
+    zero = np.zeros((n, n))
+    noise = np.zeros(n * n)
+    apply_policy(ref, b, 0, level, beh, pth, ptr, coord)
+    perceive_threat(ref, b, 0, level, timer, beh, pth, coord, thr)
+    divert_trade(ref, b, level, beh, ptr, coord, trade, share)
+    weigh_terms(ref, b, 0, level, beh, thr, share, terms)
+    form_desire(terms, term_weights(beh), zero, noise, desire, treaty)
+    th = thresholds(beh)
+    for i in range(n):
+        for j in range(n):
+            if i == j:
+                anchor[i, j] = 0.0
+                continue
+            L = level[i, j]
+            now = desire_at(L, desire[i, j], treaty[i, j])
+            anchor[i, j] = rest_desire(L, th, beh.hysteresis, beh.anchor_position) - now
+
+
+# --------------------------------------------------------------------------- one month
+
+
+@njit(cache=True)
+def advance_run(p, b, t, level, streak, timer, anchor, z, override_mask, override_intent, s):
+    """One month of run b. Updates ``level``, ``streak`` and ``timer`` in place; ``s`` (a Scratch)
+    receives this month's pressure, threat, trade, terms, desires and intents.
+
+    ``z`` holds the month's standard normals: n*n for decision noise, then one per random event.
+    Where ``override_mask`` is set, ``override_intent`` replaces the rule's intent (players).
+    """
+    n = level.shape[0]
+    beh = p.behaviour[row(p.behaviour, b)]
+    apply_policy(p, b, t, level, beh, s.pressure_threat, s.pressure_trade, s.coordination)
+    advance_random_events(p, b, timer, z[n * n :])
+    perceive_threat(p, b, t, level, timer, beh, s.pressure_threat, s.coordination, s.threat)
+    divert_trade(p, b, level, beh, s.pressure_trade, s.coordination, s.trade, s.share)
+    weigh_terms(p, b, t, level, beh, s.threat, s.share, s.terms)
+    noise = z[: n * n] * beh.decision_noise_sd
+    form_desire(s.terms, term_weights(beh), anchor, noise, s.desire, s.treaty_desire)
+    form_intents(level, s.desire, s.treaty_desire, thresholds(beh), beh.hysteresis, s.intent)
+    for i in range(n):
+        for j in range(n):
+            if override_mask[i, j]:
+                s.intent[i, j] = override_intent[i, j]
+    resolve_consent(s.intent, level, streak, beh.treaty_consent_steps)
+
+
+# --------------------------------------------------------------------------- the batch
+
+
+@njit(cache=True)
+def simulate_batch(p, ref, seeds, steps, width, levels, focal_trade, scratch):
+    """Run ``len(seeds)`` runs for ``steps`` months; fills ``levels`` [B, steps + 1, n, n] and the
+    focal pair's monthly trade ``focal_trade`` [B, steps]. Run b's draws come only from seeds[b]."""
+    n = levels.shape[-1]
+    fa, fb = p.roles[2], p.roles[3]
+    mask = np.zeros((n, n), dtype=np.bool_)
+    chosen = np.zeros((n, n), dtype=np.int8)
+    anchor = np.zeros((n, n))
+    z = np.zeros(width)
+    for b in range(seeds.shape[0]):
+        beh = p.behaviour[row(p.behaviour, b)]
+        compute_anchor(ref, b, beh, anchor)
+        level = p.initial_level[row(p.initial_level, b)].copy()
+        streak = np.zeros((n, n), dtype=np.int16)
+        timer = np.zeros(p.random_pairs.shape[0], dtype=np.int32)
+        levels[b, 0] = level
+        key = run_key(seeds[b])
+        for t in range(steps):
+            fill_normals(key, t, z)
+            advance_run(p, b, t, level, streak, timer, anchor, z, mask, chosen, scratch)
+            levels[b, t + 1] = level
+            focal_trade[b, t] = scratch.trade[fa, fb]

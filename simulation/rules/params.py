@@ -1,0 +1,116 @@
+"""The one parameter container the rules read: ``Params``, with one name per quantity (the registry's).
+
+Everything a run needs besides its seed, as arrays with a leading run axis R (1 when every
+run shares it, B when runs differ, as in a sweep or a posterior-predictive batch):
+
+- ``behaviour``: a record array [R] holding every behavioural registry quantity (role
+  "model"), each field named after its registry key with "." written "__"
+  (``weight.shared_threat`` -> ``weight__shared_threat``). Adding a behavioural parameter
+  to the registry adds its field here with no code; the rule that uses it reads it by name.
+- data arrays named after their registry families (``threat``, ``trade_usd_bn``, ...) and the
+  derived quantities of ``simulation/build.py`` (``power``, ``affinity``);
+- drivers over months (pressure, coordination per target, events).
+
+``Structure`` holds what is not an array: actor names, roles, focal pair, horizon.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+
+def field_name(key: str) -> str:
+    """The record field of a registry key: ``weight.shared_threat`` -> ``weight__shared_threat``."""
+    return key.replace(".", "__").replace("-", "_").replace(">", "")
+
+
+class Params(NamedTuple):
+    behaviour: np.ndarray  # record [R]
+    # per actor [R, n]
+    power: np.ndarray
+    status_concern: np.ndarray
+    trade_vulnerability: np.ndarray
+    total_trade_usd_bn: np.ndarray
+    # per pair [R, n, n]
+    threat: np.ndarray
+    trade_usd_bn: np.ndarray
+    arms_export_share: np.ndarray
+    affinity: np.ndarray
+    rapport: np.ndarray
+    mistrust: np.ndarray
+    initial_level: np.ndarray  # int8
+    # drivers [R, T, ...]
+    pressure_threat: np.ndarray  # [R, T, n] threat index of the pressure on each target
+    pressure_trade: np.ndarray  # [R, T, n] trade index of the pressure on each target
+    coordination: np.ndarray  # [R, T, n] coordination with the pressure on each target
+    crisis: np.ndarray  # [R, T, n, n] intensity of scheduled border crises
+    rapport_factor: np.ndarray  # [R, T, n, n] summitry (pandemics, leader changes)
+    aggression: np.ndarray  # [R, T, n] intensity of ongoing aggression by each actor
+    aggression_stake: np.ndarray  # [R, T, n, n] [t, k, a]: k's stake times a's aggression intensity
+    coordination_follows: np.ndarray  # [R] share of a policy reaction the coordinator copies
+    # random events
+    random_pairs: np.ndarray  # [E, 2] int64
+    random_cutoff: np.ndarray  # [R, E] normal quantile of the per-month outbreak probability
+    random_duration: np.ndarray  # [R, E] int32
+    random_intensity: np.ndarray  # [R, E]
+    # roles, int64: pressurer, coordinator (-1 none), focal a, focal b, policy rule, wedge target (-1 none)
+    roles: np.ndarray
+
+
+#: Policy rules, in the order of ``roles[4]``.
+POLICY_RULES = ("schedule", "containment", "engagement", "wedge")
+ROLE_PRESSURER, ROLE_COORDINATOR, ROLE_FOCAL_A, ROLE_FOCAL_B, ROLE_POLICY, ROLE_WEDGE = range(6)
+
+
+@dataclass(frozen=True)
+class Structure:
+    """What a batch shares that is not an array: names, horizon, calendar."""
+
+    actors: tuple[str, ...]
+    steps: int
+    start: str
+    focal_pair: tuple[str, str]
+    pressurer: str
+    coordinator: str | None
+
+    @property
+    def n(self) -> int:
+        return len(self.actors)
+
+    def index(self, actor: str) -> int:
+        return self.actors.index(actor)
+
+    @property
+    def focal_index(self) -> tuple[int, int]:
+        return self.index(self.focal_pair[0]), self.index(self.focal_pair[1])
+
+
+def stack(params: list[Params], index: np.ndarray | None = None) -> Params:
+    """Stack per-design-point Params along the run axis; run b uses ``params[index[b]]``.
+
+    Arrays that are identical across points keep R = 1 (they broadcast).
+    """
+    first = params[0]
+    out = {}
+    for name in Params._fields:
+        arrays = [getattr(p, name) for p in params]
+        if name in ("random_pairs", "roles"):
+            if any(not np.array_equal(a, arrays[0]) for a in arrays[1:]):
+                raise ValueError(f"runs in one batch must share {name}")
+            out[name] = arrays[0]
+            continue
+        if all(a is arrays[0] or np.array_equal(a, arrays[0]) for a in arrays[1:]):
+            out[name] = arrays[0]
+            continue
+        stacked = np.concatenate(arrays, axis=0)
+        out[name] = stacked if index is None else stacked[np.asarray(index)]
+    del first
+    return Params(**out)
+
+
+def with_behaviour(params: Params, behaviour: np.ndarray) -> Params:
+    """The same data with another behaviour record array (a posterior draw per run)."""
+    return params._replace(behaviour=behaviour)
