@@ -181,7 +181,7 @@ class AllianceModel(mesa.Model):
         self.level = params.initial_level[0].copy()
         self.streak = np.zeros((n, n), dtype=np.int16)
         self.timer = np.zeros(params.random_pairs.shape[0], dtype=np.int32)
-        self._key = run_key(np.int64(seed))
+        self._key = np.uint64(run_key(np.int64(seed)))
         self._z = np.zeros(noise_width(n, params.random_pairs.shape[0]))
         self._scratch = new_scratch(n)
         self._intent_override: tuple[np.ndarray, np.ndarray] | None = None
