@@ -140,7 +140,9 @@ class AllianceModel(mesa.Model):
     ``spec``: a Scenario, a resolved scenario, a shipped scenario's name or a YAML path
     (default: the shipped baseline). ``seed`` (or ``rng``, as mesa.batch_run passes it): the
     run's seed; None draws a fresh one, recorded in ``model.seed``. ``scenario`` is Mesa's own
-    argument (``mesa.experimental.scenarios``) and is passed to Mesa untouched.
+    argument (``mesa.experimental.scenarios``) and is passed to Mesa untouched. ``behaviour``:
+    the behavioural parameters (a record array); default: one set, the posterior median when a
+    calibrated posterior ships (``model.parameters`` says which).
     """
 
     def __init__(
@@ -170,9 +172,14 @@ class AllianceModel(mesa.Model):
         self.structure = structure(self.resolved)
         params = build_params(self.resolved)
         reference = build_params(self.resolved.reference) if self.resolved.reference is not self.resolved else params
-        if behaviour is not None:
-            params = params._replace(behaviour=behaviour[:1])
-            reference = reference._replace(behaviour=behaviour[:1])
+        if behaviour is None:
+            from .runner import behaviour_for
+
+            behaviour, self.parameters = behaviour_for(self.resolved, params, np.array([seed]), "point")
+        else:
+            self.parameters = "given"
+        params = params._replace(behaviour=behaviour[:1])
+        reference = reference._replace(behaviour=behaviour[:1])
         self.params: Params = params
         n = self.structure.n
         self.anchor = np.zeros((n, n))

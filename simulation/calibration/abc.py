@@ -147,11 +147,26 @@ def run_abc(
     min_epsilon: float = 0.0,
     progress: Callable[[str], None] | None = None,
 ) -> ABCResult:
-    """ABC-SMC with pyabc: uniform priors, a custom distance, a database that can be resumed."""
+    """ABC-SMC with pyabc: uniform priors, a custom distance, a database that can be resumed.
+
+    pyabc works on unbounded coordinates: each parameter's uniform prior on [lo, hi] is the image of
+    a standard logistic variable z under ``lo + (hi - lo) / (1 + exp(-z))``, so perturbation kernels
+    never propose outside the prior's support (in 30 dimensions a box rejects almost every proposal).
+    The model and the result see the parameters on their own scale.
+    """
     import pyabc
 
     names = list(prior_bounds)
-    prior = pyabc.Distribution(**{n: pyabc.RV("uniform", lo, hi - lo) for n, (lo, hi) in prior_bounds.items()})
+    lows = {n: lo for n, (lo, _) in prior_bounds.items()}
+    spans = {n: hi - lo for n, (lo, hi) in prior_bounds.items()}
+
+    def to_scale(z: dict) -> dict[str, float]:
+        return {n: lows[n] + spans[n] / (1.0 + np.exp(-float(z[n]))) for n in names}
+
+    def unbounded_model(z: dict) -> dict[str, float]:
+        return model(to_scale(z))
+
+    prior = pyabc.Distribution(**{n: pyabc.RV("logistic", 0.0, 1.0) for n in names})
     if scheduler is not None:
         from dask.distributed import Client
 
@@ -161,7 +176,7 @@ def run_abc(
     else:
         sampler = pyabc.sampler.SingleCoreSampler()
     np.random.seed(seed)
-    abc = pyabc.ABCSMC(model, prior, distance, population_size=population_size, sampler=sampler,
+    abc = pyabc.ABCSMC(unbounded_model, prior, distance, population_size=population_size, sampler=sampler,
                        eps=pyabc.MedianEpsilon())  # fmt: skip
     url = f"sqlite:///{Path(db).resolve()}"
     done = 0
@@ -177,13 +192,15 @@ def run_abc(
     remaining = max(0, generations - done)
     history = abc.run(minimum_epsilon=min_epsilon, max_nr_populations=remaining) if remaining else abc.history
     df, w = history.get_distribution(m=0, t=history.max_t)
+    z = df[names].to_numpy()
+    scaled = np.column_stack([lows[n] + spans[n] / (1.0 + np.exp(-z[:, k])) for k, n in enumerate(names)])
     pops = history.get_all_populations()
     pops = pops[pops["t"] >= 0]
     eps = [float(e) for e in pops["epsilon"]]
     samples = [int(s) for s in pops["samples"]]
     particles = population_size
     acceptance = [particles / s if s else float("nan") for s in samples]
-    return ABCResult(names, df[names].to_numpy(), np.asarray(w, dtype=float), int(history.max_t + 1), eps,
+    return ABCResult(names, scaled, np.asarray(w, dtype=float), int(history.max_t + 1), eps,
                      acceptance, int(sum(samples)), str(db), 1)  # fmt: skip
 
 
