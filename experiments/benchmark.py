@@ -101,6 +101,7 @@ def synthetic_scenario(actors: int, steps: int):
     extra = [f"Power{k}" for k in range(actors - len(base["actors"]))]
     base["actors"] = base["actors"] + extra
     base["steps"] = steps
+    base["reference_scenario"] = None  # its own month 0 is the resting point (other actors than the baseline)
     params = dict(base.get("parameters", {}))
     for name in extra:
         for family, value in (("gdp_usd_bn", 2700.0), ("military_spending_usd_bn", 66.5),

@@ -142,7 +142,9 @@ def cmd_schema(args: argparse.Namespace) -> int:
     from .scenario import scenario_json_schema
     from .sweep import sweep_json_schema
 
-    schema = scenario_json_schema() if args.kind == "scenario" else sweep_json_schema()
+    from .calibration.patterns import patterns_json_schema
+
+    schema = {"scenario": scenario_json_schema, "sweep": sweep_json_schema, "patterns": patterns_json_schema}[args.kind]()
     text = json.dumps(schema, indent=2) + "\n"
     if args.out:
         Path(args.out).write_text(text, "utf-8")
@@ -204,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "schema", help="export the scenario JSON Schema (for editors)", description="Export the JSON Schema."
     )
-    p.add_argument("--kind", choices=["scenario", "sweep"], default="scenario")
+    p.add_argument("--kind", choices=["scenario", "sweep", "patterns"], default="scenario")
     p.add_argument("--out", type=Path)
     p.set_defaults(func=cmd_schema)
 

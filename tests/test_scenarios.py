@@ -101,12 +101,14 @@ def test_overrides_are_validated():
         apply_overrides(scenario("baseline_2018_2021"), {"pressure.targets.China": 1.5})
 
 
-@pytest.mark.parametrize("kind", ["scenario", "sweep"])
+@pytest.mark.parametrize("kind", ["scenario", "sweep", "patterns"])
 def test_shipped_json_schemas_are_current(kind):
     """schemas/*.schema.json are what `alliance-sim schema` exports (refresh with that command)."""
+    from simulation.calibration.patterns import patterns_json_schema
     from simulation.scenario import scenario_json_schema
     from simulation.sweep import sweep_json_schema
     from tests.conftest import ROOT
 
     shipped = json.loads((ROOT / "schemas" / f"{kind}.schema.json").read_text())
-    assert shipped == (scenario_json_schema() if kind == "scenario" else sweep_json_schema())
+    export = {"scenario": scenario_json_schema, "sweep": sweep_json_schema, "patterns": patterns_json_schema}[kind]
+    assert shipped == export()

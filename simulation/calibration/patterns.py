@@ -214,3 +214,10 @@ def load_patterns(path: str | Path | None = None) -> PatternsFile:
 def patterns_hash(path: str | Path | None = None) -> str:
     source = shipped_patterns_path() if path is None else Path(path)
     return hashlib.sha256(source.read_bytes()).hexdigest()
+
+
+def patterns_json_schema() -> dict[str, Any]:
+    schema = PatternsFile.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "alliance-sim calibration patterns"
+    return schema
