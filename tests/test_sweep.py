@@ -30,8 +30,8 @@ def small(**extra) -> dict:
         "replicates": 30,
         "master_seed": 99,
         "chunk_size": 25,
-        "outcomes": ["rc_alliance", "rc_alliance_step", "rc_final_level", "rc_mean_level",
-                     "final_levels", "india", "blocs", "rc_trajectory"],
+        "outcomes": ["alliance", "alliance_month", "final_level", "mean_level", "final_levels", "blocs",
+                     "trajectory"],
     }
     data.update(extra)
     return data
