@@ -10,45 +10,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
+__all__ = ["BatchResult", "Scratch", "new_scratch", "noise_width", "simulate"]
+
 import numpy as np
 
-from .rules.kernels import N_TERMS, simulate_batch
-from .rules.params import Params
-
-
-class Scratch(NamedTuple):
-    """One month of one run, as the rules leave it (for explanations and data collection)."""
-
-    pressure_threat: np.ndarray  # [n]
-    pressure_trade: np.ndarray  # [n]
-    coordination: np.ndarray  # [n]
-    threat: np.ndarray  # [n, n]
-    trade: np.ndarray  # [n, n] USD bn
-    share: np.ndarray  # [n, n]
-    terms: np.ndarray  # [n, n, K]
-    desire: np.ndarray  # [n, n]
-    treaty_desire: np.ndarray  # [n, n]
-    intent: np.ndarray  # [n, n] int8
-
-
-def new_scratch(n: int) -> Scratch:
-    return Scratch(
-        pressure_threat=np.zeros(n),
-        pressure_trade=np.zeros(n),
-        coordination=np.zeros(n),
-        threat=np.zeros((n, n)),
-        trade=np.zeros((n, n)),
-        share=np.zeros((n, n)),
-        terms=np.zeros((n, n, N_TERMS)),
-        desire=np.zeros((n, n)),
-        treaty_desire=np.zeros((n, n)),
-        intent=np.zeros((n, n), dtype=np.int8),
-    )
+from .rules.kernels import simulate_batch
+from .rules.params import Params, Scratch, new_scratch
 
 
 def noise_width(n: int, random_events: int) -> int:
     """Standard normal draws per run and month: one per ordered actor pair, one per random event."""
-    return n * n + random_events
+    return n * (n - 1) + random_events
 
 
 class BatchResult(NamedTuple):
@@ -69,5 +41,5 @@ def simulate(params: Params, seeds: Sequence[int] | np.ndarray, steps: int, refe
     focal_trade = np.empty((B, steps))
     ref = params if reference is None else reference
     width = noise_width(n, params.random_pairs.shape[0])
-    simulate_batch(params, ref, seeds, steps, width, levels, focal_trade, new_scratch(n))
+    simulate_batch(params, ref, seeds, steps, width, levels, focal_trade)
     return BatchResult(levels, focal_trade)

@@ -33,7 +33,7 @@ from .build import build_params, structure
 from .engine import Scratch, new_scratch, noise_width
 from .outcomes import pair_columns
 from .resolve import Resolved, resolve
-from .rules.kernels import advance_run, compute_anchor, thresholds
+from .rules.kernels import advance_run, compute_anchor, term_weights, thresholds
 from .rules.params import Params
 from .rules.rng import fill_normals, run_key
 from .scenario import Scenario
@@ -265,8 +265,9 @@ class AllianceModel(mesa.Model):
         scratch = new_scratch(n)
         z = np.zeros_like(self._z)
         mask = np.zeros((n, n), dtype=np.bool_)
-        advance_run(self.params, 0, self.month, level, streak, timer, self.anchor, z, mask, mask.astype(np.int8),
-                    scratch)  # fmt: skip
+        beh = self.params.behaviour[0]
+        advance_run(self.params, 0, self.month, level, streak, timer, self.anchor, thresholds(beh), term_weights(beh),
+                    z, mask, mask.astype(np.int8), scratch)  # fmt: skip
         return _record(self.month, self.level.copy(), level, scratch, streak)
 
     def step_with_intents(self, mask: np.ndarray, intents: np.ndarray) -> None:
@@ -285,8 +286,9 @@ class AllianceModel(mesa.Model):
             override = (np.zeros((n, n), dtype=np.bool_), np.zeros((n, n), dtype=np.int8))
         fill_normals(self._key, self.month, self._z)
         before = self.level.copy()
-        advance_run(self.params, 0, self.month, self.level, self.streak, self.timer, self.anchor, self._z,
-                    override[0], override[1], self._scratch)  # fmt: skip
+        beh = self.params.behaviour[0]
+        advance_run(self.params, 0, self.month, self.level, self.streak, self.timer, self.anchor, thresholds(beh),
+                    term_weights(beh), self._z, override[0], override[1], self._scratch)  # fmt: skip
         self.last_record = _record(self.month, before, self.level, self._scratch, self.streak)
         self.history.append(self.last_record)
         self.month += 1

@@ -20,25 +20,27 @@ Order of a month (every actor decides simultaneously on last month's levels):
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
+from .params import Scratch
 from .rng import fill_normals, run_key
 
 MAX_LEVEL = 5
 ENTENTE = 4
+PER_RUNG = 1.0 / MAX_LEVEL  # a level as a share of the ladder: level * PER_RUNG
 N_TERMS = 12
 # positions in terms.TERMS
 T_SHARED, T_STAKE, T_AFFINITY, T_RAPPORT, T_ENTRAP, T_EXPOSURE, T_STATUS, T_MISTRUST = range(8)
 T_CAPABILITY, T_UNDERWRITING, T_AUTONOMY, T_THIRD_PARTY = range(8, 12)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def row(x, b):
     """Run b's index into an array with a leading run axis of 1 (shared) or B."""
     return b if x.shape[0] > 1 else 0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def thresholds(beh):
     """The ladder's bars: ``th[L]`` is the desire needed to climb to level L (th[0] unused)."""
     th = np.empty(MAX_LEVEL + 1)
@@ -51,7 +53,7 @@ def thresholds(beh):
     return th
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def term_weights(beh):
     """Signed weights in the order of terms.TERMS."""
     w = np.empty(N_TERMS)
@@ -73,7 +75,7 @@ def term_weights(beh):
 # --------------------------------------------------------------------------- 1. policy
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy", inline="always")
 def apply_policy(p, b, t, level, beh, pth, ptr, coord):
     """This month's pressure (threat and trade indices) and coordination per target, after the policy.
 
@@ -84,17 +86,19 @@ def apply_policy(p, b, t, level, beh, pth, ptr, coord):
     ``coordination_follows`` of the reaction. Everything is clipped to [0, 1].
     """
     n = level.shape[0]
-    r = row(p.pressure_threat, b)
+    sched_threat = p.pressure_threat[row(p.pressure_threat, b), t]
+    sched_trade = p.pressure_trade[row(p.pressure_trade, b), t]
+    sched_coord = p.coordination[row(p.coordination, b), t]
     for k in range(n):
-        pth[k] = p.pressure_threat[r, t, k]
-        ptr[k] = p.pressure_trade[r, t, k]
-        coord[k] = p.coordination[row(p.coordination, b), t, k]
+        pth[k] = sched_threat[k]
+        ptr[k] = sched_trade[k]
+        coord[k] = sched_coord[k]
     rule = p.roles[4]
     if rule == 0:
         return
     fa, fb = p.roles[2], p.roles[3]
     l0 = p.initial_level[row(p.initial_level, b)]
-    signal = (level[fa, fb] - l0[fa, fb]) / MAX_LEVEL
+    signal = (level[fa, fb] - l0[fa, fb]) * PER_RUNG
     follows = p.coordination_follows[row(p.coordination_follows, b)]
     for k in (fa, fb):
         if rule == 1:
@@ -112,18 +116,19 @@ def apply_policy(p, b, t, level, beh, pth, ptr, coord):
 # --------------------------------------------------------------------------- 2. threat
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy", inline="always")
 def advance_random_events(p, b, timer, z):
     """Timers after this month's draws: an idle event breaks out when ``z < Phi^-1(prob)``."""
-    r = row(p.random_cutoff, b)
+    cutoff = p.random_cutoff[row(p.random_cutoff, b)]
+    duration = p.random_duration[row(p.random_duration, b)]
     for e in range(timer.shape[0]):
         if timer[e] > 0:
             timer[e] -= 1
-        elif z[e] < p.random_cutoff[r, e]:
-            timer[e] = p.random_duration[r, e]
+        elif z[e] < cutoff[e]:
+            timer[e] = duration[e]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy", inline="always")
 def perceive_threat(p, b, t, level, timer, beh, pth, coord, thr):
     """Threat perception ``thr[i, j]`` of j by i this month, in [0, 1].
 
@@ -152,13 +157,14 @@ def perceive_threat(p, b, t, level, timer, beh, pth, coord, thr):
             for m in range(n):
                 rise = level[j, m] - l0[j, m]
                 if rise > 0:
-                    closer += rise / MAX_LEVEL * base[i, m]
+                    closer += rise * PER_RUNG * base[i, m]
             thr[i, j] = v + beh.bloc_threat_gain * closer
-    rr = row(p.random_intensity, b)
+    pairs = p.random_pairs
+    intensity = p.random_intensity[row(p.random_intensity, b)]
     for e in range(timer.shape[0]):
         if timer[e] > 0:
-            a, c = p.random_pairs[e, 0], p.random_pairs[e, 1]
-            rise = beh.border_crisis_threat * p.random_intensity[rr, e]
+            a, c = pairs[e, 0], pairs[e, 1]
+            rise = beh.border_crisis_threat * intensity[e]
             thr[a, c] += rise
             thr[c, a] += rise
     for i in range(n):
@@ -169,8 +175,8 @@ def perceive_threat(p, b, t, level, timer, beh, pth, coord, thr):
 # --------------------------------------------------------------------------- 3. trade
 
 
-@njit(cache=True)
-def divert_trade(p, b, level, beh, ptr, coord, trade, share):
+@njit(cache=True, error_model="numpy", inline="always")
+def divert_trade(p, b, level, beh, ptr, coord, trade, share, cut):
     """Bilateral trade this month (USD bn) and trade shares ``share[i, j] = trade[i, j] / total[i]``.
 
     Pressure on k cuts k's trade with the pressurer by ``cut * ptr[k]`` and with the coordinator
@@ -181,7 +187,7 @@ def divert_trade(p, b, level, beh, ptr, coord, trade, share):
     base = p.trade_usd_bn[row(p.trade_usd_bn, b)]
     total = p.total_trade_usd_bn[row(p.total_trade_usd_bn, b)]
     pressurer, coordinator = p.roles[0], p.roles[1]
-    cut = np.zeros((n, n))
+    cut[:, :] = 0.0
     for k in range(n):
         c = beh.pressure_trade_cut * ptr[k]
         cut[k, pressurer] = max(cut[k, pressurer], c)
@@ -200,12 +206,12 @@ def divert_trade(p, b, level, beh, ptr, coord, trade, share):
         pull = 0.0
         for k in range(n):
             lost += base[i, k] * cut[i, k]
-            pull += level[i, k] / MAX_LEVEL * (1.0 - cut[i, k])
+            pull += level[i, k] * PER_RUNG * (1.0 - cut[i, k])
         if pull <= 0.0 or lost <= 0.0:
             continue
         for k in range(n):
             if k != i:
-                moved = beh.trade_diversion_share * lost * level[i, k] / MAX_LEVEL * (1.0 - cut[i, k]) / pull
+                moved = beh.trade_diversion_share * lost * level[i, k] * PER_RUNG * (1.0 - cut[i, k]) / pull
                 trade[i, k] += moved
                 trade[k, i] += moved
     for i in range(n):
@@ -216,8 +222,8 @@ def divert_trade(p, b, level, beh, ptr, coord, trade, share):
 # --------------------------------------------------------------------------- 4. terms and desire
 
 
-@njit(cache=True)
-def weigh_terms(p, b, t, level, beh, thr, share, terms):
+@njit(cache=True, error_model="numpy", inline="always")
+def weigh_terms(p, b, t, level, beh, thr, share, terms, all_rungs):
     """The unweighted, unsigned utility terms ``terms[i, j, k]`` in the order of terms.TERMS.
 
     every rung:
@@ -234,7 +240,9 @@ def weigh_terms(p, b, t, level, beh, thr, share, terms):
       j's quarrels i does not share, and j's ongoing aggression;
     - autonomy ``1``: a treaty binds;
     - third_party ``sum_k level[i, k] / 5 * thr[k, j]``: i's partners who fear j would drift away.
-    The sums run over third parties k (k != i, j).
+    The sums run over third parties k (k != i, j). The treaty terms are computed for pairs at
+    entente or above (where they count), or for every pair when ``all_rungs`` (the anchors need
+    the treaty desire at any level; explanations show them).
     """
     n = level.shape[0]
     rb = row(p.power, b)
@@ -254,21 +262,14 @@ def weigh_terms(p, b, t, level, beh, thr, share, terms):
                     terms[i, j, k] = 0.0
                 continue
             shared = 0.0
-            capability = 0.0
             entrap = 0.0
             expo = 0.0
-            underwrite = 0.0
-            third = 0.0
             for k in range(n):
                 if k == i or k == j:
                     continue
-                common = min(thr[i, k], thr[j, k])
-                shared += common
-                capability += common * min(1.0, power[j] / power[k])
-                entrap += level[i, k] / MAX_LEVEL * thr[j, k]
+                shared += min(thr[i, k], thr[j, k])
+                entrap += level[i, k] * PER_RUNG * thr[j, k]
                 expo += share[i, k] * thr[k, j]
-                underwrite += max(0.0, thr[j, k] - thr[i, k])
-                third += level[i, k] / MAX_LEVEL * thr[k, j]
             terms[i, j, T_SHARED] = shared
             terms[i, j, T_STAKE] = share[i, j] + beh.arms_stake_weight * arms[i, j]
             terms[i, j, T_AFFINITY] = affinity[i, j]
@@ -277,15 +278,29 @@ def weigh_terms(p, b, t, level, beh, thr, share, terms):
             terms[i, j, T_EXPOSURE] = vulnerability[i] * expo
             terms[i, j, T_STATUS] = concern[i] * max(0.0, power[j] - power[i]) / (power[i] + power[j])
             terms[i, j, T_MISTRUST] = mistrust[i, j]
+            if level[i, j] < ENTENTE and not all_rungs:
+                # the treaty terms count only at entente and above (signing or keeping a treaty)
+                for k in range(T_CAPABILITY, N_TERMS):
+                    terms[i, j, k] = 0.0
+                continue
+            capability = 0.0
+            underwrite = 0.0
+            third = 0.0
+            for k in range(n):
+                if k == i or k == j:
+                    continue
+                capability += min(thr[i, k], thr[j, k]) * min(1.0, power[j] / power[k])
+                underwrite += max(0.0, thr[j, k] - thr[i, k])
+                third += level[i, k] * PER_RUNG * thr[k, j]
             terms[i, j, T_CAPABILITY] = capability
             terms[i, j, T_UNDERWRITING] = underwrite + beh.aggression_threat_gain * aggression[j]
             terms[i, j, T_AUTONOMY] = 1.0
             terms[i, j, T_THIRD_PARTY] = third
 
 
-@njit(cache=True)
-def form_desire(terms, weights, anchor, noise, desire, treaty_desire):
-    """``desire = sum_every w_k term_k + anchor + noise``; ``treaty_desire = desire + sum_treaty w_k term_k``."""
+@njit(cache=True, error_model="numpy", inline="always")
+def form_desire(terms, weights, anchor, z, noise_sd, desire, treaty_desire):
+    """``desire = sum_every w_k term_k + anchor + noise_sd * z``; ``treaty_desire = desire + sum_treaty w_k term_k``."""
     n = terms.shape[0]
     for i in range(n):
         for j in range(n):
@@ -293,7 +308,7 @@ def form_desire(terms, weights, anchor, noise, desire, treaty_desire):
                 desire[i, j] = 0.0
                 treaty_desire[i, j] = 0.0
                 continue
-            d = anchor[i, j] + noise[i * n + j]
+            d = anchor[i, j] + noise_sd * z[i * (n - 1) + (j if j < i else j - 1)]
             for k in range(T_CAPABILITY):
                 d += weights[k] * terms[i, j, k]
             extra = 0.0
@@ -306,13 +321,13 @@ def form_desire(terms, weights, anchor, noise, desire, treaty_desire):
 # --------------------------------------------------------------------------- 5-6. intents and consent
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def desire_at(level, desire, treaty_desire):
     """The desire that counts at a rung: the treaty desire for a formal alliance, the desire below it."""
     return treaty_desire if level == MAX_LEVEL else desire
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy", inline="always")
 def form_intents(level, desire, treaty_desire, th, hysteresis, intent):
     """Raise when the desire for the next rung exceeds its bar; lower when the desire at the
     current rung L falls under ``th[L] - (L + 1) * hysteresis`` (deeper ties are stickier)."""
@@ -328,7 +343,7 @@ def form_intents(level, desire, treaty_desire, th, hysteresis, intent):
             intent[i, j] = -1 if down else (1 if up else 0)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy", inline="always")
 def resolve_consent(intent, level, streak, treaty_steps):
     """New levels: both must want to climb; a formal alliance needs ``treaty_steps`` months of it; either lowers."""
     n = level.shape[0]
@@ -358,7 +373,7 @@ def resolve_consent(intent, level, streak, treaty_steps):
 # --------------------------------------------------------------------------- resting point
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def rest_desire(L, th, hysteresis, position):
     """Where a pair at level L rests: ``position`` of the way from its exit bar to the bar above.
 
@@ -375,7 +390,7 @@ def rest_desire(L, th, hysteresis, position):
     return low + position * (th[L + 1] - low)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def compute_anchor(ref, b, beh, anchor):
     """Each ordered pair's constant, so that the reference inputs at month 0 are a resting point.
 
@@ -397,12 +412,12 @@ def compute_anchor(ref, b, beh, anchor):
     desire = np.zeros((n, n))
     treaty = np.zeros((n, n))
     zero = np.zeros((n, n))
-    noise = np.zeros(n * n)
+    noise = np.zeros(n * (n - 1))
     apply_policy(ref, b, 0, level, beh, pth, ptr, coord)
     perceive_threat(ref, b, 0, level, timer, beh, pth, coord, thr)
-    divert_trade(ref, b, level, beh, ptr, coord, trade, share)
-    weigh_terms(ref, b, 0, level, beh, thr, share, terms)
-    form_desire(terms, term_weights(beh), zero, noise, desire, treaty)
+    divert_trade(ref, b, level, beh, ptr, coord, trade, share, np.zeros((n, n)))
+    weigh_terms(ref, b, 0, level, beh, thr, share, terms, True)
+    form_desire(terms, term_weights(beh), zero, noise, 0.0, desire, treaty)
     th = thresholds(beh)
     for i in range(n):
         for j in range(n):
@@ -417,24 +432,25 @@ def compute_anchor(ref, b, beh, anchor):
 # --------------------------------------------------------------------------- one month
 
 
-@njit(cache=True)
-def advance_run(p, b, t, level, streak, timer, anchor, z, override_mask, override_intent, s):
+@njit(cache=True, error_model="numpy")
+def advance_run(p, b, t, level, streak, timer, anchor, th, weights, z, override_mask, override_intent, s):
     """One month of run b. Updates ``level``, ``streak`` and ``timer`` in place; ``s`` (a Scratch)
-    receives this month's pressure, threat, trade, terms, desires and intents.
+    receives this month's pressure, threat, trade, terms, desires and intents. ``th`` and
+    ``weights`` are the run's ``thresholds(beh)`` and ``term_weights(beh)``.
 
-    ``z`` holds the month's standard normals: n*n for decision noise, then one per random event.
+    ``z`` holds the month's standard normals: n*(n-1) for decision noise (ordered pairs, row by
+    row, the diagonal skipped), then one per random event.
     Where ``override_mask`` is set, ``override_intent`` replaces the rule's intent (players).
     """
     n = level.shape[0]
     beh = p.behaviour[row(p.behaviour, b)]
     apply_policy(p, b, t, level, beh, s.pressure_threat, s.pressure_trade, s.coordination)
-    advance_random_events(p, b, timer, z[n * n :])
+    advance_random_events(p, b, timer, z[n * (n - 1) :])
     perceive_threat(p, b, t, level, timer, beh, s.pressure_threat, s.coordination, s.threat)
-    divert_trade(p, b, level, beh, s.pressure_trade, s.coordination, s.trade, s.share)
-    weigh_terms(p, b, t, level, beh, s.threat, s.share, s.terms)
-    noise = z[: n * n] * beh.decision_noise_sd
-    form_desire(s.terms, term_weights(beh), anchor, noise, s.desire, s.treaty_desire)
-    form_intents(level, s.desire, s.treaty_desire, thresholds(beh), beh.hysteresis, s.intent)
+    divert_trade(p, b, level, beh, s.pressure_trade, s.coordination, s.trade, s.share, s.cut)
+    weigh_terms(p, b, t, level, beh, s.threat, s.share, s.terms, False)
+    form_desire(s.terms, weights, anchor, z, beh.decision_noise_sd, s.desire, s.treaty_desire)
+    form_intents(level, s.desire, s.treaty_desire, th, beh.hysteresis, s.intent)
     for i in range(n):
         for j in range(n):
             if override_mask[i, j]:
@@ -445,19 +461,27 @@ def advance_run(p, b, t, level, streak, timer, anchor, z, override_mask, overrid
 # --------------------------------------------------------------------------- the batch
 
 
-@njit(cache=True)
-def simulate_batch(p, ref, seeds, steps, width, levels, focal_trade, scratch):
-    """Run ``len(seeds)`` runs for ``steps`` months; fills ``levels`` [B, steps + 1, n, n] and the
-    focal pair's monthly trade ``focal_trade`` [B, steps]. Run b's draws come only from seeds[b]."""
+@njit(cache=True, error_model="numpy")
+def _run_block(p, ref, seeds, first, last, steps, width, levels, focal_trade):
+    """Runs first .. last - 1 of the batch, one after another, with their own working arrays."""
     n = levels.shape[-1]
     fa, fb = p.roles[2], p.roles[3]
+    s = Scratch(np.zeros(n), np.zeros(n), np.zeros(n), np.zeros((n, n)), np.zeros((n, n)), np.zeros((n, n)),
+                np.zeros((n, n, N_TERMS)), np.zeros((n, n)), np.zeros((n, n)), np.zeros((n, n), dtype=np.int8),
+                np.zeros((n, n)))  # fmt: skip
     mask = np.zeros((n, n), dtype=np.bool_)
     chosen = np.zeros((n, n), dtype=np.int8)
     anchor = np.zeros((n, n))
     z = np.zeros(width)
-    for b in range(seeds.shape[0]):
+    shared = p.behaviour.shape[0] == 1 and ref.initial_level.shape[0] == 1 and ref.threat.shape[0] == 1
+    th = np.zeros(MAX_LEVEL + 1)
+    weights = np.zeros(N_TERMS)
+    for b in range(first, last):
         beh = p.behaviour[row(p.behaviour, b)]
-        compute_anchor(ref, b, beh, anchor)
+        if b == first or not shared:
+            compute_anchor(ref, b, beh, anchor)
+            th = thresholds(beh)
+            weights = term_weights(beh)
         level = p.initial_level[row(p.initial_level, b)].copy()
         streak = np.zeros((n, n), dtype=np.int16)
         timer = np.zeros(p.random_pairs.shape[0], dtype=np.int32)
@@ -465,6 +489,21 @@ def simulate_batch(p, ref, seeds, steps, width, levels, focal_trade, scratch):
         key = run_key(seeds[b])
         for t in range(steps):
             fill_normals(key, t, z)
-            advance_run(p, b, t, level, streak, timer, anchor, z, mask, chosen, scratch)
+            advance_run(p, b, t, level, streak, timer, anchor, th, weights, z, mask, chosen, s)
             levels[b, t + 1] = level
-            focal_trade[b, t] = scratch.trade[fa, fb]
+            focal_trade[b, t] = s.trade[fa, fb]
+
+
+#: Runs per block of the parallel batch loop (each block runs on one thread).
+BLOCK_RUNS = 256
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def simulate_batch(p, ref, seeds, steps, width, levels, focal_trade):
+    """Run ``len(seeds)`` runs for ``steps`` months; fills ``levels`` [B, steps + 1, n, n] and the
+    focal pair's monthly trade ``focal_trade`` [B, steps]. Run b's draws come only from seeds[b],
+    so the result does not depend on how runs are split into blocks or threads."""
+    B = seeds.shape[0]
+    blocks = (B + BLOCK_RUNS - 1) // BLOCK_RUNS
+    for k in prange(blocks):
+        _run_block(p, ref, seeds, k * BLOCK_RUNS, min(B, (k + 1) * BLOCK_RUNS), steps, width, levels, focal_trade)

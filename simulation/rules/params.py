@@ -114,3 +114,31 @@ def stack(params: list[Params], index: np.ndarray | None = None) -> Params:
 def with_behaviour(params: Params, behaviour: np.ndarray) -> Params:
     """The same data with another behaviour record array (a posterior draw per run)."""
     return params._replace(behaviour=behaviour)
+
+
+N_TERMS = 12  # len(terms.TERMS)
+
+
+class Scratch(NamedTuple):
+    """One month of one run, as the rules leave it (for explanations and data collection)."""
+
+    pressure_threat: np.ndarray  # [n]
+    pressure_trade: np.ndarray  # [n]
+    coordination: np.ndarray  # [n]
+    threat: np.ndarray  # [n, n]
+    trade: np.ndarray  # [n, n] USD bn
+    share: np.ndarray  # [n, n]
+    terms: np.ndarray  # [n, n, K]
+    desire: np.ndarray  # [n, n]
+    treaty_desire: np.ndarray  # [n, n]
+    intent: np.ndarray  # [n, n] int8
+    cut: np.ndarray  # [n, n] share of trade cut by pressure (working array)
+
+
+def new_scratch(n: int) -> Scratch:
+    """Working arrays for one run (also built inside compiled code: keep it numba-friendly)."""
+    return Scratch(
+        np.zeros(n), np.zeros(n), np.zeros(n), np.zeros((n, n)), np.zeros((n, n)), np.zeros((n, n)),
+        np.zeros((n, n, N_TERMS)), np.zeros((n, n)), np.zeros((n, n)), np.zeros((n, n), dtype=np.int8),
+        np.zeros((n, n)),
+    )  # fmt: skip

@@ -3,8 +3,9 @@
 A run's noise comes only from its seed (invariant 2), with no generator object to build: the
 seed is mixed into a 64-bit key, the counter ``t * width + k`` (paired) is added to the key
 times the golden-ratio Weyl increment and mixed again with the SplitMix64 finaliser (Steele,
-Lea & Flood, "Fast splittable pseudorandom number generators", OOPSLA 2014), and each pair of
-uniforms becomes two normals by the Box-Muller transform. Both drivers draw the same numbers
+Lea & Flood, "Fast splittable pseudorandom number generators", OOPSLA 2014); the hash's two
+32-bit halves are two uniforms, which the Box-Muller transform (in single precision: the noise
+needs no more) turns into two normals. Both drivers draw the same numbers
 for the same (seed, step) whatever the batch, chunk or worker.
 """
 
@@ -24,10 +25,9 @@ _S31 = np.uint64(31)
 _S11 = np.uint64(11)
 _ONE = np.uint64(1)
 _TWO = np.uint64(2)
-_INV53 = 1.0 / 9007199254740992.0  # 2**-53
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def mix64(x):
     """The SplitMix64 finaliser: a bijective avalanche of 64 bits."""
     x = (x ^ (x >> _S30)) * _M1
@@ -35,20 +35,32 @@ def mix64(x):
     return x ^ (x >> _S31)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def run_key(seed):
     """The 64-bit key of a run's stream (seed: a non-negative int64)."""
     return mix64(np.uint64(seed) * _GAMMA + _GAMMA)
 
 
-@njit(cache=True, inline="always")
-def _uniform(key, counter):
-    """A uniform in (0, 1) from (key, counter)."""
-    bits = mix64(key + (counter + _ONE) * _GAMMA)
-    return (np.float64(bits >> _S11) + 0.5) * _INV53
+_S32 = np.uint64(32)
+_LOW32 = np.uint64(0xFFFFFFFF)
+_INV32 = np.float32(1.0 / 4294967296.0)
+_HALF = np.float32(0.5)
+_TWO_PI = np.float32(2.0 * math.pi)
+_MINUS_TWO = np.float32(-2.0)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy", inline="always")
+def _normal_pair(key, pair):
+    """Two standard normals from one 64-bit hash of (key, pair): Box-Muller on two 32-bit uniforms."""
+    bits = mix64(key + (pair + _ONE) * _GAMMA)
+    u1 = (np.float32(bits >> _S32) + _HALF) * _INV32
+    u2 = (np.float32(bits & _LOW32) + _HALF) * _INV32
+    radius = math.sqrt(_MINUS_TWO * math.log(u1))
+    angle = _TWO_PI * u2
+    return np.float64(radius * math.cos(angle)), np.float64(radius * math.sin(angle))
+
+
+@njit(cache=True, error_model="numpy")
 def fill_normals(key, step, out):
     """Standard normals number ``step * len(out) + k`` of the run's stream, into ``out``."""
     width = out.shape[0]
@@ -56,16 +68,12 @@ def fill_normals(key, step, out):
     k = 0
     while k < width:
         q = first + np.uint64(k)
-        pair = q // _TWO
-        u1 = _uniform(key, pair * _TWO)
-        u2 = _uniform(key, pair * _TWO + _ONE)
-        radius = math.sqrt(-2.0 * math.log(u1))
-        angle = 2.0 * math.pi * u2
+        c, s = _normal_pair(key, q // _TWO)
         if q % _TWO == 0:
-            out[k] = radius * math.cos(angle)
+            out[k] = c
             if k + 1 < width:
-                out[k + 1] = radius * math.sin(angle)
+                out[k + 1] = s
             k += 2
         else:
-            out[k] = radius * math.sin(angle)
+            out[k] = s
             k += 1
