@@ -13,9 +13,8 @@ import functools
 
 import numpy as np
 
-from simulation.engine import Scratch, new_scratch
 from simulation.rules import kernels as K
-from simulation.rules.params import Params, field_name
+from simulation.rules.params import Params, Scratch, field_name, new_scratch
 
 _DTYPES = {"initial_level": np.int8, "random_duration": np.int32, "random_pairs": np.int64, "roles": np.int64}
 #: Arrays without a leading run axis (shared by every run).
@@ -91,9 +90,15 @@ def beh(p: Params, b: int = 0):
     return p.behaviour[b if p.behaviour.shape[0] > 1 else 0]
 
 
+def noise_index(n: int, i: int, j: int) -> int:
+    """Position of the decision noise of ordered pair (i, j) in a month's draws (diagonal skipped)."""
+    return i * (n - 1) + (j if j < i else j - 1)
+
+
 def month(p: Params, t: int = 0, level: np.ndarray | None = None, anchor: np.ndarray | None = None,
-          noise: np.ndarray | None = None, b: int = 0) -> Scratch:  # fmt: skip
-    """One month of the rules up to the desires (policy, threat, trade, terms, desire), no events."""
+          z: np.ndarray | None = None, b: int = 0, all_rungs: bool = False) -> Scratch:  # fmt: skip
+    """One month of the rules up to the desires (policy, threat, trade, terms, desire), no events;
+    ``z`` the month's standard normals for decision noise (default none)."""
     n = p.initial_level.shape[-1]
     level = p.initial_level[b if p.initial_level.shape[0] > 1 else 0].copy() if level is None else level
     rec = beh(p, b)
@@ -101,10 +106,11 @@ def month(p: Params, t: int = 0, level: np.ndarray | None = None, anchor: np.nda
     timer = np.zeros(p.random_pairs.shape[0], dtype=np.int32)
     K.apply_policy(p, b, t, level, rec, s.pressure_threat, s.pressure_trade, s.coordination)
     K.perceive_threat(p, b, t, level, timer, rec, s.pressure_threat, s.coordination, s.threat)
-    K.divert_trade(p, b, level, rec, s.pressure_trade, s.coordination, s.trade, s.share)
-    K.weigh_terms(p, b, t, level, rec, s.threat, s.share, s.terms)
+    K.divert_trade(p, b, level, rec, s.pressure_trade, s.coordination, s.trade, s.share, s.cut)
+    K.weigh_terms(p, b, t, level, rec, s.threat, s.share, s.terms, all_rungs)
     K.form_desire(s.terms, K.term_weights(rec), np.zeros((n, n)) if anchor is None else anchor,
-                  np.zeros(n * n) if noise is None else noise, s.desire, s.treaty_desire)  # fmt: skip
+                  np.zeros(n * (n - 1)) if z is None else z, rec["decision_noise_sd"], s.desire,
+                  s.treaty_desire)  # fmt: skip
     return s
 
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulation.engine import new_scratch, noise_width, simulate
+from simulation.engine import noise_width, simulate
 from simulation.rules import kernels as K
 from simulation.rules import terms as T
-from simulation.rules.params import POLICY_RULES
+from simulation.rules.params import POLICY_RULES, new_scratch
 from simulation.rules.rng import fill_normals, mix64, run_key
-from tests.kernel_cases import beh, behaviour, make_params, month, shipped
+from tests.kernel_cases import beh, behaviour, make_params, month, noise_index, shipped
 
 TH = np.array([-np.inf, -1.0, 0.0, 1.0, 2.0, 3.0])  # th[L]: the bar to climb to level L
 H = 0.2
@@ -371,7 +371,8 @@ def _divert(level, ptr, coord=(0, 0, 0), coordinator=-1, cut=0.5, diversion=0.4)
     p = make_params(3, behaviour=behaviour(pressure_trade_cut=cut, trade_diversion_share=diversion),
                     trade_usd_bn=_TRADE, total_trade_usd_bn=_TOTAL, roles=[0, coordinator, 1, 2, 0, -1])  # fmt: skip
     trade, share = np.full((3, 3), 9.0), np.full((3, 3), 9.0)
-    K.divert_trade(p, 0, level, beh(p), np.asarray(ptr, float), np.asarray(coord, float), trade, share)
+    K.divert_trade(p, 0, level, beh(p), np.asarray(ptr, float), np.asarray(coord, float), trade, share,
+                   np.full((3, 3), 9.0))  # fmt: skip
     np.testing.assert_allclose(trade, trade.T)
     np.testing.assert_allclose(share, trade / _TOTAL[:, None])  # shares of the baseline totals
     return trade
@@ -392,8 +393,9 @@ def test_divert_trade_in_proportion_to_level():
     trade = _divert(_sym(3, {(1, 2): 2, (0, 1): 3}), [0, 1.0, 0])
     pull = 3 / 5 * 0.5 + 2 / 5
     assert trade[1, 2] == pytest.approx(50 + 0.4 * 50 * (2 / 5) / pull)
-    # the pressurer lost 50 with 1 and diverts nothing (it has no other aligned partner)...
-    assert trade[0, 1] == pytest.approx(50 + 0.4 * 50 * (3 / 5 * 0.5) / pull)
+    # 0-1 keeps half, gets 1's diversion in proportion to its pull, and all of 0's own diversion:
+    # 0's only aligned partner is 1, so what 0 lost with 1 partly flows back to 1 (weighted by 1 - cut)
+    assert trade[0, 1] == pytest.approx(50 + 0.4 * 50 * (3 / 5 * 0.5) / pull + 0.4 * 50)
 
 
 def test_divert_trade_keeps_the_total_at_full_diversion():
@@ -417,7 +419,7 @@ _SHARE = np.array([[0, 0.2, 0.3], [0.05, 0, 0.4], [0.1, 0.1, 0]])
 _LEVEL = _sym(3, {(0, 1): 3, (0, 2): 1})
 
 
-def _terms(t=1):
+def _terms(t=1, all_rungs=True, level=_LEVEL):
     steps = 3
     summit = np.ones((steps, 3, 3))
     summit[1] = 0.4
@@ -432,7 +434,7 @@ def _terms(t=1):
         mistrust=[[0, 0.3, 0], [0.6, 0, 0], [0, 0, 0]], rapport_factor=summit, aggression=aggression,
     )  # fmt: skip
     terms = np.full((3, 3, K.N_TERMS), 9.0)
-    K.weigh_terms(p, 0, t, _LEVEL, beh(p), _THR, _SHARE, terms)
+    K.weigh_terms(p, 0, t, level, beh(p), _THR, _SHARE, terms, all_rungs)
     assert np.all(terms[np.arange(3), np.arange(3)] == 0.0)
     return terms
 
@@ -469,6 +471,21 @@ def test_weigh_terms_cases_cover_every_term():
     assert {c[0] for c in WEIGH_CASES} == set(T.TERM_NAMES)
 
 
+@pytest.mark.parametrize("level, counted", [(3, False), (4, True), (5, True)])
+def test_weigh_terms_treaty_terms_only_at_entente_and_above(level, counted):
+    """In a run the treaty terms are worked out only where they count (entente and above)."""
+    lvl = _LEVEL.copy()
+    lvl[0, 1] = lvl[1, 0] = level
+    full, run = _terms(level=lvl, all_rungs=True), _terms(level=lvl, all_rungs=False)
+    only = list(T.TREATY_ONLY)
+    np.testing.assert_array_equal(run[:, :, list(T.EVERY_RUNG)], full[:, :, list(T.EVERY_RUNG)])
+    if counted:
+        np.testing.assert_array_equal(run[0, 1, only], full[0, 1, only])
+    else:
+        assert not run[0, 1, only].any() and full[0, 1, only].any()
+    assert not run[1, 2, only].any()  # the pair (1, 2) is estranged
+
+
 def test_weigh_terms_reads_the_month_drivers():
     terms = _terms(t=0)  # no summit cut, no aggression in month 0
     assert terms[0, 1, T.TERM_NAMES.index("rapport")] == pytest.approx(0.5)
@@ -478,33 +495,50 @@ def test_weigh_terms_reads_the_month_drivers():
 # --------------------------------------------------------------------------- form_desire
 
 
-def _desire(terms, weights, anchor=None, noise=None):
+def _desire(terms, weights, anchor=None, z=None, sd=0.0):
     n = terms.shape[0]
     desire, treaty = np.full((n, n), 9.0), np.full((n, n), 9.0)
     K.form_desire(terms, weights, np.zeros((n, n)) if anchor is None else anchor,
-                  np.zeros(n * n) if noise is None else noise, desire, treaty)  # fmt: skip
-    assert desire[0, 0] == treaty[0, 0] == 0.0
+                  np.zeros(n * (n - 1)) if z is None else z, sd, desire, treaty)  # fmt: skip
+    assert np.all(np.diag(desire) == 0.0) and np.all(np.diag(treaty) == 0.0)
     return desire, treaty
 
 
 def test_form_desire_sums_signed_weighted_terms_anchor_and_noise():
     rng = np.random.default_rng(3)
-    terms = rng.uniform(0, 1, (2, 2, K.N_TERMS))
+    n = 3
+    terms = rng.uniform(0, 1, (n, n, K.N_TERMS))
     weights = rng.uniform(-2, 2, K.N_TERMS)
-    anchor = np.array([[0, 0.3], [-0.2, 0]])
-    noise = np.array([0.0, 0.05, -0.07, 0.0])  # noise[i * n + j]
-    desire, treaty = _desire(terms, weights, anchor, noise)
+    anchor = rng.uniform(-1, 1, (n, n))
+    z = rng.normal(size=n * (n - 1))  # one draw per ordered pair, row by row, the diagonal skipped
+    desire, treaty = _desire(terms, weights, anchor, z, sd=0.15)
     every, only = list(T.EVERY_RUNG), list(T.TREATY_ONLY)
-    assert desire[0, 1] == pytest.approx(weights[every] @ terms[0, 1, every] + 0.3 + 0.05)
-    assert desire[1, 0] == pytest.approx(weights[every] @ terms[1, 0, every] - 0.2 - 0.07)
-    np.testing.assert_allclose(treaty - desire, np.einsum("k,ijk->ij", weights[only], terms[:, :, only]) * (1 - np.eye(2)))
+    for i in range(n):
+        for j in range(n):
+            if i != j:
+                expect = weights[every] @ terms[i, j, every] + anchor[i, j] + 0.15 * z[noise_index(n, i, j)]
+                assert desire[i, j] == pytest.approx(expect)
+                assert treaty[i, j] - desire[i, j] == pytest.approx(weights[only] @ terms[i, j, only])
+
+
+def test_form_desire_noise_index_covers_each_ordered_pair_once():
+    n = 4
+    seen = sorted(noise_index(n, i, j) for i in range(n) for j in range(n) if i != j)
+    assert seen == list(range(n * (n - 1)))
+    for k in range(n * (n - 1)):
+        z = np.zeros(n * (n - 1))
+        z[k] = 1.0
+        desire, _ = _desire(np.zeros((n, n, K.N_TERMS)), np.zeros(K.N_TERMS), z=z, sd=1.0)
+        assert desire.sum() == 1.0 and desire.flat[np.argmax(desire)] == 1.0
+        i, j = np.unravel_index(np.argmax(desire), desire.shape)
+        assert noise_index(n, i, j) == k
 
 
 @pytest.mark.parametrize("k", range(K.N_TERMS), ids=T.TERM_NAMES)
 def test_form_desire_treaty_terms_only_in_the_treaty_desire(k):
     terms = np.zeros((2, 2, K.N_TERMS))
     terms[0, 1, k] = 1.0
-    desire, treaty = _desire(terms, np.full(K.N_TERMS, 0.7))
+    desire, treaty = _desire(terms, np.full(K.N_TERMS, 0.7), z=np.zeros(2), sd=0.0)
     if T.TERMS[k].rung == "treaty":
         assert desire[0, 1] == 0.0 and treaty[0, 1] == pytest.approx(0.7)
     else:
@@ -572,13 +606,20 @@ def test_initial_levels_do_not_move_in_month0_without_noise(name):
     anchor = np.zeros((n, n))
     K.compute_anchor(ref, 0, beh(p), anchor)
     level, streak = p.initial_level[0].copy(), np.zeros((n, n), dtype=np.int16)
-    timer = np.zeros(p.random_pairs.shape[0], dtype=np.int32)
-    s = new_scratch(n)
-    z = np.zeros(noise_width(n, p.random_pairs.shape[0]))
-    mask = np.zeros((n, n), dtype=np.bool_)
-    K.advance_run(p, 0, 0, level, streak, timer, anchor, z, mask, mask.astype(np.int8), s)
+    s = _advance(p, 0, level, streak, anchor, np.zeros(noise_width(n, p.random_pairs.shape[0])))
     np.testing.assert_array_equal(level, p.initial_level[0])
     assert not s.intent.any() and not streak.any()
+
+
+def _advance(p, t, level, streak, anchor, z, mask=None, chosen=None, timer=None):
+    n = level.shape[0]
+    mask = np.zeros((n, n), dtype=np.bool_) if mask is None else mask
+    chosen = np.zeros((n, n), dtype=np.int8) if chosen is None else chosen
+    timer = np.zeros(p.random_pairs.shape[0], dtype=np.int32) if timer is None else timer
+    s = new_scratch(n)
+    rec = beh(p)
+    K.advance_run(p, 0, t, level, streak, timer, anchor, K.thresholds(rec), K.term_weights(rec), z, mask, chosen, s)
+    return s
 
 
 def test_anchor_comes_from_the_reference_not_the_counterfactual():
@@ -625,8 +666,8 @@ def test_advance_run_equals_the_composed_rules_and_overrides_intents():
     anchor = np.zeros((n, n))
     K.compute_anchor(p, 0, beh(p), anchor)
     z = np.zeros(noise_width(n, 0))
-    z[0 * n + 1] = 2.0  # one unit of noise on Russia's desire for China
-    expect = month(p, t=3, anchor=anchor, noise=z[: n * n] * beh(p)["decision_noise_sd"])
+    z[noise_index(n, 0, 1)] = 2.0  # two standard deviations of noise on Russia's desire for China
+    expect = month(p, t=3, anchor=anchor, z=z)
     assert expect.desire[0, 1] - month(p, t=3, anchor=anchor).desire[0, 1] == pytest.approx(
         2.0 * beh(p)["decision_noise_sd"]
     )
@@ -636,8 +677,7 @@ def test_advance_run_equals_the_composed_rules_and_overrides_intents():
     chosen = np.zeros((n, n), dtype=np.int8)
     mask[0, 1] = mask[1, 0] = True  # players raise Russia-China (3 -> 4)
     chosen[0, 1] = chosen[1, 0] = 1
-    s = new_scratch(n)
-    K.advance_run(p, 0, 3, level, streak, np.zeros(0, dtype=np.int32), anchor, z, mask, chosen, s)
+    s = _advance(p, 3, level, streak, anchor, z, mask, chosen)
     for name in ("pressure_threat", "coordination", "threat", "trade", "terms", "desire", "treaty_desire"):
         np.testing.assert_allclose(getattr(s, name), getattr(expect, name), err_msg=name)
     assert level[0, 1] == level[1, 0] == p.initial_level[0, 0, 1] + 1
@@ -651,12 +691,10 @@ def test_simulate_batch_equals_a_loop_of_advance_run():
         anchor = np.zeros((n, n))
         K.compute_anchor(p, 0, beh(p), anchor)
         level, streak = p.initial_level[0].copy(), np.zeros((n, n), dtype=np.int16)
-        z, key, s = np.zeros(noise_width(n, 0)), _key(seed), new_scratch(n)
-        mask = np.zeros((n, n), dtype=np.bool_)
+        z, key = np.zeros(noise_width(n, 0)), _key(seed)
         for t in range(steps):
             fill_normals(key, t, z)
-            K.advance_run(p, 0, t, level, streak, np.zeros(0, dtype=np.int32), anchor, z, mask,
-                          mask.astype(np.int8), s)  # fmt: skip
+            s = _advance(p, t, level, streak, anchor, z)
             np.testing.assert_array_equal(batch.levels[b, t + 1], level)
             assert batch.focal_trade[b, t] == s.trade[0, 1]
         np.testing.assert_array_equal(batch.levels[b, 0], p.initial_level[0])
