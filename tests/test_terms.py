@@ -27,7 +27,8 @@ def test_terms_match_the_kernel_layout():
     positions["shared_threat"], positions["economic_stake"], positions["entrapment"] = K.T_SHARED, K.T_STAKE, K.T_ENTRAP
     assert [positions[n] for n in TERM_NAMES] == list(range(K.N_TERMS))
     # form_desire adds the terms from T_CAPABILITY on to the treaty desire only
-    assert TREATY_ONLY == tuple(range(K.T_CAPABILITY, K.N_TERMS)) and EVERY_RUNG == tuple(range(K.T_CAPABILITY))
+    treaty_positions, every_positions = tuple(range(K.T_CAPABILITY, K.N_TERMS)), tuple(range(K.T_CAPABILITY))
+    assert (TREATY_ONLY, EVERY_RUNG) == (treaty_positions, every_positions)
     assert term("autonomy") is TERMS[K.T_AUTONOMY]
 
 
