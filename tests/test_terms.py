@@ -28,7 +28,7 @@ def test_terms_match_the_kernel_layout():
     assert [positions[n] for n in TERM_NAMES] == list(range(K.N_TERMS))
     # form_desire adds the terms from T_CAPABILITY on to the treaty desire only
     treaty_positions, every_positions = tuple(range(K.T_CAPABILITY, K.N_TERMS)), tuple(range(K.T_CAPABILITY))
-    assert (TREATY_ONLY, EVERY_RUNG) == (treaty_positions, every_positions)
+    assert (treaty_positions, every_positions) == (TREATY_ONLY, EVERY_RUNG)
     assert term("autonomy") is TERMS[K.T_AUTONOMY]
 
 
