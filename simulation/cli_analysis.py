@@ -85,9 +85,41 @@ def cmd_discover(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from .analysis.claims import write_calibration_report
+    """ABC-SMC of the behavioural parameters on a patterns file; writes posterior.parquet/.json."""
+    from .calibration.abc import calibrate
 
-    path = write_calibration_report(Path(args.out), runs=args.runs)
+    out = Path(args.out) if args.out else Path.cwd() / "calibration"
+    manifest = calibrate(
+        patterns_path=args.patterns,
+        out_dir=out,
+        population_size=args.population,
+        generations=args.generations,
+        replicates=args.replicates,
+        seed=args.seed,
+        workers=args.workers or 2,
+        scheduler=args.scheduler,
+        resume=args.resume,
+        exclude=args.leave_out,
+        progress=print,
+    )
+    print(f"Wrote {out / 'posterior.parquet'} and {out / 'posterior.json'}: {manifest['populations']} populations, "
+          f"{manifest['runs']:,} runs, {manifest['minutes']} min, final tolerance {manifest['epsilons'][-1]:.3g}")
+    if args.ship:
+        import shutil
+
+        from .calibration.posterior import posterior_files
+
+        table, meta = posterior_files()
+        shutil.copyfile(out / "posterior.parquet", table)
+        shutil.copyfile(out / "posterior.json", meta)
+        print(f"Shipped as {table}")
+    return 0
+
+
+def cmd_calibration_report(args: argparse.Namespace) -> int:
+    from .calibration.report import write_report
+
+    path = write_report(args.posterior, Path(args.out), Path(args.figures), args.loo, draws=args.draws)
     print(f"Wrote {path}")
     return 0
 
@@ -122,10 +154,32 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path)
     p.set_defaults(func=cmd_landscape)
 
-    p = sub.add_parser("calibrate", help="stylized-facts report: each document claim against the model",
-                       description="Run every claim of the documents the model can express over many seeds and "
-                                   "write a Markdown report: claim, document and quote, model figure with interval, pass/fail.")
-    p.add_argument("--out", type=Path, default=Path("docs/calibration.md"))
-    p.add_argument("--runs", type=positive_int, default=1000, help="runs per scenario")
+    p = sub.add_parser("calibrate", help="fit the behavioural parameters to the patterns (ABC-SMC, pyabc)",
+                       description="Approximate Bayesian computation (ABC-SMC with pyabc) of every behavioural "
+                                   "parameter the registry labels a model quantity, with uniform priors on its "
+                                   "documented range, against the patterns file (default: the shipped one). Each "
+                                   "particle is a batch of replicate runs of every case on the batch engine. Writes "
+                                   "posterior.parquet and posterior.json (and calibration.db, which --resume continues).")
+    p.add_argument("patterns", type=Path, nargs="?", default=None, help="patterns YAML (default: the shipped one)")
+    p.add_argument("--out", type=Path, help="output folder (default: ./calibration)")
+    p.add_argument("--population", type=positive_int, default=400, help="particles per population")
+    p.add_argument("--generations", type=positive_int, default=10, help="at most this many populations")
+    p.add_argument("--replicates", type=positive_int, default=48, help="runs of each case per particle")
+    p.add_argument("--seed", type=int, default=20260101, help="seed of the replicate runs and of the sampler")
+    p.add_argument("--workers", type=positive_int, default=None, help="local processes (default 2)")
+    p.add_argument("--scheduler", help="a Dask scheduler address (tcp://host:port) for pyabc's Dask sampler")
+    p.add_argument("--resume", action="store_true", help="continue the calibration stored in OUT/calibration.db")
+    p.add_argument("--leave-out", help="calibrate without this pattern id (leave-one-pattern-out validation)")
+    p.add_argument("--ship", action="store_true", help="copy the result into the package as the shipped posterior")
     p.set_defaults(func=cmd_calibrate)
 
+    p = sub.add_parser("calibration-report", help="diagnostics of a posterior: fit per pattern, leave-one-out, "
+                       "identifiability", description="Posterior marginals against priors, trade-offs, the share "
+                       "of posterior predictive draws meeting each pattern, the leave-one-out table and the "
+                       "posterior predictive P(alliance) of every shipped scenario, as Markdown and figures.")
+    p.add_argument("--posterior", type=Path, help="folder with posterior.parquet/.json (default: the shipped one)")
+    p.add_argument("--loo", type=Path, help="folder of leave-one-out calibrations (one subfolder each)")
+    p.add_argument("--out", type=Path, default=Path("docs/calibration.md"))
+    p.add_argument("--figures", type=Path, default=Path("docs/figures"))
+    p.add_argument("--draws", type=positive_int, default=100, help="posterior draws for the predictive checks")
+    p.set_defaults(func=cmd_calibration_report)

@@ -140,7 +140,9 @@ class AllianceModel(mesa.Model):
     ``spec``: a Scenario, a resolved scenario, a shipped scenario's name or a YAML path
     (default: the shipped baseline). ``seed`` (or ``rng``, as mesa.batch_run passes it): the
     run's seed; None draws a fresh one, recorded in ``model.seed``. ``scenario`` is Mesa's own
-    argument (``mesa.experimental.scenarios``) and is passed to Mesa untouched.
+    argument (``mesa.experimental.scenarios``) and is passed to Mesa untouched. ``behaviour``:
+    the behavioural parameters (a record array); default: one set, the posterior median when a
+    calibrated posterior ships (``model.parameters`` says which).
     """
 
     def __init__(
@@ -170,9 +172,14 @@ class AllianceModel(mesa.Model):
         self.structure = structure(self.resolved)
         params = build_params(self.resolved)
         reference = build_params(self.resolved.reference) if self.resolved.reference is not self.resolved else params
-        if behaviour is not None:
-            params = params._replace(behaviour=behaviour[:1])
-            reference = reference._replace(behaviour=behaviour[:1])
+        if behaviour is None:
+            from .runner import behaviour_for
+
+            behaviour, self.parameters = behaviour_for(self.resolved, params, np.array([seed]), "point")
+        else:
+            self.parameters = "given"
+        params = params._replace(behaviour=behaviour[:1])
+        reference = reference._replace(behaviour=behaviour[:1])
         self.params: Params = params
         n = self.structure.n
         self.anchor = np.zeros((n, n))
@@ -181,7 +188,7 @@ class AllianceModel(mesa.Model):
         self.level = params.initial_level[0].copy()
         self.streak = np.zeros((n, n), dtype=np.int16)
         self.timer = np.zeros(params.random_pairs.shape[0], dtype=np.int32)
-        self._key = run_key(np.int64(seed))
+        self._key = np.uint64(run_key(np.int64(seed)))
         self._z = np.zeros(noise_width(n, params.random_pairs.shape[0]))
         self._scratch = new_scratch(n)
         self._intent_override: tuple[np.ndarray, np.ndarray] | None = None
