@@ -771,29 +771,42 @@ def test_run_keys_of_neighbouring_seeds_differ():
     assert len(keys) == 2000
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="run_key returns the key to Python as a plain int; fill_normals then types a key under 2**63 as "
-    "int64, and key + counter * GAMMA (int64 + uint64) is computed in float64, losing the low bits: for seed 1, "
-    "87% of the draws differ from the batch engine's stream and their sd over 1e5 draws is 1.30, not 1. A key "
-    "of 2**63 or more is typed uint64 (right), or raises OverflowError once the int64 version is compiled. "
-    "AllianceModel keeps such a key (model.py: self._key = run_key(...))",
-)
 def test_fill_normals_with_the_key_as_python_receives_it():
-    key = run_key(np.int64(1))  # under 2**63
+    """run_key hands Python a plain int; a key under 2**63 then arrives as int64 and must draw the
+    same numbers as the unsigned key of the compiled loops (it once drew float-rounded ones)."""
+    key = run_key(np.int64(1))
     assert key < 2**63
     out = np.zeros(1000)
     fill_normals(key, 0, out)
     np.testing.assert_array_equal(out, _normals(1, 0, 1000))
 
 
-@pytest.mark.xfail(strict=True, reason="as above: the Mesa model's noise for seed 1 is not the batch engine's")
-def test_mesa_model_draws_the_batch_engines_normals():
+@pytest.mark.xfail(
+    strict=True,
+    raises=OverflowError,
+    reason="fill_normals cannot take a key of 2**63 or more as run_key returns it to Python (a plain int) "
+    "once its int64 version is compiled (in the process or in the disk cache): numba tries the int64 "
+    "signature and raises OverflowError 'int too big to convert'; about half of all seeds have such a key. "
+    "Callers must pass np.uint64(key), as AllianceModel now does",
+)
+def test_fill_normals_accepts_every_key_run_key_returns():
+    for seed in (1, 0):  # keys under and over 2**63: the first compiles the int64 version
+        key = run_key(np.int64(seed))
+        out = np.zeros(8)
+        fill_normals(key, 0, out)
+        np.testing.assert_array_equal(out, _normals(seed, 0, 8))
+
+
+@pytest.mark.parametrize("seed", [1, 0])
+def test_mesa_model_draws_the_batch_engines_normals(seed):
+    """For keys under and over 2**63 (seeds 1 and 0) the Mesa driver draws the batch engine's stream."""
     from simulation.model import AllianceModel
     from tests.conftest import scenario
 
-    model = AllianceModel(scenario("baseline_2018_2021"), seed=1)
+    assert (run_key(np.int64(1)) < 2**63) and (run_key(np.int64(0)) >= 2**63)
+    model = AllianceModel(scenario("baseline_2018_2021"), seed=seed)
+    model.step()
     model.step()
     z = np.zeros_like(model._z)
-    fill_normals(_key(1), 0, z)
+    fill_normals(_key(seed), 1, z)
     np.testing.assert_array_equal(model._z, z)
