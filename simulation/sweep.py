@@ -7,7 +7,7 @@ a master seed and the outcomes to keep. The model code never sees the sweep (as 
 EMA Workbench): a design point is just a scenario with overrides.
 
 Run ``r`` (point ``r // replicates``, replicate ``r % replicates``) gets seed
-``SeedSequence(master_seed).generate_state(total_runs, uint64)[r]``: the same whatever the
+``SeedSequence(master_seed).generate_state(total_runs, uint64)[r] >> 1``: the same whatever the
 chunking, the number of workers or the executor.
 """
 
@@ -327,7 +327,9 @@ class Sweep:
 
     @cached_property
     def seeds(self) -> np.ndarray:
-        return np.random.SeedSequence(self.spec.master_seed).generate_state(self.total_runs, np.uint64)
+        """One seed per run: 63 bits of SeedSequence(master_seed)'s state, stored as int64 (exact in R and Arrow)."""
+        state = np.random.SeedSequence(self.spec.master_seed).generate_state(self.total_runs, np.uint64)
+        return (state >> np.uint64(1)).astype(np.int64)
 
     def chunks(self) -> list[tuple[int, int]]:
         size = self.spec.chunk_size

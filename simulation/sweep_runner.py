@@ -198,7 +198,7 @@ def sweep_manifest(sweep: Sweep) -> dict[str, Any]:
             "sweep_text": sweep.spec_text,
             "base_scenario": sweep.base.model_dump(mode="json"),
             "master_seed": sweep.spec.master_seed,
-            "seed_rule": "seed of run r = SeedSequence(master_seed).generate_state(total_runs, uint64)[r]",
+            "seed_rule": "seed of run r = SeedSequence(master_seed).generate_state(total_runs, uint64)[r] >> 1 (int64)",
             "design": {"method": sweep.spec.design.method, "points": int(sweep.points.shape[0]),
                        "factors": sweep.factor_names, "replicates": sweep.spec.replicates},
             "total_runs": sweep.total_runs,
