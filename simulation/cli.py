@@ -36,8 +36,8 @@ def _console(stderr: bool = False):
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .runner import run_scenario, write_run
     from .io import check_output_dir, refuse_sweep_folder
+    from .runner import run_scenario, write_run
     from .scenario import load_scenario, scenario_id
 
     if args.out is not None:
@@ -88,9 +88,8 @@ def print_summary(summary: dict) -> None:
 
 
 def cmd_params(args: argparse.Namespace) -> int:
-    from .registry import default_registry, registry_markdown, registry_rows
-
     from .io import check_output_file
+    from .registry import default_registry, registry_markdown, registry_rows
 
     if args.out:
         check_output_file(args.out)
@@ -149,8 +148,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from .scenario import scenario_json_schema
     from .io import check_output_file
+    from .scenario import scenario_json_schema
     from .sweep import sweep_json_schema
 
     if args.out:

@@ -42,10 +42,9 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     import matplotlib.pyplot as plt
 
     from .analysis.sensitivity import OUTCOMES, indices_chart, morris_indices, outcome_per_point, sobol_indices
+    from .io import check_output_dir
     from .plots import save
     from .sweep import load_sweep
-
-    from .io import check_output_dir
 
     out = Path(args.out) if args.out else Path("results") / f"sensitivity-{Path(args.file).stem}"
     check_output_dir(out)
@@ -109,7 +108,6 @@ def cmd_discover(args: argparse.Namespace) -> int:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """ABC-SMC of the behavioural parameters on a patterns file; writes posterior.parquet/.json."""
     from .calibration.abc import calibrate
-
     from .io import check_output_dir
 
     out = Path(args.out) if args.out else Path.cwd() / "calibration"

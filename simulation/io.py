@@ -74,7 +74,8 @@ def check_input_file(path: str | Path, what: str, limit: int | None = None) -> o
         raise InputError(path, None, f"expected a {what} file, got {_kind_of(info.st_mode)}")
     if limit is not None and info.st_size > limit:
         raise InputError(
-            path, None,
+            path,
+            None,
             f"{info.st_size / 2**20:,.1f} MB is above the {limit / 2**20:g} MB limit for a {what} file "
             "(raise it with --max-input-mb)",
         )
@@ -99,7 +100,9 @@ def read_input_bytes(path: str | Path, what: str) -> bytes:
         except OSError as exc:
             raise InputError(path, None, f"cannot read {what} file ({exc.strerror})") from None
     if len(data) > limit:
-        raise InputError(path, None, f"above the {limit / 2**20:g} MB limit for a {what} file (raise it with --max-input-mb)")
+        raise InputError(
+            path, None, f"above the {limit / 2**20:g} MB limit for a {what} file (raise it with --max-input-mb)"
+        )
     return data
 
 
@@ -150,8 +153,9 @@ def parse_yaml(text: str, source: str | Path | None) -> Any:
     try:
         return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except _DuplicateKey as exc:
-        raise InputError(source, str(exc.key), f"duplicate key at line {exc.line} (first at line {exc.first}); "
-                         "give each key once") from None
+        raise InputError(
+            source, str(exc.key), f"duplicate key at line {exc.line} (first at line {exc.first}); give each key once"
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""

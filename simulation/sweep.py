@@ -23,8 +23,8 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .outcomes import OUTCOME_NAMES
 from .errors import InputError
+from .outcomes import OUTCOME_NAMES
 from .registry import Registry, default_registry
 from .scenario import (
     Scenario,

@@ -19,8 +19,8 @@ utility terms, so from the registry). A table file gives sizes and propensities 
 from __future__ import annotations
 
 import itertools
-from io import BytesIO
 from dataclasses import dataclass
+from io import BytesIO
 from pathlib import Path
 
 import numpy as np
