@@ -253,7 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as err:
         if not is_disk_full(err):
             raise
-        print(f"error: {err.filename or ''}: no room to write ({err.strerror}); free space and try again", file=sys.stderr)
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"error: {where}no room to write ({err.strerror}); free space and try again", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -167,8 +167,10 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
                        description="Find boxes of swept-parameter ranges where an alliance of the focal pair is likely "
                                    "(PRIM, EMA Workbench): coverage, density, restricted dimensions.")
     p.add_argument("results", type=Path, help="results.parquet of a sweep (or its folder)")
-    p.add_argument("--threshold", type=bounded_float(0.0, 1.0), default=0.5, help="a point is 'of interest' when P(alliance) exceeds this")
-    p.add_argument("--min-density", type=bounded_float(0.0, 1.0, open_low=True), default=0.8, help="choose the box with the most coverage at this density")
+    p.add_argument("--threshold", type=bounded_float(0.0, 1.0), default=0.5,
+                   help="a point is 'of interest' when P(alliance) exceeds this")
+    p.add_argument("--min-density", type=bounded_float(0.0, 1.0, open_low=True), default=0.8,
+                   help="choose the box with the most coverage at this density")
     p.add_argument("--out", type=Path)
     p.set_defaults(func=cmd_discover)
 
@@ -193,7 +195,8 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--replicates", type=bounded_int(1, 1_000_000), default=48, help="runs of each case per particle")
     p.add_argument("--seed", type=seed_int, default=20260101, help="seed of the replicate runs and of the sampler")
     p.add_argument("--workers", type=workers_int, default=None, help="local processes (default 2)")
-    p.add_argument("--scheduler", type=scheduler_address, help="a Dask scheduler address (tcp://host:port) for pyabc's Dask sampler")
+    p.add_argument("--scheduler", type=scheduler_address,
+                   help="a Dask scheduler address (tcp://host:port) for pyabc's Dask sampler")
     p.add_argument("--resume", action="store_true", help="continue the calibration stored in OUT/calibration.db")
     p.add_argument("--leave-out", help="calibrate without this pattern id (leave-one-pattern-out validation)")
     p.add_argument("--ship", action="store_true", help="copy the result into the package as the shipped posterior")
@@ -207,5 +210,6 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--loo", type=Path, help="folder of leave-one-out calibrations (one subfolder each)")
     p.add_argument("--out", type=Path, default=Path("docs/calibration.md"))
     p.add_argument("--figures", type=Path, default=Path("docs/figures"))
-    p.add_argument("--draws", type=bounded_int(1, 1_000_000), default=100, help="posterior draws for the predictive checks")
+    p.add_argument("--draws", type=bounded_int(1, 1_000_000), default=100,
+                   help="posterior draws for the predictive checks")
     p.set_defaults(func=cmd_calibration_report)

@@ -161,7 +161,8 @@ def add_sweep_commands(sub: argparse._SubParsersAction) -> None:
                    help="local processes (default) or Dask (a LocalCluster unless --scheduler)")
     p.add_argument("--scheduler", type=scheduler_address, default=None, help="address of a Dask scheduler, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--resume", action="store_true", help="finish an interrupted sweep in --out")
-    p.add_argument("--overwrite", action="store_true", help="start again in --out if it holds a sweep made by this tool (only its files are removed)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="start again in --out if it holds a sweep made by this tool (only its files are removed)")
     p.add_argument("--yes", action="store_true", help="run even above --max-runs")
     p.add_argument("--max-runs", type=max_runs_int, default=DEFAULT_MAX_RUNS, help="size that needs --yes")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

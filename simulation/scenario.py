@@ -308,12 +308,14 @@ def check_scenario(scenario: Scenario, registry: Registry, source: str | Path | 
         need_actor(scenario.pressure.coordinated_by, "pressure.coordinated_by")
         if scenario.pressure.coordinated_by == scenario.pressure.by:
             raise InputError(source, "pressure.coordinated_by",
-                             f"must differ from pressure.by ({scenario.pressure.by}): an actor cannot coordinate with itself")
+                             f"must differ from pressure.by ({scenario.pressure.by}): "
+                             "an actor cannot coordinate with itself")
     horizon = scenario.steps
 
     def within_horizon(step: int | None, field: str) -> None:
         if step is not None and step >= horizon:
-            raise InputError(source, field, f"step {step} is beyond the horizon (allowed: 0 to {horizon - 1}, steps: {horizon})")
+            raise InputError(source, field,
+                             f"step {step} is beyond the horizon (allowed: 0 to {horizon - 1}, steps: {horizon})")
 
     for target, schedule in scenario.pressure.targets.items():
         for k, segment in enumerate(schedule):

@@ -147,9 +147,7 @@ class SweepSpec(_Strict):
 
     title: Annotated[str, Field(min_length=1)]
     description: str = ""
-    base_scenario: Annotated[str, Field(min_length=1)] = Field(
-        description="Scenario file, relative to the sweep file."
-    )
+    base_scenario: Annotated[str, Field(min_length=1)] = Field(description="Scenario file, relative to the sweep file.")
     design: Design = Field(default_factory=Design)
     vary: list[Varied] = Field(default_factory=list, description="Quantities to vary.")
     vary_registry: RegistryRanges | None = Field(None, description="Also vary every documented registry range.")
@@ -182,8 +180,15 @@ class Factor:
 class Sweep:
     """A validated sweep: spec, base scenario, and the design matrix."""
 
-    def __init__(self, spec: SweepSpec, base: Scenario, source: Path | None, spec_text: str,
-                 registry: Registry | None = None, max_runs: int | None = None):
+    def __init__(
+        self,
+        spec: SweepSpec,
+        base: Scenario,
+        source: Path | None,
+        spec_text: str,
+        registry: Registry | None = None,
+        max_runs: int | None = None,
+    ):
         self.spec = spec
         self.base = base
         self.source = source
@@ -230,8 +235,12 @@ class Sweep:
         if not grid:
             missing = [f.name for f in self.factors if f.dist is None]
             if missing:
-                raise InputError(source, "vary", f"{spec.design.method} needs a range or distribution for "
-                                 f"{', '.join(missing)} (lists are for grids)")
+                raise InputError(
+                    source,
+                    "vary",
+                    f"{spec.design.method} needs a range or distribution for "
+                    f"{', '.join(missing)} (lists are for grids)",
+                )
             if not self.factors:
                 raise InputError(source, "vary", f"{spec.design.method} needs at least one varied quantity")
         self._check_whole_number_paths()
@@ -239,12 +248,20 @@ class Sweep:
         self.design_size = design_size(spec, self.factors, source)
         total = self.design_size * spec.replicates
         if self.design_size > MAX_DESIGN_POINTS or self.design_size * max(len(self.factors), 1) > MAX_DESIGN_CELLS:
-            raise InputError(source, "design", f"{self.design_size:,} design points x {len(self.factors)} factors is "
-                             f"above the limit of {MAX_DESIGN_POINTS:,} points and {MAX_DESIGN_CELLS:,} values; "
-                             "use fewer values or samples")
+            raise InputError(
+                source,
+                "design",
+                f"{self.design_size:,} design points x {len(self.factors)} factors is "
+                f"above the limit of {MAX_DESIGN_POINTS:,} points and {MAX_DESIGN_CELLS:,} values; "
+                "use fewer values or samples",
+            )
         if total > MAX_TOTAL_RUNS:
-            raise InputError(source, "replicates", f"{total:,} runs is above the limit of {MAX_TOTAL_RUNS:,} runs "
-                             "per sweep; split it into several sweep files")
+            raise InputError(
+                source,
+                "replicates",
+                f"{total:,} runs is above the limit of {MAX_TOTAL_RUNS:,} runs "
+                "per sweep; split it into several sweep files",
+            )
         if max_runs is not None and total > max_runs:
             raise InputError(source, None, f"{total:,} runs is above --max-runs {max_runs:,}; add --yes to run it")
         # validate every path at the extremes of the values the design will actually use
@@ -254,20 +271,27 @@ class Sweep:
                 try:
                     apply_overrides(base, {f.path: value}, source=source, registry=self.registry)
                 except InputError as err:
-                    raise InputError(source, f"vary[{f.name}]", err.message if err.field == f.path
-                                     else f"{err.field}: {err.message}") from None
+                    raise InputError(
+                        source, f"vary[{f.name}]", err.message if err.field == f.path else f"{err.field}: {err.message}"
+                    ) from None
 
     def _check_whole_number_paths(self) -> None:
         """Whole-number fields (months, ladder rungs) vary only over whole grid values; the horizon never."""
         for f in self.factors:
             if f.path == "steps":
-                raise InputError(self.source, f"vary[{f.name}]", "the horizon (steps) cannot vary within a sweep; "
-                                 "run one sweep per horizon")
+                raise InputError(
+                    self.source,
+                    f"vary[{f.name}]",
+                    "the horizon (steps) cannot vary within a sweep; run one sweep per horizon",
+                )
             if _is_whole_number_path(f.path):
                 values = f.values
                 if values is None or any(float(v) != int(v) for v in values):
-                    raise InputError(self.source, f"vary[{f.name}]", "a whole-number field: vary it with a grid of "
-                                     "whole numbers (values: [...])")
+                    raise InputError(
+                        self.source,
+                        f"vary[{f.name}]",
+                        "a whole-number field: vary it with a grid of whole numbers (values: [...])",
+                    )
 
     # ---- design
     @cached_property
@@ -381,7 +405,7 @@ def design_size(spec: SweepSpec, factors: list[Factor], source: Path | None = No
 
 
 def load_sweep(path: str | Path, chunk_size: int | None = None, max_runs: int | None = None) -> Sweep:
-    """Load and validate a sweep file; with ``max_runs``, a design above that many runs is refused before it is built."""
+    """Load and validate a sweep file; with ``max_runs``, a larger design is refused before it is built."""
     from .io import parse_yaml, read_input_text
 
     path = Path(path)

@@ -16,8 +16,8 @@ import os
 import signal
 import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, wait
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
@@ -78,7 +78,9 @@ class ChunkTask:
 def _select(columns: list[str], groups: tuple[str, ...]) -> list[str]:
     """The outcome columns the sweep's outcome choices keep, in table order."""
     keep = set(groups)
-    return [c for c in columns if c in keep or ("final_levels" in keep and c.startswith("final_") and c != "final_level")]
+    return [
+        c for c in columns if c in keep or ("final_levels" in keep and c.startswith("final_") and c != "final_level")
+    ]
 
 
 def run_chunk(task: ChunkTask) -> pa.Table:
@@ -131,8 +133,19 @@ def make_tasks(sweep: Sweep, chunk_indices: set[int] | None = None) -> list[Chun
             continue
         first, last = start // reps, (stop - 1) // reps
         tasks.append(
-            ChunkTask(i, start, stop, reps, base, paths, names, points[first : last + 1], first,
-                      seeds[start:stop], tuple(sweep.spec.outcomes))
+            ChunkTask(
+                i,
+                start,
+                stop,
+                reps,
+                base,
+                paths,
+                names,
+                points[first : last + 1],
+                first,
+                seeds[start:stop],
+                tuple(sweep.spec.outcomes),
+            )
         )
     return tasks
 
@@ -165,18 +178,26 @@ def make_executor(kind: str, workers: int | None, scheduler: str | None = None) 
             try:
                 client = Client(scheduler, timeout="10s")
             except (OSError, ValueError, TypeError) as exc:
-                raise InputError(None, "--scheduler", f"cannot reach {scheduler} ({' '.join(str(exc).split())[:120]})") from None
+                raise InputError(
+                    None, "--scheduler", f"cannot reach {scheduler} ({' '.join(str(exc).split())[:120]})"
+                ) from None
         else:
-            cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                                   host="127.0.0.1", dashboard_address=None, processes=True)
+            cluster = LocalCluster(
+                n_workers=workers or os.cpu_count() or 1,
+                threads_per_worker=1,
+                host="127.0.0.1",
+                dashboard_address=None,
+                processes=True,
+            )
             client = Client(cluster)
             return client.get_executor(), _Closer(client, cluster)
         return client.get_executor(), _Closer(client, None)
     n = workers or os.cpu_count() or 1
     if n == 1:
         return None, None
-    return ProcessPoolExecutor(max_workers=n, mp_context=get_context("spawn"), initializer=_worker_init,
-                               initargs=(os.getpid(),)), None
+    return ProcessPoolExecutor(
+        max_workers=n, mp_context=get_context("spawn"), initializer=_worker_init, initargs=(os.getpid(),)
+    ), None
 
 
 class _Closer:
@@ -241,8 +262,12 @@ def sweep_manifest(sweep: Sweep, components: dict[str, str]) -> dict[str, Any]:
             "base_scenario": sweep.base.model_dump(mode="json"),
             "master_seed": sweep.spec.master_seed,
             "seed_rule": "seed of run r = SeedSequence(master_seed).generate_state(total_runs, uint64)[r] >> 1 (int64)",
-            "design": {"method": sweep.spec.design.method, "points": int(sweep.points.shape[0]),
-                       "factors": sweep.factor_names, "replicates": sweep.spec.replicates},
+            "design": {
+                "method": sweep.spec.design.method,
+                "points": int(sweep.points.shape[0]),
+                "factors": sweep.factor_names,
+                "replicates": sweep.spec.replicates,
+            },
             "total_runs": sweep.total_runs,
             "chunk_size": sweep.spec.chunk_size,
             "chunks_total": len(sweep.chunks()),
@@ -256,12 +281,12 @@ def sweep_manifest(sweep: Sweep, components: dict[str, str]) -> dict[str, Any]:
 
 
 def _save_manifest(out: Path, manifest: dict[str, Any]) -> None:
-    write_bytes_atomically(out / "manifest.json",
-                           (json.dumps(manifest, indent=1, default=str) + "\n").encode("utf-8"))
+    write_bytes_atomically(out / "manifest.json", (json.dumps(manifest, indent=1, default=str) + "\n").encode("utf-8"))
 
 
-def prepare_output(sweep: Sweep, out: Path, resume: bool, overwrite: bool, lock: SweepLock | None = None
-                   ) -> dict[str, Any]:
+def prepare_output(
+    sweep: Sweep, out: Path, resume: bool, overwrite: bool, lock: SweepLock | None = None
+) -> dict[str, Any]:
     """Create or check the output folder (taking its lock); returns the manifest to update."""
     from .io import check_output_dir
 
@@ -269,17 +294,28 @@ def prepare_output(sweep: Sweep, out: Path, resume: bool, overwrite: bool, lock:
     manifest, unreadable = read_manifest(out)
     has_manifest = (out / "manifest.json").exists()
     if has_manifest and manifest is not None and not is_sweep_manifest(manifest):
-        raise InputError(out, None, "holds a manifest.json that is not an alliance-sim sweep's; not touched "
-                         "(use another --out)")
+        raise InputError(
+            out, None, "holds a manifest.json that is not an alliance-sim sweep's; not touched (use another --out)"
+        )
     if has_manifest and manifest is None and not resume:
-        raise InputError(out, "manifest.json", f"is unreadable ({unreadable}); this folder is not proven to be a "
-                         "sweep, so it is not touched: use another --out, or --resume to rebuild it from its chunks")
+        raise InputError(
+            out,
+            "manifest.json",
+            f"is unreadable ({unreadable}); this folder is not proven to be a "
+            "sweep, so it is not touched: use another --out, or --resume to rebuild it from its chunks",
+        )
     if not has_manifest and out.exists() and any(p.name != ".lock" for p in out.iterdir()):
-        what = "is not a sweep folder made by alliance-sim (no manifest.json)" if overwrite else "exists and is not empty"
+        what = (
+            "is not a sweep folder made by alliance-sim (no manifest.json)" if overwrite else "exists and is not empty"
+        )
         raise InputError(out, None, f"{what}; not touched (use a new --out)")
     if has_manifest and not (resume or overwrite):
         state = "a finished" if manifest.get("complete") else "an unfinished"
-        hint = "use a new --out or --overwrite" if manifest.get("complete") else "add --resume to finish it, or use a new --out"
+        hint = (
+            "use a new --out or --overwrite"
+            if manifest.get("complete")
+            else "add --resume to finish it, or use a new --out"
+        )
         raise InputError(out, None, f"holds {state} sweep; not overwritten ({hint})")
     out.mkdir(parents=True, exist_ok=True)
     if lock is not None:
@@ -290,22 +326,35 @@ def prepare_output(sweep: Sweep, out: Path, resume: bool, overwrite: bool, lock:
         remove_sweep_files(out)
         has_manifest = False
     if has_manifest and manifest is None:  # --resume on an unreadable manifest: rebuild it from the chunks
-        log.warning("%s/manifest.json is unreadable (%s); rebuilding it from the chunks that carry this sweep's "
-                    "fingerprint", out, unreadable)
+        log.warning(
+            "%s/manifest.json is unreadable (%s); rebuilding it from the chunks that carry this sweep's fingerprint",
+            out,
+            unreadable,
+        )
         manifest = sweep_manifest(sweep, components)
-        ids = {i.get("sweep_id") for p in sorted(parts_dir(out).glob("chunk-*.parquet"))
-               if (i := chunk_identity(p)) is not None and i.get("fingerprint") == fp_hash}
+        ids = {
+            i.get("sweep_id")
+            for p in sorted(parts_dir(out).glob("chunk-*.parquet"))
+            if (i := chunk_identity(p)) is not None and i.get("fingerprint") == fp_hash
+        }
         if len(ids) == 1:
             manifest["sweep_id"] = ids.pop()
         manifest["rebuilt_utc"] = manifest["created_utc"]
     elif has_manifest:
         old_fp = manifest.get("fingerprint")
         if not isinstance(old_fp, dict):
-            raise InputError(out, None, "was made by an older alliance-sim without content hashes; refusing to resume "
-                             "(use a new --out)")
+            raise InputError(
+                out,
+                None,
+                "was made by an older alliance-sim without content hashes; refusing to resume (use a new --out)",
+            )
         if old_fp != components:
-            raise InputError(out, None, f"the model changed since this sweep started ({describe_changes(old_fp, components)}); "
-                             "refusing to mix results: use a new --out, or --overwrite to start again")
+            raise InputError(
+                out,
+                None,
+                f"the model changed since this sweep started ({describe_changes(old_fp, components)}); "
+                "refusing to mix results: use a new --out, or --overwrite to start again",
+            )
         if manifest.get("chunk_size") != sweep.spec.chunk_size:
             raise InputError(out, "--chunk-size", f"must stay {manifest.get('chunk_size')} to resume this sweep")
         manifest["resumed_utc"] = base_manifest("sweep")["created_utc"]
@@ -329,8 +378,11 @@ def merge_parts(out: Path, chunks: list[tuple[int, int]], manifest: dict[str, An
             runs = table.column("run").to_numpy()
             if not np.array_equal(runs, np.arange(start, stop)):
                 manifest["chunks"].pop(str(i), None)
-                raise InputError(out, f"parts/chunk-{i:06d}", f"does not hold exactly runs {start}..{stop - 1}; "
-                                 "run again with --resume to recompute it")
+                raise InputError(
+                    out,
+                    f"parts/chunk-{i:06d}",
+                    f"does not hold exactly runs {start}..{stop - 1}; run again with --resume to recompute it",
+                )
             meta = {k: v for k, v in (table.schema.metadata or {}).items() if k != CHUNK_KEY}
             if writer is None:
                 meta[MANIFEST_KEY] = json.dumps(embedded, default=str).encode()
@@ -389,16 +441,27 @@ def run_sweep(
         lock.release()
 
 
-def _run_locked(sweep: Sweep, out: Path, manifest: dict[str, Any], workers: int | None, executor_kind: str,
-                scheduler: str | None, progress: bool, keep_parts: bool) -> SweepReport:
+def _run_locked(
+    sweep: Sweep,
+    out: Path,
+    manifest: dict[str, Any],
+    workers: int | None,
+    executor_kind: str,
+    scheduler: str | None,
+    progress: bool,
+    keep_parts: bool,
+) -> SweepReport:
     if manifest.get("complete") and (out / "results.parquet").exists():
         return SweepReport(out, out / "results.parquet", 0, 0.0, 0)  # resumed a finished sweep
     chunks = sweep.chunks()
     fp_hash = manifest["fingerprint_hash"]
     found = check_chunks(out, chunks, manifest, fp_hash)
-    for index, why in sorted(found.redo.items()):
-        log.warning("chunk %d of %s is computed again: %s", index, out, why)
+    for k, (index, why) in enumerate(sorted(found.redo.items())):
+        if k < 10:
+            log.warning("chunk %d of %s is computed again: %s", index, out, why)
         part_path(out, index).unlink(missing_ok=True)
+    if len(found.redo) > 10:
+        log.warning("%d more chunks of %s are computed again", len(found.redo) - 10, out)
     manifest["chunks"] = {str(i): rec for i, rec in sorted(found.good.items())}
     done = set(found.good)
     tasks = make_tasks(sweep, set(range(len(chunks))) - done)
@@ -448,8 +511,13 @@ def _run_locked(sweep: Sweep, out: Path, manifest: dict[str, Any], workers: int 
             if client is not None:
                 client.close()
     seconds = time.perf_counter() - t0
-    manifest.update({"complete": True, "elapsed_seconds_last_session": round(seconds, 3),
-                     "runs_per_second_last_session": round(runs_todo / seconds, 1) if seconds > 0 else None})
+    manifest.update(
+        {
+            "complete": True,
+            "elapsed_seconds_last_session": round(seconds, 3),
+            "runs_per_second_last_session": round(runs_todo / seconds, 1) if seconds > 0 else None,
+        }
+    )
     try:
         results = merge_parts(out, chunks, manifest)
         manifest["results_sha256"] = sha256_file(results)
@@ -533,5 +601,7 @@ def read_results(path: Path) -> tuple[Any, dict[str, Any]]:
         raise InputError(path, None, "the manifest inside these results is unreadable") from None
     missing = [c for c in ("run", "point", "seed") if c not in table.column_names]
     if missing or not isinstance(manifest, dict):
-        raise InputError(path, None, f"not the results of an alliance-sim sweep (no column '{missing[0] if missing else 'run'}')")
+        raise InputError(
+            path, None, f"not the results of an alliance-sim sweep (no column '{missing[0] if missing else 'run'}')"
+        )
     return table.to_pandas(), manifest

@@ -31,14 +31,26 @@ CASES = {
         ["pressure.targets.Russia[0]", "unknown key 'nukes'", "sanctions"],
     ),
     "wrong_type": (BASE.replace("steps: 48", "steps: forty-eight"), ["steps", "integer"]),
-    "out_of_range": (BASE.replace("sanctions: 0.6", "sanctions: 1.6"), ["pressure.targets.Russia[0].sanctions", "less than or equal to 1", "1.6"]),
+    "out_of_range": (
+        BASE.replace("sanctions: 0.6", "sanctions: 1.6"),
+        ["pressure.targets.Russia[0].sanctions", "less than or equal to 1", "1.6"],
+    ),
     "unknown_actor_in_schedule": (
         BASE.replace("    China:\n      - from_step: 0", "    Chna:\n      - from_step: 0"),
         ["pressure.targets.Chna", "unknown actor 'Chna'", "allowed: Russia, China, US, India, EU"],
     ),
-    "unknown_actor_in_event": (BASE.replace("between: [China, India]", "between: [China, Pakistan]"), ["events[1].between", "Pakistan"]),
-    "unknown_parameter": (BASE + "\nparameters:\n  weight.charisma: 2\n", ["parameters.weight.charisma", "unknown parameter"]),
-    "parameter_out_of_bounds": (BASE + "\nparameters:\n  status_concern.Russia: 3\n", ["parameters.status_concern.Russia", "allowed: 0 to 1"]),
+    "unknown_actor_in_event": (
+        BASE.replace("between: [China, India]", "between: [China, Pakistan]"),
+        ["events[1].between", "Pakistan"],
+    ),
+    "unknown_parameter": (
+        BASE + "\nparameters:\n  weight.charisma: 2\n",
+        ["parameters.weight.charisma", "unknown parameter"],
+    ),
+    "parameter_out_of_bounds": (
+        BASE + "\nparameters:\n  status_concern.Russia: 3\n",
+        ["parameters.status_concern.Russia", "allowed: 0 to 1"],
+    ),
     "not_a_mapping": ("- just\n- a list\n", ["expected a mapping"]),
     "python_tag": ("title: !!python/object/apply:os.system ['echo hacked']\n", ["malformed YAML"]),
     "not_utf8": (b"title: \xff\xfe\n", ["not UTF-8"]),
@@ -67,9 +79,7 @@ def test_missing_file(tmp_path, capsys):
 
 def test_real_process_prints_no_traceback(tmp_path):
     path = _write(tmp_path, BASE.replace("steps: 48", "steps: -3"))
-    proc = subprocess.run(
-        [sys.executable, "-m", "simulation.cli", "run", str(path)], capture_output=True, text=True
-    )
+    proc = subprocess.run([sys.executable, "-m", "simulation.cli", "run", str(path)], capture_output=True, text=True)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert proc.stderr.strip().startswith("error:") and "steps" in proc.stderr
@@ -99,7 +109,13 @@ def test_bad_arguments_give_one_line_and_exit_2(argv, fragment):
     if argv[0] == "play":
         pytest.importorskip("simulation.seminar", reason="the seminar module does not import on this core")
 
-    proc = subprocess.run([sys.executable, "-m", "simulation.cli", *argv], capture_output=True, text=True,
-                          cwd=ROOT, stdin=subprocess.DEVNULL, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "simulation.cli", *argv],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+    )
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1 and fragment in proc.stderr, proc.stderr

@@ -45,8 +45,9 @@ def _same_parquet(a: Path, b: Path) -> bool:
 @pytest.fixture(scope="module")
 def dask_cluster():
     distributed = pytest.importorskip("dask.distributed")
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1",
-                                       dashboard_address=None, processes=True)
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None, processes=True
+    )
     client = distributed.Client(cluster)
     yield cluster, client
     client.close()
@@ -107,7 +108,9 @@ def test_sigkill_then_resume_equals_uninterrupted(tmp_path):
     out = tmp_path / "out"
     proc = subprocess.Popen(
         [sys.executable, "-m", "simulation.cli", "sweep", str(path), "--out", str(out), "--workers", "1", "--quiet"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.time() + 120
     while time.time() < deadline and proc.poll() is None:
@@ -144,14 +147,31 @@ def test_resume_into_a_different_sweep_is_refused(tmp_path, capsys):
 
 BASE_TEXT = (SCENARIOS / "baseline_2018_2021.yaml").read_text("utf-8")
 YAML_ATOMS = st.one_of(
-    st.integers(min_value=-(10**30), max_value=10**30), st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=20), st.booleans(), st.none(),
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=20),
+    st.booleans(),
+    st.none(),
 )
-NASTY = st.sampled_from([
-    "!!python/object/apply:os.system ['touch /tmp/alliance-sim-pwned']",
-    "!!python/name:os.system", "!!binary aGVsbG8=", "&a [*a]", "*undefined", "{{{{", "- - - -",
-    "[" * 200 + "]" * 200, "1e999", ".inf", "-.inf", ".nan", "0x7fffffffffffffffffff", "\t", "'",
-])
+NASTY = st.sampled_from(
+    [
+        "!!python/object/apply:os.system ['touch /tmp/alliance-sim-pwned']",
+        "!!python/name:os.system",
+        "!!binary aGVsbG8=",
+        "&a [*a]",
+        "*undefined",
+        "{{{{",
+        "- - - -",
+        "[" * 200 + "]" * 200,
+        "1e999",
+        ".inf",
+        "-.inf",
+        ".nan",
+        "0x7fffffffffffffffffff",
+        "\t",
+        "'",
+    ]
+)
 
 
 def _mutate(data: dict, key: str, value) -> dict:
@@ -164,7 +184,9 @@ def _mutate(data: dict, key: str, value) -> dict:
 @given(
     choice=st.integers(0, 3),
     key=st.sampled_from(["title", "steps", "actors", "pressure", "events", "parameters", "start", "zzz"]),
-    value=st.one_of(YAML_ATOMS, st.lists(YAML_ATOMS, max_size=3), st.dictionaries(st.text(max_size=5), YAML_ATOMS, max_size=3)),
+    value=st.one_of(
+        YAML_ATOMS, st.lists(YAML_ATOMS, max_size=3), st.dictionaries(st.text(max_size=5), YAML_ATOMS, max_size=3)
+    ),
     nasty=NASTY,
     raw=st.binary(max_size=200),
 )
@@ -193,7 +215,9 @@ def test_fuzzed_scenarios_end_in_one_line_errors(tmp_path, choice, key, value, n
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     key=st.sampled_from(["replicates", "master_seed", "vary", "design", "chunk_size", "outcomes", "base_scenario"]),
-    value=st.one_of(YAML_ATOMS, st.lists(YAML_ATOMS, max_size=3), st.dictionaries(st.text(max_size=5), YAML_ATOMS, max_size=3)),
+    value=st.one_of(
+        YAML_ATOMS, st.lists(YAML_ATOMS, max_size=3), st.dictionaries(st.text(max_size=5), YAML_ATOMS, max_size=3)
+    ),
 )
 def test_fuzzed_sweeps_end_in_one_line_errors(tmp_path, key, value):
     data = small()

@@ -30,8 +30,7 @@ def small(**extra) -> dict:
         "replicates": 30,
         "master_seed": 99,
         "chunk_size": 25,
-        "outcomes": ["alliance", "alliance_month", "final_level", "mean_level", "final_levels", "blocs",
-                     "trajectory"],
+        "outcomes": ["alliance", "alliance_month", "final_level", "mean_level", "final_levels", "blocs", "trajectory"],
     }
     data.update(extra)
     return data
@@ -60,8 +59,13 @@ def test_flagship_sweep_meets_its_brief():
 
 def test_document_uncertainty_sweep_samples_every_documented_range(registry):
     sw = load_sweep(EXPERIMENTS / "document_uncertainty.yaml")
-    ranged = {p.key for p in registry if p.high > p.low and p.role != "evidence"
-              and p.family not in ("initial_level", "unlisted_pair_default", "treaty_consent_steps")}
+    ranged = {
+        p.key
+        for p in registry
+        if p.high > p.low
+        and p.role != "evidence"
+        and p.family not in ("initial_level", "unlisted_pair_default", "treaty_consent_steps")
+    }
     assert set(sw.factor_names) == ranged
     lows = np.array([registry[k].low for k in sw.factor_names])
     highs = np.array([registry[k].high for k in sw.factor_names])
@@ -72,11 +76,15 @@ def test_document_uncertainty_sweep_samples_every_documented_range(registry):
 
 
 def test_sobol_design_shape():
-    data = small(design={"method": "sobol", "samples": 8, "second_order": True},
-                 vary=[{"path": "parameters.status_concern.Russia", "registry_range": True},
-                       {"path": "pressure.targets.China", "range": {"low": 0, "high": 1}},
-                       {"path": "parameters.weight.exposure", "registry_range": True}],
-                 replicates=1)
+    data = small(
+        design={"method": "sobol", "samples": 8, "second_order": True},
+        vary=[
+            {"path": "parameters.status_concern.Russia", "registry_range": True},
+            {"path": "pressure.targets.China", "range": {"low": 0, "high": 1}},
+            {"path": "parameters.weight.exposure", "registry_range": True},
+        ],
+        replicates=1,
+    )
     sw = sweep_from_dict(data, scenario("baseline_2018_2021"))
     assert sw.points.shape == (8 * (2 * 3 + 2), 3)
     data["design"]["second_order"] = False
@@ -108,8 +116,9 @@ def test_results_rows_match_single_runs(tmp_path):
     report = run_sweep(sw, tmp_path / "out", workers=1, progress=False)
     df, _ = read_results(report.results)
     row = df.iloc[77]
-    point = scenario("baseline_2018_2021", **{"pressure.targets.China": row["china"],
-                                              "pressure.coordination": row["coord"]})
+    point = scenario(
+        "baseline_2018_2021", **{"pressure.targets.China": row["china"], "pressure.coordination": row["coord"]}
+    )
     single = run_scenario(point, seed=int(row["seed"]))
     assert np.array_equal(single.levels()[:, 0, 1], np.asarray(row["trajectory"]))
     assert bool(single.outcomes["alliance"]) == bool(row["alliance"])
@@ -141,7 +150,13 @@ def test_size_guard_needs_yes(tmp_path, capsys):
         ({"vary": [{"path": "parameters.weight.charm", "values": [0.5]}]}, "unknown parameter"),
         ({"vary": [{"path": "pressure.targets.China", "range": {"low": 1, "high": 1, "num": 3}}]}, "empty range"),
         ({"replicates": -5}, "replicates"),
-        ({"design": {"method": "sobol", "samples": 10}, "vary": [{"path": "pressure.targets.China", "range": {"low": 0, "high": 1}}]}, "power of 2"),
+        (
+            {
+                "design": {"method": "sobol", "samples": 10},
+                "vary": [{"path": "pressure.targets.China", "range": {"low": 0, "high": 1}}],
+            },
+            "power of 2",
+        ),
         ({"design": {"method": "lhs", "samples": 10}}, "needs a range"),
         ({"colour": "red"}, "unknown key 'colour'"),
         ({"base_scenario": "nowhere.yaml"}, "scenario file not found"),
@@ -217,27 +232,44 @@ def test_cli_plot(tmp_path, results, capsys):
 
 
 def test_distributions_in_sampled_designs():
-    data = small(design={"method": "lhs", "samples": 2000}, replicates=1, vary=[
-        {"path": "parameters.status_concern.Russia", "label": "s",
-         "distribution": {"kind": "triangular", "low": 0.6, "high": 1.0, "mode": 0.9}},
-        {"path": "parameters.weight.exposure", "label": "w",
-         "distribution": {"kind": "normal", "mean": 2.5, "sd": 0.3}},
-        {"path": "pressure.targets.China", "label": "p",
-         "distribution": {"kind": "truncated_normal", "low": 0.0, "high": 1.0, "mean": 0.4, "sd": 0.2}},
-    ])
+    data = small(
+        design={"method": "lhs", "samples": 2000},
+        replicates=1,
+        vary=[
+            {
+                "path": "parameters.status_concern.Russia",
+                "label": "s",
+                "distribution": {"kind": "triangular", "low": 0.6, "high": 1.0, "mode": 0.9},
+            },
+            {
+                "path": "parameters.weight.exposure",
+                "label": "w",
+                "distribution": {"kind": "normal", "mean": 2.5, "sd": 0.3},
+            },
+            {
+                "path": "pressure.targets.China",
+                "label": "p",
+                "distribution": {"kind": "truncated_normal", "low": 0.0, "high": 1.0, "mean": 0.4, "sd": 0.2},
+            },
+        ],
+    )
     sw = sweep_from_dict(data, scenario("baseline_2018_2021"))
     s, w, p = sw.points.T
-    assert 0.6 <= s.min() and s.max() <= 1.0 and s.mean() == pytest.approx((0.6 + 1.0 + 0.9) / 3, abs=0.01)
+    assert s.min() >= 0.6 and s.max() <= 1.0 and s.mean() == pytest.approx((0.6 + 1.0 + 0.9) / 3, abs=0.01)
     assert w.mean() == pytest.approx(2.5, abs=0.02) and w.std() == pytest.approx(0.3, abs=0.02)
-    assert 0.0 <= p.min() and p.max() <= 1.0
+    assert p.min() >= 0.0 and p.max() <= 1.0
     assert sw.salib_problem()["dists"] == ["triang", "norm", "truncnorm"]
     sobol = sweep_from_dict({**data, "design": {"method": "sobol", "samples": 16}}, scenario("baseline_2018_2021"))
-    assert sobol.points.shape == (16 * 5, 3) and 0.6 <= sobol.points[:, 0].min()
+    assert sobol.points.shape == (16 * 5, 3) and sobol.points[:, 0].min() >= 0.6
 
 
 def test_an_unbounded_distribution_that_leaves_the_allowed_range_is_refused(tmp_path, capsys):
-    data = small(design={"method": "lhs", "samples": 500}, vary=[
-        {"path": "pressure.targets.China", "label": "p", "distribution": {"kind": "normal", "mean": 0.5, "sd": 0.4}}])
+    data = small(
+        design={"method": "lhs", "samples": 500},
+        vary=[
+            {"path": "pressure.targets.China", "label": "p", "distribution": {"kind": "normal", "mean": 0.5, "sd": 0.4}}
+        ],
+    )
     path = _write_sweep(tmp_path, data)
     assert main(["sweep", str(path), "--out", str(tmp_path / "o"), "--quiet"]) == 2
     err = capsys.readouterr().err

@@ -133,8 +133,12 @@ MAX_ACTORS = 20
 
 def _check_actor_count(path: Path, count: int) -> None:
     if not 2 <= count <= MAX_ACTORS:
-        raise InputError(path, "actors", f"{count} actors; landscape enumerates every two-bloc configuration "
-                         f"and needs between 2 and {MAX_ACTORS} actors")
+        raise InputError(
+            path,
+            "actors",
+            f"{count} actors; landscape enumerates every two-bloc configuration "
+            f"and needs between 2 and {MAX_ACTORS} actors",
+        )
 
 
 def landscape_from_file(path: Path) -> Landscape:
@@ -169,13 +173,24 @@ def configuration_label(a: tuple[str, ...], b: tuple[str, ...]) -> str:
 def landscape_markdown(result: Landscape, top: int = 10) -> str:
     ranked = result.energies()
     minima = result.minima()
-    lines = [f"# Landscape theory: {result.source}", "",
-             "Energy E = sum over pairs of size_i x size_j x propensity_ij for pairs in different blocs "
-             "(Axelrod & Bennett 1993); the least energy is predicted.", "",
-             "| actor | size |", "|---|---|"]
+    lines = [
+        f"# Landscape theory: {result.source}",
+        "",
+        "Energy E = sum over pairs of size_i x size_j x propensity_ij for pairs in different blocs "
+        "(Axelrod & Bennett 1993); the least energy is predicted.",
+        "",
+        "| actor | size |",
+        "|---|---|",
+    ]
     lines += [f"| {a} | {s:.3f} |" for a, s in zip(result.actors, result.sizes, strict=True)]
-    lines += ["", "Prediction (minimum energy): " + "; ".join(f"**{configuration_label(a, b)}** (E = {e:.4f})" for e, a, b in minima), "",
-              "| rank | configuration | energy |", "|---|---|---|"]
+    lines += [
+        "",
+        "Prediction (minimum energy): "
+        + "; ".join(f"**{configuration_label(a, b)}** (E = {e:.4f})" for e, a, b in minima),
+        "",
+        "| rank | configuration | energy |",
+        "|---|---|---|",
+    ]
     for k, (e, a, b) in enumerate(ranked[:top], start=1):
         lines.append(f"| {k} | {configuration_label(a, b)} | {e:.4f} |")
     lines.append("")
