@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import resource
+import signal
 import subprocess
 import sys
 import time
@@ -348,50 +349,70 @@ def test_hostile_corpus_in_process(files, capsys, monkeypatch, tmp_path):
     print("\nbad-input cases by subcommand (in process):", dict(sorted(tally.items())))
 
 
-def test_named_pipes_never_hang(files):
-    """A FIFO as any input: refused at once (run in subprocesses, all started together, with a timeout)."""
+class _Hang(Exception):
+    pass
+
+
+def _raise_hang(signum, frame):
+    raise _Hang
+
+
+def test_named_pipes_never_hang(files, capsys):
+    """A FIFO as any input is refused at once. In this process, with an alarm that breaks a blocking
+    open or read should the gate ever let one through."""
     cases = [
         ["validate", str(files.fifo)],
         ["run", str(files.fifo)],
         ["sweep", str(files.fifo)],
+        ["sweep", str(files.sweeps["fifo_base"])],
         ["landscape", str(files.fifo)],
         ["landscape", str(files.fifo_csv)],
         ["plot", str(files.fifo)],
+        ["discover", str(files.fifo), "--out", str(files.root / "d")],
         ["calibrate", str(files.fifo), "--out", str(files.root / "c")],
     ]
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "simulation.cli", *argv],
-            cwd=ROOT,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-        )
-        for argv in cases
-    ]
     failures = []
+    previous = signal.signal(signal.SIGALRM, _raise_hang)
     try:
-        for argv, proc in zip(cases, procs, strict=True):
+        for argv in cases:
+            signal.alarm(20)
             try:
-                out, err = proc.communicate(timeout=90)
-            except subprocess.TimeoutExpired:
+                code = main(argv)
+            except _Hang:
                 failures.append(f"{argv}: hung")
                 continue
-            if proc.returncode != 2 or len(err.strip().splitlines()) != 1 or "FIFO" not in err or "Traceback" in err:
-                failures.append(f"{argv}: exit {proc.returncode}: {err.strip()[:300]}")
+            finally:
+                signal.alarm(0)
+            err = capsys.readouterr().err
+            if code != 2 or len(err.strip().splitlines()) != 1 or "FIFO" not in err or "Traceback" in err:
+                failures.append(f"{argv}: exit {code}: {err.strip()[:300]}")
     finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+        signal.signal(signal.SIGALRM, previous)
     assert not failures, "\n".join(failures)
 
 
-def test_a_raised_input_limit_lets_a_big_file_through(files, capsys):
-    """The size limit is a default, not a wall: --max-input-mb raises it (the big file is a valid scenario)."""
-    assert main(["--max-input-mb", "16", "validate", str(files.big)]) == 0
+def test_a_real_process_refuses_a_named_pipe_and_a_device(files):
+    for argv in (["run", str(files.fifo)], ["sweep", "/dev/zero"]):
+        proc = subprocess.run(
+            [sys.executable, "-m", "simulation.cli", *argv],
+            cwd=ROOT,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=90,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1 and ("FIFO" in proc.stderr or "device" in proc.stderr)
+
+
+def test_a_raised_input_limit_lets_a_big_file_through(tmp_path, capsys):
+    """The size limit is a default, not a wall: --max-input-mb raises it (this file is a valid scenario)."""
+    path = tmp_path / "long.yaml"
+    path.write_text(BASE + "\n" + ("# " + "a long comment " * 13 + "\n") * 6_000, "utf-8")  # 1.2 MB
+    assert main(["--max-input-mb", "1", "validate", str(path)]) == 2
+    assert "1 MB limit" in capsys.readouterr().err
+    assert main(["--max-input-mb", "2", "validate", str(path)]) == 0
     assert "ok:" in capsys.readouterr().out
 
 
