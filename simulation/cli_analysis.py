@@ -25,14 +25,24 @@ def _run_or_read(args: argparse.Namespace, sweep, out: Path):
     return read_results(report.results)
 
 
-def _check_results_match(where, manifest: dict, df, sweep) -> None:
-    """Sensitivity indices need the results of this very sweep file, complete and in point order."""
+#: The results column each sensitivity outcome is computed from.
+_OUTCOME_COLUMN = {
+    "alliance_probability": "alliance",
+    "time_to_alliance": "alliance_month",
+    "final_level": "final_level",
+}
+
+
+def _check_results_match(where, manifest: dict, df, sweep, outcomes: list[str]) -> None:
+    """Sensitivity indices need the results of this very sweep file, complete, with the outcomes asked for."""
     if manifest.get("sweep_hash") != sweep.spec_hash:
         raise InputError(where, "--results", "these results were not made by this sweep file (give the matching file)")
-    points = int(sweep.points.shape[0])
-    missing = [c for c in ("point", "alliance", "alliance_month", "final_level") if c not in df.columns]
+    points = sweep.design_size
+    needed = ["point", *(_OUTCOME_COLUMN.get(o, o) for o in outcomes)]
+    missing = [c for c in needed if c not in df.columns]
     if missing:
-        raise InputError(where, "--results", f"missing column {missing[0]}; run the sweep with the default outcomes")
+        raise InputError(where, "--results", f"no column '{missing[0]}'; keep it in the sweep's outcomes or choose "
+                         "another --outcome")
     if len(df) != sweep.total_runs or df["point"].nunique() != points:
         raise InputError(where, "--results", f"expected {sweep.total_runs:,} runs over {points:,} points, "
                          f"got {len(df):,} runs over {df['point'].nunique():,}")
@@ -54,9 +64,9 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         raise InputError(args.file, "design.method", f"sensitivity needs sobol or morris (got {method})")
     out.mkdir(parents=True, exist_ok=True)
     df, manifest = _run_or_read(args, sweep, out)
-    _check_results_match(args.results or out / "sweep", manifest, df, sweep)
-    problem = sweep.salib_problem()
     outcomes = args.outcome or list(OUTCOMES)
+    _check_results_match(args.results or out / "sweep", manifest, df, sweep, outcomes)
+    problem = sweep.salib_problem()
     lines = [f"# {sweep.spec.title}", "", f"Method: {method}; {sweep.points.shape[0]:,} design points x "
              f"{sweep.spec.replicates} runs. Sweep file: `{args.file}`.", ""]
     for outcome in outcomes:
