@@ -10,7 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-from .cli_types import OneLineParser, positive_int, seed_int
+from .cli_types import OneLineParser, input_mb, seed_int, steps_int
 from .errors import InputError
 
 EXAMPLES = """\
@@ -36,15 +36,21 @@ def _console(stderr: bool = False):
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from .io import check_output_dir, refuse_sweep_folder
     from .runner import run_scenario, write_run
     from .scenario import load_scenario, scenario_id
 
+    if args.out is not None:
+        check_output_dir(args.out)
+        refuse_sweep_folder(args.out)
     scenario = load_scenario(args.scenario)
     if args.steps is not None and args.steps > scenario.steps:
         raise InputError(
             None, "--steps", f"{args.steps} is more than the scenario's {scenario.steps} steps"
         )
     out_dir = Path(args.out) if args.out else Path("results") / f"{scenario_id(args.scenario)}-seed{args.seed}"
+    check_output_dir(out_dir)
+    refuse_sweep_folder(out_dir)
     result = run_scenario(scenario, seed=args.seed, steps=args.steps)
     files = write_run(result, out_dir, str(args.scenario))
     print_summary(result.summary())
@@ -82,8 +88,11 @@ def print_summary(summary: dict) -> None:
 
 
 def cmd_params(args: argparse.Namespace) -> int:
+    from .io import check_output_file
     from .registry import default_registry, registry_markdown, registry_rows
 
+    if args.out:
+        check_output_file(args.out)
     registry = default_registry()
     rows = registry_rows(registry)
     if args.role:
@@ -139,9 +148,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
+    from .io import check_output_file
     from .scenario import scenario_json_schema
     from .sweep import sweep_json_schema
 
+    if args.out:
+        check_output_file(args.out)
     from .calibration.patterns import patterns_json_schema
 
     schema = {"scenario": scenario_json_schema, "sweep": sweep_json_schema, "patterns": patterns_json_schema}[args.kind]()
@@ -170,6 +182,10 @@ def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
     parser.add_argument("--version", action="version", version=f"alliance-sim {__version__}")
+    parser.add_argument(
+        "--max-input-mb", type=input_mb, default=None,
+        help="size limit of a scenario, sweep or other input file in MB (default 4); goes before the command",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser(
@@ -184,7 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("scenario", type=Path, help="scenario YAML file (see scenarios/)")
     p.add_argument("--seed", type=seed_int, default=0, help="random seed (default 0); same seed, same run")
-    p.add_argument("--steps", type=positive_int, default=None, help="stop after this many months")
+    p.add_argument("--steps", type=steps_int, default=None, help="stop after this many months")
     p.add_argument("--out", type=Path, default=None, help="output folder (default results/<scenario>-seed<N>)")
     p.set_defaults(func=cmd_run)
 
@@ -222,11 +238,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # --help, --version and argument errors (already reported on one line)
+        return exit_.code if isinstance(exit_.code, int) else 2
+    from .io import DEFAULT_INPUT_LIMIT_MB, input_limit, is_disk_full
+
+    try:
+        with input_limit(args.max_input_mb if args.max_input_mb is not None else DEFAULT_INPUT_LIMIT_MB):
+            return int(args.func(args) or 0)
     except InputError as err:
         print(f"error: {err.one_line()}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        if not is_disk_full(err):
+            raise
+        print(f"error: {err.filename or ''}: no room to write ({err.strerror}); free space and try again", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

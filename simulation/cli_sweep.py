@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from .cli_types import positive_int
+from .cli_types import chunk_size_int, max_runs_int, scheduler_address, workers_int
 from .errors import InputError
 
 #: A sweep above this many runs asks for --yes (change with --max-runs).
@@ -18,29 +18,37 @@ ESTIMATED_BYTES_PER_RUN = 60
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    import logging
+
     from rich.console import Console
 
+    from .io import check_output_dir
     from .sweep import load_sweep
     from .sweep_runner import run_sweep
 
     console = Console(stderr=True, highlight=False)
-    sweep = load_sweep(args.file, chunk_size=args.chunk_size)
     out = Path(args.out) if args.out else Path("results") / Path(args.file).stem
+    check_output_dir(out)
+    sweep = load_sweep(args.file, chunk_size=args.chunk_size, max_runs=None if args.yes else args.max_runs)
     runs = sweep.total_runs
     cores = args.workers or os.cpu_count() or 1
     est_s = runs / (ESTIMATED_RUNS_PER_SECOND_PER_CORE * cores)
     est_mb = runs * ESTIMATED_BYTES_PER_RUN / 1e6
-    console.print(
-        f"[bold]{sweep.spec.title}[/bold]\n{sweep.points.shape[0]:,} design points x "
-        f"{sweep.spec.replicates:,} replicates = {runs:,} runs in {len(sweep.chunks())} chunks; "
-        f"about {est_s:,.0f} s on {cores} worker(s), about {est_mb:,.1f} MB of results -> {out}"
-    )
-    if runs > args.max_runs and not args.yes:
-        raise InputError(args.file, None, f"{runs:,} runs is above --max-runs {args.max_runs:,}; add --yes to run it")
+
+    def announce() -> None:  # once the folder is checked and locked: a refusal stays one line
+        console.print(
+            f"[bold]{sweep.spec.title}[/bold]\n{sweep.design_size:,} design points x "
+            f"{sweep.spec.replicates:,} replicates = {runs:,} runs in {len(sweep.chunks())} chunks; "
+            f"about {est_s:,.0f} s on {cores} worker(s), about {est_mb:,.1f} MB of results -> {out}"
+        )
+
+    warnings = logging.getLogger("simulation.sweep_runner")
+    handler = _WarningLine(console)
+    warnings.addHandler(handler)
     try:
         report = run_sweep(
             sweep, out, workers=args.workers, executor_kind=args.executor, scheduler=args.scheduler,
-            resume=args.resume, overwrite=args.overwrite, progress=not args.quiet,
+            resume=args.resume, overwrite=args.overwrite, progress=not args.quiet, on_start=announce,
         )
     except KeyboardInterrupt:
         console.print(
@@ -48,11 +56,26 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             f"  alliance-sim sweep {args.file} --out {out} --resume"
         )
         return 130
+    finally:
+        warnings.removeHandler(handler)
     console.print(
         f"Done: {report.runs:,} runs in {report.seconds:.1f} s ({report.runs_per_second:,.0f} runs/s). "
         f"Results: {report.results}; manifest: {out / 'manifest.json'}"
     )
     return 0
+
+
+class _WarningLine:
+    """A logging handler that prints the sweep runner's warnings (recomputed chunks) as 'warning: ...' lines."""
+
+    level = 30
+
+    def __init__(self, console):
+        self.console = console
+
+    def handle(self, record) -> None:
+        if record.levelno >= self.level:
+            self.console.print(f"warning: {record.getMessage()}", markup=False)
 
 
 PLOT_KINDS = ("probability", "heatmap", "time", "final", "fan")
@@ -131,16 +154,16 @@ def add_sweep_commands(sub: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("file", type=Path, help="sweep YAML (see experiments/)")
-    p.add_argument("--workers", type=positive_int, default=None, help="processes (default: all cores)")
+    p.add_argument("--workers", type=workers_int, default=None, help="processes (default: all cores)")
     p.add_argument("--out", type=Path, default=None, help="output folder (default results/<sweep name>)")
-    p.add_argument("--chunk-size", type=positive_int, default=None, help="runs per chunk (default from the file)")
+    p.add_argument("--chunk-size", type=chunk_size_int, default=None, help="runs per chunk (default from the file)")
     p.add_argument("--executor", choices=["process", "dask"], default="process",
                    help="local processes (default) or Dask (a LocalCluster unless --scheduler)")
-    p.add_argument("--scheduler", default=None, help="address of a Dask scheduler, e.g. tcp://10.0.0.5:8786")
+    p.add_argument("--scheduler", type=scheduler_address, default=None, help="address of a Dask scheduler, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--resume", action="store_true", help="finish an interrupted sweep in --out")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing --out folder")
+    p.add_argument("--overwrite", action="store_true", help="start again in --out if it holds a sweep made by this tool (only its files are removed)")
     p.add_argument("--yes", action="store_true", help="run even above --max-runs")
-    p.add_argument("--max-runs", type=positive_int, default=DEFAULT_MAX_RUNS, help="size that needs --yes")
+    p.add_argument("--max-runs", type=max_runs_int, default=DEFAULT_MAX_RUNS, help="size that needs --yes")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_sweep)
 

@@ -98,6 +98,9 @@ def discover_from_results(results: Path, threshold: float, out: Path, min_densit
     factors = list(manifest.get("design", {}).get("factors", []))
     if not factors:
         raise InputError(results, None, "these results vary nothing; scenario discovery needs a sweep")
+    missing = [c for c in ("point", "alliance", *factors) if c not in df.columns]
+    if missing:
+        raise InputError(results, None, f"no column '{missing[0]}': not the results of a complete sweep")
     per_point = df.groupby("point")
     x = per_point[factors].first()
     p = per_point["alliance"].mean()
