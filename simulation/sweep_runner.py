@@ -149,7 +149,11 @@ def _watch_parent(parent: int) -> None:
 
 
 def _worker_init(parent: int) -> None:
-    """Worker start-up: Ctrl-C is the parent's to handle; follow the parent if it dies."""
+    """Worker start-up: Ctrl-C is the parent's to handle; follow the parent if it dies; one numba thread
+    per worker (the worker processes are the parallelism)."""
+    import numba
+
+    numba.set_num_threads(1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="watch-parent").start()
 
