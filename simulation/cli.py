@@ -51,7 +51,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     out_dir = Path(args.out) if args.out else Path("results") / f"{scenario_id(args.scenario)}-seed{args.seed}"
     check_output_dir(out_dir)
     refuse_sweep_folder(out_dir)
-    result = run_scenario(scenario, seed=args.seed, steps=args.steps)
+    result = run_scenario(scenario, seed=args.seed, steps=args.steps, parameters=args.parameters)
     files = write_run(result, out_dir, str(args.scenario))
     print_summary(result.summary())
     console = _console()
@@ -201,6 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", type=Path, help="scenario YAML file (see scenarios/)")
     p.add_argument("--seed", type=seed_int, default=0, help="random seed (default 0); same seed, same run")
     p.add_argument("--steps", type=steps_int, default=None, help="stop after this many months")
+    p.add_argument("--parameters", choices=["point", "posterior", "registry"], default="point",
+                   help="behavioural parameters of this explained run: the posterior median (point, default), a draw "
+                        "from the calibrated posterior by the seed (posterior), or the registry's values")
     p.add_argument("--out", type=Path, default=None, help="output folder (default results/<scenario>-seed<N>)")
     p.set_defaults(func=cmd_run)
 

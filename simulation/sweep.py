@@ -159,6 +159,13 @@ class SweepSpec(_Strict):
     outcomes: list[Literal[OUTCOME_CHOICES]] = Field(  # type: ignore[valid-type]
         default_factory=lambda: list(DEFAULT_OUTCOMES), description="Outcome groups to keep."
     )
+    parameters: Literal["posterior", "point", "registry"] = Field(
+        "posterior",
+        description=(
+            "Behavioural parameters of each run: a draw from the calibrated posterior (posterior predictive, "
+            "the default), the posterior median (point), or the registry's values (registry)."
+        ),
+    )
 
     @model_validator(mode="after")
     def _something_varies_or_replicates(self) -> SweepSpec:

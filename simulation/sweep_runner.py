@@ -73,6 +73,7 @@ class ChunkTask:
     first_point: int
     seeds: np.ndarray  # seeds of runs start .. stop - 1
     outcomes: tuple[str, ...]
+    parameters: str = "posterior"  # posterior, point or registry (runner.behaviour_for)
 
 
 def _select(columns: list[str], groups: tuple[str, ...]) -> list[str]:
@@ -98,7 +99,7 @@ def run_chunk(task: ChunkTask) -> pa.Table:
         resolved.append(resolve(apply_overrides(base, overrides) if overrides else base))
     index = np.searchsorted(unique_points, point_of_run)
     seeds = task.seeds.astype(np.int64)
-    out = run_points(resolved, index, seeds)
+    out = run_points(resolved, index, seeds, task.parameters)
     columns: dict[str, Any] = {
         "run": runs.astype(np.int64),
         "point": point_of_run.astype(np.int64),
@@ -111,7 +112,7 @@ def run_chunk(task: ChunkTask) -> pa.Table:
         columns[c] = pa.array(out[c], from_pandas=True)
     table = pa.table(columns)
     if "trajectory" in task.outcomes:
-        traj = simulate_trajectories(resolved, index, seeds)
+        traj = simulate_trajectories(resolved, index, seeds, task.parameters)
         flat = pa.array(traj.ravel(), type=pa.int8())
         table = table.append_column("trajectory", pa.FixedSizeListArray.from_arrays(flat, traj.shape[1]))
     return table
@@ -132,7 +133,7 @@ def make_tasks(sweep: Sweep, chunk_indices: set[int] | None = None) -> list[Chun
         first, last = start // reps, (stop - 1) // reps
         tasks.append(
             ChunkTask(i, start, stop, reps, base, paths, names, points[first : last + 1], first,
-                      seeds[start:stop], tuple(sweep.spec.outcomes))
+                      seeds[start:stop], tuple(sweep.spec.outcomes), sweep.spec.parameters)
         )
     return tasks
 
