@@ -100,7 +100,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path(args.results).parent / "discovery"
     check_output_dir(out)
     report = discover_from_results(Path(args.results), threshold=args.threshold, out=out,
-                                   min_density=args.min_density)
+                                   min_density=args.min_density, outcome=args.outcome)
     print(report)
     return 0
 
@@ -168,6 +168,8 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("results", type=Path, help="results.parquet of a sweep (or its folder)")
     p.add_argument("--threshold", type=bounded_float(0.0, 1.0), default=0.5, help="a point is 'of interest' when P(alliance) exceeds this")
     p.add_argument("--min-density", type=bounded_float(0.0, 1.0, open_low=True), default=0.8, help="choose the box with the most coverage at this density")
+    p.add_argument("--outcome", choices=["alliance", "entente"], default="alliance",
+                   help="what a point's probability is about: a formal alliance (default) or entente or closer")
     p.add_argument("--out", type=Path)
     p.set_defaults(func=cmd_discover)
 
