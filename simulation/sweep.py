@@ -23,8 +23,8 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .outcomes import OUTCOME_NAMES
 from .errors import InputError
+from .outcomes import OUTCOME_NAMES
 from .registry import Registry, default_registry
 from .scenario import (
     Scenario,
@@ -303,7 +303,9 @@ class Sweep:
 
     @cached_property
     def seeds(self) -> np.ndarray:
-        return np.random.SeedSequence(self.spec.master_seed).generate_state(self.total_runs, np.uint64)
+        from .runner import replicate_seeds
+
+        return replicate_seeds(self.spec.master_seed, self.total_runs)
 
     def chunks(self) -> list[tuple[int, int]]:
         size = self.spec.chunk_size
@@ -319,7 +321,9 @@ class Sweep:
 
 
 def load_sweep(path: str | Path, chunk_size: int | None = None) -> Sweep:
-    path = Path(path)
+    from .resources import resolve_ref
+
+    path = resolve_ref(path, "experiments")
     data = read_yaml_mapping(path, "sweep")
     if chunk_size is not None:
         data["chunk_size"] = chunk_size
@@ -327,10 +331,10 @@ def load_sweep(path: str | Path, chunk_size: int | None = None) -> Sweep:
         spec = SweepSpec.model_validate(data)
     except ValidationError as err:
         raise validation_error_to_input_error(err, SweepSpec, path) from None
-    base_path = (path.parent / spec.base_scenario).resolve()
-    if not base_path.exists():
-        raise InputError(path, "base_scenario", f"scenario file not found: {spec.base_scenario}")
-    base = load_scenario(base_path)
+    base_path = resolve_ref(
+        spec.base_scenario, "scenarios", relative_to=path.parent, source=path, field="base_scenario"
+    )
+    base = load_scenario(base_path.resolve())
     return Sweep(spec, base, path, path.read_text("utf-8"))
 
 
