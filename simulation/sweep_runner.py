@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 
 from . import __version__
 from .errors import InputError
-from .manifest import base_manifest, write_json
+from .manifest import base_manifest, library_mismatch, write_json
 from .scenario import apply_overrides
 from .sweep import Sweep
 
@@ -227,6 +227,8 @@ def prepare_output(sweep: Sweep, out: Path, resume: bool, overwrite: bool) -> di
                 raise InputError(out, None, "was made by a different sweep file or base scenario; refusing to resume into it")
             if old.get("version") != __version__:
                 raise InputError(out, None, f"was made by alliance-sim {old.get('version')}, this is {__version__}; refusing to resume")
+            if (changed := library_mismatch(old)) is not None:
+                raise InputError(out, None, f"was made under other library versions ({changed}); refusing to resume")
             if old.get("chunk_size") != sweep.spec.chunk_size:
                 raise InputError(out, "--chunk-size", f"must stay {old.get('chunk_size')} to resume this sweep")
             old["resumed_utc"] = base_manifest("sweep")["created_utc"]
