@@ -312,10 +312,9 @@ def alliance_probability(
     binary = _is_binary(df[outcome])
     with mpl.rc_context(SLIDE_STYLE):
         fig, ax = new_figure((9.5, 6.2))
-        x_binned = False
+        xs_all, x_binned = binned(data[x])  # bin on the whole design, not per line
         for k, (value, g) in enumerate(groups):
-            xs, x_binned = binned(g[x])
-            s = summarise(g.assign(**{x: xs}), [x], outcome)
+            s = summarise(g.assign(**{x: xs_all.loc[g.index]}), [x], outcome)
             colour = "black" if hue is None else OKABE_ITO[k % len(OKABE_ITO)]
             sign = "~" if hue_binned else "="
             label = None if hue is None else f"{human_label(hue, manifest)} {sign} {_value_text(value)}"
