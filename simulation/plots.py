@@ -76,7 +76,7 @@ def alignment_over_time(trajectories: pd.DataFrame, pairs: list[str], title: str
         x = pd.to_datetime(trajectories["date"]) if "date" in trajectories else trajectories.index
         palette = OKABE_ITO[:6]
         for k, pair in enumerate(pairs):
-            emphasis = pair in ("Russia-China", "China-Russia")
+            emphasis = pair.lower().replace("-", "_") in ("russia_china", "china_russia")
             offset = (k - len(pairs) / 2) * 0.025  # keep overlapping step lines apart
             ax.step(
                 x,
