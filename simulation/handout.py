@@ -12,6 +12,7 @@ from pathlib import Path
 from .explain import month_label
 from .registry import DocumentSource, default_registry
 from .scenario import BorderCrisis, LeaderChange, Pandemic, load_scenario, scenario_id
+from .state import MAX_LEVEL
 from .stats import proportion
 
 CARD_FAMILIES = {
@@ -123,16 +124,16 @@ def write_handout(scenario_path: Path, out: Path | None = None, runs: int = 300)
     seeds = replicate_seeds(0, runs)
     figures = {}
     stats = {"runs": runs, "p": 0.0, "lo": 0.0, "hi": 1.0}
-    if {"Russia", "China"} <= set(resolved.actors):
-        rc = simulate_trajectories([resolved], np.zeros(runs, dtype=np.int64), seeds)
-        df = pd.DataFrame({"trajectory": list(rc), "final_level": rc[:, -1], "scenario": 0.0})
-        fig = plots.fan_chart(df)
-        plots.save(fig, out / "fan")
-        fig2 = plots.final_alignment(df, by="scenario")
-        plots.save(fig2, out / "final")
-        figures = {"fan": "fan.png", "final": "final.png"}
-        share, lo, hi = proportion(int((rc >= 5).any(axis=1).sum()), runs)
-        stats.update({"p": share, "lo": lo, "hi": hi})
+    # the focal pair's monthly level in every run (the focal pair is the scenario's)
+    rc = simulate_trajectories([resolved], np.zeros(runs, dtype=np.int64), seeds)
+    df = pd.DataFrame({"trajectory": list(rc), "final_level": rc[:, -1], "scenario": 0.0})
+    fig = plots.fan_chart(df)
+    plots.save(fig, out / "fan")
+    fig2 = plots.final_alignment(df, by="scenario")
+    plots.save(fig2, out / "final")
+    figures = {"fan": "fan.png", "final": "final.png"}
+    share, lo, hi = proportion(int((rc >= MAX_LEVEL).any(axis=1).sum()), runs)
+    stats.update({"p": share, "lo": lo, "hi": hi})
     text = handout_markdown(scenario_path, figures, stats)
     md_path = out / "handout.md"
     md_path.write_text(text, "utf-8")

@@ -69,14 +69,16 @@ def save(fig: Figure, path_stem: Path) -> list[Path]:
     return paths
 
 
-def alignment_over_time(trajectories: pd.DataFrame, pairs: list[str], title: str) -> Figure:
-    """Alignment level of every pair, month by month (Russia-China emphasised)."""
+def alignment_over_time(trajectories: pd.DataFrame, pairs: list[str], title: str, focal: str | None = None) -> Figure:
+    """Alignment level of every pair, month by month; the ``focal`` pair's column (default: the
+    first of ``pairs``) drawn thick and black."""
+    focal = pairs[0] if focal is None and pairs else focal
     with mpl.rc_context(SLIDE_STYLE):
         fig, ax = new_figure((11, 6))
         x = pd.to_datetime(trajectories["date"]) if "date" in trajectories else trajectories.index
         palette = OKABE_ITO[:6]
         for k, pair in enumerate(pairs):
-            emphasis = pair.lower().replace("-", "_") in ("russia_china", "china_russia")
+            emphasis = pair == focal
             offset = (k - len(pairs) / 2) * 0.025  # keep overlapping step lines apart
             ax.step(
                 x,
@@ -172,7 +174,8 @@ def human_label(name: str, manifest: dict | None = None) -> str:
     path = factor_paths(manifest).get(name, name)
     base = (manifest or {}).get("base_scenario", {}) or {}
     pressure = base.get("pressure", {}) or {}
-    by, coord = pressure.get("by", "US"), pressure.get("coordinated_by") or "EU"
+    by = pressure.get("by") or "the pressuring actor's"
+    coord = pressure.get("coordinated_by") or "the coordinating actor's"
     parts = path.split(".")
     if parts[:2] == ["pressure", "targets"] and len(parts) >= 3:
         return f"{by} pressure on {parts[2]} (0-1)"
