@@ -206,6 +206,10 @@ def _outcome_words(outcome: str) -> str:
         return outcome.replace("_", " ")
 
 
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _is_binary(series: pd.Series) -> bool:
     return series.dtype == bool or set(pd.unique(series.dropna())) <= {0, 1}
 
@@ -333,7 +337,7 @@ def alliance_probability(
             ax.set_ylim(-0.02, 1.02)
         ax.grid(alpha=0.3)
         band = "Wilson 95%" if binary else "mean +- 1.96 s.e."
-        ax.set_title(f"{_outcome_words(outcome)} (bands: {band})")
+        ax.set_title(f"{_capital(_outcome_words(outcome))} (bands: {band})")
         note = _pooled_note(
             data,
             [x] + ([hue] if hue else []),
@@ -423,8 +427,10 @@ def alliance_heatmap(
         ax.set_ylabel(human_label(y, manifest))
         words = _outcome_words(outcome)
         fig.colorbar(im, ax=ax, label=words)
-        ax.set_title(words)
+        ax.set_title(_capital(words))
         note = _pooled_note(data, [x, y], factors, fix, manifest, [c for c, b in ((x, xb), (y, yb)) if b])
+        if table.isna().to_numpy().any():
+            note += "; white: no design point in that cell"
         fig.text(0.01, 0.005, note, fontsize=9, color="#444444", wrap=True)
         fig.tight_layout(rect=(0, 0.05, 1, 1))
     return fig
