@@ -27,6 +27,12 @@ class BuildWithData(build_py):
                     dest = target / path.relative_to(source)
                     dest.parent.mkdir(parents=True, exist_ok=True)
                     shutil.copy2(path, dest)
+        # package data that lives in simulation/data/ names its schema from the checkout's layout
+        # (../../schemas/); in the wheel the schemas sit beside it (schemas/)
+        for path in (Path(self.build_lib) / "simulation" / "data").glob("*.yaml"):
+            text = path.read_text("utf-8")
+            if "$schema=../../schemas/" in text.split("\n", 1)[0]:
+                path.write_text(text.replace("$schema=../../schemas/", "$schema=schemas/", 1), "utf-8")
 
 
 setup(cmdclass={"build_py": BuildWithData})

@@ -149,7 +149,10 @@ class SweepSpec(_Strict):
     title: Annotated[str, Field(min_length=1)]
     description: str = ""
     base_scenario: Annotated[str, Field(min_length=1)] = Field(
-        description="Scenario file, relative to the sweep file."
+        description=(
+            "Scenario file (a path relative to the sweep file) or the name of a shipped scenario "
+            "(see alliance-sim scenarios)."
+        )
     )
     design: Design = Field(default_factory=Design)
     vary: list[Varied] = Field(default_factory=list, description="Quantities to vary.")
