@@ -107,8 +107,11 @@ def test_the_wheel_carries_the_shipped_files_and_their_schemas(installed):
     assert (data / "scenarios" / "baseline_2018_2021.yaml").is_file()
     assert (data / "experiments" / "tiny_lhs.yaml").is_file()
     assert (data / "seminar" / "INSTRUCTOR_GUIDE.md").is_file()
-    shipped = [*sorted((data / "scenarios").glob("*.yaml")), *sorted((data / "experiments").glob("*.yaml")),
-               data / "patterns.yaml"]
+    shipped = [
+        *sorted((data / "scenarios").glob("*.yaml")),
+        *sorted((data / "experiments").glob("*.yaml")),
+        data / "patterns.yaml",
+    ]
     assert {p.stem for p in (data / "scenarios").glob("*.yaml")} == {
         p.stem for p in (ROOT / "scenarios").glob("*.yaml")
     }
