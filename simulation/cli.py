@@ -15,9 +15,10 @@ from .errors import InputError
 
 EXAMPLES = """\
 examples:
-  alliance-sim run scenarios/baseline_2018_2021.yaml --seed 7
+  alliance-sim scenarios
+  alliance-sim run baseline_2018_2021 --seed 7
   alliance-sim params --format markdown --out PARAMETERS.md
-  alliance-sim validate scenarios/*.yaml
+  alliance-sim validate scenarios/*.yaml experiments/*.yaml
   alliance-sim schema --kind sweep --out sweep.schema.json
   alliance-sim sweep experiments/flagship_us_pressure.yaml --workers 2
   alliance-sim plot results/flagship_us_pressure --kind heatmap
@@ -131,22 +132,6 @@ def _rows_markdown(rows: list[dict[str, str]]) -> str:
 # --------------------------------------------------------------------------- validate / schema
 
 
-def cmd_validate(args: argparse.Namespace) -> int:
-    from .scenario import load_scenario
-
-    console = _console()
-    failures = 0
-    for path in args.files:
-        try:
-            scenario = load_scenario(path)
-        except InputError as err:
-            failures += 1
-            _console(stderr=True).print(f"error: {err.one_line()}", markup=False)
-            continue
-        console.print(f"ok: {path}: {scenario.title} ({len(scenario.actors)} actors, {scenario.steps} steps)")
-    return 2 if failures else 0
-
-
 def cmd_schema(args: argparse.Namespace) -> int:
     from .io import check_output_file
     from .scenario import scenario_json_schema
@@ -218,10 +203,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="write to this file (markdown)")
     p.set_defaults(func=cmd_params)
 
-    p = sub.add_parser("validate", help="check scenario files", description="Validate scenario YAML files.")
-    p.add_argument("files", nargs="+", type=Path)
-    p.set_defaults(func=cmd_validate)
-
     p = sub.add_parser(
         "schema", help="export the scenario JSON Schema (for editors)", description="Export the JSON Schema."
     )
@@ -230,10 +211,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_schema)
 
     from .cli_analysis import add_analysis_commands
+    from .cli_research import add_research_commands
     from .cli_seminar import add_seminar_commands
     from .cli_sweep import add_sweep_commands
 
     add_sweep_commands(sub)
+    add_research_commands(sub)
     add_analysis_commands(sub)
     add_seminar_commands(sub)
     return parser
@@ -257,6 +240,13 @@ def main(argv: list[str] | None = None) -> int:
         if not is_disk_full(err):
             raise
         print(f"error: {err.filename or ''}: no room to write ({err.strerror}); free space and try again", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as err:
+        from .resources import missing_extra_message
+
+        if (message := missing_extra_message(err)) is None:
+            raise
+        print(f"error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -168,7 +168,7 @@ def add_seminar_commands(sub: argparse._SubParsersAction) -> None:
                        description="Write a brief: the scenario's story, a parameter card per actor with values, "
                                    "ranges and quotes, figures of a small replicate run, discussion questions.")
     p.add_argument("scenario", type=Path)
-    p.add_argument("--out", type=Path, help="folder (default seminar/handouts/<scenario>)")
+    p.add_argument("--out", type=Path, help="folder (default handouts/<scenario> in the current folder)")
     p.add_argument("--runs", type=positive_int, default=300, help="replicates for the figures")
     p.set_defaults(func=cmd_handout)
 

@@ -12,9 +12,9 @@ from pathlib import Path
 from .explain import month_label
 from .registry import DocumentSource, default_registry
 from .scenario import BorderCrisis, LeaderChange, Pandemic, load_scenario, scenario_id
+from .state import MAX_LEVEL
 from .stats import proportion
 
-ROOT = Path(__file__).resolve().parents[1]
 CARD_FAMILIES = {
     "status_concern": "status concern (0-1)",
     "trade_vulnerability": "trade vulnerability (0-1)",
@@ -109,35 +109,31 @@ def handout_markdown(scenario_path: Path, figures: dict[str, str], stats: dict) 
 
 def write_handout(scenario_path: Path, out: Path | None = None, runs: int = 300) -> list[Path]:
     import markdown
-    import matplotlib.pyplot as plt
+    import numpy as np
+    import pandas as pd
 
     from . import plots
-    from .engine import simulate
-    from .params import Params
-    from .world import build_world
+    from .resolve import resolve
+    from .runner import replicate_seeds, simulate_trajectories
 
-    scenario_path = Path(scenario_path)
     sc = load_scenario(scenario_path)
-    out = out if out is not None else ROOT / "seminar" / "handouts" / scenario_id(scenario_path)
+    name = scenario_id(scenario_path)
+    out = out if out is not None else Path.cwd() / "handouts" / name
     out.mkdir(parents=True, exist_ok=True)
-    world = build_world(sc)
-    levels, _ = simulate(Params.from_worlds([world]), list(range(runs)))
+    resolved = resolve(sc)
+    seeds = replicate_seeds(0, runs)
     figures = {}
     stats = {"runs": runs, "p": 0.0, "lo": 0.0, "hi": 1.0}
-    if {"Russia", "China"} <= set(world.actors):
-        import pandas as pd
-
-        r, c = world.index("Russia"), world.index("China")
-        rc = levels[:, :, r, c]
-        df = pd.DataFrame({"rc_trajectory": list(rc), "rc_final_level": rc[:, -1], "scenario": 0.0})
-        fig = plots.fan_chart(df)
-        plots.save(fig, out / "fan")
-        fig2 = plots.final_alignment(df, by="scenario")
-        plots.save(fig2, out / "final")
-        plt.close("all")
-        figures = {"fan": "fan.png", "final": "final.png"}
-        share, lo, hi = proportion(int((rc >= 5).any(axis=1).sum()), runs)
-        stats.update({"p": share, "lo": lo, "hi": hi})
+    # the focal pair's monthly level in every run (the focal pair is the scenario's)
+    rc = simulate_trajectories([resolved], np.zeros(runs, dtype=np.int64), seeds)
+    df = pd.DataFrame({"trajectory": list(rc), "final_level": rc[:, -1], "scenario": 0.0})
+    fig = plots.fan_chart(df)
+    plots.save(fig, out / "fan")
+    fig2 = plots.final_alignment(df, by="scenario")
+    plots.save(fig2, out / "final")
+    figures = {"fan": "fan.png", "final": "final.png"}
+    share, lo, hi = proportion(int((rc >= MAX_LEVEL).any(axis=1).sum()), runs)
+    stats.update({"p": share, "lo": lo, "hi": hi})
     text = handout_markdown(scenario_path, figures, stats)
     md_path = out / "handout.md"
     md_path.write_text(text, "utf-8")
