@@ -18,7 +18,7 @@ def _print_situation(console, session, actor: str) -> None:
     from rich.table import Table
 
     s = session.situation(actor)
-    table = Table(title=f"{actor}, {s.date} (month {s.step + 1} of {session.model.world.steps})")
+    table = Table(title=f"{actor}, {s.date} (month {s.step + 1} of {session.model.horizon})")
     for col in ("partner", "relationship", "you fear them", "they fear you", "your trade share", "model advises", "because"):
         table.add_column(col)
     for v in s.partners:
