@@ -305,8 +305,14 @@ class SeminarSession:
 
     # ---- save and reload
     def to_dict(self) -> dict[str, Any]:
-        return {"format": "alliance-sim seminar 1", "title": self.title, "seed": self.seed, "humans": self.humans,
-                "scenario": self.scenario.model_dump(mode="json", exclude_none=True), "history": self.history}
+        return {
+            "format": "alliance-sim seminar 1",
+            "title": self.title,
+            "seed": self.seed,
+            "humans": self.humans,
+            "scenario": self.scenario.model_dump(mode="json", exclude_none=True),
+            "history": self.history,
+        }
 
     def save(self, path: Path) -> Path:
         path = Path(path)

@@ -135,9 +135,26 @@ def test_play_in_the_terminal(tmp_path):
     save = tmp_path / "s.json"
     script = "China=raise\nRussia=raise\nbogus\nChina=ally\nChina=hold\n\nquit\n"
     proc = subprocess.run(
-        [sys.executable, "-m", "simulation.cli", "play", "scenarios/baseline_2018_2021.yaml", "--human", "Russia",
-         "--human", "China", "--save", str(save), "--debrief-runs", "50"],
-        input=script, capture_output=True, text=True, cwd=ROOT, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "simulation.cli",
+            "play",
+            "scenarios/baseline_2018_2021.yaml",
+            "--human",
+            "Russia",
+            "--human",
+            "China",
+            "--save",
+            str(save),
+            "--debrief-runs",
+            "50",
+        ],
+        input=script,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     assert "model advises" in proc.stdout and "refused" in proc.stdout and "not understood" in proc.stdout
