@@ -142,8 +142,8 @@ def describe_month(
             wa, wb = int(intent[i, j]), int(intent[j, i])
             lb, la = int(before[i, j]), int(after[i, j])
 
-            def add(kind: str, text: str) -> None:
-                entries.append(LogEntry(month, date, kind, (a, b), text))
+            def add(kind: str, text: str, pair: tuple[str, str] = (a, b)) -> None:
+                entries.append(LogEntry(month, date, kind, pair, text))
 
             if la > lb:
                 add("change", f"{a} and {b} raised their ties to {LEVEL_LABELS[la]} (both asked for it).")
