@@ -123,34 +123,58 @@ def cmd_handout(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_dashboard(args: argparse.Namespace) -> int:
-    from .dashboard.server import start
+def cmd_classroom(args: argparse.Namespace) -> int:
+    from .dashboard.server import public_url, serve, start
 
-    proc = start(args.scenario, args.port, args.host)
+    name = args.scenario.stem if args.scenario is not None else "baseline_2018_2021"
+    proc = start(args.scenario, args.port, args.host, args.rooms_dir)
+    print(f"alliance-sim classroom: instructor, open http://127.0.0.1:{args.port}/open?scenario={name} on this "
+          "machine (the projector view with your controls). Ctrl-C stops the server.")  # fmt: skip
+    if args.host != "127.0.0.1":
+        print(f"Students join at {public_url(args.host, args.port)}/join (the projector shows the room's code and "
+              "QR code). Anyone on this network can reach the dashboard: use a network you trust.")  # fmt: skip
+    return serve(proc)
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    from .dashboard.server import public_url, serve, start
+
+    proc = start(args.scenario, args.port, args.host, args.rooms_dir)
     print(f"alliance-sim dashboard: open http://127.0.0.1:{args.port} in a browser (Ctrl-C stops it)")
     if args.host != "127.0.0.1":
-        print(f"Listening on {args.host}: other machines on this network can open http://<this machine's address>:"
-              f"{args.port}; each browser window gets its own model.")
-    try:
-        return proc.wait()
-    except KeyboardInterrupt:
-        proc.terminate()
-        proc.wait(timeout=10)
-        return 0
+        print(f"Listening on {args.host}: anyone on this network can open {public_url(args.host, args.port)}, "
+              "explore, open rooms and join them. Use it only on a network you trust (a classroom's, not a "
+              "cafe's); see the README.")  # fmt: skip
+    return serve(proc)
 
 
 def add_seminar_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("dashboard", help="start the seminar dashboard in the browser (offline, 127.0.0.1)",
                        description="Start the Solara dashboard on 127.0.0.1 and print its address: network of the "
                                    "actors, alignment over time, pressure, an event log explaining each decision, "
-                                   "sliders from the scenario schema, a distribution panel and seminar mode. Works "
-                                   "offline; every browser session gets its own model.")
+                                   "sliders from the scenario schema, a distribution panel, and classroom rooms (teams on "
+                                   "their own laptops, one shared world on the projector). Works offline; outside a "
+                                   "room every browser session gets its own model.")
     p.add_argument("scenario", type=Path, nargs="?", help="scenario to open first (default: the baseline)")
-    p.add_argument("--port", type=positive_int, default=8765)
+    p.add_argument("--port", type=int, default=8765, help="port to listen on (1024-65535; default 8765)")
+    p.add_argument("--rooms-dir", type=Path, default=None,
+                   help="a folder where the instructor may also save rooms on the server (unique names)")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 lets a classroom's "
                         "laptops connect over the local network)")
     p.set_defaults(func=cmd_dashboard)
+
+    p = sub.add_parser("classroom", help="start the dashboard for a class and open a room on a scenario",
+                       description="Start the dashboard listening on the local network (--host 0.0.0.0 by default) "
+                                   "and print the address that opens a room on SCENARIO: the room's projector view "
+                                   "with the clock, its code, join address and QR code. Students join from their "
+                                   "own laptops.")
+    p.add_argument("scenario", type=Path, nargs="?", help="scenario to play (default: the baseline)")
+    p.add_argument("--port", type=int, default=8765, help="port to listen on (1024-65535; default 8765)")
+    p.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0: the local network)")
+    p.add_argument("--rooms-dir", type=Path, default=None,
+                   help="a folder where the instructor may also save rooms on the server (unique names)")
+    p.set_defaults(func=cmd_classroom)
 
     p = sub.add_parser("play", help="seminar in the terminal: people play some actors, the model the rest",
                        description="Play a scenario round by round: each human player sees their situation and the "
