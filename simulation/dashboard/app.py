@@ -41,6 +41,7 @@ from ..stats import proportion
 from ..teaching.rooms import MAX_DEBRIEF_RUNS, MAX_ROOM_BYTES, MAX_WHY, Room, RoomRegistry
 from . import charts
 from .controls import event_switches, parameter_sliders, pressure_sliders
+from .upload import TextFileInput
 
 logger = logging.getLogger(__name__)
 
@@ -363,14 +364,14 @@ def ClassroomCard(name: str):
         room = ROOMS.open(scenario_by_name(name), name, room_seed)
         router.push(f"/room?room={room.code}&key={quote(room.instructor_key)}")
 
-    def restore(file):
-        size = int(file.get("size") or 0)
-        if size > MAX_ROOM_BYTES:
-            raise InputError(
-                file.get("name"), None, f"too large for a saved room (limit {MAX_ROOM_BYTES // 1_000_000} MB)"
-            )
-        data = file["file_obj"].read(MAX_ROOM_BYTES + 1)
-        room = ROOMS.restore(data, source=str(file.get("name") or "uploaded room")[:80])
+    def restore(payload):
+        if not isinstance(payload, dict):
+            return
+        name = str(payload.get("name") or "uploaded room")[:80]
+        text = payload.get("text")
+        if not isinstance(text, str) or len(text) > MAX_ROOM_BYTES:
+            raise InputError(name, None, f"too large for a saved room (limit {MAX_ROOM_BYTES // 1_000_000} MB)")
+        room = ROOMS.restore(text, source=name)
         router.push(f"/room?room={room.code}&key={quote(room.instructor_key)}")
 
     def restore_saved(filename):
@@ -398,7 +399,8 @@ def ClassroomCard(name: str):
                 solara.InputText("Room code", value=code, on_value=set_code, continuous_update=True)
                 solara.Button("Join", on_click=guarded(join, set_message), disabled=not code.strip())
             solara.Markdown("**Restore a saved room** from a file you downloaded earlier (a new code is given).")
-            solara.FileDrop(label="Drop a saved room (.json) here", on_file=guarded(restore, set_message), lazy=True)
+            TextFileInput.element(label="Choose the saved room file (.json):", max_bytes=MAX_ROOM_BYTES,
+                                  on_payload=guarded(restore, set_message))  # fmt: skip
             if ROOMS_DIR is not None:
                 files = saved_rooms()
                 if files:
@@ -712,7 +714,9 @@ def ClockBar(room: Room, version: int):
             solara.Button(f"Advance to the next month ({moved} of {teams} teams moved; the model plays the rest)",
                           on_click=guarded(advance, set_message), color="primary", disabled=room.finished)  # fmt: skip
         solara.Text("Timer:")
-        solara.ToggleButtonsSingle(value=timer, values=[0, 60, 120, 180, 300], on_value=guarded(apply_timer, set_message))
+        solara.ToggleButtonsSingle(
+            value=timer, values=[0, 60, 120, 180, 300], on_value=guarded(apply_timer, set_message)
+        )
         solara.Text("seconds per month (0: only when you press Advance). Instructor controls are at the bottom.",
                     style={"font-size": "0.9em"})  # fmt: skip
     Message(message)

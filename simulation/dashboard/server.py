@@ -46,6 +46,7 @@ def dashboard_env(scenario: Path | None, host: str = "127.0.0.1", port: int = 87
         "SOLARA_ASSETS_PROXY": "true",
         "SOLARA_THEME_SHOW_BANNER": "false",
         "MPLBACKEND": "Agg",
+        "PYTHONWARNINGS": "ignore:Cookies with samesite=none",
         "ALLIANCE_SIM_PUBLIC_URL": public_url(host, port),
     })  # fmt: skip
     if scenario is not None:

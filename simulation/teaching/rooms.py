@@ -216,6 +216,7 @@ class Room:
         self.scenario_name = scenario_name
         self.seed = int(seed)
         self.code = code or new_code()
+        self.instructor_key = secrets.token_urlsafe(9)  # opens the clock controls; never saved
         self.title = title or scenario.title
         self.model = AllianceModel(scenario, seed=self.seed)
         self.treaty_months = int(round(self.model.resolved.value("treaty_consent_steps")))
@@ -537,6 +538,13 @@ class RoomRegistry:
             room = Room.from_json(text, source, code=new_code(set(self.rooms)))
             self.rooms[room.code] = room
             return room
+
+    def instructor_room(self, code: Any, key: Any) -> Room | None:
+        """The room if ``key`` is its instructor key (else None)."""
+        room = self.get(code)
+        if room is None or not isinstance(key, str) or not secrets.compare_digest(key, room.instructor_key):
+            return None
+        return room
 
     def get(self, code: Any) -> Room | None:
         if not isinstance(code, str):
