@@ -28,22 +28,37 @@ class Reference:
 
 
 REFERENCES: tuple[Reference, ...] = (
-    Reference("000_13cebfda7c8178fb.txt", "Cheang 2018",
-              "Chris Cheang, \u201cRussia-China Relations: Alliance in the Making?\u201d, RSIS Commentary, "
-              "S. Rajaratnam School of International Studies, September 2018."),
-    Reference("001_463a3cb364b7d7c5.txt", "Aron 2019",
-              "Leon Aron, \u201cAre Russia and China Really Forming an Alliance? The Evidence Is Less Than "
-              "Impressive\u201d, Foreign Affairs, April 2019."),
-    Reference("002_35703208d8360f1c.txt", "Appel 2019",
-              "Hilary Appel, memo on the Putin-Xi relationship (Belt and Road and the Eurasian Economic Union), "
-              "PONARS Eurasia Policy Memo, 2019."),
-    Reference("003_1c92673edfb098e5.txt", "Raigirdas 2021",
-              "Raigirdas (RESC China Research Program), \u201cOn the Path Towards a Formal Alliance? The "
-              "Sino-Russian \u2018Partnership of Convenience\u2019\u201d, RESC bulletin, 23 January 2021."),
-    Reference("004_7f33c5278f8a5c30.txt", "Kaczmarski 2021",
-              "Marcin Kaczmarski, \u201cRussia-China: Ever Closer Relationship, But Not an Alliance Yet\u201d, "
-              "Russian Analytical Digest (ETH Zurich), 2021, doi:10.3929/ethz-b-000476768."),
-)  # fmt: skip
+    Reference(
+        "000_13cebfda7c8178fb.txt",
+        "Cheang 2018",
+        "Chris Cheang, \u201cRussia-China Relations: Alliance in the Making?\u201d, RSIS Commentary, "
+        "S. Rajaratnam School of International Studies, September 2018.",
+    ),
+    Reference(
+        "001_463a3cb364b7d7c5.txt",
+        "Aron 2019",
+        "Leon Aron, \u201cAre Russia and China Really Forming an Alliance? The Evidence Is Less Than "
+        "Impressive\u201d, Foreign Affairs, April 2019.",
+    ),
+    Reference(
+        "002_35703208d8360f1c.txt",
+        "Appel 2019",
+        "Hilary Appel, memo on the Putin-Xi relationship (Belt and Road and the Eurasian Economic Union), "
+        "PONARS Eurasia Policy Memo, 2019.",
+    ),
+    Reference(
+        "003_1c92673edfb098e5.txt",
+        "Raigirdas 2021",
+        "Raigirdas (RESC China Research Program), \u201cOn the Path Towards a Formal Alliance? The "
+        "Sino-Russian \u2018Partnership of Convenience\u2019\u201d, RESC bulletin, 23 January 2021.",
+    ),
+    Reference(
+        "004_7f33c5278f8a5c30.txt",
+        "Kaczmarski 2021",
+        "Marcin Kaczmarski, \u201cRussia-China: Ever Closer Relationship, But Not an Alliance Yet\u201d, "
+        "Russian Analytical Digest (ETH Zurich), 2021, doi:10.3929/ethz-b-000476768.",
+    ),
+)
 
 BY_FILE: dict[str, Reference] = {r.file: r for r in REFERENCES}
 #: The three-digit prefix ("004") some texts use for a document.

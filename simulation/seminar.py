@@ -93,27 +93,33 @@ def situation(model: AllianceModel, actor: str) -> Situation:
         if level < MAX_LEVEL - 1:  # treaty terms weigh only on signing or keeping a formal alliance
             contrib[list(TREATY_ONLY)] = 0.0
         order = np.argsort(-np.abs(contrib))[:3]
-        views.append(PartnerView(
-            partner=partner,
-            level=LEVEL_LABELS[level],
-            threat_to_me=float(advice.threat[i, j]),
-            my_threat_to_them=float(advice.threat[j, i]),
-            trade_share=float(advice.trade[i, j] / total[i]) if total[i] > 0 else 0.0,
-            advice=Intent(int(advice.intent[i, j])).name.lower(),
-            desire=float(advice.desire[i, j]),
-            reasons=[(TERM_LABELS[TERMS[k].name], float(contrib[k])) for k in order if contrib[k] != 0.0],
-        ))  # fmt: skip
+        views.append(
+            PartnerView(
+                partner=partner,
+                level=LEVEL_LABELS[level],
+                threat_to_me=float(advice.threat[i, j]),
+                my_threat_to_them=float(advice.threat[j, i]),
+                trade_share=float(advice.trade[i, j] / total[i]) if total[i] > 0 else 0.0,
+                advice=Intent(int(advice.intent[i, j])).name.lower(),
+                desire=float(advice.desire[i, j]),
+                reasons=[(TERM_LABELS[TERMS[k].name], float(contrib[k])) for k in order if contrib[k] != 0.0],
+            )
+        )
     t = min(model.month, model.horizon - 1)
     pressurer, coordinator = pressurer_of(model), coordinator_of(model)
     p = actors.index(pressurer)
     coordination = model.params.coordination[0, t]
     pressured = [k for k in range(len(actors)) if k != p]
     return Situation(
-        actor=actor, step=model.month, date=month_label(model.start, model.month), partners=views,
-        controls_pressure=actor == pressurer, controls_coordination=actor == coordinator,
+        actor=actor,
+        step=model.month,
+        date=month_label(model.start, model.month),
+        partners=views,
+        controls_pressure=actor == pressurer,
+        controls_coordination=actor == coordinator,
         pressure={actors[k]: float(model.params.pressure_threat[0, t, k]) for k in pressured},
         coordination=float(coordination[pressured].max()) if coordinator is not None else None,
-    )  # fmt: skip
+    )
 
 
 def validate_move(model: AllianceModel, actor: str, move: HumanMove) -> list[str]:
@@ -213,20 +219,36 @@ def debrief(scenario: Scenario, model: AllianceModel, runs: int = 500) -> dict[s
     final_share = float((dist["final_level"] == class_final).mean())
     when = month_label(model.start, class_step) if class_step is not None else None
     if class_step is not None:
-        text = (f"The class reached a {a}-{b} alliance in month {class_step} ({when}); over the same {months} "
-                f"months the model does so in {p:.0%} of {runs} runs.")  # fmt: skip
+        text = (
+            f"The class reached a {a}-{b} alliance in month {class_step} ({when}); over the same {months} "
+            f"months the model does so in {p:.0%} of {runs} runs."
+        )
     else:
-        text = f"The class did not reach a {a}-{b} alliance; over the same {months} months the model does in " \
-               f"{p:.0%} of {runs} runs."  # fmt: skip
-    text += (f" The class ended at {LEVEL_LABELS[class_final]} (as {final_share:.0%} of the model's runs did); "
-             f"its average {a}-{b} alignment is above {below:.0%} of the model's runs.")  # fmt: skip
-    out.update({
-        "class_alliance_step": class_step, "class_alliance_date": when, "model_alliance_share": p,
-        "class_mean_level": class_mean, "class_percentile": below, "class_final_level": LEVEL_LABELS[class_final],
-        "model_final_levels": {LEVEL_LABELS[int(k)]: float(v) for k, v in
-                               dist["final_level"].value_counts(normalize=True).sort_index().items()},
-        "runs": runs, "parameters": dist.attrs.get("parameters", ""), "text": text,
-    })  # fmt: skip
+        text = (
+            f"The class did not reach a {a}-{b} alliance; over the same {months} months the model does in "
+            f"{p:.0%} of {runs} runs."
+        )
+    text += (
+        f" The class ended at {LEVEL_LABELS[class_final]} (as {final_share:.0%} of the model's runs did); "
+        f"its average {a}-{b} alignment is above {below:.0%} of the model's runs."
+    )
+    out.update(
+        {
+            "class_alliance_step": class_step,
+            "class_alliance_date": when,
+            "model_alliance_share": p,
+            "class_mean_level": class_mean,
+            "class_percentile": below,
+            "class_final_level": LEVEL_LABELS[class_final],
+            "model_final_levels": {
+                LEVEL_LABELS[int(k)]: float(v)
+                for k, v in dist["final_level"].value_counts(normalize=True).sort_index().items()
+            },
+            "runs": runs,
+            "parameters": dist.attrs.get("parameters", ""),
+            "text": text,
+        }
+    )
     return out
 
 
@@ -293,8 +315,12 @@ class SeminarSession:
         before = self.model.level.copy()
         apply_moves(self.model, self.pending)
         after = self.model.level
-        self.history.append({a: {"moves": m.moves, "pressure": m.pressure, "coordination": m.coordination}
-                             for a, m in self.pending.items()})  # fmt: skip
+        self.history.append(
+            {
+                a: {"moves": m.moves, "pressure": m.pressure, "coordination": m.coordination}
+                for a, m in self.pending.items()
+            }
+        )
         self.pending = {}
         return level_changes(self.actors, before, after)
 

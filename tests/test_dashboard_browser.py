@@ -57,10 +57,18 @@ def browser():
     assert CHROMIUM is not None, "Chromium is missing: run ./tasks test, which installs it"
     with playwright.sync_playwright() as p:
         b = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--no-first-run", "--disable-sync", "--disable-quic"],
-        )  # fmt: skip
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+                "--disable-quic",
+            ],
+        )
         yield b
         b.close()
 
@@ -122,7 +130,9 @@ def test_a_class_of_five_teams_and_a_projector_plays_three_months(server, browse
         # the projector shows who has moved
         projector.wait_for_function(
             "n => document.querySelectorAll('[data-testid=teams] [data-status=moved]').length === n",
-            arg=4 if month == 2 else 5, timeout=WAIT_MS)  # fmt: skip
+            arg=4 if month == 2 else 5,
+            timeout=WAIT_MS,
+        )
         status = projector.get_attribute("[data-testid=teams] [data-actor=India]", "data-status")
         assert status == ("waiting" if month == 2 else "moved")
         projector.get_by_role("button", name=re.compile("^Advance to the next month")).click()

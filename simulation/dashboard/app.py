@@ -143,7 +143,7 @@ def Boundary(view, *args):
     exc, clear = solara.use_exception()
     if exc is not None:
         logger.error("dashboard view failed", exc_info=exc)
-        with solara.Column(attributes={"data-testid": "view-error"}):
+        with solara.Div(attributes={"data-testid": "view-error"}):
             solara.Error(GENERIC_ERROR)
             solara.Button("Show it again", on_click=clear)
         return
@@ -197,8 +197,10 @@ def EventLogView(model: AllianceModel, version: int, last: int = 8):
             changed = e["level_before"] != e["level_after"]
             move = f"{e['level_before']} -> {e['level_after']}" if changed else f"stays {e['level_before']}"
             explanation = in_words(e["explanation"]).replace("\n  - ", "\n- ")
-            blocks.append(f"**{e['date']} {e['actor']} wishes to {e['intent']} ties with {e['partner']}: "
-                          f"{e['outcome']}** ({move})\n\n{explanation}")  # fmt: skip
+            blocks.append(
+                f"**{e['date']} {e['actor']} wishes to {e['intent']} ties with {e['partner']}: "
+                f"{e['outcome']}** ({move})\n\n{explanation}"
+            )
         text = "\n\n".join(blocks) or "_In the last months every actor held every relationship._"
     with solara.Div(attributes={"data-testid": "event-log", "data-step": str(model.month)}):
         solara.Markdown(text)
@@ -215,8 +217,9 @@ def DistributionPanel(scenario_factory):
         set_message(None)
         set_result(out)
 
-    solara.SliderInt(f"Replicates: {runs}", value=runs, min=MIN_REPLICATES, max=MAX_REPLICATES, step=100,
-                     on_value=set_runs)  # fmt: skip
+    solara.SliderInt(
+        f"Replicates: {runs}", value=runs, min=MIN_REPLICATES, max=MAX_REPLICATES, step=100, on_value=set_runs
+    )
     solara.Button("Run replicates on the batch engine", on_click=guarded(run, set_message), color="primary")
     Message(message)
     if result is not None and "alliance" in result:
@@ -225,10 +228,15 @@ def DistributionPanel(scenario_factory):
         from ..state import LEVEL_LABELS
 
         with solara.Div(attributes={"data-testid": "distribution"}):
-            solara.Markdown(f"**P(formal alliance of the focal pair) = {share:.1%}** (95% interval {lo:.1%} to "
-                            f"{hi:.1%}, {len(result)} runs; parameters: {result.attrs.get('parameters', '')})")  # fmt: skip
-            html(charts.shares_svg({LEVEL_LABELS[int(k)]: float(v) for k, v in finals.items()},
-                                   title="Final level of the focal pair"))  # fmt: skip
+            solara.Markdown(
+                f"**P(formal alliance of the focal pair) = {share:.1%}** (95% interval {lo:.1%} to "
+                f"{hi:.1%}, {len(result)} runs; parameters: {result.attrs.get('parameters', '')})"
+            )
+            html(
+                charts.shares_svg(
+                    {LEVEL_LABELS[int(k)]: float(v) for k, v in finals.items()}, title="Final level of the focal pair"
+                )
+            )
 
 
 @solara.component
@@ -249,8 +257,10 @@ def PressureText(model: AllianceModel):
     from ..seminar import situation
 
     s = situation(model, model.actors[0])
-    parts = [f"**{model.structure.pressurer} pressure** (threat index, 0-1): "
-             + ", ".join(f"on {k} {v:.2f}" for k, v in s.pressure.items() if v > 0 or k in model.structure.focal_pair)]  # fmt: skip
+    parts = [
+        f"**{model.structure.pressurer} pressure** (threat index, 0-1): "
+        + ", ".join(f"on {k} {v:.2f}" for k, v in s.pressure.items() if v > 0 or k in model.structure.focal_pair)
+    ]
     if s.coordination is not None:
         parts.append(f"**{model.structure.coordinator} coordination**: {s.coordination:.2f}")
     with solara.Div(attributes={"data-testid": "pressure"}):
@@ -275,9 +285,10 @@ def Explorer():
         lambda: (pressure_sliders(base), parameter_sliders(base), event_switches(base)), dependencies=[name]
     )
     key = (name, tuple(sorted(overrides.items())), events_off)
-    model: AllianceModel = solara.use_memo(lambda: AllianceModel(build_scenario(name, overrides, events_off),
-                                                                 seed=seed),
-                                           dependencies=[key, seed, reset_count])  # fmt: skip
+    model: AllianceModel = solara.use_memo(
+        lambda: AllianceModel(build_scenario(name, overrides, events_off), seed=seed),
+        dependencies=[key, seed, reset_count],
+    )
 
     def step():
         with lock:
@@ -318,30 +329,50 @@ def Explorer():
                 solara.Button("Pause" if playing else "Play", on_click=lambda: set_playing(not playing))
                 solara.Button("Reset", on_click=lambda: (set_playing(False), set_reset_count(reset_count + 1)))
             solara.Markdown("### US pressure and EU coordination")
-            solara.Text("Moving a slider or switch restarts the run from month 0 with the new setting.",
-                        style={"font-size": "0.85em", "font-style": "italic"})  # fmt: skip
+            solara.Text(
+                "Moving a slider or switch restarts the run from month 0 with the new setting.",
+                style={"font-size": "0.85em", "font-style": "italic"},
+            )
             for spec in pressure_specs:
                 value = overrides.get(spec.path, spec.value)
-                solara.FloatSlider(f"{spec.label}: {value:.2f}", value=value, min=spec.min, max=spec.max, step=spec.step,
-                                   on_value=lambda v, spec=spec: set_override(spec, v))  # fmt: skip
+                solara.FloatSlider(
+                    f"{spec.label}: {value:.2f}",
+                    value=value,
+                    min=spec.min,
+                    max=spec.max,
+                    step=spec.step,
+                    on_value=lambda v, spec=spec: set_override(spec, v),
+                )
                 solara.Text(spec.description, style={"font-size": "0.8em", "color": "#555"})
             if switches:
                 solara.Markdown("### Events")
                 for k, label in switches:
-                    solara.Switch(label=label, value=k not in events_off,
-                                  on_value=lambda on, k=k: set_events_off(
-                                      tuple(sorted(set(events_off) - {k})) if on else tuple(sorted({*events_off, k}))))  # fmt: skip
+                    solara.Switch(
+                        label=label,
+                        value=k not in events_off,
+                        on_value=lambda on, k=k: set_events_off(
+                            tuple(sorted(set(events_off) - {k})) if on else tuple(sorted({*events_off, k}))
+                        ),
+                    )
             with solara.Details("Model parameters (registry)"):
                 for spec in parameter_specs:
                     value = overrides.get(spec.path, spec.value)
-                    solara.FloatSlider(f"{spec.label}: {value:g}", value=value, min=spec.min, max=spec.max,
-                                       step=spec.step, on_value=lambda v, spec=spec: set_override(spec, v))  # fmt: skip
+                    solara.FloatSlider(
+                        f"{spec.label}: {value:g}",
+                        value=value,
+                        min=spec.min,
+                        max=spec.max,
+                        step=spec.step,
+                        on_value=lambda v, spec=spec: set_override(spec, v),
+                    )
                     solara.Text(in_words(spec.description), style={"font-size": "0.8em", "color": "#555"})
         with solara.Column():
             date = month_label(model.start, model.month)
             with solara.Div(attributes={"data-testid": "header", "data-step": str(model.month)}):
-                solara.Markdown(f"# {model.resolved.scenario.title}\n**{date}**, month {model.month} of {model.horizon} "
-                                f"(seed {model.seed}, one run for explanation and teaching)")  # fmt: skip
+                solara.Markdown(
+                    f"# {model.resolved.scenario.title}\n**{date}**, month {model.month} of {model.horizon} "
+                    f"(seed {model.seed}, one run for explanation and teaching)"
+                )
             Message(message)
             ModelView(model, version)
             with solara.Card("Why did they move? (event log)"):
@@ -388,9 +419,11 @@ def ClassroomCard(name: str):
 
     with solara.Card("Classroom: every team on its own laptop, one world on the projector"):
         with solara.Div(attributes={"data-testid": "classroom"}):
-            solara.Markdown(f"**Open a room** on the scenario chosen above (*{name}*). You get a room code, a join "
-                            "address and a QR code to project; the page that opens is the projector view with "
-                            "your controls (keep its address to yourself).")  # fmt: skip
+            solara.Markdown(
+                f"**Open a room** on the scenario chosen above (*{name}*). You get a room code, a join "
+                "address and a QR code to project; the page that opens is the projector view with "
+                "your controls (keep its address to yourself)."
+            )
             with solara.Row():
                 solara.SliderInt(f"Room seed: {room_seed}", value=room_seed, min=0, max=999, on_value=set_room_seed)
                 solara.Button("Open a room", on_click=guarded(open_room, set_message), color="primary")
@@ -399,13 +432,20 @@ def ClassroomCard(name: str):
                 solara.InputText("Room code", value=code, on_value=set_code, continuous_update=True)
                 solara.Button("Join", on_click=guarded(join, set_message), disabled=not code.strip())
             solara.Markdown("**Restore a saved room** from a file you downloaded earlier (a new code is given).")
-            TextFileInput.element(label="Choose the saved room file (.json):", max_bytes=MAX_ROOM_BYTES,
-                                  on_payload=guarded(restore, set_message))  # fmt: skip
+            TextFileInput.element(
+                label="Choose the saved room file (.json):",
+                max_bytes=MAX_ROOM_BYTES,
+                on_payload=guarded(restore, set_message),
+            )
             if ROOMS_DIR is not None:
                 files = saved_rooms()
                 if files:
-                    solara.Select("Or restore from the server's rooms folder", value=None, values=list(files),
-                                  on_value=guarded(restore_saved, set_message))  # fmt: skip
+                    solara.Select(
+                        "Or restore from the server's rooms folder",
+                        value=None,
+                        values=list(files),
+                        on_value=guarded(restore_saved, set_message),
+                    )
         Message(message)
 
 
@@ -469,20 +509,30 @@ def JoinView():
             router.push(f"/join?room={room.code}&actor={quote(team.actor)}&seat={quote(team.seat)}")
 
         with solara.Div(attributes={"data-testid": "join-form"}):
-            solara.Markdown(f"# Join room {room.code}\n{room.title}. Type your team's name and pick an actor "
-                            "that is still free. (Rejoining after a closed laptop: the same team name and actor "
-                            "give you your seat back.)")  # fmt: skip
+            solara.Markdown(
+                f"# Join room {room.code}\n{room.title}. Type your team's name and pick an actor "
+                "that is still free. (Rejoining after a closed laptop: the same team name and actor "
+                "give you your seat back.)"
+            )
             solara.InputText("Team name", value=team_name, on_value=set_team_name, continuous_update=True)
             taken = {a: t.name for a, t in room.teams.items()}
             if free:
                 solara.Markdown("**Pick the actor your team plays** (only free actors are shown):")
-                solara.ToggleButtonsSingle(value=actor_choice if actor_choice in free else None, values=free,
-                                           on_value=set_actor_choice)  # fmt: skip
+                solara.ToggleButtonsSingle(
+                    value=actor_choice if actor_choice in free else None, values=free, on_value=set_actor_choice
+                )
             if taken:
-                solara.Markdown("Already taken: " + ", ".join(f"{a} (team {t})" for a, t in taken.items())
-                                + ("" if free else ". No actor is free: ask the instructor."))  # fmt: skip
-            solara.Button("Join", on_click=guarded(join, set_message), color="primary",
-                          disabled=not team_name.strip() or actor_choice is None)  # fmt: skip
+                solara.Markdown(
+                    "Already taken: "
+                    + ", ".join(f"{a} (team {t})" for a, t in taken.items())
+                    + ("" if free else ". No actor is free: ask the instructor.")
+                )
+            solara.Button(
+                "Join",
+                on_click=guarded(join, set_message),
+                color="primary",
+                disabled=not team_name.strip() or actor_choice is None,
+            )
         Message(message)
         return
     TeamPanel(room, seat[0], seat[1], version)
@@ -500,61 +550,104 @@ def TeamPanel(room: Room, actor: str, seat: str, version: int):
     pending = room.pending.get(actor)
 
     with solara.Div(attributes={"data-testid": "team-panel", "data-actor": actor, "data-month": str(month)}):
-        solara.Markdown(f"# Team {name}: you play {actor}\n**{room.date}**, month {month} of {room.horizon}, "
-                        f"room {room.code}. Only your team sees this page.")  # fmt: skip
+        solara.Markdown(
+            f"# Team {name}: you play {actor}\n**{room.date}**, month {month} of {room.horizon}, "
+            f"room {room.code}. Only your team sees this page."
+        )
         if room.finished:
             solara.Info("The game is over: look at the projector for the debrief.")
         feedback = room.feedback.get(actor, [])
         if feedback and month > 0:
-            with solara.Card(f"What became of your requests in {month_label(room.model.start, month - 1)}"):
-                with solara.Div(attributes={"data-testid": "feedback"}):
-                    colours = {"done": "#2a7a3b", "refused": "#b02a37", "waiting": "#8a6d00", "lowered": "#b02a37",
-                               "held": "#555", "not possible": "#555"}  # fmt: skip
-                    played = room.rounds[-1].moves.get(actor) if room.rounds else None
-                    if played is None:
-                        solara.Markdown("_Your team did not submit in time: the model played for you._")
-                    quiet = [f.partner for f in feedback if f.request == "hold" and f.status == "held"]
-                    feedback = [f for f in feedback if f.partner not in quiet]
-                    if quiet:
-                        solara.Markdown(f"You held your ties with {', '.join(quiet)}, and so did they: no change.")
-                    solara.Markdown("\n".join(f"- {_badge(f.status, colours.get(f.status, '#555'))} **{f.partner}** (you asked to "
-                                              f"{f.request}): {f.text}" for f in feedback))  # fmt: skip
+            with (
+                solara.Card(f"What became of your requests in {month_label(room.model.start, month - 1)}"),
+                solara.Div(attributes={"data-testid": "feedback"}),
+            ):
+                colours = {
+                    "done": "#2a7a3b",
+                    "refused": "#b02a37",
+                    "waiting": "#8a6d00",
+                    "lowered": "#b02a37",
+                    "held": "#555",
+                    "not possible": "#555",
+                }
+                played = room.rounds[-1].moves.get(actor) if room.rounds else None
+                if played is None:
+                    solara.Markdown("_Your team did not submit in time: the model played for you._")
+                quiet = [f.partner for f in feedback if f.request == "hold" and f.status == "held"]
+                feedback = [f for f in feedback if f.partner not in quiet]
+                if quiet:
+                    solara.Markdown(f"You held your ties with {', '.join(quiet)}, and so did they: no change.")
+                solara.Markdown(
+                    "\n".join(
+                        f"- {_badge(f.status, colours.get(f.status, '#555'))} **{f.partner}** (you asked to "
+                        f"{f.request}): {f.text}"
+                        for f in feedback
+                    )
+                )
         with solara.Card("Your situation and the model's advice"):
-            rows = ["| partner | relationship now | how much you fear them | share of your trade | model advises | "
-                    "because (largest terms) |", "|---|---|---|---|---|---|"]  # fmt: skip
+            rows = [
+                "| partner | relationship now | how much you fear them | share of your trade | model advises | "
+                "because (largest terms) |",
+                "|---|---|---|---|---|---|",
+            ]
             for v in situation.partners:
-                rows.append(f"| {v.partner} | {v.level} | {v.threat_to_me:.2f} | {v.trade_share:.1%} | **{v.advice}** "
-                            f"| {v.reasons_text(3)} |")  # fmt: skip
+                rows.append(
+                    f"| {v.partner} | {v.level} | {v.threat_to_me:.2f} | {v.trade_share:.1%} | **{v.advice}** "
+                    f"| {v.reasons_text(3)} |"
+                )
             solara.Markdown("\n".join(rows))
-            solara.Markdown("_Raising needs both sides; either side can lower. A formal alliance needs both sides "
-                            f"to want it for {room.treaty_months} months in a row._")  # fmt: skip
+            solara.Markdown(
+                "_Raising needs both sides; either side can lower. A formal alliance needs both sides "
+                f"to want it for {room.treaty_months} months in a row._"
+            )
         with solara.Card(f"Your moves for {room.date}"):
             for v in situation.partners:
                 key = f"{month}|{v.partner}"
                 current = choices.get(key, pending.move.moves.get(v.partner, v.advice) if pending else v.advice)
                 with solara.Row(classes=[f"move-{v.partner}"], style={"align-items": "center"}):
                     solara.Text(f"{v.partner} ({v.level}):", style={"min-width": "16em", "font-size": "1.1em"})
-                    solara.ToggleButtonsSingle(value=current, values=["raise", "hold", "lower"],
-                                               on_value=lambda val, key=key: set_choices({**choices, key: val}))  # fmt: skip
+                    solara.ToggleButtonsSingle(
+                        value=current,
+                        values=["raise", "hold", "lower"],
+                        on_value=lambda val, key=key: set_choices({**choices, key: val}),
+                    )
             if situation.controls_pressure:
                 for target, level in situation.pressure.items():
                     key = f"{month}|pressure|{target}"
                     value = choices.get(key, round(level, 2))
-                    solara.FloatSlider(f"Your pressure on {target}: {value:.2f}", value=value, min=0, max=1, step=0.05,
-                                       on_value=lambda val, key=key: set_choices({**choices, key: val}))  # fmt: skip
+                    solara.FloatSlider(
+                        f"Your pressure on {target}: {value:.2f}",
+                        value=value,
+                        min=0,
+                        max=1,
+                        step=0.05,
+                        on_value=lambda val, key=key: set_choices({**choices, key: val}),
+                    )
             if situation.controls_coordination:
                 key = f"{month}|coordination"
                 value = choices.get(key, round(situation.coordination or 0, 2))
-                solara.FloatSlider(f"Your coordination with {room.model.structure.pressurer}: {value:.2f}",
-                                   value=value, min=0, max=1, step=0.05,
-                                   on_value=lambda val, key=key: set_choices({**choices, key: val}))  # fmt: skip
-            solara.InputText(f"Why? (one or two sentences, up to {MAX_WHY} characters; partners see it if they "
-                             "are refused)", value=why, on_value=set_why, continuous_update=True)  # fmt: skip
+                solara.FloatSlider(
+                    f"Your coordination with {room.model.structure.pressurer}: {value:.2f}",
+                    value=value,
+                    min=0,
+                    max=1,
+                    step=0.05,
+                    on_value=lambda val, key=key: set_choices({**choices, key: val}),
+                )
+            solara.InputText(
+                f"Why? (one or two sentences, up to {MAX_WHY} characters; partners see it if they are refused)",
+                value=why,
+                on_value=set_why,
+                continuous_update=True,
+            )
 
             def submit():
                 moves = {v.partner: choices.get(f"{month}|{v.partner}", v.advice) for v in situation.partners}
-                pressure = {t: float(choices[f"{month}|pressure|{t}"]) for t in situation.pressure
-                            if f"{month}|pressure|{t}" in choices} or None  # fmt: skip
+                pressure = {
+                    t: float(choices[f"{month}|pressure|{t}"])
+                    for t in situation.pressure
+                    if f"{month}|pressure|{t}" in choices
+                } or None
                 coordination = choices.get(f"{month}|coordination")
                 if room.month != month:
                     raise InputError(None, "moves", "the month has just been played: look at the new situation")
@@ -562,15 +655,19 @@ def TeamPanel(room: Room, actor: str, seat: str, version: int):
                 if problems:
                     set_message(("error", "Refused: " + "; ".join(problems)))
                 else:
-                    set_message(("success", "Your moves are in. You can change them until the instructor advances "
-                                            "the clock."))  # fmt: skip
+                    set_message(
+                        ("success", "Your moves are in. You can change them until the instructor advances the clock.")
+                    )
 
-            solara.Button("Submit our moves", on_click=guarded(submit, set_message), color="primary",
-                          disabled=room.finished)  # fmt: skip
+            solara.Button(
+                "Submit our moves", on_click=guarded(submit, set_message), color="primary", disabled=room.finished
+            )
             status = "submitted" if pending else "not submitted"
             with solara.Div(attributes={"data-testid": "submit-status", "data-status": status}):
-                solara.Markdown(f"**Status:** {'moves in for ' + room.date if pending else 'not yet submitted'}. "
-                                f"Teams moved: {len(room.submitted())} of {len(room.teams)}.")  # fmt: skip
+                solara.Markdown(
+                    f"**Status:** {'moves in for ' + room.date if pending else 'not yet submitted'}. "
+                    f"Teams moved: {len(room.submitted())} of {len(room.teams)}."
+                )
             Message(message)
 
 
@@ -601,38 +698,56 @@ def Projector(room: Room, version: int):
     model = room.model
     levels = room.levels()
     join_url = f"{PUBLIC_URL}/join?room={room.code}"
-    with solara.Div(attributes={"data-testid": "projector", "data-month": str(room.month)},
-                    style={"font-size": "1.35em"}):  # fmt: skip
+    with solara.Div(
+        attributes={"data-testid": "projector", "data-month": str(room.month)}, style={"font-size": "1.35em"}
+    ):
         with solara.Row(style={"align-items": "center", "justify-content": "space-between"}):
             with solara.Div(attributes={"data-testid": "header", "data-step": str(room.month)}):
-                html(f'<div style="font-size:2.2em;font-weight:bold;line-height:1.1">{_esc(room.title)}</div>'
-                     f'<div style="font-size:1.6em">{room.date} &middot; month {room.month} of {room.horizon}</div>')  # fmt: skip
+                html(
+                    f'<div style="font-size:2.2em;font-weight:bold;line-height:1.1">{_esc(room.title)}</div>'
+                    f'<div style="font-size:1.6em">{room.date} &middot; month {room.month} of {room.horizon}</div>'
+                )
             with solara.Div(attributes={"data-testid": "join-info"}):
-                html(f'<div style="display:flex;align-items:center;gap:1em"><div style="text-align:right">'
-                     f'<div style="font-size:1.1em">Join at <b>{_esc(join_url)}</b></div>'
-                     f'<div style="font-size:2.6em;font-weight:bold;letter-spacing:0.15em">{room.code}</div></div>'
-                     f'<div style="width:150px">{qr_svg(join_url)}</div></div>')  # fmt: skip
+                html(
+                    f'<div style="display:flex;align-items:center;gap:1em"><div style="text-align:right">'
+                    f'<div style="font-size:1.1em">Join at <b>{_esc(join_url)}</b></div>'
+                    f'<div style="font-size:2.6em;font-weight:bold;letter-spacing:0.15em">{room.code}</div></div>'
+                    f'<div style="width:150px">{qr_svg(join_url)}</div></div>'
+                )
         TeamsStrip(room, version)
         with solara.Columns([5, 6]):
             with solara.Column():
                 html(charts.network_svg(model.level, model.actors, model.structure.focal_pair), "network")
             with solara.Column():
-                html(charts.timeline_svg(levels, model.actors, model.start, model.horizon,
-                                         focal=model.structure.focal_index), "timeline")  # fmt: skip
+                html(
+                    charts.timeline_svg(
+                        levels, model.actors, model.start, model.horizon, focal=model.structure.focal_index
+                    ),
+                    "timeline",
+                )
                 html(charts.legend_html())
                 s = room.situation(model.actors[0])
-                pressure = ", ".join(f"on {k} <b>{v:.2f}</b>" for k, v in s.pressure.items()
-                                     if v > 0 or k in model.structure.focal_pair)  # fmt: skip
-                coord = (f" &middot; {model.structure.coordinator} coordination <b>{s.coordination:.2f}</b>"
-                         if s.coordination is not None else "")  # fmt: skip
-                html(f'<div style="font-size:1.1em;margin-top:0.4em">{model.structure.pressurer} pressure (0-1): '
-                     f"{pressure}{coord}</div>", "pressure")  # fmt: skip
+                pressure = ", ".join(
+                    f"on {k} <b>{v:.2f}</b>" for k, v in s.pressure.items() if v > 0 or k in model.structure.focal_pair
+                )
+                coord = (
+                    f" &middot; {model.structure.coordinator} coordination <b>{s.coordination:.2f}</b>"
+                    if s.coordination is not None
+                    else ""
+                )
+                html(
+                    f'<div style="font-size:1.1em;margin-top:0.4em">{model.structure.pressurer} pressure (0-1): '
+                    f"{pressure}{coord}</div>",
+                    "pressure",
+                )
         RoomLog(room, version)
 
 
 def _badge(word: str, colour: str) -> str:
-    return (f'<span style="background:{colour};color:white;border-radius:0.3em;padding:0 0.35em;font-size:0.85em">'
-            f"{word}</span>")  # fmt: skip
+    return (
+        f'<span style="background:{colour};color:white;border-radius:0.3em;padding:0 0.35em;font-size:0.85em">'
+        f"{word}</span>"
+    )
 
 
 def _esc(text: str) -> str:
@@ -661,36 +776,59 @@ def TeamsStrip(room: Room, version: int):
     for actor in room.actors:
         team = room.team_of(actor)
         if team is None:
-            chips.append(f'<span class="chip" data-actor="{_esc(actor)}" data-status="model" style="background:#eee;'
-                         f'color:#555">{_esc(actor)}: model</span>')  # fmt: skip
+            chips.append(
+                f'<span class="chip" data-actor="{_esc(actor)}" data-status="model" style="background:#eee;'
+                f'color:#555">{_esc(actor)}: model</span>'
+            )
         else:
             done = actor in room.pending
             colour = "#d4edda" if done else "#fff3cd"
             mark = "has moved" if done else "thinking..."
-            chips.append(f'<span class="chip" data-actor="{_esc(actor)}" data-status="{"moved" if done else "waiting"}" '
-                         f'style="background:{colour}">{_esc(actor)}: <b>{_esc(team.name)}</b> {mark}</span>')  # fmt: skip
+            chips.append(
+                f'<span class="chip" data-actor="{_esc(actor)}" data-status="{"moved" if done else "waiting"}" '
+                f'style="background:{colour}">{_esc(actor)}: <b>{_esc(team.name)}</b> {mark}</span>'
+            )
     left = room.seconds_left()
-    timer = (f' <span style="margin-left:1em">next month in <b>{left // 60}:{left % 60:02d}</b></span>'
-             if left is not None else "")  # fmt: skip
-    html('<div style="display:flex;flex-wrap:wrap;gap:0.5em;font-size:1.15em;align-items:center">'
-         + "".join(c.replace('class="chip"', 'class="chip" ').replace("style=\"", 'style="padding:0.2em 0.7em;'
-                                                                     'border-radius:1em;border:1px solid #ccc;', 1)
-                   for c in chips)
-         + f"{timer}</div>", "teams")  # fmt: skip
+    timer = (
+        f' <span style="margin-left:1em">next month in <b>{left // 60}:{left % 60:02d}</b></span>'
+        if left is not None
+        else ""
+    )
+    html(
+        '<div style="display:flex;flex-wrap:wrap;gap:0.5em;font-size:1.15em;align-items:center">'
+        + "".join(
+            c.replace('class="chip"', 'class="chip" ').replace(
+                'style="', 'style="padding:0.2em 0.7em;border-radius:1em;border:1px solid #ccc;', 1
+            )
+            for c in chips
+        )
+        + f"{timer}</div>",
+        "teams",
+    )
 
 
 @solara.component
 def RoomLog(room: Room, version: int, months: int = 2):
     recent = [e for e in room.log if e.month >= room.month - months]
-    badges = {"change": ("changed", "#1f6fb2"), "refusal": ("refused", "#b02a37"), "treaty": ("treaty talks", "#8a6d00"),
-              "wish": ("wish", "#555")}  # fmt: skip
+    badges = {
+        "change": ("changed", "#1f6fb2"),
+        "refusal": ("refused", "#b02a37"),
+        "treaty": ("treaty talks", "#8a6d00"),
+        "wish": ("wish", "#555"),
+    }
     if recent:
-        items = "".join(f'<li data-kind="{e.kind}"><b>{e.date}</b> {_badge(*badges.get(e.kind, (e.kind, "#555")))} {_esc(e.text)}</li>'
-                        for e in reversed(recent))  # fmt: skip
+        items = "".join(
+            f'<li data-kind="{e.kind}"><b>{e.date}</b> {_badge(*badges.get(e.kind, (e.kind, "#555")))} '
+            f"{_esc(e.text)}</li>"
+            for e in reversed(recent)
+        )
     else:
         items = "<li>No month played yet.</li>" if room.month == 0 else "<li>Every pair held last month.</li>"
-    html(f'<div style="font-size:1.15em"><b>What happened</b> last two months'
-         f'<ul style="margin:0.2em 0 0 0;columns:2;column-gap:2em">{items}</ul></div>', "room-log")  # fmt: skip
+    html(
+        f'<div style="font-size:1.15em"><b>What happened</b> last two months'
+        f'<ul style="margin:0.2em 0 0 0;columns:2;column-gap:2em">{items}</ul></div>',
+        "room-log",
+    )
 
 
 @solara.component
@@ -708,17 +846,30 @@ def ClockBar(room: Room, version: int):
         set_timer(value)
 
     moved, teams = len(room.submitted()), len(room.teams)
-    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap", "background": "#f1f4f8", "padding": "0.3em",
-                           "border-radius": "0.4em"}):  # fmt: skip
+    with solara.Row(
+        style={
+            "align-items": "center",
+            "flex-wrap": "wrap",
+            "background": "#f1f4f8",
+            "padding": "0.3em",
+            "border-radius": "0.4em",
+        }
+    ):
         with solara.Div(attributes={"data-testid": "clock"}):
-            solara.Button(f"Advance to the next month ({moved} of {teams} teams moved; the model plays the rest)",
-                          on_click=guarded(advance, set_message), color="primary", disabled=room.finished)  # fmt: skip
+            solara.Button(
+                f"Advance to the next month ({moved} of {teams} teams moved; the model plays the rest)",
+                on_click=guarded(advance, set_message),
+                color="primary",
+                disabled=room.finished,
+            )
         solara.Text("Timer:")
         solara.ToggleButtonsSingle(
             value=timer, values=[0, 60, 120, 180, 300], on_value=guarded(apply_timer, set_message)
         )
-        solara.Text("seconds per month (0: only when you press Advance). Instructor controls are at the bottom.",
-                    style={"font-size": "0.9em"})  # fmt: skip
+        solara.Text(
+            "seconds per month (0: only when you press Advance). Instructor controls are at the bottom.",
+            style={"font-size": "0.9em"},
+        )
     Message(message)
 
 
@@ -742,38 +893,59 @@ def InstructorControls(room: Room, version: int):
         ROOMS.close(room.code)
         router.push("/")
 
-    with solara.Card("Instructor (only on your screen: keep this page's address to yourself)"):
-        with solara.Div(attributes={"data-testid": "instructor"}):
-            with solara.Row(style={"flex-wrap": "wrap"}):
-                solara.FileDownload(lambda: room.save_json(), filename=f"room-{room.code}-month{room.month}.json",
-                                    label="Download the room (to reload later)")  # fmt: skip
-                solara.FileDownload(lambda: room.export_csv(), filename=f"room-{room.code}.csv",
-                                    label="Export moves (CSV)", mime_type="text/csv")  # fmt: skip
-                solara.FileDownload(lambda: room.export_json(), filename=f"room-{room.code}-export.json",
-                                    label="Export everything (JSON)", mime_type="application/json")  # fmt: skip
-                if ROOMS_DIR is not None:
-                    solara.Button("Save in the rooms folder", on_click=guarded(save_server, set_message))
-            if room.teams:
-                with solara.Details("Teams (free a seat if a team left for good)"):
-                    for actor, team in list(room.teams.items()):
-                        with solara.Row():
-                            solara.Text(f"{actor}: team {team.name}")
-                            solara.Button("Free this seat", on_click=lambda actor=actor: room.leave(actor), text=True)
-            with solara.Row(style={"align-items": "center"}):
-                solara.SliderInt(f"Debrief runs: {runs}", value=runs, min=100, max=MAX_DEBRIEF_RUNS, step=100,
-                                 on_value=set_runs)  # fmt: skip
-                solara.Button("Debrief: the class against the model", on_click=guarded(show_debrief, set_message),
-                              disabled=room.month == 0)  # fmt: skip
-                solara.Button("Close the room", on_click=guarded(close, set_message), color="error", text=True)
-            Message(message)
+    with (
+        solara.Card("Instructor (only on your screen: keep this page's address to yourself)"),
+        solara.Div(attributes={"data-testid": "instructor"}),
+    ):
+        with solara.Row(style={"flex-wrap": "wrap"}):
+            solara.FileDownload(
+                lambda: room.save_json(),
+                filename=f"room-{room.code}-month{room.month}.json",
+                label="Download the room (to reload later)",
+            )
+            solara.FileDownload(
+                lambda: room.export_csv(),
+                filename=f"room-{room.code}.csv",
+                label="Export moves (CSV)",
+                mime_type="text/csv",
+            )
+            solara.FileDownload(
+                lambda: room.export_json(),
+                filename=f"room-{room.code}-export.json",
+                label="Export everything (JSON)",
+                mime_type="application/json",
+            )
+            if ROOMS_DIR is not None:
+                solara.Button("Save in the rooms folder", on_click=guarded(save_server, set_message))
+        if room.teams:
+            with solara.Details("Teams (free a seat if a team left for good)"):
+                for actor, team in list(room.teams.items()):
+                    with solara.Row():
+                        solara.Text(f"{actor}: team {team.name}")
+                        solara.Button("Free this seat", on_click=lambda actor=actor: room.leave(actor), text=True)
+        with solara.Row(style={"align-items": "center"}):
+            solara.SliderInt(
+                f"Debrief runs: {runs}", value=runs, min=100, max=MAX_DEBRIEF_RUNS, step=100, on_value=set_runs
+            )
+            solara.Button(
+                "Debrief: the class against the model",
+                on_click=guarded(show_debrief, set_message),
+                disabled=room.month == 0,
+            )
+            solara.Button("Close the room", on_click=guarded(close, set_message), color="error", text=True)
+        Message(message)
     if debrief is not None:
-        with solara.Card("Debrief"):
-            with solara.Div(attributes={"data-testid": "debrief"}):
-                html(f'<div style="font-size:1.4em">{_esc(debrief.get("text", ""))}</div>')
-                if debrief.get("model_final_levels"):
-                    html(charts.shares_svg(debrief["model_final_levels"], marked=debrief.get("class_final_level"),
-                                           title=f"Where the model's {debrief['runs']} runs ended after "
-                                                 f"{debrief['steps_played']} months ({debrief['focal_pair']})"))  # fmt: skip
+        with solara.Card("Debrief"), solara.Div(attributes={"data-testid": "debrief"}):
+            html(f'<div style="font-size:1.4em">{_esc(debrief.get("text", ""))}</div>')
+            if debrief.get("model_final_levels"):
+                html(
+                    charts.shares_svg(
+                        debrief["model_final_levels"],
+                        marked=debrief.get("class_final_level"),
+                        title=f"Where the model's {debrief['runs']} runs ended after "
+                        f"{debrief['steps_played']} months ({debrief['focal_pair']})",
+                    )
+                )
 
 
 # --------------------------------------------------------------------------- pages
@@ -832,5 +1004,11 @@ routes = [
     solara.Route(path="open", component=OpenRoom, label="Open a room", layout=Layout),
 ]
 
-__all__ = ["ROOMS", "routes", "scenario_by_name", "scenario_catalogue", "check_replicates", "save_to_folder",
-           ]  # fmt: skip
+__all__ = [
+    "ROOMS",
+    "routes",
+    "scenario_by_name",
+    "scenario_catalogue",
+    "check_replicates",
+    "save_to_folder",
+]

@@ -37,18 +37,21 @@ def public_url(host: str, port: int) -> str:
     return f"http://{shown}:{port}"
 
 
-def dashboard_env(scenario: Path | None, host: str = "127.0.0.1", port: int = 8765,
-                  rooms_dir: Path | None = None) -> dict[str, str]:  # fmt: skip
+def dashboard_env(
+    scenario: Path | None, host: str = "127.0.0.1", port: int = 8765, rooms_dir: Path | None = None
+) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({
-        "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false",
-        "SOLARA_TELEMETRY_SENTRY_ENABLE": "false",
-        "SOLARA_ASSETS_PROXY": "true",
-        "SOLARA_THEME_SHOW_BANNER": "false",
-        "MPLBACKEND": "Agg",
-        "PYTHONWARNINGS": "ignore:Cookies with samesite=none",
-        "ALLIANCE_SIM_PUBLIC_URL": public_url(host, port),
-    })  # fmt: skip
+    env.update(
+        {
+            "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false",
+            "SOLARA_TELEMETRY_SENTRY_ENABLE": "false",
+            "SOLARA_ASSETS_PROXY": "true",
+            "SOLARA_THEME_SHOW_BANNER": "false",
+            "MPLBACKEND": "Agg",
+            "PYTHONWARNINGS": "ignore:Cookies with samesite=none",
+            "ALLIANCE_SIM_PUBLIC_URL": public_url(host, port),
+        }
+    )
     if scenario is not None:
         env["ALLIANCE_SIM_SCENARIO"] = scenario.stem
         env["ALLIANCE_SIM_SCENARIOS"] = str(scenario.resolve().parent)
@@ -74,18 +77,33 @@ def check_port(host: str, port: int) -> None:
             s.bind((host, port))
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
-                raise InputError(None, "--port", f"port {port} is already in use: try another, e.g. --port "
-                                                 f"{port + 1}") from None  # fmt: skip
+                raise InputError(
+                    None, "--port", f"port {port} is already in use: try another, e.g. --port {port + 1}"
+                ) from None
             raise InputError(None, "--host", f"cannot listen on {host}:{port} ({exc.strerror})") from None
 
 
 def command(port: int, host: str = "127.0.0.1") -> list[str]:
-    return [sys.executable, "-m", "solara", "run", "simulation.dashboard.app", "--host", host,
-            "--port", str(port), "--production", "--no-open", "--log-level", "warning"]  # fmt: skip
+    return [
+        sys.executable,
+        "-m",
+        "solara",
+        "run",
+        "simulation.dashboard.app",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--production",
+        "--no-open",
+        "--log-level",
+        "warning",
+    ]
 
 
-def start(scenario: Path | None, port: int | None, host: str = "127.0.0.1",
-          rooms_dir: Path | None = None) -> subprocess.Popen:  # fmt: skip
+def start(
+    scenario: Path | None, port: int | None, host: str = "127.0.0.1", rooms_dir: Path | None = None
+) -> subprocess.Popen:
     """Start the server in a child process (used by the CLI and the browser tests)."""
     from .assets import fill, missing
 
@@ -102,8 +120,12 @@ def start(scenario: Path | None, port: int | None, host: str = "127.0.0.1",
             fill()
         except SystemExit as exc:
             raise InputError(None, "dashboard", str(exc).removeprefix("error: ")) from None
-    return subprocess.Popen(command(port, host), env=dashboard_env(scenario, host, port, rooms_dir),
-                            cwd=Path(__file__).resolve().parents[2], start_new_session=True)  # fmt: skip
+    return subprocess.Popen(
+        command(port, host),
+        env=dashboard_env(scenario, host, port, rooms_dir),
+        cwd=Path(__file__).resolve().parents[2],
+        start_new_session=True,
+    )
 
 
 def stop(proc: subprocess.Popen, timeout_s: float = 10) -> None:

@@ -83,22 +83,31 @@ def request_feedback(
         if after > before:
             return Feedback(partner, request, "done", f"Done: {partner} agreed; you are now at {now}.")
         if after < before:
-            return Feedback(partner, request, "lowered",
-                            f"Lowered by the other side: you asked to raise, but {partner} lowered your ties to "
-                            f"{now}.{why}")  # fmt: skip
+            return Feedback(
+                partner,
+                request,
+                "lowered",
+                f"Lowered by the other side: you asked to raise, but {partner} lowered your ties to {now}.{why}",
+            )
         if before == MAX_LEVEL - 1 and partner_request == "raise":
-            return Feedback(partner, request, "waiting",
-                            f"Waiting for treaty consent: both sides want a formal alliance; consent held "
-                            f"{consent_months} of {treaty_months} months (still {now}).")  # fmt: skip
-        return Feedback(partner, request, "refused",
-                        f"Refused by {partner}: it did not agree to move above {now}.{why}")  # fmt: skip
+            return Feedback(
+                partner,
+                request,
+                "waiting",
+                f"Waiting for treaty consent: both sides want a formal alliance; consent held "
+                f"{consent_months} of {treaty_months} months (still {now}).",
+            )
+        return Feedback(
+            partner, request, "refused", f"Refused by {partner}: it did not agree to move above {now}.{why}"
+        )
     if request == "lower":
         if after < before:
             return Feedback(partner, request, "done", f"Done: you lowered your ties with {partner} to {now}.")
         return Feedback(partner, request, "not possible", f"Not possible: ties with {partner} are already {now}.")
     if after < before:
-        return Feedback(partner, request, "lowered", f"Lowered by the other side: {partner} lowered your ties to "
-                                                     f"{now}.{why}")  # fmt: skip
+        return Feedback(
+            partner, request, "lowered", f"Lowered by the other side: {partner} lowered your ties to {now}.{why}"
+        )
     if after > before:  # cannot happen under consent; said plainly if it ever does
         return Feedback(partner, request, "done", f"Raised to {now}.")
     return Feedback(partner, request, "held", f"Held at {now}.")
@@ -164,8 +173,11 @@ def describe_month(
                 )
             elif Intent.RAISE in (wa, wb) and lb < MAX_LEVEL:
                 asker, refuser = (a, b) if wa == Intent.RAISE else (b, a)
-                add("refusal", f"{asker} asked to raise ties with {refuser} above {LEVEL_LABELS[lb]}; "
-                               f"{refuser} refused (no change).")  # fmt: skip
+                add(
+                    "refusal",
+                    f"{asker} asked to raise ties with {refuser} above {LEVEL_LABELS[lb]}; "
+                    f"{refuser} refused (no change).",
+                )
     return entries
 
 
@@ -210,8 +222,9 @@ def clean_text(text: Any, limit: int, what: str) -> str:
 class Room:
     """One class's game: a shared model, its teams, their moves and what became of them."""
 
-    def __init__(self, scenario: Scenario, scenario_name: str, seed: int = 0, code: str | None = None,
-                 title: str | None = None):  # fmt: skip
+    def __init__(
+        self, scenario: Scenario, scenario_name: str, seed: int = 0, code: str | None = None, title: str | None = None
+    ):
         self.scenario = scenario
         self.scenario_name = scenario_name
         self.seed = int(seed)
@@ -278,15 +291,23 @@ class Room:
                 raise InputError(None, "actor", f"'{actor}' is not in this room (allowed: {', '.join(self.actors)})")
             taken = self.teams.get(actor)
             if taken is not None:
-                if (seat is not None and secrets.compare_digest(seat, taken.seat)) or taken.name.casefold() == \
-                        name.casefold():  # fmt: skip
+                if (
+                    seat is not None and secrets.compare_digest(seat, taken.seat)
+                ) or taken.name.casefold() == name.casefold():
                     return taken  # a reconnect: the seat is theirs
-                raise InputError(None, "actor", f"{actor} is already played by team '{taken.name}' "
-                                                f"(free: {', '.join(self.free_actors()) or 'none'})")  # fmt: skip
+                raise InputError(
+                    None,
+                    "actor",
+                    f"{actor} is already played by team '{taken.name}' "
+                    f"(free: {', '.join(self.free_actors()) or 'none'})",
+                )
             for other in self.teams.values():
                 if other.name.casefold() == name.casefold():
-                    raise InputError(None, "team name", f"team '{name}' already plays {other.actor}; "
-                                                        "choose another name or rejoin as that actor")  # fmt: skip
+                    raise InputError(
+                        None,
+                        "team name",
+                        f"team '{name}' already plays {other.actor}; choose another name or rejoin as that actor",
+                    )
             team = Team(name, str(actor), time.time(), secrets.token_urlsafe(16))
             self.teams[team.actor] = team
             self._bump()
@@ -360,15 +381,33 @@ class Room:
             apply_moves(self.model, moves)
             record = self.model.last_record
             assert record is not None
-            self.rounds.append(Round(
-                month=month,
-                moves={a: {"team": self.teams[a].name, "moves": s.move.moves, "pressure": s.move.pressure,
-                           "coordination": s.move.coordination, "why": s.why} for a, s in self.pending.items()},
-                model_played=[a for a in self.teams if a not in self.pending],
-            ))  # fmt: skip
+            self.rounds.append(
+                Round(
+                    month=month,
+                    moves={
+                        a: {
+                            "team": self.teams[a].name,
+                            "moves": s.move.moves,
+                            "pressure": s.move.pressure,
+                            "coordination": s.move.coordination,
+                            "why": s.why,
+                        }
+                        for a, s in self.pending.items()
+                    },
+                    model_played=[a for a in self.teams if a not in self.pending],
+                )
+            )
             self.feedback = self._feedback(record.intent, before, record.level_after, record.consent_months)
-            entries = describe_month(self.actors, record.intent, before, record.level_after, record.consent_months,
-                                     self.treaty_months, month, self.model.start)  # fmt: skip
+            entries = describe_month(
+                self.actors,
+                record.intent,
+                before,
+                record.level_after,
+                record.consent_months,
+                self.treaty_months,
+                month,
+                self.model.start,
+            )
             self.log.extend(entries)
             self.pending = {}
             if self.timer_s is not None and not self.finished:
@@ -378,8 +417,9 @@ class Room:
             self._bump()
             return entries
 
-    def _feedback(self, intent: np.ndarray, before: np.ndarray, after: np.ndarray,
-                  consent: np.ndarray) -> dict[str, list[Feedback]]:  # fmt: skip
+    def _feedback(
+        self, intent: np.ndarray, before: np.ndarray, after: np.ndarray, consent: np.ndarray
+    ) -> dict[str, list[Feedback]]:
         actors = self.actors
         reasons = {a: s.why for a, s in self.pending.items() if s.why}
         out: dict[str, list[Feedback]] = {}
@@ -389,11 +429,19 @@ class Room:
             for j, partner in enumerate(actors):
                 if j == i:
                     continue
-                items.append(request_feedback(
-                    actor, partner, Intent(int(intent[i, j])).name.lower(), Intent(int(intent[j, i])).name.lower(),
-                    int(before[i, j]), int(after[i, j]), int(consent[i, j]), self.treaty_months,
-                    reasons.get(partner) if partner in self.teams else None,
-                ))  # fmt: skip
+                items.append(
+                    request_feedback(
+                        actor,
+                        partner,
+                        Intent(int(intent[i, j])).name.lower(),
+                        Intent(int(intent[j, i])).name.lower(),
+                        int(before[i, j]),
+                        int(after[i, j]),
+                        int(consent[i, j]),
+                        self.treaty_months,
+                        reasons.get(partner) if partner in self.teams else None,
+                    )
+                )
             out[actor] = items
         return out
 
@@ -425,22 +473,40 @@ class Room:
             rnd = by_month.get(int(row.step))
             played = rnd.moves.get(row.actor) if rnd is not None else None
             team = self.teams.get(row.actor)
-            out.append({
-                "month": int(row.step), "date": month_label(self.model.start, int(row.step)),
-                "actor": row.actor, "team": played["team"] if played else (team.name if team else ""),
-                "played_by": "team" if played else "model", "partner": row.partner,
-                "request": row.intent, "partner_request": row.partner_intent,
-                "level_before": LEVEL_LABELS[int(row.level_before)], "level_after": LEVEL_LABELS[int(row.level_after)],
-                "why": played["why"] if played else "",
-            })  # fmt: skip
+            out.append(
+                {
+                    "month": int(row.step),
+                    "date": month_label(self.model.start, int(row.step)),
+                    "actor": row.actor,
+                    "team": played["team"] if played else (team.name if team else ""),
+                    "played_by": "team" if played else "model",
+                    "partner": row.partner,
+                    "request": row.intent,
+                    "partner_request": row.partner_intent,
+                    "level_before": LEVEL_LABELS[int(row.level_before)],
+                    "level_after": LEVEL_LABELS[int(row.level_after)],
+                    "why": played["why"] if played else "",
+                }
+            )
         assert len(levels) == self.month + 1
         return out
 
     def export_csv(self) -> str:
         rows = self.rows()
         buf = io.StringIO()
-        columns = ["month", "date", "actor", "team", "played_by", "partner", "request", "partner_request",
-                   "level_before", "level_after", "why"]  # fmt: skip
+        columns = [
+            "month",
+            "date",
+            "actor",
+            "team",
+            "played_by",
+            "partner",
+            "request",
+            "partner_request",
+            "level_before",
+            "level_after",
+            "why",
+        ]
         writer = csv.DictWriter(buf, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)
@@ -449,21 +515,25 @@ class Room:
     def export_json(self) -> str:
         data = self.to_dict()
         data["decisions"] = self.rows()
-        data["event_log"] = [{"month": e.month, "date": e.date, "kind": e.kind, "pair": list(e.pair), "text": e.text}
-                             for e in self.log]  # fmt: skip
+        data["event_log"] = [
+            {"month": e.month, "date": e.date, "kind": e.kind, "pair": list(e.pair), "text": e.text} for e in self.log
+        ]
         return json.dumps(data, indent=1)
 
     # ---- save and reload
     def to_dict(self) -> dict[str, Any]:
         with self.lock:
             return {
-                "format": ROOM_FORMAT, "code": self.code, "title": self.title, "seed": self.seed,
+                "format": ROOM_FORMAT,
+                "code": self.code,
+                "title": self.title,
+                "seed": self.seed,
                 "scenario_name": self.scenario_name,
                 "scenario": self.scenario.model_dump(mode="json", exclude_none=True),
                 "teams": [{"name": t.name, "actor": t.actor} for t in self.teams.values()],
                 "rounds": [{"month": r.month, "moves": r.moves, "model_played": r.model_played} for r in self.rounds],
                 "timer_s": self.timer_s,
-            }  # fmt: skip
+            }
 
     def save_json(self) -> str:
         return json.dumps(self.to_dict(), indent=1)
@@ -481,8 +551,13 @@ class Room:
             raise InputError(source, "format", f"not a saved alliance-sim room (expected format '{ROOM_FORMAT}')")
         try:
             scenario = parse_scenario(data["scenario"], source)
-            room = cls(scenario, str(data.get("scenario_name", "uploaded")), int(data["seed"]), code=code,
-                       title=data.get("title"))  # fmt: skip
+            room = cls(
+                scenario,
+                str(data.get("scenario_name", "uploaded")),
+                int(data["seed"]),
+                code=code,
+                title=data.get("title"),
+            )
             seats = {}
             for t in data["teams"]:
                 seats[t["actor"]] = room.join(t["name"], t["actor"]).seat
