@@ -50,7 +50,7 @@ DEFAULT_SCENARIO = os.environ.get("ALLIANCE_SIM_SCENARIO", "baseline_2018_2021")
 PUBLIC_URL = os.environ.get("ALLIANCE_SIM_PUBLIC_URL", "http://127.0.0.1:8765").rstrip("/")
 ROOMS_DIR = Path(os.environ["ALLIANCE_SIM_ROOMS_DIR"]) if os.environ.get("ALLIANCE_SIM_ROOMS_DIR") else None
 PLAY_INTERVAL_S = 0.6
-POLL_S = 0.5
+POLL_S = 0.25
 MAX_REPLICATES = 5000
 MIN_REPLICATES = 100
 GENERIC_ERROR = "Something went wrong on the server. Nothing was lost; the detail is in the server's log."
@@ -717,11 +717,19 @@ def Projector(room: Room, version: int):
         TeamsStrip(room, version)
         with solara.Columns([5, 6]):
             with solara.Column():
-                html(charts.network_svg(model.level, model.actors, model.structure.focal_pair), "network")
+                html(
+                    room.cached(
+                        "network", lambda: charts.network_svg(model.level, model.actors, model.structure.focal_pair)
+                    ),
+                    "network",
+                )
             with solara.Column():
                 html(
-                    charts.timeline_svg(
-                        levels, model.actors, model.start, model.horizon, focal=model.structure.focal_index
+                    room.cached(
+                        "timeline",
+                        lambda: charts.timeline_svg(
+                            levels, model.actors, model.start, model.horizon, focal=model.structure.focal_index
+                        ),
                     ),
                     "timeline",
                 )

@@ -243,6 +243,17 @@ class Room:
         self.version = 0  # bumped on every change: views poll it
         self.lock = threading.RLock()
         self.created = time.time()
+        self._cache: dict[str, tuple[int, Any]] = {}
+
+    def cached(self, name: str, compute):
+        """``compute()`` once per room version: every session following the room shares the result."""
+        with self.lock:
+            hit = self._cache.get(name)
+            if hit is not None and hit[0] == self.version:
+                return hit[1]
+            value = compute()
+            self._cache[name] = (self.version, value)
+            return value
 
     # ---- what the room is
     @property
@@ -323,7 +334,7 @@ class Room:
     # ---- moves
     def situation(self, actor: str) -> Situation:
         with self.lock:
-            return situation(self.model, actor)
+            return self.cached(f"situation:{actor}:{self.month}", lambda: situation(self.model, actor))
 
     def submit(self, actor: str, seat: str, move: HumanMove, why: Any = "") -> list[str]:
         """Record a team's move for this month (it can change it until the month is played)."""
@@ -448,7 +459,7 @@ class Room:
     # ---- what the projector shows
     def levels(self) -> np.ndarray:
         """Level trajectory [months + 1, n, n]."""
-        return self.model.levels_array()
+        return self.cached("levels", self.model.levels_array)
 
     def pressure_now(self) -> dict[str, float]:
         return self.situation(self.actors[0]).pressure
