@@ -33,6 +33,13 @@ def rss_mb(pid: int) -> float:
     return psutil.Process(pid).memory_info().rss / 1e6
 
 
+def cpu_s(pid: int) -> float:
+    import psutil
+
+    t = psutil.Process(pid).cpu_times()
+    return t.user + t.system
+
+
 def wait_up(url: str, timeout_s: float = 90) -> None:
     deadline = time.time() + timeout_s
     while time.time() < deadline:
@@ -113,7 +120,7 @@ def main() -> None:
                     sessions.append(("[data-testid=projector]", pg))
             sessions.append(("[data-testid=projector]", instructor))
             loaded = rss_mb(proc.pid)
-            advance = []
+            advance, server_cpu = [], []
             for month in range(args.months):
                 for _sel, pg in sessions[: len(ACTORS)]:
                     pg.get_by_role("button", name="Submit our moves").click()
@@ -121,6 +128,7 @@ def main() -> None:
                 # each page notes (in its own clock, the machine's) when it first shows the new month
                 for sel, pg in sessions:
                     pg.evaluate(WATCH, f"{sel}[data-month='{month + 1}']")
+                cpu0 = cpu_s(proc.pid)
                 t0 = time.time() * 1000
                 instructor.get_by_role("button", name=re.compile("^Advance to the next month")).click()
                 seen = []
@@ -128,6 +136,7 @@ def main() -> None:
                     pg.wait_for_function("() => window.__seen !== null", timeout=90_000)
                     seen.append(pg.evaluate("() => window.__seen"))
                 advance.append((max(seen) - t0) / 1000)
+                server_cpu.append(cpu_s(proc.pid) - cpu0)
             peak = rss_mb(proc.pid)
             instructor.get_by_role("button", name="Close the room").click()
             time.sleep(1)
@@ -145,6 +154,7 @@ def main() -> None:
     )
     print(f"first render: {summary(first_render)}")
     print(f"advance, until every session shows the new month: {summary(advance)} over {args.months} months")
+    print(f"server CPU per advance (the rest is the browsers sharing this machine): {summary(server_cpu)}")
     print(
         f"server memory (RSS): idle after one warm-up visit {idle:.0f} MB, {args.sessions} sessions open "
         f"{loaded:.0f} MB, after "

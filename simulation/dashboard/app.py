@@ -19,6 +19,7 @@ traceback reaches a browser: handlers and views show a short message and log the
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -764,6 +765,7 @@ def _esc(text: str) -> str:
     return escape(text)
 
 
+@functools.lru_cache(maxsize=64)
 def qr_svg(url: str) -> str:
     """A QR code of the join address as inline SVG (segno); empty if segno is not installed."""
     try:
