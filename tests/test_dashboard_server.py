@@ -131,3 +131,18 @@ def test_sigterm_to_the_command_stops_its_server():
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_a_partners_reason_cannot_inject_html_into_a_team_page():
+    import ipywidgets
+
+    from simulation.seminar import HumanMove
+
+    room = Room(scenario("baseline_2018_2021"), "baseline_2018_2021")
+    ru, eu = room.join("Reds", "Russia").seat, room.join("Blues", "EU").seat
+    room.submit("Russia", ru, HumanMove({"EU": "raise"}))
+    room.submit("EU", eu, HumanMove({"Russia": "hold"}), why='<img src=x onerror="alert(1)">')
+    room.advance()
+    box, rc = solara.render(app.TeamPanel(room, "Russia", ru, room.version), handle_error=False)
+    shown = " ".join(str(getattr(w, k, "")) for w in rc.find(ipywidgets.Widget).widgets for k in w.keys)
+    assert "Refused by EU" in shown and "&lt;img" in shown and "<img" not in shown

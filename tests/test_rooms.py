@@ -131,6 +131,12 @@ def test_a_refused_request_is_reported_with_the_partners_reason_and_logged(room)
     assert room.pending == {} and room.month == 1
 
 
+def test_a_reason_is_one_line_of_plain_text(room):
+    seat = room.join("Reds", "Russia").seat
+    assert room.submit("Russia", seat, HumanMove({}), why="  two\nlines\x00 here ") == []
+    assert room.pending["Russia"].why == "two lines here"
+
+
 def test_a_team_cannot_move_for_another_and_bad_moves_are_messages(room):
     ru = room.join("Reds", "Russia").seat
     room.join("Blues", "EU")

@@ -511,7 +511,7 @@ def JoinView():
 
         with solara.Div(attributes={"data-testid": "join-form"}):
             solara.Markdown(
-                f"# Join room {room.code}\n{room.title}. Type your team's name and pick an actor "
+                f"# Join room {room.code}\n{_esc(room.title)}. Type your team's name and pick an actor "
                 "that is still free. (Rejoining after a closed laptop: the same team name and actor "
                 "give you your seat back.)"
             )
@@ -581,7 +581,7 @@ def TeamPanel(room: Room, actor: str, seat: str, version: int):
                 solara.Markdown(
                     "\n".join(
                         f"- {_badge(f.status, colours.get(f.status, '#555'))} **{f.partner}** (you asked to "
-                        f"{f.request}): {f.text}"
+                        f"{f.request}): {_esc(f.text)}"
                         for f in feedback
                     )
                 )
