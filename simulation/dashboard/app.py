@@ -550,7 +550,10 @@ def TeamPanel(room: Room, actor: str, seat: str, version: int):
     name = team.name if team is not None else "?"
     pending = room.pending.get(actor)
 
-    with solara.Div(attributes={"data-testid": "team-panel", "data-actor": actor, "data-month": str(month)}):
+    with solara.Div(
+        attributes={"data-testid": "team-panel", "data-actor": actor, "data-month": str(month)},
+        style={"font-size": "1.1em"},
+    ):
         solara.Markdown(
             f"# Team {name}: you play {actor}\n**{room.date}**, month {month} of {room.horizon}, "
             f"room {room.code}. Only your team sees this page."
@@ -587,7 +590,7 @@ def TeamPanel(room: Room, actor: str, seat: str, version: int):
                 )
         with solara.Card("Your situation and the model's advice"):
             rows = [
-                "| partner | relationship now | how much you fear them | share of your trade | model advises | "
+                "| partner | relationship now | how much you fear them (0-1) | share of your trade | model advises | "
                 "because (largest terms) |",
                 "|---|---|---|---|---|---|",
             ]
@@ -598,7 +601,8 @@ def TeamPanel(room: Room, actor: str, seat: str, version: int):
                 )
             solara.Markdown("\n".join(rows))
             solara.Markdown(
-                "_Raising needs both sides; either side can lower. A formal alliance needs both sides "
+                "_In 'because', + pulls you closer and - holds you back. "
+                "Raising needs both sides; either side can lower. A formal alliance needs both sides "
                 f"to want it for {room.treaty_months} months in a row._"
             )
         with solara.Card(f"Your moves for {room.date}"):
@@ -879,6 +883,11 @@ def ClockBar(room: Room, version: int):
         solara.Text(
             "seconds per month (0: only when you press Advance). Instructor controls are at the bottom.",
             style={"font-size": "0.9em"},
+        )
+    if "://127.0.0.1" in PUBLIC_URL or "://localhost" in PUBLIC_URL:
+        solara.Warning(
+            "This server listens on this machine only: students' laptops cannot join. Stop it and start it again "
+            "with --host 0.0.0.0 (./tasks dashboard --host 0.0.0.0 or alliance-sim classroom)."
         )
     Message(message)
 
