@@ -37,7 +37,7 @@ from ..paths import shipped_dir
 from ..references import REFERENCES, in_words
 from ..runner import month_label, run_batch
 from ..scenario import Scenario, apply_overrides, load_scenario, parse_scenario
-from ..seminar import HumanMove
+from ..seminar import HumanMove, new_model
 from ..stats import proportion
 from ..teaching.rooms import MAX_DEBRIEF_RUNS, MAX_ROOM_BYTES, MAX_WHY, Room, RoomRegistry
 from . import charts
@@ -156,20 +156,24 @@ def query() -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(router.search or "").items() if v}
 
 
-def use_room_version(room: Room | None) -> int:
-    """Follow a room: re-render when it changes (polled, so no session depends on another)."""
+def use_room_version(room: Room | None, with_clock: bool = False) -> int:
+    """Follow a room: re-render when it changes (polled, so no session depends on another).
+
+    ``with_clock``: also once a second while the room's timer runs (the projector's countdown).
+    """
     version, set_version = solara.use_state(-1)
 
     def poll(cancel: threading.Event):
-        seen = -1
+        seen = None
         while room is not None and not cancel.is_set():
             try:
                 room.tick()
             except Exception:  # noqa: BLE001
                 logger.exception("room timer failed")
-            if room.version != seen:
-                seen = room.version
-                set_version(seen)
+            now = (room.version, room.seconds_left() if with_clock else None)
+            if now != seen:
+                seen = now
+                set_version(hash(now))
             cancel.wait(POLL_S)
 
     solara.use_thread(poll, dependencies=[room.code if room is not None else None])
@@ -287,7 +291,7 @@ def Explorer():
     )
     key = (name, tuple(sorted(overrides.items())), events_off)
     model: AllianceModel = solara.use_memo(
-        lambda: AllianceModel(build_scenario(name, overrides, events_off), seed=seed),
+        lambda: new_model(build_scenario(name, overrides, events_off), seed),
         dependencies=[key, seed, reset_count],
     )
 
@@ -685,7 +689,7 @@ def RoomView():
     router = solara.use_router()
     room = ROOMS.get(q.get("room", ""))
     instructor = room is not None and ROOMS.instructor_room(room.code, q.get("key", "")) is not None
-    version = use_room_version(room)
+    version = use_room_version(room, with_clock=True)
     if room is None:
         solara.Markdown("# No such room")
         solara.Warning("No open room with this code on this server.")
@@ -700,60 +704,46 @@ def RoomView():
 
 @solara.component
 def Projector(room: Room, version: int):
+    """The shared world: one HTML block built once per room version and shared by every session."""
+    content = room.cached("projector", lambda: projector_html(room), room.seconds_left())
+    with solara.Div(style={"font-size": "1.35em"}):
+        solara.HTML(tag="div", unsafe_innerHTML=content)
+
+
+def projector_html(room: Room) -> str:
+    """Title, month, join code and QR code, who has moved, network, timeline, pressure and log (escaped)."""
     model = room.model
     levels = room.levels()
     join_url = f"{PUBLIC_URL}/join?room={room.code}"
-    with solara.Div(
-        attributes={"data-testid": "projector", "data-month": str(room.month)}, style={"font-size": "1.35em"}
-    ):
-        with solara.Row(style={"align-items": "center", "justify-content": "space-between"}):
-            with solara.Div(attributes={"data-testid": "header", "data-step": str(room.month)}):
-                html(
-                    f'<div style="font-size:2.2em;font-weight:bold;line-height:1.1">{_esc(room.title)}</div>'
-                    f'<div style="font-size:1.6em">{room.date} &middot; month {room.month} of {room.horizon}</div>'
-                )
-            with solara.Div(attributes={"data-testid": "join-info"}):
-                html(
-                    f'<div style="display:flex;align-items:center;gap:1em"><div style="text-align:right">'
-                    f'<div style="font-size:1.1em">Join at <b>{_esc(join_url)}</b></div>'
-                    f'<div style="font-size:2.6em;font-weight:bold;letter-spacing:0.15em">{room.code}</div></div>'
-                    f'<div style="width:150px">{qr_svg(join_url)}</div></div>'
-                )
-        TeamsStrip(room, version)
-        with solara.Columns([5, 6]):
-            with solara.Column():
-                html(
-                    room.cached(
-                        "network", lambda: charts.network_svg(model.level, model.actors, model.structure.focal_pair)
-                    ),
-                    "network",
-                )
-            with solara.Column():
-                html(
-                    room.cached(
-                        "timeline",
-                        lambda: charts.timeline_svg(
-                            levels, model.actors, model.start, model.horizon, focal=model.structure.focal_index
-                        ),
-                    ),
-                    "timeline",
-                )
-                html(charts.legend_html())
-                s = room.situation(model.actors[0])
-                pressure = ", ".join(
-                    f"on {k} <b>{v:.2f}</b>" for k, v in s.pressure.items() if v > 0 or k in model.structure.focal_pair
-                )
-                coord = (
-                    f" &middot; {model.structure.coordinator} coordination <b>{s.coordination:.2f}</b>"
-                    if s.coordination is not None
-                    else ""
-                )
-                html(
-                    f'<div style="font-size:1.1em;margin-top:0.4em">{model.structure.pressurer} pressure (0-1): '
-                    f"{pressure}{coord}</div>",
-                    "pressure",
-                )
-        RoomLog(room, version)
+    s = room.situation(model.actors[0])
+    pressure = ", ".join(
+        f"on {_esc(k)} <b>{v:.2f}</b>" for k, v in s.pressure.items() if v > 0 or k in model.structure.focal_pair
+    )
+    coord = (
+        f" &middot; {_esc(model.structure.coordinator)} coordination <b>{s.coordination:.2f}</b>"
+        if s.coordination is not None
+        else ""
+    )
+    network = charts.network_svg(model.level, model.actors, model.structure.focal_pair)
+    timeline = charts.timeline_svg(levels, model.actors, model.start, model.horizon, focal=model.structure.focal_index)
+    return (
+        f'<div data-testid="projector" data-month="{room.month}">'
+        '<div style="display:flex;align-items:center;justify-content:space-between">'
+        f'<div data-testid="header" data-step="{room.month}">'
+        f'<div style="font-size:2.2em;font-weight:bold;line-height:1.1">{_esc(room.title)}</div>'
+        f'<div style="font-size:1.6em">{room.date} &middot; month {room.month} of {room.horizon}</div></div>'
+        '<div data-testid="join-info" style="display:flex;align-items:center;gap:1em"><div style="text-align:right">'
+        f'<div style="font-size:1.1em">Join at <b>{_esc(join_url)}</b></div>'
+        f'<div style="font-size:2.6em;font-weight:bold;letter-spacing:0.15em">{room.code}</div></div>'
+        f'<div style="width:150px">{qr_svg(join_url)}</div></div></div>'
+        f"{teams_html(room)}"
+        '<div style="display:grid;grid-template-columns:5fr 6fr;gap:1em;align-items:start">'
+        f'<div data-testid="network">{network}</div>'
+        f'<div><div data-testid="timeline">{timeline}</div>{charts.legend_html()}'
+        f'<div data-testid="pressure" style="font-size:1.1em;margin-top:0.4em">'
+        f"{_esc(model.structure.pressurer)} pressure (0-1): {pressure}{coord}</div></div></div>"
+        f"{log_html(room)}</div>"
+    )
 
 
 def _badge(word: str, colour: str) -> str:
@@ -784,14 +774,15 @@ def qr_svg(url: str) -> str:
     return re.sub(r'width="\d+" height="\d+"', 'width="100%"', svg, count=1)
 
 
-@solara.component
-def TeamsStrip(room: Room, version: int):
+def teams_html(room: Room) -> str:
+    """One chip per actor: the team's name and whether it has moved this month, or "model"."""
+    chip = "padding:0.2em 0.7em;border-radius:1em;border:1px solid #ccc;"
     chips = []
     for actor in room.actors:
         team = room.team_of(actor)
         if team is None:
             chips.append(
-                f'<span class="chip" data-actor="{_esc(actor)}" data-status="model" style="background:#eee;'
+                f'<span data-actor="{_esc(actor)}" data-status="model" style="{chip}background:#eee;'
                 f'color:#555">{_esc(actor)}: model</span>'
             )
         else:
@@ -799,30 +790,23 @@ def TeamsStrip(room: Room, version: int):
             colour = "#d4edda" if done else "#fff3cd"
             mark = "has moved" if done else "thinking..."
             chips.append(
-                f'<span class="chip" data-actor="{_esc(actor)}" data-status="{"moved" if done else "waiting"}" '
-                f'style="background:{colour}">{_esc(actor)}: <b>{_esc(team.name)}</b> {mark}</span>'
+                f'<span data-actor="{_esc(actor)}" data-status="{"moved" if done else "waiting"}" '
+                f'style="{chip}background:{colour}">{_esc(actor)}: <b>{_esc(team.name)}</b> {mark}</span>'
             )
     left = room.seconds_left()
     timer = (
-        f' <span style="margin-left:1em">next month in <b>{left // 60}:{left % 60:02d}</b></span>'
-        if left is not None
+        f'<span style="margin-left:1em">next month in <b>{left // 60}:{left % 60:02d}</b></span>'
+        if (left is not None)
         else ""
     )
-    html(
-        '<div style="display:flex;flex-wrap:wrap;gap:0.5em;font-size:1.15em;align-items:center">'
-        + "".join(
-            c.replace('class="chip"', 'class="chip" ').replace(
-                'style="', 'style="padding:0.2em 0.7em;border-radius:1em;border:1px solid #ccc;', 1
-            )
-            for c in chips
-        )
-        + f"{timer}</div>",
-        "teams",
+    return (
+        f'<div data-testid="teams" style="display:flex;flex-wrap:wrap;gap:0.5em;font-size:1.15em;'
+        f'align-items:center;margin:0.4em 0">{"".join(chips)}{timer}</div>'
     )
 
 
-@solara.component
-def RoomLog(room: Room, version: int, months: int = 2):
+def log_html(room: Room, months: int = 2) -> str:
+    """The last months of the room's event log, worded by kind (changed, refused, treaty talks)."""
     recent = [e for e in room.log if e.month >= room.month - months]
     badges = {
         "change": ("changed", "#1f6fb2"),
@@ -838,10 +822,9 @@ def RoomLog(room: Room, version: int, months: int = 2):
         )
     else:
         items = "<li>No month played yet.</li>" if room.month == 0 else "<li>Every pair held last month.</li>"
-    html(
-        f'<div style="font-size:1.15em"><b>What happened</b> last two months'
-        f'<ul style="margin:0.2em 0 0 0;columns:2;column-gap:2em">{items}</ul></div>',
-        "room-log",
+    return (
+        f'<div data-testid="room-log" style="font-size:1.15em"><b>What happened</b> last two months'
+        f'<ul style="margin:0.2em 0 0 0;columns:2;column-gap:2em">{items}</ul></div>'
     )
 
 

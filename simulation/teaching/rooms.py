@@ -27,10 +27,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from ..model import AllianceModel
 from ..runner import month_label
 from ..scenario import Scenario, parse_scenario
-from ..seminar import HumanMove, Situation, apply_moves, debrief, situation, validate_move
+from ..seminar import HumanMove, Situation, apply_moves, debrief, new_model, situation, validate_move
 from ..state import LEVEL_LABELS, MAX_LEVEL, Intent
 
 ROOM_FORMAT = "alliance-sim room 1"
@@ -213,7 +212,7 @@ def clean_text(text: Any, limit: int, what: str) -> str:
         return ""
     if not isinstance(text, str):
         raise InputError(None, what, "must be text")
-    text = " ".join("".join(ch for ch in text if ch.isprintable() or ch == " ").split())
+    text = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
     if len(text) > limit:
         raise InputError(None, what, f"is {len(text)} characters long (allowed: up to {limit})")
     return text
@@ -231,7 +230,7 @@ class Room:
         self.code = code or new_code()
         self.instructor_key = secrets.token_urlsafe(9)  # opens the clock controls; never saved
         self.title = title or scenario.title
-        self.model = AllianceModel(scenario, seed=self.seed)
+        self.model = new_model(scenario, self.seed)
         self.treaty_months = int(round(self.model.resolved.value("treaty_consent_steps")))
         self.teams: dict[str, Team] = {}  # by actor
         self.pending: dict[str, Submission] = {}
@@ -243,16 +242,17 @@ class Room:
         self.version = 0  # bumped on every change: views poll it
         self.lock = threading.RLock()
         self.created = time.time()
-        self._cache: dict[str, tuple[int, Any]] = {}
+        self._cache: dict[str, tuple[tuple[int, Any], Any]] = {}
 
-    def cached(self, name: str, compute):
-        """``compute()`` once per room version: every session following the room shares the result."""
+    def cached(self, name: str, compute, extra: Any = None):
+        """``compute()`` once per room version (and ``extra``): every session following the room shares it."""
         with self.lock:
+            stamp = (self.version, extra)
             hit = self._cache.get(name)
-            if hit is not None and hit[0] == self.version:
+            if hit is not None and hit[0] == stamp:
                 return hit[1]
             value = compute()
-            self._cache[name] = (self.version, value)
+            self._cache[name] = (stamp, value)
             return value
 
     # ---- what the room is
@@ -334,7 +334,7 @@ class Room:
     # ---- moves
     def situation(self, actor: str) -> Situation:
         with self.lock:
-            return self.cached(f"situation:{actor}:{self.month}", lambda: situation(self.model, actor))
+            return self.cached(f"situation:{actor}", lambda: situation(self.model, actor), self.month)
 
     def submit(self, actor: str, seat: str, move: HumanMove, why: Any = "") -> list[str]:
         """Record a team's move for this month (it can change it until the month is played)."""
