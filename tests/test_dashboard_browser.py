@@ -94,7 +94,10 @@ def choose(page, partner: str, move: str):
 
 def submit(page, why: str = ""):
     if why:
-        page.get_by_label(re.compile("^Why")).fill(why)
+        box = page.get_by_label(re.compile("^Why"))
+        box.fill(why)
+        box.press("Enter")  # the text goes to the server on Enter or when the box loses focus
+        page.wait_for_timeout(300)
     page.get_by_role("button", name="Submit our moves").click()
     page.wait_for_selector("[data-testid=submit-status][data-status=submitted]", timeout=WAIT_MS)
 

@@ -647,7 +647,7 @@ def TeamPanel(room: Room, actor: str, seat: str, version: int):
                 f"Why? (one or two sentences, up to {MAX_WHY} characters; partners see it if they are refused)",
                 value=why,
                 on_value=set_why,
-                continuous_update=True,
+                continuous_update=False,
             )
 
             def submit():
