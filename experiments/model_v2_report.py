@@ -66,21 +66,29 @@ def main() -> int:
         raise SystemExit("no calibrated posterior ships: run `alliance-sim calibrate --ship` first")
     median = dict(zip(post.keys, post.median(), strict=True))
     weights = [k for k in post.keys if k.startswith(("weight.", "treaty_weight."))]
-    lines += ["", "## Knife-edge table: P(alliance) at the posterior median and with one weight at -10% / +10%", "",
-              "| weight | median value | baseline -10% | baseline | baseline +10% | united front -10% | united front | "
-              "united front +10% |", "|---|---|---|---|---|---|---|---|"]  # fmt: skip
-    point = {name: run_batch(sc[name], seeds, parameters="point")["alliance"].mean()
-             for name in ("baseline_2018_2021", "transatlantic_united_front")}
+    lines += ["", "## Knife-edge table: one weight at -10% / +10% of its posterior median", "",
+              "P(alliance) in the baseline, the united front and under high pressure, and P(entente or closer) in the "
+              "baseline (the quantity that moves at baseline), all at the posterior median (one parameter set).", "",
+              "| weight | median | P(alliance) baseline -10/0/+10% | united front -10/0/+10% | high pressure -10/0/+10% "
+              "| P(entente) baseline -10/0/+10% |", "|---|---|---|---|---|---|"]  # fmt: skip
+    cases = [("baseline_2018_2021", "alliance"), ("transatlantic_united_front", "alliance"),
+             ("high_us_pressure", "alliance"), ("baseline_2018_2021", "entente")]
+
+    def measure(df, what):
+        return df["alliance"].mean() if what == "alliance" else (df["max_level"] >= 4).mean()
+
+    point = {c: measure(run_batch(sc[c[0]], seeds, parameters="point"), c[1]) for c in cases}
     spread = []
     for key in weights:
         row = [key, f"{median[key]:.3g}"]
-        for name in ("baseline_2018_2021", "transatlantic_united_front"):
+        for c in cases:
             vals = []
             for factor in (0.9, 1.1):
-                varied = apply_overrides(sc[name], {f"parameters.{key}": median[key] * factor})
-                vals.append(run_batch(varied, seeds, parameters="point")["alliance"].mean())
-            spread.append(max(abs(v - point[name]) for v in vals))
-            row += [f"{vals[0]:.3f}", f"{point[name]:.3f}", f"{vals[1]:.3f}"]
+                varied = apply_overrides(sc[c[0]], {f"parameters.{key}": median[key] * factor})
+                vals.append(measure(run_batch(varied, seeds, parameters="point"), c[1]))
+            if c[1] == "alliance":
+                spread.append(max(abs(v - point[c]) for v in vals))
+            row.append(f"{vals[0]:.3f} / {point[c]:.3f} / {vals[1]:.3f}")
         lines.append("| " + " | ".join(row) + " |")
     lines += ["", f"Largest change of P(alliance) from a 10% change of one weight: **{max(spread):.3f}** "
               f"(median over weights and scenarios {np.median(spread):.3f}). The landed model of the previous release: "

@@ -15,9 +15,10 @@ from .errors import InputError
 
 EXAMPLES = """\
 examples:
-  alliance-sim run scenarios/baseline_2018_2021.yaml --seed 7
+  alliance-sim scenarios
+  alliance-sim run baseline_2018_2021 --seed 7
   alliance-sim params --format markdown --out PARAMETERS.md
-  alliance-sim validate scenarios/*.yaml
+  alliance-sim validate scenarios/*.yaml experiments/*.yaml
   alliance-sim schema --kind sweep --out sweep.schema.json
   alliance-sim sweep experiments/flagship_us_pressure.yaml --workers 2
   alliance-sim plot results/flagship_us_pressure --kind heatmap
@@ -51,7 +52,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     out_dir = Path(args.out) if args.out else Path("results") / f"{scenario_id(args.scenario)}-seed{args.seed}"
     check_output_dir(out_dir)
     refuse_sweep_folder(out_dir)
-    result = run_scenario(scenario, seed=args.seed, steps=args.steps)
+    result = run_scenario(scenario, seed=args.seed, steps=args.steps, parameters=args.parameters)
     files = write_run(result, out_dir, str(args.scenario))
     print_summary(result.summary())
     console = _console()
@@ -131,22 +132,6 @@ def _rows_markdown(rows: list[dict[str, str]]) -> str:
 # --------------------------------------------------------------------------- validate / schema
 
 
-def cmd_validate(args: argparse.Namespace) -> int:
-    from .scenario import load_scenario
-
-    console = _console()
-    failures = 0
-    for path in args.files:
-        try:
-            scenario = load_scenario(path)
-        except InputError as err:
-            failures += 1
-            _console(stderr=True).print(f"error: {err.one_line()}", markup=False)
-            continue
-        console.print(f"ok: {path}: {scenario.title} ({len(scenario.actors)} actors, {scenario.steps} steps)")
-    return 2 if failures else 0
-
-
 def cmd_schema(args: argparse.Namespace) -> int:
     from .io import check_output_file
     from .scenario import scenario_json_schema
@@ -201,6 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", type=Path, help="scenario YAML file (see scenarios/)")
     p.add_argument("--seed", type=seed_int, default=0, help="random seed (default 0); same seed, same run")
     p.add_argument("--steps", type=steps_int, default=None, help="stop after this many months")
+    p.add_argument("--parameters", choices=["point", "posterior", "registry"], default="point",
+                   help="behavioural parameters of this explained run: the posterior median (point, default), a draw "
+                        "from the calibrated posterior by the seed (posterior), or the registry's values")
     p.add_argument("--out", type=Path, default=None, help="output folder (default results/<scenario>-seed<N>)")
     p.set_defaults(func=cmd_run)
 
@@ -215,10 +203,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="write to this file (markdown)")
     p.set_defaults(func=cmd_params)
 
-    p = sub.add_parser("validate", help="check scenario files", description="Validate scenario YAML files.")
-    p.add_argument("files", nargs="+", type=Path)
-    p.set_defaults(func=cmd_validate)
-
     p = sub.add_parser(
         "schema", help="export the scenario JSON Schema (for editors)", description="Export the JSON Schema."
     )
@@ -227,10 +211,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_schema)
 
     from .cli_analysis import add_analysis_commands
+    from .cli_research import add_research_commands
     from .cli_seminar import add_seminar_commands
     from .cli_sweep import add_sweep_commands
 
     add_sweep_commands(sub)
+    add_research_commands(sub)
     add_analysis_commands(sub)
     add_seminar_commands(sub)
     return parser
@@ -255,6 +241,13 @@ def main(argv: list[str] | None = None) -> int:
             raise
         where = f"{err.filename}: " if err.filename else ""
         print(f"error: {where}no room to write ({err.strerror}); free space and try again", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as err:
+        from .resources import missing_extra_message
+
+        if (message := missing_extra_message(err)) is None:
+            raise
+        print(f"error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

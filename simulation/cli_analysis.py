@@ -110,33 +110,32 @@ def cmd_discover(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path(args.results).parent / "discovery"
     check_output_dir(out)
     report = discover_from_results(Path(args.results), threshold=args.threshold, out=out,
-                                   min_density=args.min_density)
+                                   min_density=args.min_density, outcome=args.outcome)
     print(report)
     return 0
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    """ABC-SMC of the behavioural parameters on a patterns file; writes posterior.parquet/.json."""
-    from .calibration.abc import calibrate
+    """Calibrate the behavioural parameters on a patterns file; writes posterior.parquet/.json."""
+    from .calibration.abc import calibrate, calibrate_rejection
+    from .calibration.patterns import load_patterns
     from .io import check_output_dir
 
+    load_patterns(args.patterns)  # bad input: one line before anything runs
     out = Path(args.out) if args.out else Path.cwd() / "calibration"
     check_output_dir(out)
-    manifest = calibrate(
-        patterns_path=args.patterns,
-        out_dir=out,
-        population_size=args.population,
-        generations=args.generations,
-        replicates=args.replicates,
-        seed=args.seed,
-        workers=args.workers or 2,
-        scheduler=args.scheduler,
-        resume=args.resume,
-        exclude=args.leave_out,
-        progress=print,
-    )
-    print(f"Wrote {out / 'posterior.parquet'} and {out / 'posterior.json'}: {manifest['populations']} populations, "
-          f"{manifest['runs']:,} runs, {manifest['minutes']} min, final tolerance {manifest['epsilons'][-1]:.3g}")
+    if args.method == "rejection":
+        manifest = calibrate_rejection(patterns_path=args.patterns, out_dir=out, draws=args.draws, accept=args.accept,
+                                       replicates=args.replicates, seed=args.seed, workers=args.workers or 2,
+                                       scheduler=args.scheduler, resume=args.resume, leave_out=args.leave_one_out,
+                                       progress=print)  # fmt: skip
+    else:
+        manifest = calibrate(patterns_path=args.patterns, out_dir=out, population_size=args.population,
+                             generations=args.generations, replicates=args.replicates, seed=args.seed,
+                             workers=args.workers or 2, scheduler=args.scheduler, resume=args.resume,
+                             exclude=args.leave_out, progress=print)  # fmt: skip
+    print(f"Wrote {out / 'posterior.parquet'} and {out / 'posterior.json'}: {manifest['runs']:,} runs, "
+          f"{manifest['minutes']} min, tolerance {manifest['epsilons'][-1]:.3g}")
     if args.ship:
         import shutil
 
@@ -181,6 +180,8 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
                    help="a point is 'of interest' when P(alliance) exceeds this")
     p.add_argument("--min-density", type=bounded_float(0.0, 1.0, open_low=True), default=0.8,
                    help="choose the box with the most coverage at this density")
+    p.add_argument("--outcome", choices=["alliance", "entente"], default="alliance",
+                   help="what a point's probability is about: a formal alliance (default) or entente or closer")
     p.add_argument("--out", type=Path)
     p.set_defaults(func=cmd_discover)
 
@@ -192,23 +193,30 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path)
     p.set_defaults(func=cmd_landscape)
 
-    p = sub.add_parser("calibrate", help="fit the behavioural parameters to the patterns (ABC-SMC, pyabc)",
-                       description="Approximate Bayesian computation (ABC-SMC with pyabc) of every behavioural "
-                                   "parameter the registry labels a model quantity, with uniform priors on its "
-                                   "documented range, against the patterns file (default: the shipped one). Each "
-                                   "particle is a batch of replicate runs of every case on the batch engine. Writes "
-                                   "posterior.parquet and posterior.json (and calibration.db, which --resume continues).")
+    p = sub.add_parser("calibrate", help="fit the behavioural parameters to the patterns (ABC)",
+                       description="Approximate Bayesian computation of every behavioural parameter the registry "
+                                   "labels a model quantity, with uniform priors on its documented range, against the "
+                                   "patterns file (default: the shipped one). Each parameter draw is a batch of "
+                                   "replicate runs of every case on the batch engine. Default: rejection ABC on a "
+                                   "reference table (resumable chunk by chunk; --leave-one-out reuses it); --method "
+                                   "smc: pyabc's ABC-SMC. Writes posterior.parquet and posterior.json.")
     p.add_argument("patterns", type=Path, nargs="?", default=None, help="patterns YAML (default: the shipped one)")
     p.add_argument("--out", type=Path, help="output folder (default: ./calibration)")
-    p.add_argument("--population", type=bounded_int(2, 1_000_000), default=400, help="particles per population")
-    p.add_argument("--generations", type=bounded_int(1, 1000), default=10, help="at most this many populations")
-    p.add_argument("--replicates", type=bounded_int(1, 1_000_000), default=48, help="runs of each case per particle")
-    p.add_argument("--seed", type=seed_int, default=20260101, help="seed of the replicate runs and of the sampler")
+    p.add_argument("--method", choices=["rejection", "smc"], default="rejection",
+                   help="rejection ABC on a reference table (default) or pyabc's ABC-SMC")
+    p.add_argument("--draws", type=bounded_int(16, 10_000_000), default=16_384,
+                   help="rejection: prior draws in the reference table")
+    p.add_argument("--accept", type=bounded_int(2, 1_000_000), default=400, help="rejection: draws kept (the posterior)")
+    p.add_argument("--leave-one-out", action="store_true",
+                   help="rejection: also write one posterior per left-out pattern (OUT/leave_one_out/<id>)")
+    p.add_argument("--population", type=bounded_int(2, 1_000_000), default=400, help="smc: particles per population")
+    p.add_argument("--generations", type=bounded_int(1, 1000), default=10, help="smc: at most this many populations")
+    p.add_argument("--leave-out", help="smc: calibrate without this pattern id")
+    p.add_argument("--replicates", type=bounded_int(1, 1_000_000), default=32, help="runs of each case per draw")
+    p.add_argument("--seed", type=seed_int, default=20260101, help="seed of the prior design, replicates and sampler")
     p.add_argument("--workers", type=workers_int, default=None, help="local processes (default 2)")
-    p.add_argument("--scheduler", type=scheduler_address,
-                   help="a Dask scheduler address (tcp://host:port) for pyabc's Dask sampler")
-    p.add_argument("--resume", action="store_true", help="continue the calibration stored in OUT/calibration.db")
-    p.add_argument("--leave-out", help="calibrate without this pattern id (leave-one-pattern-out validation)")
+    p.add_argument("--scheduler", type=scheduler_address, help="a Dask scheduler address (tcp://host:port)")
+    p.add_argument("--resume", action="store_true", help="continue the calibration stored in OUT")
     p.add_argument("--ship", action="store_true", help="copy the result into the package as the shipped posterior")
     p.set_defaults(func=cmd_calibrate)
 
@@ -217,7 +225,8 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
                        "of posterior predictive draws meeting each pattern, the leave-one-out table and the "
                        "posterior predictive P(alliance) of every shipped scenario, as Markdown and figures.")
     p.add_argument("--posterior", type=Path, help="folder with posterior.parquet/.json (default: the shipped one)")
-    p.add_argument("--loo", type=Path, help="folder of leave-one-out calibrations (one subfolder each)")
+    p.add_argument("--loo", type=Path, help="folder of leave-one-out posteriors, one subfolder each "
+                   "(default: <posterior>/leave_one_out when it exists)")
     p.add_argument("--out", type=Path, default=Path("docs/calibration.md"))
     p.add_argument("--figures", type=Path, default=Path("docs/figures"))
     p.add_argument("--draws", type=bounded_int(1, 1_000_000), default=100,

@@ -1,4 +1,4 @@
-"""Sweep subcommands: ``sweep`` (run a sweep file) and ``plot`` (figures from results)."""
+"""Sweep subcommand: ``sweep`` (run a sweep file); ``plot`` is in cli_research."""
 
 from __future__ import annotations
 
@@ -78,71 +78,6 @@ class _WarningLine:
             self.console.print(f"warning: {record.getMessage()}", markup=False)
 
 
-PLOT_KINDS = ("probability", "heatmap", "time", "final", "fan")
-
-
-def cmd_plot(args: argparse.Namespace) -> int:
-    import matplotlib.pyplot as plt
-
-    from . import plots
-    from .sweep_runner import read_results
-
-    df, manifest = read_results(Path(args.results))
-    factors = list(manifest.get("design", {}).get("factors", []))
-    for name, value in (("--x", args.x), ("--y", args.y), ("--hue", args.hue), ("--by", args.by)):
-        if value is not None and value not in df.columns:
-            raise InputError(args.results, name, f"no column '{value}' (swept: {', '.join(factors) or 'none'})")
-    fix = {}
-    for item in args.fix or []:
-        col, _, val = item.partition("=")
-        if col not in df.columns:
-            raise InputError(args.results, "--fix", f"no column '{col}'")
-        try:
-            fix[col] = float(val)
-        except ValueError:
-            raise InputError(args.results, "--fix", f"'{item}' is not COLUMN=NUMBER") from None
-    x = args.x or (factors[0] if factors else None)
-    y = args.y or (factors[1] if len(factors) > 1 else None)
-    hue = args.hue if args.hue is not None else (factors[2] if len(factors) > 2 else None)
-    out = Path(args.out) if args.out else Path(args.results).with_suffix("") if Path(args.results).is_file() else Path(args.results) / "figures"
-    out.mkdir(parents=True, exist_ok=True)
-    kinds = PLOT_KINDS if args.kind == "all" else (args.kind,)
-    written = []
-    for kind in kinds:
-        if kind in ("probability", "heatmap") and x is None:
-            raise InputError(args.results, "--x", "this sweep varied nothing; choose --kind time, final or fan")
-        if kind == "probability":
-            fig = plots.alliance_probability(df, x, hue=hue, fix=fix)
-        elif kind == "heatmap":
-            if y is None:
-                raise InputError(args.results, "--y", "a heatmap needs two swept quantities")
-            if hue is not None and not fix:
-                figs = []
-                for value in sorted(df[hue].unique()):
-                    fig = plots.alliance_heatmap(df, x, y, fix={hue: value})
-                    written += plots.save(fig, out / f"heatmap_{hue}_{value:g}")
-                    figs.append(fig)
-                continue
-            fig = plots.alliance_heatmap(df, x, y, fix=fix)
-        elif kind == "time":
-            fig = plots.time_to_alliance(df, by=args.by or hue)
-        elif kind == "final":
-            fig = plots.final_alignment(df, by=args.by or x or "replicate")
-        else:
-            if "rc_trajectory" not in df:
-                if args.kind == "all":
-                    continue
-                raise InputError(args.results, "--kind", "no trajectories in these results (add rc_trajectory to outcomes)")
-            by = args.by or x
-            values = sorted(df[by].unique())[:: max(1, len(df[by].unique()) // 4)] if by else None
-            fig = plots.fan_chart(df, by=by, values=values)
-        written += plots.save(fig, out / kind)
-        plt.close(fig)
-    for path in written:
-        print(path)
-    return 0
-
-
 def add_sweep_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "sweep",
@@ -167,25 +102,6 @@ def add_sweep_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-runs", type=max_runs_int, default=DEFAULT_MAX_RUNS, help="size that needs --yes")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_sweep)
-
-    p = sub.add_parser(
-        "plot",
-        help="figures from sweep results (PNG and SVG)",
-        description=(
-            "Draw figures from a results.parquet (or its folder): alliance probability with Wilson "
-            "95%% intervals, a heatmap over two swept quantities, time to alliance, final alignment, "
-            "fan charts of trajectories."
-        ),
-    )
-    p.add_argument("results", type=Path)
-    p.add_argument("--kind", choices=[*PLOT_KINDS, "all"], default="all")
-    p.add_argument("--x", help="swept column on the x axis (default: first factor)")
-    p.add_argument("--y", help="second swept column (heatmap)")
-    p.add_argument("--hue", help="one line (or one heatmap) per value of this column")
-    p.add_argument("--by", help="group time/final/fan plots by this column")
-    p.add_argument("--fix", action="append", help="COLUMN=VALUE: keep only these rows (repeatable)")
-    p.add_argument("--out", type=Path, help="folder for the figures")
-    p.set_defaults(func=cmd_plot)
 
 
 if __name__ == "__main__":  # pragma: no cover

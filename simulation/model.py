@@ -113,6 +113,28 @@ def _scenario_from(spec: Scenario | Resolved | str | Path | None) -> Scenario | 
     return load_scenario(shipped_scenario(str(spec)))
 
 
+def _with_behaviour(resolved: Resolved, record: np.ndarray, origin: str) -> Resolved:
+    """The resolved scenario with the behavioural values the run uses, so explanations quote them
+    (with where they come from) rather than the registry's defaults."""
+    from .build import behaviour_keys
+    from .rules.params import field_name
+
+    values = {}
+    for key in behaviour_keys(resolved.registry):
+        if key in resolved.overrides:
+            continue
+        value = float(record[field_name(key)])
+        if value != resolved.registry.value(key):
+            values[key] = value
+    if not values:
+        return resolved
+    merged = {**resolved.values, **values}
+    origins = {**{k: resolved.origin.get(k, "") for k in resolved.values}, **dict.fromkeys(values, origin)}
+    out = resolve(resolved.scenario, resolved.base, merged, origin)
+    out.origin.update({k: v for k, v in origins.items() if v})
+    return out
+
+
 def apply_levers(scenario: Scenario, levers: dict[str, Any]) -> Scenario:
     """The scenario with Mesa-style scalar levers applied (``pressure_on_<actor>``, ``coordination``)."""
     from .errors import InputError
@@ -153,6 +175,7 @@ class AllianceModel(mesa.Model):
         rng: int | None = None,
         scenario: Any = None,
         behaviour: np.ndarray | None = None,
+        behaviour_label: str = "behavioural parameters given to the model",
         **levers: Any,
     ):
         if seed is None and isinstance(rng, int | np.integer):
@@ -177,7 +200,8 @@ class AllianceModel(mesa.Model):
 
             behaviour, self.parameters = behaviour_for(self.resolved, params, np.array([seed]), "point")
         else:
-            self.parameters = "given"
+            self.parameters = behaviour_label
+        self.resolved = _with_behaviour(self.resolved, behaviour[0], self.parameters)
         params = params._replace(behaviour=behaviour[:1])
         reference = reference._replace(behaviour=behaviour[:1])
         self.params: Params = params

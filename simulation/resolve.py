@@ -97,11 +97,17 @@ class Resolved:
     # ---- provenance
     def provenance(self, key: str) -> str:
         """Where a value comes from: the scenario, or the registry's first document quote (else first source)."""
+        p: Parameter | None = (self.base or self.registry)[key] if key in (self.base or self.registry) else None
+        documented = None
+        if p is not None:
+            docs = [s for s in p.sources if isinstance(s, DocumentSource)]
+            documented = (docs[0] if docs else p.sources[0]).cite()
         if key in self.overrides:
-            return self.origin.get(key, SET_BY_SCENARIO)
-        p: Parameter = self.registry[key]
-        docs = [s for s in p.sources if isinstance(s, DocumentSource)]
-        return (docs[0] if docs else p.sources[0]).cite()
+            who = self.origin.get(key, SET_BY_SCENARIO)
+            if who != SET_BY_SCENARIO and p is not None:
+                return f"{who}; registry {p.value:g}: {documented}"
+            return who
+        return documented or ""
 
     def cite(self, key: str) -> str:
         """'key = value [provenance]', with the value the run uses."""

@@ -541,8 +541,17 @@ def parse_scenario(
     return scenario
 
 
+def scenario_path(ref: str | Path) -> Path:
+    """The file a scenario reference names: an existing path, else the shipped scenario of that
+    bare name (``baseline_2018_2021``); see ``alliance-sim scenarios``."""
+    from .resources import resolve_ref
+
+    return resolve_ref(ref, "scenarios")
+
+
 def load_scenario(path: str | Path, registry: Registry | None = None) -> Scenario:
-    """Load and validate a scenario YAML file."""
+    """Load and validate a scenario: a YAML file's path, or the bare name of a shipped scenario."""
+    path = scenario_path(path)
     return parse_scenario(read_yaml_mapping(path, "scenario"), path, registry)
 
 

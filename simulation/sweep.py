@@ -147,7 +147,12 @@ class SweepSpec(_Strict):
 
     title: Annotated[str, Field(min_length=1)]
     description: str = ""
-    base_scenario: Annotated[str, Field(min_length=1)] = Field(description="Scenario file, relative to the sweep file.")
+    base_scenario: Annotated[str, Field(min_length=1)] = Field(
+        description=(
+            "Scenario file (a path relative to the sweep file) or the name of a shipped scenario "
+            "(see alliance-sim scenarios)."
+        )
+    )
     design: Design = Field(default_factory=Design)
     vary: list[Varied] = Field(default_factory=list, description="Quantities to vary.")
     vary_registry: RegistryRanges | None = Field(None, description="Also vary every documented registry range.")
@@ -156,6 +161,13 @@ class SweepSpec(_Strict):
     chunk_size: Annotated[int, Field(ge=1, le=100_000)] = Field(2000, description="Runs per chunk of work.")
     outcomes: list[Literal[OUTCOME_CHOICES]] = Field(  # type: ignore[valid-type]
         default_factory=lambda: list(DEFAULT_OUTCOMES), description="Outcome groups to keep."
+    )
+    parameters: Literal["posterior", "point", "registry"] = Field(
+        "posterior",
+        description=(
+            "Behavioural parameters of each run: a draw from the calibrated posterior (posterior predictive, "
+            "the default), the posterior median (point), or the registry's values (registry)."
+        ),
     )
 
     @model_validator(mode="after")
@@ -351,9 +363,9 @@ class Sweep:
 
     @cached_property
     def seeds(self) -> np.ndarray:
-        """One seed per run: 63 bits of SeedSequence(master_seed)'s state, stored as int64 (exact in R and Arrow)."""
-        state = np.random.SeedSequence(self.spec.master_seed).generate_state(self.total_runs, np.uint64)
-        return (state >> np.uint64(1)).astype(np.int64)
+        from .runner import replicate_seeds
+
+        return replicate_seeds(self.spec.master_seed, self.total_runs)
 
     def chunks(self) -> list[tuple[int, int]]:
         size = self.spec.chunk_size
@@ -408,7 +420,9 @@ def load_sweep(path: str | Path, chunk_size: int | None = None, max_runs: int | 
     """Load and validate a sweep file; with ``max_runs``, a larger design is refused before it is built."""
     from .io import parse_yaml, read_input_text
 
-    path = Path(path)
+    from .resources import resolve_ref
+
+    path = resolve_ref(path, "experiments")
     text = read_input_text(path, "sweep")
     data = parse_yaml(text, path)
     if not isinstance(data, dict):
@@ -419,10 +433,10 @@ def load_sweep(path: str | Path, chunk_size: int | None = None, max_runs: int | 
         spec = SweepSpec.model_validate(data)
     except ValidationError as err:
         raise validation_error_to_input_error(err, SweepSpec, path) from None
-    base_path = (path.parent / spec.base_scenario).resolve()
-    if not base_path.exists():
-        raise InputError(path, "base_scenario", f"scenario file not found: {spec.base_scenario}")
-    base = load_scenario(base_path)
+    base_path = resolve_ref(
+        spec.base_scenario, "scenarios", relative_to=path.parent, source=path, field="base_scenario"
+    )
+    base = load_scenario(base_path.resolve())
     return Sweep(spec, base, path, text, max_runs=max_runs)
 
 

@@ -73,6 +73,7 @@ class ChunkTask:
     first_point: int
     seeds: np.ndarray  # seeds of runs start .. stop - 1
     outcomes: tuple[str, ...]
+    parameters: str = "posterior"  # posterior, point or registry (runner.behaviour_for)
 
 
 def _select(columns: list[str], groups: tuple[str, ...]) -> list[str]:
@@ -100,7 +101,7 @@ def run_chunk(task: ChunkTask) -> pa.Table:
         resolved.append(resolve(apply_overrides(base, overrides) if overrides else base))
     index = np.searchsorted(unique_points, point_of_run)
     seeds = task.seeds.astype(np.int64)
-    out = run_points(resolved, index, seeds)
+    out = run_points(resolved, index, seeds, task.parameters)
     columns: dict[str, Any] = {
         "run": runs.astype(np.int64),
         "point": point_of_run.astype(np.int64),
@@ -113,7 +114,7 @@ def run_chunk(task: ChunkTask) -> pa.Table:
         columns[c] = pa.array(out[c], from_pandas=True)
     table = pa.table(columns)
     if "trajectory" in task.outcomes:
-        traj = simulate_trajectories(resolved, index, seeds)
+        traj = simulate_trajectories(resolved, index, seeds, task.parameters)
         flat = pa.array(traj.ravel(), type=pa.int8())
         table = table.append_column("trajectory", pa.FixedSizeListArray.from_arrays(flat, traj.shape[1]))
     return table
@@ -145,6 +146,7 @@ def make_tasks(sweep: Sweep, chunk_indices: set[int] | None = None) -> list[Chun
                 first,
                 seeds[start:stop],
                 tuple(sweep.spec.outcomes),
+                sweep.spec.parameters,
             )
         )
     return tasks
@@ -162,7 +164,11 @@ def _watch_parent(parent: int) -> None:
 
 
 def _worker_init(parent: int) -> None:
-    """Worker start-up: Ctrl-C is the parent's to handle; follow the parent if it dies."""
+    """Worker start-up: Ctrl-C is the parent's to handle; follow the parent if it dies; one numba thread
+    per worker (the worker processes are the parallelism)."""
+    import numba
+
+    numba.set_num_threads(1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="watch-parent").start()
 

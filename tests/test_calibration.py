@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from simulation.calibration.abc import calibrated_keys, priors, run_abc
+from simulation.calibration.abc import calibrate_rejection, calibrated_keys, priors, rejection_abc, run_abc
 from simulation.calibration.patterns import load_patterns, patterns_hash
 from simulation.calibration.posterior import Posterior, posterior_files, seed_uniforms
 from simulation.cli import main
@@ -43,7 +43,8 @@ def test_pattern_quotes_are_verbatim(seeds):
          "    measure: {outcome: alliance}\n    target: {high: 0.1, tolerance: 0.05}\n", "no shipped scenario"),
         ("patterns:\n  - id: x1\n    claim: c\n    source: {public: somewhere}\n    case: {scenario: baseline_2018_2021}\n"
          "    measure: {outcome: alliance}\n    target: {tolerance: 0.05}\n", "low, high"),
-        ("patterns:\n  - id: x1\n    bogus: 1\n", "bogus"),
+        ("patterns:\n  - id: x1\n    claim: c\n    source: {public: somewhere}\n    case: {scenario: baseline_2018_2021}\n"
+         "    measure: {outcome: alliance}\n    target: {high: 0.1, tolerance: 0.05}\n    bogus: 1\n", "bogus"),
     ],
 )
 def test_bad_patterns_files_give_one_line(tmp_path, capsys, text, fragment):
@@ -84,28 +85,43 @@ def _weighted_mean_sd(result):
     return m, float(np.sqrt(np.sum(w * (x - m) ** 2)))
 
 
-def test_abc_recovers_a_known_posterior(tmp_path):
-    """A normal mean with n = 20 and xbar = 1.3: the posterior is N(1.3, 0.224^2). Tolerance: mean within
-    0.1, sd within [0.15, 0.33] (ABC at a finite tolerance widens it a little)."""
+def test_rejection_abc_recovers_a_known_posterior():
+    """The default method. A normal mean with n = 20 and xbar = 1.3: the posterior is N(1.3, 0.224^2).
+    Tolerance: mean within 0.08, sd within [0.17, 0.30] (a finite ABC tolerance widens it a little)."""
+    np.random.seed(4)
     model, distance = _toy(1.3)
-    result = run_abc(model, {"mu": (-5.0, 5.0)}, distance, 300, 7, tmp_path / "toy.db", seed=1)
+    result = rejection_abc(model, {"mu": (-5.0, 5.0)}, distance, 8192, 200, seed=1)
+    mean, sd = _weighted_mean_sd(result)
+    assert abs(mean - 1.3) < 0.08
+    assert 0.17 < sd < 0.30
+
+
+def test_abc_smc_recovers_a_known_posterior(tmp_path):
+    """The pyabc ABC-SMC path (``--method smc``) on the same toy. Tolerance: mean within 0.1, sd in [0.15, 0.33]."""
+    model, distance = _toy(1.3)
+    result = run_abc(model, {"mu": (-5.0, 5.0)}, distance, 200, 6, tmp_path / "toy.db", seed=1)
     mean, sd = _weighted_mean_sd(result)
     assert abs(mean - 1.3) < 0.1
     assert 0.15 < sd < 0.33
 
 
-def test_a_resumed_calibration_is_statistically_equivalent(tmp_path):
-    """Interrupted after 3 populations and resumed to 7, against 7 uninterrupted: the posterior means
-    agree within 0.1 and both recover the truth (the sampler's random state is not restored on resume,
-    so equivalence is statistical, not bitwise)."""
-    model, distance = _toy(-0.7)
-    db = tmp_path / "resume.db"
-    run_abc(model, {"mu": (-5.0, 5.0)}, distance, 300, 3, db, seed=2)
-    resumed = run_abc(model, {"mu": (-5.0, 5.0)}, distance, 300, 7, db, seed=3, resume=True)
-    assert resumed.populations == 7
-    whole = run_abc(model, {"mu": (-5.0, 5.0)}, distance, 300, 7, tmp_path / "whole.db", seed=2)
-    (m1, _), (m2, _) = _weighted_mean_sd(resumed), _weighted_mean_sd(whole)
-    assert abs(m1 - m2) < 0.1 and abs(m1 + 0.7) < 0.1
+def test_a_resumed_calibration_equals_an_uninterrupted_one(tmp_path):
+    """The reference table is written in chunks that are pure functions of their rows: deleting chunks (as an
+    interruption leaves them missing) and resuming gives the same posterior, bit for bit, as one run."""
+    import pyarrow.parquet as pq
+
+    kwargs = {"draws": 256, "accept": 16, "replicates": 4, "seed": 9, "workers": 1}
+    whole = tmp_path / "whole"
+    calibrate_rejection(out_dir=whole, **kwargs)
+    part = tmp_path / "part"
+    calibrate_rejection(out_dir=part, **kwargs)
+    parts = sorted((part / "reference_table" / "parts").glob("part-*.parquet"))
+    for f in parts[1::2]:
+        f.unlink()
+    calibrate_rejection(out_dir=part, resume=True, **kwargs)
+    assert pq.read_table(whole / "posterior.parquet").equals(pq.read_table(part / "posterior.parquet"))
+    with pytest.raises(ValueError, match="other settings"):
+        calibrate_rejection(out_dir=part, resume=True, **{**kwargs, "replicates": 5})
 
 
 def test_posterior_draws_come_from_the_run_seed_only():

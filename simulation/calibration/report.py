@@ -154,11 +154,11 @@ def report_markdown(post: Posterior, patterns: PatternsFile, fit: PatternFit, id
         "",
         f"Method: {m.get('method', 'ABC-SMC')}. {len(post.keys)} behavioural parameters, "
         f"{len(patterns.patterns)} patterns (`simulation/data/patterns.yaml`, sha256 `{m.get('patterns_sha256', '')[:12]}`). "
-        f"{m.get('populations')} populations of {m.get('population_size')} particles, "
-        f"{m.get('particle_evaluations', 0):,} particle evaluations = {m.get('runs', 0):,} runs "
-        f"({m.get('replicates_per_case')} replicates of each of {len(m.get('cases', []))} cases per particle), "
-        f"{m.get('minutes')} minutes on 2 cores. Final tolerance (sum of pattern misses): "
-        f"{m.get('epsilons', [float('nan')])[-1]:.3g}; effective sample size {post.effective_sample_size:.0f}.",
+        f"{m.get('particle_evaluations', 0):,} parameter draws, {m.get('population_size')} kept "
+        f"({m.get('replicates_per_case')} runs of each of {len(m.get('cases', []))} cases per draw: "
+        f"{m.get('runs', 0):,} runs, {m.get('minutes')} minutes on 2 cores). Tolerance (sum of pattern misses of the "
+        f"last draw kept): {m.get('epsilons', [float('nan')])[-1]:.3g}; draws meeting every pattern: "
+        f"{m.get('draws_meeting_every_pattern', 'n/a')}; effective sample size {post.effective_sample_size:.0f}.",
         "",
         "Reproduce: `alliance-sim calibrate` (the shipped settings; see the README's *Calibration* section), then "
         "`alliance-sim calibration-report`.",
@@ -204,8 +204,8 @@ def report_markdown(post: Posterior, patterns: PatternsFile, fit: PatternFit, id
         lines.append(f"| {r['parameter a']} | {r['parameter b']} | {r['correlation']:+.2f} |")
     if loo is not None:
         lines += ["", "## Leave-one-pattern-out validation", "",
-                  "For each pattern k the calibration was rerun without k (smaller budget: see the settings), "
-                  "and its posterior predicted k. A pattern the others do not predict is information only "
+                  "For each pattern k the posterior was drawn again from the same reference table with the "
+                  "distance computed without k, and that posterior predicted k. A pattern the others do not predict is information only "
                   "that pattern carries; a hindcast the others predict is an out-of-sample success.", "",
                   "| pattern left out | group | met when held out | met when calibrated on all | budget |",
                   "|---|---|---|---|---|"]  # fmt: skip
@@ -269,6 +269,8 @@ def write_report(posterior_dir: Path | None, out: Path, figures_dir: Path, loo_d
     patterns = load_patterns(patterns_path)
     fit = predictive_fit(post, patterns, draws=draws)
     loo = None
+    if loo_dir is None and posterior_dir is not None and (Path(posterior_dir) / "leave_one_out").is_dir():
+        loo_dir = Path(posterior_dir) / "leave_one_out"
     if loo_dir is not None and Path(loo_dir).is_dir():
         rows = {}
         for folder in sorted(Path(loo_dir).iterdir()):
@@ -281,8 +283,8 @@ def write_report(posterior_dir: Path | None, out: Path, figures_dir: Path, loo_d
                 continue
             f = predictive_fit(held, single, draws=max(20, draws // 2))
             rows[pid] = {"group": single.patterns[0].group, "met": float(f.met[pid]),
-                         "budget": f"{held.manifest.get('population_size')} x {held.manifest.get('populations')} pops, "
-                                   f"{held.manifest.get('replicates_per_case')} reps"}  # fmt: skip
+                         "budget": f"{held.manifest.get('population_size')} of {held.manifest.get('draws', '?')} draws, "
+                                   f"{held.manifest.get('replicates_per_case')} runs per case"}  # fmt: skip
         loo = pd.DataFrame.from_dict(rows, orient="index") if rows else None
     figures_dir.mkdir(parents=True, exist_ok=True)
     rel = lambda p: Path(p).resolve().relative_to(out.parent.resolve()).as_posix()  # noqa: E731
