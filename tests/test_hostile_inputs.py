@@ -413,7 +413,7 @@ def test_a_raised_input_limit_lets_a_big_file_through(tmp_path, capsys):
     assert main(["--max-input-mb", "1", "validate", str(path)]) == 2
     assert "1 MB limit" in capsys.readouterr().err
     assert main(["--max-input-mb", "2", "validate", str(path)]) == 0
-    assert "ok:" in capsys.readouterr().out
+    assert capsys.readouterr().out.startswith("ok")
 
 
 def test_duplicate_keys_name_both_lines(files, capsys):
