@@ -419,7 +419,6 @@ def design_size(spec: SweepSpec, factors: list[Factor], source: Path | None = No
 def load_sweep(path: str | Path, chunk_size: int | None = None, max_runs: int | None = None) -> Sweep:
     """Load and validate a sweep file; with ``max_runs``, a larger design is refused before it is built."""
     from .io import parse_yaml, read_input_text
-
     from .resources import resolve_ref
 
     path = resolve_ref(path, "experiments")

@@ -354,6 +354,10 @@ def prepare_output(
                 None,
                 "was made by an older alliance-sim without content hashes; refusing to resume (use a new --out)",
             )
+        old_fp = dict(old_fp)
+        for name, version in (manifest.get("libraries") or {}).items():  # the versions a reader sees count too
+            if f"library {name}" in old_fp:
+                old_fp[f"library {name}"] = version if version is not None else "not installed"
         if old_fp != components:
             raise InputError(
                 out,
