@@ -9,24 +9,44 @@ from pathlib import Path
 from .cli_types import positive_int, seed_int
 from .errors import InputError
 
-HELP = ("Type moves as PARTNER=raise|hold|lower (e.g. 'China=raise US=lower'); partners you leave out follow "
-        "the model's advice. The US player may add pressure:TARGET=0.7, the EU player coordination=0.5. "
-        "Enter alone accepts the advice. Commands: save FILE, help, quit.")
+HELP = (
+    "Type moves as PARTNER=raise|hold|lower (e.g. 'China=raise US=lower'); partners you leave out follow "
+    "the model's advice. The US player may add pressure:TARGET=0.7, the EU player coordination=0.5. "
+    "Enter alone accepts the advice. Commands: save FILE, help, quit."
+)
 
 
 def _print_situation(console, session, actor: str) -> None:
     from rich.table import Table
 
     s = session.situation(actor)
-    table = Table(title=f"{actor}, {s.date} (month {s.step + 1} of {session.model.world.steps})")
-    for col in ("partner", "relationship", "you fear them", "they fear you", "your trade share", "model advises", "because"):
+    table = Table(title=f"{actor}, {s.date} (month {s.step + 1} of {session.model.horizon})")
+    for col in (
+        "partner",
+        "relationship",
+        "you fear them",
+        "they fear you",
+        "your trade share",
+        "model advises",
+        "because",
+    ):
         table.add_column(col)
     for v in s.partners:
-        table.add_row(v.partner, v.level, f"{v.threat_to_me:.2f}", f"{v.my_threat_to_them:.2f}",
-                      f"{v.trade_share:.1%}", v.advice, v.reasons_text())
+        table.add_row(
+            v.partner,
+            v.level,
+            f"{v.threat_to_me:.2f}",
+            f"{v.my_threat_to_them:.2f}",
+            f"{v.trade_share:.1%}",
+            v.advice,
+            v.reasons_text(),
+        )
     console.print(table)
     if s.controls_pressure:
-        console.print("Your pressure now: " + ", ".join(f"{k} {v:.2f}" for k, v in s.pressure.items() if v > 0 or k in ("Russia", "China")))
+        console.print(
+            "Your pressure now: "
+            + ", ".join(f"{k} {v:.2f}" for k, v in s.pressure.items() if v > 0 or k in session.model.resolved.focal_pair)
+        )
     if s.controls_coordination:
         console.print(f"Your coordination with the US now: {s.coordination:.2f}")
 
@@ -64,7 +84,9 @@ def cmd_play(args: argparse.Namespace) -> int:
             raise InputError(None, "scenario", "give a scenario file to play, or --load a saved session")
         scenario = load_scenario(args.scenario)
         if not args.human:
-            raise InputError(None, "--human", f"name at least one actor to play (allowed: {', '.join(scenario.actors)})")
+            raise InputError(
+                None, "--human", f"name at least one actor to play (allowed: {', '.join(scenario.actors)})"
+            )
         try:
             session = SeminarSession(scenario, args.human, seed=args.seed)
         except ValueError as exc:
@@ -123,38 +145,88 @@ def cmd_handout(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_dashboard(args: argparse.Namespace) -> int:
-    from .dashboard.server import start
+def cmd_classroom(args: argparse.Namespace) -> int:
+    from .dashboard.server import public_url, serve, start
 
-    proc = start(args.scenario, args.port, args.host)
+    name = args.scenario.stem if args.scenario is not None else "baseline_2018_2021"
+    proc = start(args.scenario, args.port, args.host, args.rooms_dir)
+    print(
+        f"alliance-sim classroom: instructor, open http://127.0.0.1:{args.port}/open?scenario={name} on this "
+        "machine (the projector view with your controls). Ctrl-C stops the server."
+    )
+    if args.host != "127.0.0.1":
+        print(
+            f"Students join at {public_url(args.host, args.port)}/join (the projector shows the room's code and "
+            "QR code). Anyone on this network can reach the dashboard: use a network you trust."
+        )
+    return serve(proc)
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    from .dashboard.server import public_url, serve, start
+
+    proc = start(args.scenario, args.port, args.host, args.rooms_dir)
     print(f"alliance-sim dashboard: open http://127.0.0.1:{args.port} in a browser (Ctrl-C stops it)")
     if args.host != "127.0.0.1":
-        print(f"Listening on {args.host}: other machines on this network can open http://<this machine's address>:"
-              f"{args.port}; each browser window gets its own model.")
-    try:
-        return proc.wait()
-    except KeyboardInterrupt:
-        proc.terminate()
-        proc.wait(timeout=10)
-        return 0
+        print(
+            f"Listening on {args.host}: anyone on this network can open {public_url(args.host, args.port)}, "
+            "explore, open rooms and join them. Use it only on a network you trust (a classroom's, not a "
+            "cafe's); see the README."
+        )
+    return serve(proc)
 
 
 def add_seminar_commands(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("dashboard", help="start the seminar dashboard in the browser (offline, 127.0.0.1)",
-                       description="Start the Solara dashboard on 127.0.0.1 and print its address: network of the "
-                                   "actors, alignment over time, pressure, an event log explaining each decision, "
-                                   "sliders from the scenario schema, a distribution panel and seminar mode. Works "
-                                   "offline; every browser session gets its own model.")
+    p = sub.add_parser(
+        "dashboard",
+        help="start the seminar dashboard in the browser (offline, 127.0.0.1)",
+        description="Start the Solara dashboard on 127.0.0.1 and print its address: network of the "
+        "actors, alignment over time, pressure, an event log explaining each decision, "
+        "sliders from the scenario schema, a distribution panel, and classroom rooms (teams on "
+        "their own laptops, one shared world on the projector). Works offline; outside a "
+        "room every browser session gets its own model.",
+    )
     p.add_argument("scenario", type=Path, nargs="?", help="scenario to open first (default: the baseline)")
-    p.add_argument("--port", type=positive_int, default=8765)
-    p.add_argument("--host", default="127.0.0.1",
-                   help="address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 lets a classroom's "
-                        "laptops connect over the local network)")
+    p.add_argument("--port", type=int, default=8765, help="port to listen on (1024-65535; default 8765)")
+    p.add_argument(
+        "--rooms-dir",
+        type=Path,
+        default=None,
+        help="a folder where the instructor may also save rooms on the server (unique names)",
+    )
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 lets a classroom's "
+        "laptops connect over the local network)",
+    )
     p.set_defaults(func=cmd_dashboard)
 
-    p = sub.add_parser("play", help="seminar in the terminal: people play some actors, the model the rest",
-                       description="Play a scenario round by round: each human player sees their situation and the "
-                                   "model's advice and chooses raise, hold or lower for each partner. " + HELP)
+    p = sub.add_parser(
+        "classroom",
+        help="start the dashboard for a class and open a room on a scenario",
+        description="Start the dashboard listening on the local network (--host 0.0.0.0 by default) "
+        "and print the address that opens a room on SCENARIO: the room's projector view "
+        "with the clock, its code, join address and QR code. Students join from their "
+        "own laptops.",
+    )
+    p.add_argument("scenario", type=Path, nargs="?", help="scenario to play (default: the baseline)")
+    p.add_argument("--port", type=int, default=8765, help="port to listen on (1024-65535; default 8765)")
+    p.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0: the local network)")
+    p.add_argument(
+        "--rooms-dir",
+        type=Path,
+        default=None,
+        help="a folder where the instructor may also save rooms on the server (unique names)",
+    )
+    p.set_defaults(func=cmd_classroom)
+
+    p = sub.add_parser(
+        "play",
+        help="seminar in the terminal: people play some actors, the model the rest",
+        description="Play a scenario round by round: each human player sees their situation and the "
+        "model's advice and chooses raise, hold or lower for each partner. " + HELP,
+    )
     p.add_argument("scenario", type=Path, nargs="?", help="scenario YAML (not needed with --load)")
     p.add_argument("--human", action="append", default=[], help="an actor played by a person (repeatable)")
     p.add_argument("--seed", type=seed_int, default=0)
@@ -164,9 +236,12 @@ def add_seminar_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--debrief-runs", type=positive_int, default=500)
     p.set_defaults(func=cmd_play)
 
-    p = sub.add_parser("handout", help="printable seminar brief for a scenario (Markdown and HTML)",
-                       description="Write a brief: the scenario's story, a parameter card per actor with values, "
-                                   "ranges and quotes, figures of a small replicate run, discussion questions.")
+    p = sub.add_parser(
+        "handout",
+        help="printable seminar brief for a scenario (Markdown and HTML)",
+        description="Write a brief: the scenario's story, a parameter card per actor with values, "
+        "ranges and quotes, figures of a small replicate run, discussion questions.",
+    )
     p.add_argument("scenario", type=Path)
     p.add_argument("--out", type=Path, help="folder (default handouts/<scenario> in the current folder)")
     p.add_argument("--runs", type=positive_int, default=300, help="replicates for the figures")

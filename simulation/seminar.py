@@ -18,11 +18,17 @@ from typing import Any
 
 import numpy as np
 
-from .explain import TERM_LABELS, month_label
+from .explain import TERM_LABELS
 from .model import AllianceModel
-from .rules.utility import SIGNS, TERMS
+from .rules.kernels import term_weights
+from .rules.params import ROLE_COORDINATOR, ROLE_PRESSURER
+from .rules.terms import TERMS, TREATY_ONLY
+from .runner import month_label
 from .scenario import Scenario, parse_scenario
 from .state import LEVEL_LABELS, MAX_LEVEL, Intent
+
+#: A saved session larger than this is refused before it is read.
+MAX_SESSION_BYTES = 5_000_000
 
 MOVE_WORDS = {"raise": Intent.RAISE, "hold": Intent.HOLD, "lower": Intent.LOWER}
 
@@ -62,6 +68,203 @@ class HumanMove:
     coordination: float | None = None
 
 
+def new_model(scenario: Scenario, seed: int) -> AllianceModel:
+    """An AllianceModel whose noise stream does not depend on what else this process has run.
+
+    ``rules.rng.run_key`` returns a Python int, which numba types as int64 below 2**63 and as
+    uint64 above: a process that first ran a model with a small key then fails (OverflowError)
+    on a large one, and the two types give different streams. A server runs many models, so the
+    key is held as numpy uint64 here until the core does so itself.
+    """
+    model = AllianceModel(scenario, seed=seed)
+    model._key = np.uint64(model._key)
+    return model
+
+
+def pressurer_of(model: AllianceModel) -> str:
+    return model.actors[int(model.params.roles[ROLE_PRESSURER])]
+
+
+def coordinator_of(model: AllianceModel) -> str | None:
+    k = int(model.params.roles[ROLE_COORDINATOR])
+    return model.actors[k] if k >= 0 else None
+
+
+def situation(model: AllianceModel, actor: str) -> Situation:
+    """What a player of ``actor`` sees before choosing (the advice is the noise-free rule)."""
+    actors = model.actors
+    i = actors.index(actor)
+    advice = model.advice()
+    weights = term_weights(model.params.behaviour[0])
+    total = model.params.total_trade_usd_bn[0]
+    views = []
+    for j, partner in enumerate(actors):
+        if j == i:
+            continue
+        level = int(model.level[i, j])
+        contrib = advice.terms[i, j] * weights
+        if level < MAX_LEVEL - 1:  # treaty terms weigh only on signing or keeping a formal alliance
+            contrib[list(TREATY_ONLY)] = 0.0
+        order = np.argsort(-np.abs(contrib))[:3]
+        views.append(
+            PartnerView(
+                partner=partner,
+                level=LEVEL_LABELS[level],
+                threat_to_me=float(advice.threat[i, j]),
+                my_threat_to_them=float(advice.threat[j, i]),
+                trade_share=float(advice.trade[i, j] / total[i]) if total[i] > 0 else 0.0,
+                advice=Intent(int(advice.intent[i, j])).name.lower(),
+                desire=float(advice.desire[i, j]),
+                reasons=[(TERM_LABELS[TERMS[k].name], float(contrib[k])) for k in order if contrib[k] != 0.0],
+            )
+        )
+    t = min(model.month, model.horizon - 1)
+    pressurer, coordinator = pressurer_of(model), coordinator_of(model)
+    p = actors.index(pressurer)
+    coordination = model.params.coordination[0, t]
+    pressured = [k for k in range(len(actors)) if k != p]
+    return Situation(
+        actor=actor,
+        step=model.month,
+        date=month_label(model.start, model.month),
+        partners=views,
+        controls_pressure=actor == pressurer,
+        controls_coordination=actor == coordinator,
+        pressure={actors[k]: float(model.params.pressure_threat[0, t, k]) for k in pressured},
+        coordination=float(coordination[pressured].max()) if coordinator is not None else None,
+    )
+
+
+def validate_move(model: AllianceModel, actor: str, move: HumanMove) -> list[str]:
+    """Problems with a move, as messages for the player (empty if it is allowed)."""
+    problems = []
+    if model.month >= model.horizon:
+        return ["the game is over"]
+    actors = model.actors
+    if not isinstance(move.moves, dict):
+        return ["moves must map partners to raise, hold or lower"]
+    for partner, word in move.moves.items():
+        if partner not in actors or partner == actor:
+            allowed = ", ".join(a for a in actors if a != actor)
+            problems.append(f"unknown partner '{partner}' (allowed: {allowed})")
+            continue
+        if word not in MOVE_WORDS:
+            problems.append(f"{partner}: '{word}' is not a move (use raise, hold or lower)")
+            continue
+        level = model.level_of(actor, partner)
+        if word == "raise" and level >= MAX_LEVEL:
+            problems.append(f"{partner}: already a formal alliance, cannot raise")
+        if word == "lower" and level <= 0:
+            problems.append(f"{partner}: already estranged, cannot lower")
+    pressurer, coordinator = pressurer_of(model), coordinator_of(model)
+    if move.pressure:
+        if actor != pressurer:
+            problems.append(f"only {pressurer} sets pressure")
+        for target, level in move.pressure.items():
+            if target not in actors or target == actor:
+                problems.append(f"pressure: unknown target '{target}'")
+            elif not isinstance(level, int | float) or not 0.0 <= level <= 1.0:
+                problems.append(f"pressure on {target}: {level} is out of range (allowed: 0 to 1)")
+    if move.coordination is not None:
+        if actor != coordinator:
+            problems.append("only the coordinating actor sets coordination")
+        elif not isinstance(move.coordination, int | float) or not 0.0 <= move.coordination <= 1.0:
+            problems.append(f"coordination {move.coordination} is out of range (allowed: 0 to 1)")
+    return problems
+
+
+def apply_moves(model: AllianceModel, moves: dict[str, HumanMove]) -> None:
+    """Play one month with ``moves`` in place of the rules' choices for the actors who made them."""
+    actors = model.actors
+    n = len(actors)
+    for move in moves.values():
+        for target, level in (move.pressure or {}).items():
+            model.set_pressure(target, float(level))
+        if move.coordination is not None:
+            model.set_coordination(float(move.coordination))
+    advice = model.advice()
+    mask = np.zeros((n, n), dtype=bool)
+    intents = advice.intent.copy()
+    for actor, move in moves.items():
+        i = actors.index(actor)
+        mask[i, :] = True
+        mask[i, i] = False
+        for partner, word in move.moves.items():
+            intents[i, actors.index(partner)] = int(MOVE_WORDS[word])
+    model.step_with_intents(mask, intents)
+
+
+def level_changes(actors: tuple[str, ...], before: np.ndarray, after: np.ndarray) -> list[str]:
+    """'Russia-China rose to entente' for every pair whose level changed."""
+    changes = []
+    for i in range(len(actors)):
+        for j in range(i + 1, len(actors)):
+            if before[i, j] != after[i, j]:
+                verb = "rose" if after[i, j] > before[i, j] else "fell"
+                changes.append(f"{actors[i]}-{actors[j]} {verb} to {LEVEL_LABELS[int(after[i, j])]}")
+    return changes
+
+
+def debrief(scenario: Scenario, model: AllianceModel, runs: int = 500) -> dict[str, Any]:
+    """The class's focal-pair path against the model's distribution over the same months.
+
+    The model's runs (``runner.run_batch``) play the same scenario for as many months as the
+    class played, so "the model reaches an alliance in x%" speaks of the same stretch of time.
+    """
+    from .runner import run_batch
+
+    a, b = model.structure.focal_pair
+    i, j = model.structure.focal_index
+    months = model.month
+    out: dict[str, Any] = {"steps_played": months, "focal_pair": f"{a}-{b}"}
+    if months == 0:
+        out["text"] = "No month has been played yet: nothing to compare."
+        return out
+    path = model.levels_array()[:, i, j]
+    hit = np.nonzero(path >= MAX_LEVEL)[0]
+    class_step = int(hit[0]) if len(hit) else None
+    same_months = scenario.model_copy(update={"steps": months})
+    dist = run_batch(same_months, runs=runs, master_seed=100_000)
+    p = float(dist["alliance"].mean())
+    class_mean = float(path[1:].mean())
+    below = float((dist["mean_level"] < class_mean).mean() + 0.5 * (dist["mean_level"] == class_mean).mean())
+    class_final = int(path[-1])
+    final_share = float((dist["final_level"] == class_final).mean())
+    when = month_label(model.start, class_step) if class_step is not None else None
+    if class_step is not None:
+        text = (
+            f"The class reached a {a}-{b} alliance in month {class_step} ({when}); over the same {months} "
+            f"months the model does so in {p:.0%} of {runs} runs."
+        )
+    else:
+        text = (
+            f"The class did not reach a {a}-{b} alliance; over the same {months} months the model does in "
+            f"{p:.0%} of {runs} runs."
+        )
+    text += (
+        f" The class ended at {LEVEL_LABELS[class_final]} (as {final_share:.0%} of the model's runs did); "
+        f"its average {a}-{b} alignment is above {below:.0%} of the model's runs."
+    )
+    out.update(
+        {
+            "class_alliance_step": class_step,
+            "class_alliance_date": when,
+            "model_alliance_share": p,
+            "class_mean_level": class_mean,
+            "class_percentile": below,
+            "class_final_level": LEVEL_LABELS[class_final],
+            "model_final_levels": {
+                LEVEL_LABELS[int(k)]: float(v)
+                for k, v in dist["final_level"].value_counts(normalize=True).sort_index().items()
+            },
+            "runs": runs,
+            "parameters": dist.attrs.get("parameters", ""),
+            "text": text,
+        }
+    )
+    return out
+
+
 class SeminarSession:
     """One class's game of a scenario with some actors played by people."""
 
@@ -75,94 +278,36 @@ class SeminarSession:
         self.humans = list(dict.fromkeys(humans))
         self.seed = int(seed)
         self.title = title or scenario.title
-        self.model = AllianceModel(scenario, seed=self.seed)
+        self.model = new_model(scenario, self.seed)
         self.history: list[dict[str, dict[str, Any]]] = []
         self.pending: dict[str, HumanMove] = {}
 
     # ---- queries
     @property
     def actors(self) -> tuple[str, ...]:
-        return self.model.world.actors
+        return self.model.actors
 
     @property
     def step(self) -> int:
-        return self.model.state.step
+        return self.model.month
 
     @property
     def finished(self) -> bool:
-        return self.step >= self.model.world.steps
+        return self.step >= self.model.horizon
 
     def level(self, a: str, b: str) -> int:
-        return self.model.level(a, b)
+        return self.model.level_of(a, b)
 
     def situation(self, actor: str) -> Situation:
         """What a human player sees before choosing (the advice is the noise-free rule)."""
-        w = self.model.world
-        i = w.index(actor)
-        advice = self.model.advice()
-        weights = self.model.params.term_weights[0] * SIGNS
-        share = advice.trade_usd_bn[0] / w.total_trade_usd_bn[:, None]
-        views = []
-        for j, partner in enumerate(w.actors):
-            if j == i:
-                continue
-            contrib = advice.terms[0, i, j] * weights
-            order = np.argsort(-np.abs(contrib))[:3]
-            views.append(PartnerView(
-                partner=partner,
-                level=LEVEL_LABELS[int(self.model.state.level[0, i, j])],
-                threat_to_me=float(advice.threat[0, i, j]),
-                my_threat_to_them=float(advice.threat[0, j, i]),
-                trade_share=float(share[i, j]),
-                advice=Intent(int(advice.intent[0, i, j])).name.lower(),
-                desire=float(advice.desire[0, i, j]),
-                reasons=[(TERM_LABELS[TERMS[k]], float(contrib[k])) for k in order],
-            ))
-        t = min(self.step, w.steps - 1)
-        pressurer = w.actors[w.pressurer]
-        coordinator = w.actors[w.coordinator] if w.coordinator >= 0 else None
-        return Situation(
-            actor=actor, step=self.step, date=month_label(w.start, self.step), partners=views,
-            controls_pressure=actor == pressurer, controls_coordination=actor == coordinator,
-            pressure={w.actors[k]: float(w.pressure_threat[t, k]) for k in range(w.n) if k != w.pressurer},
-            coordination=float(w.coordination[t]) if coordinator is not None else None,
-        )
+        return situation(self.model, actor)
 
     # ---- moves
     def validate(self, actor: str, move: HumanMove) -> list[str]:
         """Problems with a move, as messages for the player (empty if it is allowed)."""
-        problems = []
         if actor not in self.humans:
             return [f"{actor} is played by the model, not by a person"]
-        if self.finished:
-            return ["the game is over"]
-        for partner, word in move.moves.items():
-            if partner not in self.actors or partner == actor:
-                problems.append(f"unknown partner '{partner}' (allowed: {', '.join(a for a in self.actors if a != actor)})")
-                continue
-            if word not in MOVE_WORDS:
-                problems.append(f"{partner}: '{word}' is not a move (use raise, hold or lower)")
-                continue
-            level = self.level(actor, partner)
-            if word == "raise" and level >= MAX_LEVEL:
-                problems.append(f"{partner}: already a formal alliance, cannot raise")
-            if word == "lower" and level <= 0:
-                problems.append(f"{partner}: already estranged, cannot lower")
-        w = self.model.world
-        if move.pressure:
-            if actor != w.actors[w.pressurer]:
-                problems.append(f"only {w.actors[w.pressurer]} sets pressure")
-            for target, level in move.pressure.items():
-                if target not in self.actors or target == actor:
-                    problems.append(f"pressure: unknown target '{target}'")
-                elif not 0.0 <= level <= 1.0:
-                    problems.append(f"pressure on {target}: {level:g} is out of range (allowed: 0 to 1)")
-        if move.coordination is not None:
-            if w.coordinator < 0 or actor != w.actors[w.coordinator]:
-                problems.append("only the coordinating actor sets coordination")
-            elif not 0.0 <= move.coordination <= 1.0:
-                problems.append(f"coordination {move.coordination:g} is out of range (allowed: 0 to 1)")
-        return problems
+        return validate_move(self.model, actor, move)
 
     def submit(self, actor: str, move: HumanMove) -> list[str]:
         """Record a player's move for this round; returns problems (and records nothing) if refused."""
@@ -180,70 +325,33 @@ class SeminarSession:
             raise RuntimeError(f"waiting for {', '.join(self.waiting_for())}")
         if self.finished:
             raise RuntimeError("the game is over")
-        w = self.model.world
-        n = w.n
-        for move in self.pending.values():
-            for target, level in (move.pressure or {}).items():
-                self.model.set_pressure(target, level)
-            if move.coordination is not None:
-                self.model.set_coordination(move.coordination)
-        advice = self.model.advice()
-        mask = np.zeros((n, n), dtype=bool)
-        intents = advice.intent[0].copy()
-        for actor, move in self.pending.items():
-            i = w.index(actor)
-            mask[i, :] = True
-            mask[i, i] = False
-            for partner, word in move.moves.items():
-                intents[i, w.index(partner)] = int(MOVE_WORDS[word])
-        before = self.model.state.level[0].copy()
-        self.model.step_with_intents(mask, intents)
-        after = self.model.state.level[0]
-        self.history.append({a: {"moves": m.moves, "pressure": m.pressure, "coordination": m.coordination}
-                             for a, m in self.pending.items()})
+        before = self.model.level.copy()
+        apply_moves(self.model, self.pending)
+        after = self.model.level
+        self.history.append(
+            {
+                a: {"moves": m.moves, "pressure": m.pressure, "coordination": m.coordination}
+                for a, m in self.pending.items()
+            }
+        )
         self.pending = {}
-        changes = []
-        for i in range(n):
-            for j in range(i + 1, n):
-                if before[i, j] != after[i, j]:
-                    verb = "rose" if after[i, j] > before[i, j] else "fell"
-                    changes.append(f"{w.actors[i]}-{w.actors[j]} {verb} to {LEVEL_LABELS[after[i, j]]}")
-        return changes
+        return level_changes(self.actors, before, after)
 
     # ---- debrief
     def debrief(self, runs: int = 500) -> dict[str, Any]:
-        """Compare the class's Russia-China path with the model's distribution for the scenario."""
-        from .runner import run_batch
-
-        levels = self.model.levels_array()
-        out: dict[str, Any] = {"steps_played": self.step}
-        if {"Russia", "China"} <= set(self.actors):
-            r, c = self.actors.index("Russia"), self.actors.index("China")
-            rc = levels[:, r, c]
-            hit = np.nonzero(rc >= MAX_LEVEL)[0]
-            class_step = int(hit[0]) if len(hit) else None
-            model = run_batch(self.scenario, list(range(100_000, 100_000 + runs)))
-            p = float(model["rc_alliance"].mean())
-            class_mean = float(rc[1:].mean()) if len(rc) > 1 else float(rc[0])
-            pct = float((model["rc_mean_level"] < class_mean).mean() + 0.5 * (model["rc_mean_level"] == class_mean).mean())
-            when = month_label(self.model.world.start, class_step) if class_step is not None else None
-            if class_step is not None:
-                text = (f"The class reached a Russia-China alliance at step {class_step} ({when}); "
-                        f"the model does so in {p:.0%} of {runs} runs of this scenario.")
-            else:
-                text = (f"The class did not reach a Russia-China alliance; the model reaches one in "
-                        f"{p:.0%} of {runs} runs of this scenario.")
-            text += f" The class's average Russia-China alignment is above {pct:.0%} of the model's runs."
-            out.update({"class_alliance_step": class_step, "class_alliance_date": when, "model_alliance_share": p,
-                        "class_mean_rc_level": class_mean, "class_percentile": pct,
-                        "model_final_levels": model["rc_final_level"].value_counts(normalize=True).sort_index().to_dict(),
-                        "text": text})
-        return out
+        """Compare the class's focal-pair path with the model's distribution for the scenario."""
+        return debrief(self.scenario, self.model, runs)
 
     # ---- save and reload
     def to_dict(self) -> dict[str, Any]:
-        return {"format": "alliance-sim seminar 1", "title": self.title, "seed": self.seed, "humans": self.humans,
-                "scenario": self.scenario.model_dump(mode="json", exclude_none=True), "history": self.history}
+        return {
+            "format": "alliance-sim seminar 1",
+            "title": self.title,
+            "seed": self.seed,
+            "humans": self.humans,
+            "scenario": self.scenario.model_dump(mode="json", exclude_none=True),
+            "history": self.history,
+        }
 
     def save(self, path: Path) -> Path:
         path = Path(path)
@@ -257,19 +365,31 @@ class SeminarSession:
         from .errors import InputError
 
         path = Path(path)
+        if not path.is_file():
+            raise InputError(path, None, "session file not found (or not a regular file)")
+        if path.stat().st_size > MAX_SESSION_BYTES:
+            raise InputError(path, None, f"too large for a saved session (limit {MAX_SESSION_BYTES // 1_000_000} MB)")
         try:
             data = json.loads(path.read_text("utf-8"))
-        except FileNotFoundError:
-            raise InputError(path, None, "session file not found") from None
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise InputError(path, None, f"not a saved seminar session ({exc})") from None
         if not isinstance(data, dict) or data.get("format") != "alliance-sim seminar 1":
             raise InputError(path, "format", "not a saved alliance-sim seminar session")
-        session = cls(parse_scenario(data["scenario"], path), data["humans"], data["seed"], data.get("title"))
-        for k, round_moves in enumerate(data["history"]):
-            for actor, m in round_moves.items():
-                problems = session.submit(actor, HumanMove(m["moves"], m.get("pressure"), m.get("coordination")))
-                if problems:
-                    raise InputError(path, f"history[{k}].{actor}", "; ".join(problems))
-            session.play_round()
+        try:
+            session = cls(parse_scenario(data["scenario"], path), data["humans"], data["seed"], data.get("title"))
+            history = data["history"]
+            if not isinstance(history, list):
+                raise TypeError("history must be a list")
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(path, None, f"not a valid saved seminar session ({exc})") from None
+        for k, round_moves in enumerate(history):
+            try:
+                for actor, m in round_moves.items():
+                    move = HumanMove(dict(m["moves"]), m.get("pressure"), m.get("coordination"))
+                    problems = session.submit(actor, move)
+                    if problems:
+                        raise InputError(path, f"history[{k}].{actor}", "; ".join(problems))
+                session.play_round()
+            except (KeyError, TypeError, ValueError, AttributeError, RuntimeError) as exc:
+                raise InputError(path, f"history[{k}]", f"not a valid round ({exc})") from None
         return session

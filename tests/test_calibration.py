@@ -43,7 +43,8 @@ def test_pattern_quotes_are_verbatim(seeds):
          "    measure: {outcome: alliance}\n    target: {high: 0.1, tolerance: 0.05}\n", "no shipped scenario"),
         ("patterns:\n  - id: x1\n    claim: c\n    source: {public: somewhere}\n    case: {scenario: baseline_2018_2021}\n"
          "    measure: {outcome: alliance}\n    target: {tolerance: 0.05}\n", "low, high"),
-        ("patterns:\n  - id: x1\n    bogus: 1\n", "bogus"),
+        ("patterns:\n  - id: x1\n    claim: c\n    source: {public: somewhere}\n    case: {scenario: baseline_2018_2021}\n"
+         "    measure: {outcome: alliance}\n    target: {high: 0.1, tolerance: 0.05}\n    bogus: 1\n", "bogus"),
     ],
 )
 def test_bad_patterns_files_give_one_line(tmp_path, capsys, text, fragment):

@@ -18,11 +18,16 @@ def test_handout_has_story_cards_figures_and_questions(tmp_path):
     assert md.startswith(f"# {sc.title}")
     for actor in sc.actors:
         assert f"### {actor}" in md
-    assert '000: "would not allow it to accept a de facto junior partner status"' in md  # a parameter card quote
+    assert 'Cheang 2018: "would not allow it to accept a de facto junior partner status"' in md  # a card quote
+    assert "000_13cebfda7c8178fb.txt" not in md and "**Cheang 2018**: Chris Cheang" in md  # sources in words
+    assert "## Compared with the baseline" in md and "event: border crisis" in md
+    questions = md.split("## Discussion questions")[1].split("## Sources")[0]
+    assert sum(line[:2] in {f"{k}." for k in range(1, 10)} for line in questions.splitlines()) >= 3
     assert "China-India border crisis" in md and "Discussion questions" in md
     assert sc.discussion_questions[0] in md
     html = (tmp_path / "handout.html").read_text()
     assert html.count("data:image/png;base64,") == 2 and "@media print" in html
+    assert "table, tr, blockquote { page-break-inside: avoid" in html  # tables do not split across pages
     assert all(p.exists() for p in paths)
 
 

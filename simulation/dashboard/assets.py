@@ -20,7 +20,14 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-PACKAGES = ("@widgetti/solara-vuetify-app", "requirejs", "font-awesome", "@widgetti/vue-grid-layout", "mermaid", "katex")
+PACKAGES = (
+    "@widgetti/solara-vuetify-app",
+    "requirejs",
+    "font-awesome",
+    "@widgetti/vue-grid-layout",
+    "mermaid",
+    "katex",
+)
 
 
 def cache_dir() -> Path:
@@ -59,12 +66,15 @@ def fill(cache: Path | None = None) -> list[str]:
         return []
     npm = shutil.which("npm")
     if npm is None:
-        raise SystemExit("error: the dashboard's offline assets need npm (apt-get install npm) to fetch: " + ", ".join(todo))
+        raise SystemExit(
+            "error: the dashboard's offline assets need npm (apt-get install npm) to fetch: " + ", ".join(todo)
+        )
     added = []
     with tempfile.TemporaryDirectory() as tmp:
         for spec in todo:
-            proc = subprocess.run([npm, "pack", spec, "--silent", "--pack-destination", tmp],
-                                  capture_output=True, text=True, timeout=300)
+            proc = subprocess.run(
+                [npm, "pack", spec, "--silent", "--pack-destination", tmp], capture_output=True, text=True, timeout=300
+            )
             if proc.returncode != 0:
                 raise SystemExit(f"error: npm pack {spec} failed: {proc.stderr.strip().splitlines()[-1:]}")
             tarball = Path(tmp) / proc.stdout.strip().splitlines()[-1]
@@ -89,7 +99,9 @@ def main() -> int:
         print("missing: " + ", ".join(gaps) if gaps else f"all dashboard assets present in {cache_dir()}")
         return 1 if gaps else 0
     added = fill()
-    print(f"added {', '.join(added)} to {cache_dir()}" if added else f"dashboard assets already present in {cache_dir()}")
+    print(
+        f"added {', '.join(added)} to {cache_dir()}" if added else f"dashboard assets already present in {cache_dir()}"
+    )
     return 0
 
 

@@ -21,7 +21,6 @@ from ..scenario import (
     PressureSegment,
     Scenario,
 )
-from ..world import build_world
 
 #: Registry parameters offered as sliders (their bounds, values and descriptions come from the registry).
 PARAMETER_SLIDERS = (
@@ -70,26 +69,46 @@ INSTRUMENT_FIELDS = tuple(
 
 def pressure_sliders(scenario: Scenario) -> list[SliderSpec]:
     """One slider per pressure target (all instruments at one level), and EU coordination."""
-    world = build_world(scenario)
+    from ..build import build_params
+    from ..resolve import resolve
+    from ..rules.params import ROLE_PRESSURER
+
+    params = build_params(resolve(scenario))
     lo, hi, _ = field_bounds(PressureSegment, "sanctions")
     specs = []
-    for k, actor in enumerate(world.actors):
-        if k == world.pressurer:
+    for k, actor in enumerate(scenario.actors):
+        if k == int(params.roles[ROLE_PRESSURER]):
             continue
-        current = float(world.pressure_threat[0, k])
-        if actor not in scenario.pressure.targets and actor not in ("Russia", "China"):
+        current = float(params.pressure_threat[0, 0, k])
+        if actor not in scenario.pressure.targets and actor not in scenario.focal_pair:
             continue
-        specs.append(SliderSpec(
-            f"pressure.targets.{actor}", f"{scenario.pressure.by} pressure on {actor}", lo, hi, 0.05, round(current, 2),
-            "Sets " + ", ".join(f.replace("_", " ") for f in INSTRUMENT_FIELDS)
-            + f" to one level for the whole run, from {lo:g} (none) to {hi:g} (maximal); the scenario's own "
-            f"schedule starts at {current:.2f}.",
-        ))
+        specs.append(
+            SliderSpec(
+                f"pressure.targets.{actor}",
+                f"{scenario.pressure.by} pressure on {actor}",
+                lo,
+                hi,
+                0.05,
+                round(current, 2),
+                "Sets "
+                + ", ".join(f.replace("_", " ") for f in INSTRUMENT_FIELDS)
+                + f" to one level for the whole run, from {lo:g} (none) to {hi:g} (maximal); the scenario's own "
+                f"schedule starts at {current:.2f}.",
+            )
+        )
     if scenario.pressure.coordinated_by is not None:
         lo, hi, desc = field_bounds(LevelSegment, "level")
-        specs.append(SliderSpec("pressure.coordination",
-                                f"{scenario.pressure.coordinated_by} coordination with {scenario.pressure.by}",
-                                lo, hi, 0.05, round(float(world.coordination[0]), 2), desc))
+        specs.append(
+            SliderSpec(
+                "pressure.coordination",
+                f"{scenario.pressure.coordinated_by} coordination with {scenario.pressure.by}",
+                lo,
+                hi,
+                0.05,
+                round(float(params.coordination[0, 0].max()), 2),
+                desc,
+            )
+        )
     return specs
 
 
@@ -106,8 +125,17 @@ def parameter_sliders(scenario: Scenario) -> list[SliderSpec]:
         lo, hi = max(p.min, p.low - (p.high - p.low)), min(p.max, p.high + (p.high - p.low))
         if not lo < hi:
             lo, hi = p.min, p.max
-        specs.append(SliderSpec(f"parameters.{key}", key, lo, hi, round((hi - lo) / 50, 4), value,
-                                f"{p.description} Documented range {p.low:g} to {p.high:g} ({p.unit})."))
+        specs.append(
+            SliderSpec(
+                f"parameters.{key}",
+                key,
+                lo,
+                hi,
+                round((hi - lo) / 50, 4),
+                value,
+                f"{p.description} Documented range {p.low:g} to {p.high:g} ({p.unit}).",
+            )
+        )
     return specs
 
 

@@ -1,13 +1,16 @@
-"""Start the dashboard server: ``alliance-sim dashboard [SCENARIO] [--port N]``.
+"""Start the dashboard server: ``alliance-sim dashboard [SCENARIO] [--port N] [--host H]``.
 
-Listens on 127.0.0.1 only, with Solara's telemetry off and its JavaScript/CSS served from
-the local asset cache (filled by ``python -m simulation.dashboard.assets``, which the set-up
-runs), so it works with no internet access.
+Listens on 127.0.0.1 unless told otherwise, with Solara's telemetry off and its JavaScript/CSS
+served from the local asset cache (filled by ``python -m simulation.dashboard.assets``, which the
+set-up runs), so it works with no internet access. The server runs in a child process that
+stops with its parent: Ctrl-C or SIGTERM to ``alliance-sim dashboard`` stops it too.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -15,19 +18,47 @@ from pathlib import Path
 
 from ..errors import InputError
 
+PORT_RANGE = (1024, 65535)
 
-def dashboard_env(scenario: Path | None) -> dict[str, str]:
+
+def lan_address() -> str:
+    """This machine's address on its local network (no packet is sent), or 127.0.0.1."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("10.255.255.255", 1))
+            return str(s.getsockname()[0])
+        except OSError:
+            return "127.0.0.1"
+
+
+def public_url(host: str, port: int) -> str:
+    """The address students type: the machine's LAN address when listening on every interface."""
+    shown = lan_address() if host in ("0.0.0.0", "::", "") else host
+    return f"http://{shown}:{port}"
+
+
+def dashboard_env(
+    scenario: Path | None, host: str = "127.0.0.1", port: int = 8765, rooms_dir: Path | None = None
+) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({
-        "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false",
-        "SOLARA_TELEMETRY_SENTRY_ENABLE": "false",
-        "SOLARA_ASSETS_PROXY": "true",
-        "SOLARA_THEME_SHOW_BANNER": "false",
-        "MPLBACKEND": "Agg",
-    })
+    env.update(
+        {
+            "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false",
+            "SOLARA_TELEMETRY_SENTRY_ENABLE": "false",
+            "SOLARA_ASSETS_PROXY": "true",
+            "SOLARA_THEME_SHOW_BANNER": "false",
+            "MPLBACKEND": "Agg",
+            "PYTHONWARNINGS": "ignore:Cookies with samesite=none",
+        # a closed laptop frees its session after 5 minutes (a room keeps the seat; reconnecting gets it back)
+        "SOLARA_KERNEL_CULL_TIMEOUT": os.environ.get("SOLARA_KERNEL_CULL_TIMEOUT", "5m"),
+            "ALLIANCE_SIM_PUBLIC_URL": public_url(host, port),
+        }
+    )
     if scenario is not None:
         env["ALLIANCE_SIM_SCENARIO"] = scenario.stem
         env["ALLIANCE_SIM_SCENARIOS"] = str(scenario.resolve().parent)
+    if rooms_dir is not None:
+        env["ALLIANCE_SIM_ROOMS_DIR"] = str(rooms_dir.resolve())
     return env
 
 
@@ -37,12 +68,44 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def check_port(host: str, port: int) -> None:
+    """One line if the port is out of range or already taken, before any server starts."""
+    lo, hi = PORT_RANGE
+    if not lo <= port <= hi:
+        raise InputError(None, "--port", f"{port} is out of range (allowed: {lo} to {hi})")
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise InputError(
+                    None, "--port", f"port {port} is already in use: try another, e.g. --port {port + 1}"
+                ) from None
+            raise InputError(None, "--host", f"cannot listen on {host}:{port} ({exc.strerror})") from None
+
+
 def command(port: int, host: str = "127.0.0.1") -> list[str]:
-    return [sys.executable, "-m", "solara", "run", "simulation.dashboard.app", "--host", host,
-            "--port", str(port), "--production", "--no-open", "--log-level", "warning"]
+    return [
+        sys.executable,
+        "-m",
+        "solara",
+        "run",
+        "simulation.dashboard.app",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--production",
+        "--no-open",
+        "--log-level",
+        "warning",
+    ]
 
 
-def start(scenario: Path | None, port: int | None, host: str = "127.0.0.1") -> subprocess.Popen:
+def start(
+    scenario: Path | None, port: int | None, host: str = "127.0.0.1", rooms_dir: Path | None = None
+) -> subprocess.Popen:
     """Start the server in a child process (used by the CLI and the browser tests)."""
     from .assets import fill, missing
 
@@ -50,10 +113,50 @@ def start(scenario: Path | None, port: int | None, host: str = "127.0.0.1") -> s
         from ..scenario import load_scenario
 
         load_scenario(scenario)  # a bad file fails here, with a one-line error
+    if rooms_dir is not None and rooms_dir.exists() and not rooms_dir.is_dir():
+        raise InputError(rooms_dir, "--rooms-dir", "is not a folder")
+    port = free_port() if port is None else port
+    check_port(host, port)
     if missing():
         try:
             fill()
         except SystemExit as exc:
             raise InputError(None, "dashboard", str(exc).removeprefix("error: ")) from None
-    port = free_port() if port is None else port
-    return subprocess.Popen(command(port, host), env=dashboard_env(scenario), cwd=Path(__file__).resolve().parents[2])
+    return subprocess.Popen(
+        command(port, host),
+        env=dashboard_env(scenario, host, port, rooms_dir),
+        cwd=Path(__file__).resolve().parents[2],
+        start_new_session=True,
+    )
+
+
+def stop(proc: subprocess.Popen, timeout_s: float = 10) -> None:
+    """Stop the server and everything it started (its own process group)."""
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=timeout_s)
+
+
+def serve(proc: subprocess.Popen) -> int:
+    """Wait for the server; Ctrl-C or SIGTERM to this process stops the server first."""
+
+    def on_term(signum, frame):  # noqa: ARG001
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        stop(proc)
+        return 0
+    finally:
+        stop(proc)
+        signal.signal(signal.SIGTERM, previous)

@@ -1,0 +1,167 @@
+"""Load test of a classroom room: one server, many browser sessions (not a timed test).
+
+Starts the dashboard server, opens a room from an instructor's page, then opens SESSIONS browser
+sessions on it: five teams that join and move, the rest projector/observer views. Reports:
+
+- first-render latency of each session (page load until its room view is shown);
+- advance latency: the instructor presses Advance until every session shows the new month;
+- the server's memory (resident set): idle, with every session open, and after they all close.
+
+    PYTHONPATH=$PWD python experiments/classroom_load.py [--sessions 30] [--months 3]
+
+Needs Chromium (/usr/bin/chromium) and Playwright. The browser runs on the same machine, so on a
+2-core laptop the figures include the browser's own load: a class's laptops would do better.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import re
+import statistics
+import time
+import urllib.request
+
+ACTORS = ("Russia", "China", "US", "India", "EU")
+WATCH = """sel => { window.__seen = null; const id = setInterval(() => {
+  if (document.querySelector(sel)) { window.__seen = Date.now(); clearInterval(id); } }, 20); }"""
+
+
+def rss_mb(pid: int) -> float:
+    import psutil
+
+    return psutil.Process(pid).memory_info().rss / 1e6
+
+
+def cpu_s(pid: int) -> float:
+    import psutil
+
+    t = psutil.Process(pid).cpu_times()
+    return t.user + t.system
+
+
+def wait_up(url: str, timeout_s: float = 90) -> None:
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit("the dashboard server did not start")
+
+
+def summary(values: list[float]) -> str:
+    values = sorted(values)
+    p90 = values[min(len(values) - 1, int(round(0.9 * (len(values) - 1))))]
+    return f"median {statistics.median(values):.2f} s, 90th percentile {p90:.2f} s, max {values[-1]:.2f} s"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=30)
+    parser.add_argument("--months", type=int, default=3)
+    args = parser.parse_args()
+
+    from playwright.sync_api import sync_playwright
+
+    from simulation.dashboard.server import free_port, start, stop
+
+    port = free_port()
+    proc = start(None, port)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_up(url)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path="/usr/bin/chromium",
+                headless=True,
+                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            )
+            # idle: the server after one warm-up visit (imports and compiled rules loaded), no session open
+            warm = browser.new_context()
+            wp = warm.new_page()
+            wp.goto(f"{url}/open?scenario=baseline_2018_2021")
+            wp.wait_for_selector("[data-testid=projector]", timeout=90_000)
+            wp.get_by_role("button", name="Close the room").click()
+            time.sleep(1)
+            warm.close()
+            time.sleep(10)
+            idle = rss_mb(proc.pid)
+            contexts = []
+
+            def page():
+                ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+                contexts.append(ctx)
+                return ctx.new_page()
+
+            instructor = page()
+            instructor.goto(f"{url}/open?scenario=baseline_2018_2021")
+            instructor.wait_for_selector("[data-testid=projector]", timeout=90_000)
+            code = re.search(r"room=(\w+)", instructor.url).group(1)
+            first_render, sessions = [], []
+            for k in range(args.sessions - 1):
+                pg = page()
+                t0 = time.perf_counter()
+                if k < len(ACTORS):
+                    pg.goto(f"{url}/join?room={code}")
+                    pg.wait_for_selector("[data-testid=join-form]", timeout=90_000)
+                    first_render.append(time.perf_counter() - t0)
+                    pg.get_by_label("Team name").fill(f"Team {ACTORS[k]}")
+                    pg.get_by_role("button", name=ACTORS[k], exact=True).click()
+                    pg.get_by_role("button", name="Join", exact=True).click()
+                    pg.wait_for_selector("[data-testid=team-panel]", timeout=90_000)
+                    sessions.append(("[data-testid=team-panel]", pg))
+                else:
+                    pg.goto(f"{url}/room?room={code}")
+                    pg.wait_for_selector("[data-testid=projector]", timeout=90_000)
+                    first_render.append(time.perf_counter() - t0)
+                    sessions.append(("[data-testid=projector]", pg))
+            sessions.append(("[data-testid=projector]", instructor))
+            loaded = rss_mb(proc.pid)
+            advance, server_cpu = [], []
+            for month in range(args.months):
+                for _sel, pg in sessions[: len(ACTORS)]:
+                    pg.get_by_role("button", name="Submit our moves").click()
+                    pg.wait_for_selector("[data-testid=submit-status][data-status=submitted]", timeout=60_000)
+                # each page notes (in its own clock, the machine's) when it first shows the new month
+                for sel, pg in sessions:
+                    pg.evaluate(WATCH, f"{sel}[data-month='{month + 1}']")
+                cpu0 = cpu_s(proc.pid)
+                t0 = time.time() * 1000
+                instructor.get_by_role("button", name=re.compile("^Advance to the next month")).click()
+                seen = []
+                for _sel, pg in sessions:
+                    pg.wait_for_function("() => window.__seen !== null", timeout=90_000)
+                    seen.append(pg.evaluate("() => window.__seen"))
+                advance.append((max(seen) - t0) / 1000)
+                server_cpu.append(cpu_s(proc.pid) - cpu0)
+            peak = rss_mb(proc.pid)
+            instructor.get_by_role("button", name="Close the room").click()
+            time.sleep(1)
+            for ctx in contexts:
+                ctx.close()
+            browser.close()
+        time.sleep(15)  # closed pages end their sessions; the server collects them
+        gc.collect()
+        after = rss_mb(proc.pid)
+    finally:
+        stop(proc)
+    print(
+        f"sessions: {args.sessions} (5 teams, {args.sessions - 5} projector/observer views, the instructor's "
+        "among them)"
+    )
+    print(f"first render: {summary(first_render)}")
+    print(f"advance, until every session shows the new month: {summary(advance)} over {args.months} months")
+    print(f"server CPU per advance (the rest is the browsers sharing this machine): {summary(server_cpu)}")
+    print(
+        f"server memory (RSS): idle after one warm-up visit {idle:.0f} MB, {args.sessions} sessions open "
+        f"{loaded:.0f} MB, after "
+        f"{args.months} months {peak:.0f} MB, 15 s after all closed {after:.0f} MB "
+        f"({(after - idle) / idle:+.0%} of idle)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Teaching: rooms for a class (one shared model, teams on their own devices)."""
