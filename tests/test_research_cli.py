@@ -108,7 +108,10 @@ def test_validate_reads_a_saved_seminar(capsys, tmp_path):
         pytest.xfail(f"simulation.seminar does not import: {exc}")
     from simulation import load_scenario
 
+    from simulation.seminar import HumanMove
+
     session = SeminarSession(load_scenario("baseline_2018_2021"), ["Russia"], seed=1)
+    assert session.submit("Russia", HumanMove({"China": "hold"})) == []
     session.play_round()
     saved = session.save(tmp_path / "class.json")
     code, out, err = cli(capsys, "validate", saved)
