@@ -102,13 +102,8 @@ def test_validate_detects_every_file_kind(capsys, tmp_path):
 
 
 def test_validate_reads_a_saved_seminar(capsys, tmp_path):
-    try:
-        from simulation.seminar import SeminarSession
-    except ImportError as exc:  # the seminar module is being ported to the new core
-        pytest.xfail(f"simulation.seminar does not import: {exc}")
     from simulation import load_scenario
-
-    from simulation.seminar import HumanMove
+    from simulation.seminar import HumanMove, SeminarSession
 
     session = SeminarSession(load_scenario("baseline_2018_2021"), ["Russia"], seed=1)
     assert session.submit("Russia", HumanMove({"China": "hold"})) == []
