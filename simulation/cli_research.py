@@ -222,7 +222,7 @@ def add_research_commands(sub: argparse._SubParsersAction) -> None:
         "plot",
         help="figures from sweep results, any design (PNG and SVG)",
         description="Draw figures from a results.parquet (or its folder): P(outcome) against a "
-        "swept quantity with 95%% bands, main-effect panels, a heatmap, time to "
+        "swept quantity with 95% bands, main-effect panels, a heatmap, time to "
         "alliance, final levels, fan charts. Sampled designs (LHS, Sobol) are binned; "
         "every figure says what it pools; more than 12 legend entries is refused.",
     )

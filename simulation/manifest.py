@@ -42,9 +42,6 @@ def _version(dist: str) -> str | None:
         return None
 
 
-#: Libraries whose versions can change a result (the numbers, the design or the seeds): a sweep
-#: folder made under other versions of these is not resumed.
-RESULT_SHAPING = ("alliance-sim", "numpy", "numba", "llvmlite", "scipy", "SALib", "pandas", "pyarrow", "mesa")
 #: Used when the package is not installed (a bare checkout): the core dependencies.
 _FALLBACK = (
     "mesa",
@@ -83,19 +80,6 @@ def library_versions() -> dict[str, str | None]:
     out = {"alliance-sim": _version("alliance-sim")}
     out.update({name: _version(name) for name in dependency_names()})
     return out
-
-
-def library_mismatch(old: dict[str, Any]) -> str | None:
-    """How an earlier manifest's result-shaping library versions differ from this environment's,
-    in words (None if they agree). Manifests without a full list compare what they have."""
-    then = old.get("libraries") or {}
-    now = library_versions()
-    diffs = [
-        f"{name} {then[name]} -> {now.get(name)}"
-        for name in RESULT_SHAPING
-        if name in then and then[name] != now.get(name)
-    ]
-    return "; ".join(diffs) or None
 
 
 def base_manifest(kind: str) -> dict[str, Any]:

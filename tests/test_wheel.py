@@ -148,13 +148,13 @@ def test_run_sweep_plot_and_handout_write_only_under_the_current_folder(installe
     run_dir = work / "results" / "baseline_2018_2021-seed3"
     assert (run_dir / "trajectories.parquet").is_file() and (run_dir / "manifest.json").is_file()
 
+    _run(installed, "handout", "baseline_2018_2021", "--runs", "20")
+    assert (work / "handouts" / "baseline_2018_2021" / "handout.html").is_file()
+
     _run(installed, "sweep", "tiny_lhs", "--workers", "1", "--quiet")
     assert (work / "results" / "tiny_lhs" / "results.parquet").is_file()
     figures = _run(installed, "plot", "results/tiny_lhs", "--kind", "main_effects").stdout.split()
     assert figures and all((work / f).is_file() for f in figures)
-
-    _run(installed, "handout", "baseline_2018_2021", "--runs", "20")
-    assert (work / "handouts" / "baseline_2018_2021" / "handout.html").is_file()
 
     # nothing written into the installed package (compiled-rule caches in __pycache__ aside), nor in
     # HOME (tools' own hidden settings folders aside)
