@@ -91,7 +91,10 @@ def handout_markdown(scenario_path: Path, figures: dict[str, str], stats: dict) 
         rows.append((seg.from_step, f"{sc.pressure.coordinated_by} coordination with {sc.pressure.by}: {seg.level:g}"))
     for ev in sc.events:
         if isinstance(ev, BorderCrisis):
-            text = f"{ev.between[0]}-{ev.between[1]} border crisis for {ev.duration_steps} months (intensity {ev.intensity:g})"
+            text = (
+                f"{ev.between[0]}-{ev.between[1]} border crisis for {ev.duration_steps} months "
+                f"(intensity {ev.intensity:g})"
+            )
             start = ev.from_step
         elif isinstance(ev, Pandemic):
             text, start = f"pandemic halts summits for {ev.duration_steps} months", ev.from_step
