@@ -1,24 +1,33 @@
-"""Benchmark: idiomatic Mesa batch_run of the project's model vs the sweep engine, in one run.
+"""Benchmark: the whole picture of the engine's speed, in one run, as ratios measured together.
 
-    python experiments/benchmark.py                  # default sizes (about a minute on 2 cores)
-    python experiments/benchmark.py --million        # also a 1,000,000-run sweep with peak memory
+    python experiments/benchmark.py              # about two minutes on 2 cores
+    python experiments/benchmark.py --million    # also a 1,000,000-run sweep with peak memory
 
-(a) ``mesa.batch_run`` of ``AllianceModel`` (agents stepping in Python, DataCollector on,
-    every step collected) on the baseline scenario;
-(b) the sweep engine (``alliance-sim sweep``'s code path, results written to Parquet) on the
-    same scenario. Both use all workers given. The outcome distributions must agree: the
-    Russia-China alliance fractions differ by less than 3 standard errors.
-Prints runs/s of each and their ratio. Figures depend on the machine: compare ratios.
+Prints, on the baseline scenario (five actors, 48 months):
+(a) ``mesa.batch_run`` of ``AllianceModel`` (Mesa's own batch runner, DataCollector on, every
+    month collected), with all workers;
+(b) the Mesa model driven directly, one run after another (the B = 1 path of the same rules);
+(c) the compiled batch engine in one process (``run_batch``: outcomes as a DataFrame);
+(d) the sweep engine end to end (``alliance-sim sweep``'s code path: chunks on worker processes,
+    Parquet written and merged);
+and the ratio (d)/(a), the agreement of the outcome distributions (P(entente or closer) and
+P(alliance) of the focal pair, (a) vs (d), two-proportion z), peak memory, the time of the
+dashboard's distribution panel (1,000 posterior-predictive replicates), and a scaling table of
+runs/s and memory against the number of actors (5, 10, 20, 40) and the horizon (48, 480 months).
+The last line is a one-line JSON summary for tools to read. Figures depend on the machine and
+its load: compare ratios measured in the same run.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import sys
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -27,88 +36,180 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def mesa_batch(scenario, seeds: list[int], workers: int) -> tuple[float, np.ndarray]:
+def mesa_batch(runs: int, workers: int, steps: int) -> tuple[float, np.ndarray]:
+    """(a) mesa.batch_run; returns seconds and each run's highest focal-pair level."""
     import mesa
 
     from simulation.model import AllianceModel
 
     t0 = time.perf_counter()
-    rows = mesa.batch_run(
-        AllianceModel, parameters={"scenario": [scenario]}, rng=seeds, number_processes=workers,
-        data_collection_period=1, max_steps=scenario.steps, display_progress=False,
-    )
+    rows = mesa.batch_run(AllianceModel, parameters={}, rng=list(range(runs)), number_processes=workers,
+                          data_collection_period=1, max_steps=steps, display_progress=False)  # fmt: skip
     seconds = time.perf_counter() - t0
-    by_run: dict[int, int] = {}
+    best: dict[int, int] = {}
     for row in rows:
-        by_run[row["RunId"]] = max(by_run.get(row["RunId"], 0), int(row["Russia-China"]))
-    alliance = np.array([by_run[k] >= 5 for k in sorted(by_run)])
-    return seconds, alliance
+        best[row["RunId"]] = max(best.get(row["RunId"], 0), int(row["russia_china"]))
+    return seconds, np.array([best[k] for k in sorted(best)])
 
 
-def engine_sweep(base, runs: int, workers: int, chunk_size: int = 2000) -> tuple[float, np.ndarray, float]:
+def mesa_direct(runs: int, steps: int) -> float:
+    """(b) the Mesa model stepped directly, one run after another."""
+    from simulation.model import AllianceModel
+
+    t0 = time.perf_counter()
+    for seed in range(runs):
+        AllianceModel(seed=seed).run_for(steps)
+    return time.perf_counter() - t0
+
+
+def batch_in_process(scenario, runs: int) -> float:
+    from simulation.runner import run_batch
+
+    run_batch(scenario, runs=100)  # compile / warm
+    t0 = time.perf_counter()
+    run_batch(scenario, runs=runs, master_seed=3)
+    return time.perf_counter() - t0
+
+
+def engine_sweep(runs: int, workers: int, chunk_size: int) -> tuple[float, np.ndarray, float]:
+    """(d) the sweep engine end to end; returns seconds, max levels and the results' size (MB)."""
     import pyarrow.parquet as pq
 
+    from simulation.paths import shipped_scenario
+    from simulation.scenario import load_scenario
     from simulation.sweep import sweep_from_dict
     from simulation.sweep_runner import run_sweep
 
-    sweep = sweep_from_dict(
-        {"title": "benchmark", "base_scenario": "baseline", "replicates": runs, "master_seed": 7,
-         "chunk_size": chunk_size, "outcomes": ["rc_alliance", "rc_alliance_step", "rc_final_level",
-                                                "final_levels", "india", "blocs"]},
-        base,
-    )
+    base = load_scenario(shipped_scenario("baseline_2018_2021"))
+    sweep = sweep_from_dict({"title": "benchmark", "base_scenario": "baseline_2018_2021", "replicates": runs,
+                             "master_seed": 7, "chunk_size": chunk_size,
+                             "outcomes": ["alliance", "alliance_month", "final_level", "max_level", "mean_level",
+                                          "final_levels", "blocs"]}, base)  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         report = run_sweep(sweep, Path(tmp) / "out", workers=workers, progress=False)
         size_mb = report.results.stat().st_size / 1e6
-        alliance = pq.read_table(report.results, columns=["rc_alliance"])["rc_alliance"].to_numpy()
-    return report.seconds, alliance, size_mb
+        max_level = pq.read_table(report.results, columns=["max_level"])["max_level"].to_numpy()
+    return report.seconds, max_level, size_mb
 
 
-def peak_rss_mb() -> tuple[float, float]:
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return own, children
+def synthetic_scenario(actors: int, steps: int):
+    """The baseline with extra actors (copies of India's figures, labelled) and a longer horizon."""
+    from simulation.paths import shipped_scenario
+    from simulation.scenario import load_scenario, parse_scenario
+
+    base = load_scenario(shipped_scenario("baseline_2018_2021")).model_dump(mode="python", exclude_none=True)
+    extra = [f"Power{k}" for k in range(actors - len(base["actors"]))]
+    base["actors"] = base["actors"] + extra
+    base["steps"] = steps
+    base["reference_scenario"] = None  # its own month 0 is the resting point (other actors than the baseline)
+    params = dict(base.get("parameters", {}))
+    for name in extra:
+        for family, value in (("gdp_usd_bn", 2700.0), ("military_spending_usd_bn", 66.5),
+                              ("total_trade_usd_bn", 800.0), ("liberal_democracy_index", 0.5),
+                              ("status_concern", 0.7), ("trade_vulnerability", 0.8), ("order_stake", 0.3)):
+            params[f"{family}.{name}"] = value
+    base["parameters"] = params
+    return parse_scenario(base)
+
+
+def scaling_table(runs: int) -> list[dict]:
+    """Runs/s (one process, numba's threads) and memory against actors and horizon."""
+    from simulation.runner import run_batch
+
+    rows = []
+    for actors, steps in ((5, 48), (10, 48), (20, 48), (40, 48), (5, 480), (10, 480)):
+        sc = synthetic_scenario(actors, steps)
+        n_runs = max(20, runs // max(1, (actors // 5) ** 2 * (steps // 48)))
+        run_batch(sc, runs=4)  # compile for this shape
+        tracemalloc.start()
+        t0 = time.perf_counter()
+        run_batch(sc, runs=n_runs, master_seed=5)
+        seconds = time.perf_counter() - t0
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        rows.append({"actors": actors, "months": steps, "runs": n_runs, "runs_per_s": n_runs / seconds,
+                     "us_per_run_month": seconds / n_runs / steps * 1e6, "peak_mb": peak / 1e6})  # fmt: skip
+    return rows
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--mesa-runs", type=int, default=200)
-    parser.add_argument("--sweep-runs", type=int, default=100_000)
+    parser.add_argument("--mesa-runs", type=int, default=100)
+    parser.add_argument("--sweep-runs", type=int, default=200_000)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--chunk-size", type=int, default=20_000)
     parser.add_argument("--million", action="store_true", help="also time a 1,000,000-run sweep and its peak memory")
+    parser.add_argument("--scaling-runs", type=int, default=20_000)
     args = parser.parse_args()
 
+    from simulation.paths import shipped_scenario
+    from simulation.runner import run_batch
     from simulation.scenario import load_scenario
 
-    scenario = load_scenario(ROOT / "scenarios" / "baseline_2018_2021.yaml")
-    print(f"scenario: baseline_2018_2021 ({len(scenario.actors)} actors, {scenario.steps} monthly steps); "
-          f"workers: {args.workers}")
+    scenario = load_scenario(shipped_scenario("baseline_2018_2021"))
+    steps = scenario.steps
+    print(f"scenario: baseline_2018_2021 ({len(scenario.actors)} actors, {steps} months); workers: {args.workers}")
 
-    mesa_s, mesa_alliance = mesa_batch(scenario, list(range(args.mesa_runs)), args.workers)
+    mesa_s, mesa_max = mesa_batch(args.mesa_runs, args.workers, steps)
     mesa_rate = args.mesa_runs / mesa_s
-    print(f"(a) mesa.batch_run:  {args.mesa_runs:>9,} runs in {mesa_s:8.2f} s = {mesa_rate:10,.1f} runs/s; "
-          f"P(alliance) = {mesa_alliance.mean():.3f}")
-
-    sweep_s, sweep_alliance, size_mb = engine_sweep(scenario, args.sweep_runs, args.workers)
+    print(f"(a) mesa.batch_run:        {args.mesa_runs:>9,} runs in {mesa_s:8.2f} s = {mesa_rate:12,.1f} runs/s")
+    direct_runs = max(20, args.mesa_runs // 2)
+    direct_s = mesa_direct(direct_runs, steps)
+    print(f"(b) Mesa model, direct:    {direct_runs:>9,} runs in {direct_s:8.2f} s = {direct_runs / direct_s:12,.1f} runs/s")
+    inproc_runs = 100_000
+    inproc_s = batch_in_process(scenario, inproc_runs)
+    print(f"(c) batch engine, 1 proc:  {inproc_runs:>9,} runs in {inproc_s:8.2f} s = {inproc_runs / inproc_s:12,.0f} runs/s")
+    sweep_s, sweep_max, size_mb = engine_sweep(args.sweep_runs, args.workers, args.chunk_size)
     sweep_rate = args.sweep_runs / sweep_s
-    print(f"(b) sweep engine:    {args.sweep_runs:>9,} runs in {sweep_s:8.2f} s = {sweep_rate:10,.1f} runs/s; "
-          f"P(alliance) = {sweep_alliance.mean():.3f}; results {size_mb:.1f} MB")
+    print(f"(d) sweep, end to end:     {args.sweep_runs:>9,} runs in {sweep_s:8.2f} s = {sweep_rate:12,.0f} runs/s "
+          f"(Parquet {size_mb:.1f} MB)")
+    ratio = sweep_rate / mesa_rate
+    print(f"ratio (d) / (a): {ratio:,.0f}x")
 
-    p1, p2 = mesa_alliance.mean(), sweep_alliance.mean()
-    pooled = (p1 * len(mesa_alliance) + p2 * len(sweep_alliance)) / (len(mesa_alliance) + len(sweep_alliance))
-    se = np.sqrt(max(pooled * (1 - pooled), 1e-12) * (1 / len(mesa_alliance) + 1 / len(sweep_alliance)))
-    z = (p1 - p2) / se
-    agree = abs(z) < 3
-    print(f"agreement: difference {p1 - p2:+.3f}, z = {z:+.2f} -> {'AGREE' if agree else 'DISAGREE'} (|z| < 3)")
-    print(f"ratio: sweep engine / mesa.batch_run = {sweep_rate / mesa_rate:,.0f}x")
+    def z_test(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
+        p1, p2 = a.mean(), b.mean()
+        pooled = (a.sum() + b.sum()) / (len(a) + len(b))
+        se = np.sqrt(max(pooled * (1 - pooled), 1e-12) * (1 / len(a) + 1 / len(b)))
+        return p1, p2, (p1 - p2) / se
 
+    agree = True
+    for label, level in (("entente or closer", 4), ("formal alliance", 5)):
+        p1, p2, z = z_test(mesa_max >= level, sweep_max >= level)
+        ok = abs(z) < 3
+        agree &= ok
+        print(f"agreement, P({label}): mesa {p1:.3f} vs engine {p2:.3f}, z = {z:+.2f} -> {'AGREE' if ok else 'DISAGREE'}")
+
+    run_batch(scenario, runs=1000)
+    t0 = time.perf_counter()
+    run_batch(scenario, runs=1000, master_seed=9)
+    panel_s = time.perf_counter() - t0
+    print(f"dashboard distribution panel (1,000 posterior-predictive replicates): {panel_s:.3f} s")
+
+    own, child = (resource.getrusage(r).ru_maxrss / 1024 for r in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    print(f"peak memory so far: main {own:,.0f} MB, largest worker {child:,.0f} MB")
+    million: dict = {}
     if args.million:
-        before = peak_rss_mb()
-        m_s, m_alliance, m_size = engine_sweep(scenario, 1_000_000, args.workers)
-        own, children = peak_rss_mb()
-        print(f"1,000,000-run sweep: {m_s:.1f} s = {1_000_000 / m_s:,.0f} runs/s; results {m_size:.1f} MB; "
-              f"peak memory: main process {own:,.0f} MB, largest worker {children:,.0f} MB "
-              f"(before: {before[0]:,.0f} / {before[1]:,.0f} MB); P(alliance) = {m_alliance.mean():.4f}")
+        m_s, m_max, m_size = engine_sweep(1_000_000, args.workers, 50_000)
+        own, child = (resource.getrusage(r).ru_maxrss / 1024 for r in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+        total = own + args.workers * child
+        million = {"million_seconds": m_s, "million_runs_per_s": 1e6 / m_s, "million_peak_mb_all": total}
+        print(f"1,000,000-run sweep: {m_s:.1f} s = {1e6 / m_s:,.0f} runs/s; results {m_size:.1f} MB; peak memory "
+              f"main {own:,.0f} MB + {args.workers} workers x {child:,.0f} MB = {total:,.0f} MB at most")
+
+    print("scaling (one process; cost per run-month should grow no faster than n^3 and stay flat in the horizon):")
+    print(f"{'actors':>6} {'months':>6} {'runs':>8} {'runs/s':>10} {'us/run-month':>13} {'n^3 ratio':>9} {'peak MB':>8}")
+    table = scaling_table(args.scaling_runs)
+    base_cost = table[0]["us_per_run_month"]
+    for r in table:
+        cube = (r["actors"] / 5) ** 3
+        print(f"{r['actors']:>6} {r['months']:>6} {r['runs']:>8,} {r['runs_per_s']:>10,.0f} "
+              f"{r['us_per_run_month']:>13.2f} {r['us_per_run_month'] / base_cost / cube:>9.2f} {r['peak_mb']:>8.1f}")
+    summary = {"runs_per_s": round(sweep_rate), "ratio_vs_mesa": round(ratio, 1), "mesa_runs_per_s": round(mesa_rate, 1),
+               "batch_one_process_runs_per_s": round(inproc_runs / inproc_s), "distributions_agree": bool(agree),
+               "panel_seconds": round(panel_s, 3), "peak_mb_main": round(own), "peak_mb_worker": round(child),
+               **{k: round(v, 1) for k, v in million.items()},
+               "scaling": [{k: round(v, 2) if isinstance(v, float) else v for k, v in r.items()} for r in table]}  # fmt: skip
+    print(json.dumps(summary))
     return 0 if agree else 1
 
 

@@ -53,13 +53,13 @@ def main() -> int:
                                           values=[0.0, 0.4, 0.5, 0.6, 1.0]), figures / "fan_chart")
     plt.close("all")
 
-    print("\nP(Russia-China formal alliance), pressure on Russia 0.5, [Wilson 95%]:")
+    print("\nP(formal alliance of the focal pair), pressure on Russia 0.5, [Wilson 95%]:")
     print(f"{'pressure on China':>18} | {'EU coordination 0':>22} | {'EU coordination 1':>22}")
     for pc in (0.0, 0.2, 0.4, 0.5, 0.6, 0.8, 1.0):
         cells = []
         for coord in (0.0, 1.0):
             g = df[(df.pressure_on_russia == 0.5) & (abs(df.pressure_on_china - pc) < 1e-9) & (df.eu_coordination == coord)]
-            share, lo, hi = proportion(int(g.rc_alliance.sum()), len(g))
+            share, lo, hi = proportion(int(g["alliance"].sum()), len(g))
             cells.append(f"{share:5.2f} [{lo:.2f}, {hi:.2f}]")
         print(f"{pc:>18.1f} | {cells[0]:>22} | {cells[1]:>22}")
     print(f"\nFigures: {figures}")

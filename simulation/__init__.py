@@ -9,7 +9,12 @@ Python API (for notebooks)::
     result.summary()         # dict of headline outcomes
 """
 
-__version__ = "0.1.0"
+from importlib import metadata as _metadata
+
+try:
+    __version__ = _metadata.version("alliance-sim")  # the installed metadata is the one source
+except _metadata.PackageNotFoundError:  # a checkout used without installing it
+    __version__ = "0.0.0+checkout"
 
 from .scenario import Scenario, apply_overrides, load_scenario  # noqa: E402
 

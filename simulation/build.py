@@ -24,7 +24,12 @@ from .scenario import Aggression, BorderCrisis, LeaderChange, Pandemic
 INSTRUMENTS = ("sanctions", "tariffs", "technology_bans", "military_posture")
 TRADE_INSTRUMENTS = ("sanctions", "tariffs", "technology_bans")
 #: Behavioural families used while building arrays, not by the rules at run time.
-BUILD_TIME_FAMILIES = ("unlisted_pair_default", "instrument_threat_weight", "pandemic_summit_reduction")
+BUILD_TIME_FAMILIES = (
+    "unlisted_pair_default",
+    "instrument_threat_weight",
+    "pandemic_summit_reduction",
+    "power_gdp_weight",
+)
 
 
 def behaviour_keys(registry: Registry) -> list[str]:

@@ -10,14 +10,15 @@ import json
 import sys
 from pathlib import Path
 
-from .cli_types import OneLineParser, positive_int, seed_int
+from .cli_types import OneLineParser, input_mb, seed_int, steps_int
 from .errors import InputError
 
 EXAMPLES = """\
 examples:
-  alliance-sim run scenarios/baseline_2018_2021.yaml --seed 7
+  alliance-sim scenarios
+  alliance-sim run baseline_2018_2021 --seed 7
   alliance-sim params --format markdown --out PARAMETERS.md
-  alliance-sim validate scenarios/*.yaml
+  alliance-sim validate scenarios/*.yaml experiments/*.yaml
   alliance-sim schema --kind sweep --out sweep.schema.json
   alliance-sim sweep experiments/flagship_us_pressure.yaml --workers 2
   alliance-sim plot results/flagship_us_pressure --kind heatmap
@@ -36,16 +37,22 @@ def _console(stderr: bool = False):
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from .io import check_output_dir, refuse_sweep_folder
     from .runner import run_scenario, write_run
     from .scenario import load_scenario, scenario_id
 
+    if args.out is not None:
+        check_output_dir(args.out)
+        refuse_sweep_folder(args.out)
     scenario = load_scenario(args.scenario)
     if args.steps is not None and args.steps > scenario.steps:
         raise InputError(
             None, "--steps", f"{args.steps} is more than the scenario's {scenario.steps} steps"
         )
     out_dir = Path(args.out) if args.out else Path("results") / f"{scenario_id(args.scenario)}-seed{args.seed}"
-    result = run_scenario(scenario, seed=args.seed, steps=args.steps)
+    check_output_dir(out_dir)
+    refuse_sweep_folder(out_dir)
+    result = run_scenario(scenario, seed=args.seed, steps=args.steps, parameters=args.parameters)
     files = write_run(result, out_dir, str(args.scenario))
     print_summary(result.summary())
     console = _console()
@@ -82,8 +89,11 @@ def print_summary(summary: dict) -> None:
 
 
 def cmd_params(args: argparse.Namespace) -> int:
+    from .io import check_output_file
     from .registry import default_registry, registry_markdown, registry_rows
 
+    if args.out:
+        check_output_file(args.out)
     registry = default_registry()
     rows = registry_rows(registry)
     if args.role:
@@ -122,27 +132,16 @@ def _rows_markdown(rows: list[dict[str, str]]) -> str:
 # --------------------------------------------------------------------------- validate / schema
 
 
-def cmd_validate(args: argparse.Namespace) -> int:
-    from .scenario import load_scenario
-
-    console = _console()
-    failures = 0
-    for path in args.files:
-        try:
-            scenario = load_scenario(path)
-        except InputError as err:
-            failures += 1
-            _console(stderr=True).print(f"error: {err.one_line()}", markup=False)
-            continue
-        console.print(f"ok: {path}: {scenario.title} ({len(scenario.actors)} actors, {scenario.steps} steps)")
-    return 2 if failures else 0
-
-
 def cmd_schema(args: argparse.Namespace) -> int:
+    from .io import check_output_file
     from .scenario import scenario_json_schema
     from .sweep import sweep_json_schema
 
-    schema = scenario_json_schema() if args.kind == "scenario" else sweep_json_schema()
+    if args.out:
+        check_output_file(args.out)
+    from .calibration.patterns import patterns_json_schema
+
+    schema = {"scenario": scenario_json_schema, "sweep": sweep_json_schema, "patterns": patterns_json_schema}[args.kind]()
     text = json.dumps(schema, indent=2) + "\n"
     if args.out:
         Path(args.out).write_text(text, "utf-8")
@@ -168,6 +167,10 @@ def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
     parser.add_argument("--version", action="version", version=f"alliance-sim {__version__}")
+    parser.add_argument(
+        "--max-input-mb", type=input_mb, default=None,
+        help="size limit of a scenario, sweep or other input file in MB (default 4); goes before the command",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser(
@@ -182,7 +185,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("scenario", type=Path, help="scenario YAML file (see scenarios/)")
     p.add_argument("--seed", type=seed_int, default=0, help="random seed (default 0); same seed, same run")
-    p.add_argument("--steps", type=positive_int, default=None, help="stop after this many months")
+    p.add_argument("--steps", type=steps_int, default=None, help="stop after this many months")
+    p.add_argument("--parameters", choices=["point", "posterior", "registry"], default="point",
+                   help="behavioural parameters of this explained run: the posterior median (point, default), a draw "
+                        "from the calibrated posterior by the seed (posterior), or the registry's values")
     p.add_argument("--out", type=Path, default=None, help="output folder (default results/<scenario>-seed<N>)")
     p.set_defaults(func=cmd_run)
 
@@ -197,22 +203,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="write to this file (markdown)")
     p.set_defaults(func=cmd_params)
 
-    p = sub.add_parser("validate", help="check scenario files", description="Validate scenario YAML files.")
-    p.add_argument("files", nargs="+", type=Path)
-    p.set_defaults(func=cmd_validate)
-
     p = sub.add_parser(
         "schema", help="export the scenario JSON Schema (for editors)", description="Export the JSON Schema."
     )
-    p.add_argument("--kind", choices=["scenario", "sweep"], default="scenario")
+    p.add_argument("--kind", choices=["scenario", "sweep", "patterns"], default="scenario")
     p.add_argument("--out", type=Path)
     p.set_defaults(func=cmd_schema)
 
     from .cli_analysis import add_analysis_commands
+    from .cli_research import add_research_commands
     from .cli_seminar import add_seminar_commands
     from .cli_sweep import add_sweep_commands
 
     add_sweep_commands(sub)
+    add_research_commands(sub)
     add_analysis_commands(sub)
     add_seminar_commands(sub)
     return parser
@@ -220,11 +224,29 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # --help, --version and argument errors (already reported on one line)
+        return exit_.code if isinstance(exit_.code, int) else 2
+    from .io import DEFAULT_INPUT_LIMIT_MB, input_limit, is_disk_full
+
+    try:
+        with input_limit(args.max_input_mb if args.max_input_mb is not None else DEFAULT_INPUT_LIMIT_MB):
+            return int(args.func(args) or 0)
     except InputError as err:
         print(f"error: {err.one_line()}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        if not is_disk_full(err):
+            raise
+        print(f"error: {err.filename or ''}: no room to write ({err.strerror}); free space and try again", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as err:
+        from .resources import missing_extra_message
+
+        if (message := missing_extra_message(err)) is None:
+            raise
+        print(f"error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -45,7 +45,7 @@ def _print_situation(console, session, actor: str) -> None:
     if s.controls_pressure:
         console.print(
             "Your pressure now: "
-            + ", ".join(f"{k} {v:.2f}" for k, v in s.pressure.items() if v > 0 or k in ("Russia", "China"))
+            + ", ".join(f"{k} {v:.2f}" for k, v in s.pressure.items() if v > 0 or k in session.model.resolved.focal_pair)
         )
     if s.controls_coordination:
         console.print(f"Your coordination with the US now: {s.coordination:.2f}")
@@ -243,7 +243,7 @@ def add_seminar_commands(sub: argparse._SubParsersAction) -> None:
         "ranges and quotes, figures of a small replicate run, discussion questions.",
     )
     p.add_argument("scenario", type=Path)
-    p.add_argument("--out", type=Path, help="folder (default seminar/handouts/<scenario>)")
+    p.add_argument("--out", type=Path, help="folder (default handouts/<scenario> in the current folder)")
     p.add_argument("--runs", type=positive_int, default=300, help="replicates for the figures")
     p.set_defaults(func=cmd_handout)
 

@@ -1,4 +1,4 @@
-"""Sweep subcommands: ``sweep`` (run a sweep file) and ``plot`` (figures from results)."""
+"""Sweep subcommand: ``sweep`` (run a sweep file); ``plot`` is in cli_research."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from .cli_types import positive_int
+from .cli_types import chunk_size_int, max_runs_int, scheduler_address, workers_int
 from .errors import InputError
 
 #: A sweep above this many runs asks for --yes (change with --max-runs).
@@ -18,29 +18,37 @@ ESTIMATED_BYTES_PER_RUN = 60
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    import logging
+
     from rich.console import Console
 
+    from .io import check_output_dir
     from .sweep import load_sweep
     from .sweep_runner import run_sweep
 
     console = Console(stderr=True, highlight=False)
-    sweep = load_sweep(args.file, chunk_size=args.chunk_size)
     out = Path(args.out) if args.out else Path("results") / Path(args.file).stem
+    check_output_dir(out)
+    sweep = load_sweep(args.file, chunk_size=args.chunk_size, max_runs=None if args.yes else args.max_runs)
     runs = sweep.total_runs
     cores = args.workers or os.cpu_count() or 1
     est_s = runs / (ESTIMATED_RUNS_PER_SECOND_PER_CORE * cores)
     est_mb = runs * ESTIMATED_BYTES_PER_RUN / 1e6
-    console.print(
-        f"[bold]{sweep.spec.title}[/bold]\n{sweep.points.shape[0]:,} design points x "
-        f"{sweep.spec.replicates:,} replicates = {runs:,} runs in {len(sweep.chunks())} chunks; "
-        f"about {est_s:,.0f} s on {cores} worker(s), about {est_mb:,.1f} MB of results -> {out}"
-    )
-    if runs > args.max_runs and not args.yes:
-        raise InputError(args.file, None, f"{runs:,} runs is above --max-runs {args.max_runs:,}; add --yes to run it")
+
+    def announce() -> None:  # once the folder is checked and locked: a refusal stays one line
+        console.print(
+            f"[bold]{sweep.spec.title}[/bold]\n{sweep.design_size:,} design points x "
+            f"{sweep.spec.replicates:,} replicates = {runs:,} runs in {len(sweep.chunks())} chunks; "
+            f"about {est_s:,.0f} s on {cores} worker(s), about {est_mb:,.1f} MB of results -> {out}"
+        )
+
+    warnings = logging.getLogger("simulation.sweep_runner")
+    handler = _WarningLine(console)
+    warnings.addHandler(handler)
     try:
         report = run_sweep(
             sweep, out, workers=args.workers, executor_kind=args.executor, scheduler=args.scheduler,
-            resume=args.resume, overwrite=args.overwrite, progress=not args.quiet,
+            resume=args.resume, overwrite=args.overwrite, progress=not args.quiet, on_start=announce,
         )
     except KeyboardInterrupt:
         console.print(
@@ -48,6 +56,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             f"  alliance-sim sweep {args.file} --out {out} --resume"
         )
         return 130
+    finally:
+        warnings.removeHandler(handler)
     console.print(
         f"Done: {report.runs:,} runs in {report.seconds:.1f} s ({report.runs_per_second:,.0f} runs/s). "
         f"Results: {report.results}; manifest: {out / 'manifest.json'}"
@@ -55,69 +65,17 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
-PLOT_KINDS = ("probability", "heatmap", "time", "final", "fan")
+class _WarningLine:
+    """A logging handler that prints the sweep runner's warnings (recomputed chunks) as 'warning: ...' lines."""
 
+    level = 30
 
-def cmd_plot(args: argparse.Namespace) -> int:
-    import matplotlib.pyplot as plt
+    def __init__(self, console):
+        self.console = console
 
-    from . import plots
-    from .sweep_runner import read_results
-
-    df, manifest = read_results(Path(args.results))
-    factors = list(manifest.get("design", {}).get("factors", []))
-    for name, value in (("--x", args.x), ("--y", args.y), ("--hue", args.hue), ("--by", args.by)):
-        if value is not None and value not in df.columns:
-            raise InputError(args.results, name, f"no column '{value}' (swept: {', '.join(factors) or 'none'})")
-    fix = {}
-    for item in args.fix or []:
-        col, _, val = item.partition("=")
-        if col not in df.columns:
-            raise InputError(args.results, "--fix", f"no column '{col}'")
-        try:
-            fix[col] = float(val)
-        except ValueError:
-            raise InputError(args.results, "--fix", f"'{item}' is not COLUMN=NUMBER") from None
-    x = args.x or (factors[0] if factors else None)
-    y = args.y or (factors[1] if len(factors) > 1 else None)
-    hue = args.hue if args.hue is not None else (factors[2] if len(factors) > 2 else None)
-    out = Path(args.out) if args.out else Path(args.results).with_suffix("") if Path(args.results).is_file() else Path(args.results) / "figures"
-    out.mkdir(parents=True, exist_ok=True)
-    kinds = PLOT_KINDS if args.kind == "all" else (args.kind,)
-    written = []
-    for kind in kinds:
-        if kind in ("probability", "heatmap") and x is None:
-            raise InputError(args.results, "--x", "this sweep varied nothing; choose --kind time, final or fan")
-        if kind == "probability":
-            fig = plots.alliance_probability(df, x, hue=hue, fix=fix)
-        elif kind == "heatmap":
-            if y is None:
-                raise InputError(args.results, "--y", "a heatmap needs two swept quantities")
-            if hue is not None and not fix:
-                figs = []
-                for value in sorted(df[hue].unique()):
-                    fig = plots.alliance_heatmap(df, x, y, fix={hue: value})
-                    written += plots.save(fig, out / f"heatmap_{hue}_{value:g}")
-                    figs.append(fig)
-                continue
-            fig = plots.alliance_heatmap(df, x, y, fix=fix)
-        elif kind == "time":
-            fig = plots.time_to_alliance(df, by=args.by or hue)
-        elif kind == "final":
-            fig = plots.final_alignment(df, by=args.by or x or "replicate")
-        else:
-            if "rc_trajectory" not in df:
-                if args.kind == "all":
-                    continue
-                raise InputError(args.results, "--kind", "no trajectories in these results (add rc_trajectory to outcomes)")
-            by = args.by or x
-            values = sorted(df[by].unique())[:: max(1, len(df[by].unique()) // 4)] if by else None
-            fig = plots.fan_chart(df, by=by, values=values)
-        written += plots.save(fig, out / kind)
-        plt.close(fig)
-    for path in written:
-        print(path)
-    return 0
+    def handle(self, record) -> None:
+        if record.levelno >= self.level:
+            self.console.print(f"warning: {record.getMessage()}", markup=False)
 
 
 def add_sweep_commands(sub: argparse._SubParsersAction) -> None:
@@ -131,37 +89,18 @@ def add_sweep_commands(sub: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("file", type=Path, help="sweep YAML (see experiments/)")
-    p.add_argument("--workers", type=positive_int, default=None, help="processes (default: all cores)")
+    p.add_argument("--workers", type=workers_int, default=None, help="processes (default: all cores)")
     p.add_argument("--out", type=Path, default=None, help="output folder (default results/<sweep name>)")
-    p.add_argument("--chunk-size", type=positive_int, default=None, help="runs per chunk (default from the file)")
+    p.add_argument("--chunk-size", type=chunk_size_int, default=None, help="runs per chunk (default from the file)")
     p.add_argument("--executor", choices=["process", "dask"], default="process",
                    help="local processes (default) or Dask (a LocalCluster unless --scheduler)")
-    p.add_argument("--scheduler", default=None, help="address of a Dask scheduler, e.g. tcp://10.0.0.5:8786")
+    p.add_argument("--scheduler", type=scheduler_address, default=None, help="address of a Dask scheduler, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--resume", action="store_true", help="finish an interrupted sweep in --out")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing --out folder")
+    p.add_argument("--overwrite", action="store_true", help="start again in --out if it holds a sweep made by this tool (only its files are removed)")
     p.add_argument("--yes", action="store_true", help="run even above --max-runs")
-    p.add_argument("--max-runs", type=positive_int, default=DEFAULT_MAX_RUNS, help="size that needs --yes")
+    p.add_argument("--max-runs", type=max_runs_int, default=DEFAULT_MAX_RUNS, help="size that needs --yes")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_sweep)
-
-    p = sub.add_parser(
-        "plot",
-        help="figures from sweep results (PNG and SVG)",
-        description=(
-            "Draw figures from a results.parquet (or its folder): alliance probability with Wilson "
-            "95%% intervals, a heatmap over two swept quantities, time to alliance, final alignment, "
-            "fan charts of trajectories."
-        ),
-    )
-    p.add_argument("results", type=Path)
-    p.add_argument("--kind", choices=[*PLOT_KINDS, "all"], default="all")
-    p.add_argument("--x", help="swept column on the x axis (default: first factor)")
-    p.add_argument("--y", help="second swept column (heatmap)")
-    p.add_argument("--hue", help="one line (or one heatmap) per value of this column")
-    p.add_argument("--by", help="group time/final/fan plots by this column")
-    p.add_argument("--fix", action="append", help="COLUMN=VALUE: keep only these rows (repeatable)")
-    p.add_argument("--out", type=Path, help="folder for the figures")
-    p.set_defaults(func=cmd_plot)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -14,7 +14,7 @@ __all__ = ["BatchResult", "Scratch", "new_scratch", "noise_width", "simulate"]
 
 import numpy as np
 
-from .rules.kernels import simulate_batch
+from .rules.kernels import _run_block, simulate_batch
 from .rules.params import Params, Scratch, new_scratch
 
 
@@ -28,8 +28,18 @@ class BatchResult(NamedTuple):
     focal_trade: np.ndarray  # [B, T] USD bn, the focal pair's trade each month
 
 
-def simulate(params: Params, seeds: Sequence[int] | np.ndarray, steps: int, reference: Params | None = None) -> BatchResult:
-    """Run ``len(seeds)`` runs of ``steps`` months. ``reference`` sets the resting point (default: params)."""
+def simulate(
+    params: Params,
+    seeds: Sequence[int] | np.ndarray,
+    steps: int,
+    reference: Params | None = None,
+    parallel: bool = True,
+) -> BatchResult:
+    """Run ``len(seeds)`` runs of ``steps`` months. ``reference`` sets the resting point (default: params).
+
+    ``parallel``: spread blocks of runs over numba's threads (results are identical either way);
+    worker processes that already run in parallel pass False.
+    """
     seeds = np.ascontiguousarray(np.asarray(seeds, dtype=np.int64))
     if seeds.size and seeds.min() < 0:
         raise ValueError("seeds must be non-negative")
@@ -41,5 +51,8 @@ def simulate(params: Params, seeds: Sequence[int] | np.ndarray, steps: int, refe
     focal_trade = np.empty((B, steps))
     ref = params if reference is None else reference
     width = noise_width(n, params.random_pairs.shape[0])
-    simulate_batch(params, ref, seeds, steps, width, levels, focal_trade)
+    if parallel:
+        simulate_batch(params, ref, seeds, steps, width, levels, focal_trade)
+    else:
+        _run_block(params, ref, seeds, 0, B, steps, width, levels, focal_trade)
     return BatchResult(levels, focal_trade)

@@ -12,10 +12,10 @@ from pathlib import Path
 from .references import cited_in, reference_list_markdown, short_citation
 from .registry import DocumentSource, default_registry
 from .runner import month_label
-from .scenario import BorderCrisis, LeaderChange, Pandemic, load_scenario, scenario_id
+from .scenario import BorderCrisis, LeaderChange, Pandemic, load_scenario, scenario_defaults, scenario_id
+from .state import MAX_LEVEL
 from .stats import proportion
 
-ROOT = Path(__file__).resolve().parents[1]
 CARD_FAMILIES = {
     "status_concern": "status concern (0-1)",
     "trade_vulnerability": "trade vulnerability (0-1)",
@@ -23,7 +23,7 @@ CARD_FAMILIES = {
     "military_spending_usd_bn": "military spending (USD bn, 2018)",
 }
 
-BASELINE = "baseline_2018_2021"
+BASELINE = scenario_defaults()["scenario"]
 #: Questions every handout can ask; a scenario's own questions come first.
 GENERIC_QUESTIONS = (
     "What pulls Russia and China together here, and what holds them apart? Which term of the model is largest?",
@@ -169,14 +169,14 @@ def handout_markdown(scenario_path: Path, figures: dict[str, str], stats: dict) 
 
 
 def focal_paths(sc, runs: int):
-    """The Russia-China level of ``runs`` replicates, month by month [runs, months + 1] (batch engine)."""
+    """The focal pair's level in ``runs`` replicates, month by month [runs, months + 1] (batch engine,
+    posterior predictive)."""
     import numpy as np
 
     from .resolve import resolve
     from .runner import replicate_seeds, simulate_trajectories
 
     seeds = replicate_seeds(0, runs)
-    sc = sc.model_copy(update={"focal_pair": ("Russia", "China")})
     return simulate_trajectories([resolve(sc)], np.zeros(runs, dtype=np.int64), seeds)
 
 
@@ -219,21 +219,22 @@ def changes_from(base, sc) -> list[str]:
 
 def write_handout(scenario_path: Path, out: Path | None = None, runs: int = 300) -> list[Path]:
     import markdown
-    import matplotlib.pyplot as plt
+    import numpy as np
+    import pandas as pd
 
     from . import plots
 
-    scenario_path = Path(scenario_path)
     sc = load_scenario(scenario_path)
-    out = out if out is not None else ROOT / "seminar" / "handouts" / scenario_id(scenario_path)
+    name = scenario_id(scenario_path)
+    out = out if out is not None else Path.cwd() / "handouts" / name
     out.mkdir(parents=True, exist_ok=True)
     figures = {}
     stats: dict = {"runs": runs, "p": 0.0, "lo": 0.0, "hi": 1.0, "baseline": None}
-    if {"Russia", "China"} <= set(sc.actors):
+    if True:  # the focal pair is the scenario's own
         import pandas as pd
 
         rc = focal_paths(sc, runs)
-        df = pd.DataFrame({"rc_trajectory": list(rc), "rc_final_level": rc[:, -1], "scenario": 0.0})
+        df = pd.DataFrame({"trajectory": list(rc), "final_level": rc[:, -1], "scenario": 0.0})
         fig = plots.fan_chart(df)
         plots.save(fig, out / "fan")
         fig2 = plots.final_alignment(df, by="scenario")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import platform
+import re
 import subprocess
 import sys
 from importlib import metadata
@@ -18,9 +20,7 @@ def git_commit(path: Path | None = None) -> str | None:
     """The git commit of the checkout this package runs from, if any (clean or not)."""
     where = Path(__file__).resolve().parent if path is None else path
     try:
-        out = subprocess.run(
-            ["git", "-C", str(where), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5
-        )
+        out = subprocess.run(["git", "-C", str(where), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
     except (OSError, subprocess.SubprocessError):
         return None
     if out.returncode != 0:
@@ -42,6 +42,62 @@ def _version(dist: str) -> str | None:
         return None
 
 
+#: Libraries whose versions can change a result (the numbers, the design or the seeds): a sweep
+#: folder made under other versions of these is not resumed.
+RESULT_SHAPING = ("alliance-sim", "numpy", "numba", "llvmlite", "scipy", "SALib", "pandas", "pyarrow", "mesa")
+#: Used when the package is not installed (a bare checkout): the core dependencies.
+_FALLBACK = (
+    "mesa",
+    "numpy",
+    "numba",
+    "llvmlite",
+    "pandas",
+    "pyarrow",
+    "pydantic",
+    "PyYAML",
+    "matplotlib",
+    "networkx",
+    "rich",
+    "scipy",
+    "SALib",
+    "pyabc",
+    "tabulate",
+    "Markdown",
+)
+_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+def dependency_names() -> list[str]:
+    """Every declared dependency of alliance-sim (extras included), from the installed metadata."""
+    try:
+        requires = metadata.requires("alliance-sim") or []
+    except metadata.PackageNotFoundError:
+        return list(_FALLBACK)
+    names = {m.group(1) for r in requires if (m := _NAME.match(r))}
+    names.update(_FALLBACK)  # the core set, even where the installed metadata is older than the code
+    return sorted(names, key=str.lower)
+
+
+def library_versions() -> dict[str, str | None]:
+    """Installed version of alliance-sim and of every dependency (None: not installed)."""
+    out = {"alliance-sim": _version("alliance-sim")}
+    out.update({name: _version(name) for name in dependency_names()})
+    return out
+
+
+def library_mismatch(old: dict[str, Any]) -> str | None:
+    """How an earlier manifest's result-shaping library versions differ from this environment's,
+    in words (None if they agree). Manifests without a full list compare what they have."""
+    then = old.get("libraries") or {}
+    now = library_versions()
+    diffs = [
+        f"{name} {then[name]} -> {now.get(name)}"
+        for name in RESULT_SHAPING
+        if name in then and then[name] != now.get(name)
+    ]
+    return "; ".join(diffs) or None
+
+
 def base_manifest(kind: str) -> dict[str, Any]:
     return {
         "kind": kind,
@@ -51,8 +107,11 @@ def base_manifest(kind: str) -> dict[str, Any]:
         "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
         "python": platform.python_version(),
+        "python_implementation": platform.python_implementation(),
         "platform": platform.platform(),
-        "libraries": {d: _version(d) for d in ("mesa", "numpy", "pandas", "pyarrow", "pydantic")},
+        "machine": platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "libraries": library_versions(),
     }
 
 

@@ -113,6 +113,28 @@ def _scenario_from(spec: Scenario | Resolved | str | Path | None) -> Scenario | 
     return load_scenario(shipped_scenario(str(spec)))
 
 
+def _with_behaviour(resolved: Resolved, record: np.ndarray, origin: str) -> Resolved:
+    """The resolved scenario with the behavioural values the run uses, so explanations quote them
+    (with where they come from) rather than the registry's defaults."""
+    from .build import behaviour_keys
+    from .rules.params import field_name
+
+    values = {}
+    for key in behaviour_keys(resolved.registry):
+        if key in resolved.overrides:
+            continue
+        value = float(record[field_name(key)])
+        if value != resolved.registry.value(key):
+            values[key] = value
+    if not values:
+        return resolved
+    merged = {**resolved.values, **values}
+    origins = {**{k: resolved.origin.get(k, "") for k in resolved.values}, **dict.fromkeys(values, origin)}
+    out = resolve(resolved.scenario, resolved.base, merged, origin)
+    out.origin.update({k: v for k, v in origins.items() if v})
+    return out
+
+
 def apply_levers(scenario: Scenario, levers: dict[str, Any]) -> Scenario:
     """The scenario with Mesa-style scalar levers applied (``pressure_on_<actor>``, ``coordination``)."""
     from .errors import InputError
@@ -140,7 +162,9 @@ class AllianceModel(mesa.Model):
     ``spec``: a Scenario, a resolved scenario, a shipped scenario's name or a YAML path
     (default: the shipped baseline). ``seed`` (or ``rng``, as mesa.batch_run passes it): the
     run's seed; None draws a fresh one, recorded in ``model.seed``. ``scenario`` is Mesa's own
-    argument (``mesa.experimental.scenarios``) and is passed to Mesa untouched.
+    argument (``mesa.experimental.scenarios``) and is passed to Mesa untouched. ``behaviour``:
+    the behavioural parameters (a record array); default: one set, the posterior median when a
+    calibrated posterior ships (``model.parameters`` says which).
     """
 
     def __init__(
@@ -151,6 +175,7 @@ class AllianceModel(mesa.Model):
         rng: int | None = None,
         scenario: Any = None,
         behaviour: np.ndarray | None = None,
+        behaviour_label: str = "behavioural parameters given to the model",
         **levers: Any,
     ):
         if seed is None and isinstance(rng, int | np.integer):
@@ -170,9 +195,15 @@ class AllianceModel(mesa.Model):
         self.structure = structure(self.resolved)
         params = build_params(self.resolved)
         reference = build_params(self.resolved.reference) if self.resolved.reference is not self.resolved else params
-        if behaviour is not None:
-            params = params._replace(behaviour=behaviour[:1])
-            reference = reference._replace(behaviour=behaviour[:1])
+        if behaviour is None:
+            from .runner import behaviour_for
+
+            behaviour, self.parameters = behaviour_for(self.resolved, params, np.array([seed]), "point")
+        else:
+            self.parameters = behaviour_label
+        self.resolved = _with_behaviour(self.resolved, behaviour[0], self.parameters)
+        params = params._replace(behaviour=behaviour[:1])
+        reference = reference._replace(behaviour=behaviour[:1])
         self.params: Params = params
         n = self.structure.n
         self.anchor = np.zeros((n, n))
@@ -181,7 +212,7 @@ class AllianceModel(mesa.Model):
         self.level = params.initial_level[0].copy()
         self.streak = np.zeros((n, n), dtype=np.int16)
         self.timer = np.zeros(params.random_pairs.shape[0], dtype=np.int32)
-        self._key = run_key(np.int64(seed))
+        self._key = np.uint64(run_key(np.int64(seed)))
         self._z = np.zeros(noise_width(n, params.random_pairs.shape[0]))
         self._scratch = new_scratch(n)
         self._intent_override: tuple[np.ndarray, np.ndarray] | None = None

@@ -172,10 +172,13 @@ def label(name: str) -> str:
         return name.replace("_", " ")
 
 
-def run_outcomes(view: BatchView) -> pd.DataFrame:
-    """One row per run: every catalogue outcome, then the final level of every pair (``final_<a>_<b>``)."""
+def run_outcomes(view: BatchView, only: set[str] | None = None) -> pd.DataFrame:
+    """One row per run: every catalogue outcome, then the final level of every pair (``final_<a>_<b>``).
+
+    ``only``: compute just these catalogue outcomes (pair levels are always kept: they are free).
+    """
     B = view.levels.shape[0]
-    data: dict[str, object] = {o.name: o.compute(view) for o in OUTCOMES}
+    data: dict[str, object] = {o.name: o.compute(view) for o in OUTCOMES if only is None or o.name in only}
     final = view.levels[:, -1]
     for i, j, col in pair_columns(view.actors):
         data[f"final_{col}"] = final[:, i, j].astype(np.int8)

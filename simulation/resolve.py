@@ -8,6 +8,7 @@ no other place where a scenario's ``parameters:`` are looked up.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -31,14 +32,15 @@ class Resolved:
 
     @cached_property
     def reference(self) -> Resolved:
-        """The resolved reference scenario whose month-0 inputs define the resting point (else self)."""
+        """The resolved reference scenario whose month-0 inputs define the resting point (else self).
+
+        Shipped scenarios name one (the baseline names itself), so a sweep or variant built on a
+        scenario keeps the documented world as its resting point: what it changes is a cause.
+        """
         name = self.scenario.reference_scenario
         if name is None:
             return self
-        from .paths import shipped_scenario
-        from .scenario import load_scenario
-
-        ref = load_scenario(shipped_scenario(name), self.base)
+        ref = _shipped(name)
         if ref.actors != self.scenario.actors:
             raise ValueError(f"reference scenario {name} has other actors than the scenario")
         return resolve(ref, self.base, self.values or None)
@@ -95,15 +97,29 @@ class Resolved:
     # ---- provenance
     def provenance(self, key: str) -> str:
         """Where a value comes from: the scenario, or the registry's first document quote (else first source)."""
+        p: Parameter | None = (self.base or self.registry)[key] if key in (self.base or self.registry) else None
+        documented = None
+        if p is not None:
+            docs = [s for s in p.sources if isinstance(s, DocumentSource)]
+            documented = (docs[0] if docs else p.sources[0]).cite()
         if key in self.overrides:
-            return self.origin.get(key, SET_BY_SCENARIO)
-        p: Parameter = self.registry[key]
-        docs = [s for s in p.sources if isinstance(s, DocumentSource)]
-        return (docs[0] if docs else p.sources[0]).cite()
+            who = self.origin.get(key, SET_BY_SCENARIO)
+            if who != SET_BY_SCENARIO and p is not None:
+                return f"{who}; registry {p.value:g}: {documented}"
+            return who
+        return documented or ""
 
     def cite(self, key: str) -> str:
         """'key = value [provenance]', with the value the run uses."""
         return f"{key} = {self.value(key):g} [{self.provenance(key)}]"
+
+
+@functools.lru_cache(maxsize=64)
+def _shipped(name: str) -> Scenario:
+    from .paths import shipped_scenario
+    from .scenario import load_scenario
+
+    return load_scenario(shipped_scenario(name))
 
 
 def resolve(

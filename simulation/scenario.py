@@ -306,6 +306,27 @@ def check_scenario(scenario: Scenario, registry: Registry, source: str | Path | 
     need_actor(scenario.pressure.by, "pressure.by")
     if scenario.pressure.coordinated_by is not None:
         need_actor(scenario.pressure.coordinated_by, "pressure.coordinated_by")
+        if scenario.pressure.coordinated_by == scenario.pressure.by:
+            raise InputError(source, "pressure.coordinated_by",
+                             f"must differ from pressure.by ({scenario.pressure.by}): an actor cannot coordinate with itself")
+    horizon = scenario.steps
+
+    def within_horizon(step: int | None, field: str) -> None:
+        if step is not None and step >= horizon:
+            raise InputError(source, field, f"step {step} is beyond the horizon (allowed: 0 to {horizon - 1}, steps: {horizon})")
+
+    for target, schedule in scenario.pressure.targets.items():
+        for k, segment in enumerate(schedule):
+            within_horizon(segment.from_step, f"pressure.targets.{target}[{k}].from_step")
+    coordination = scenario.pressure.coordination
+    schedules = coordination.items() if isinstance(coordination, dict) else [(None, coordination)]
+    for target, schedule in schedules:
+        for k, segment in enumerate(schedule):
+            name = "pressure.coordination" + (f".{target}" if target is not None else "")
+            within_horizon(segment.from_step, f"{name}[{k}].from_step")
+    for i, event in enumerate(scenario.events):
+        for attribute in ("from_step", "at_step"):
+            within_horizon(getattr(event, attribute, None), f"events[{i}].{attribute}")
     for target, schedule in scenario.pressure.targets.items():
         need_actor(target, f"pressure.targets.{target}")
         if target == scenario.pressure.by:
@@ -323,10 +344,15 @@ def check_scenario(scenario: Scenario, registry: Registry, source: str | Path | 
     for i, event in enumerate(scenario.random_events):
         for name in event.between:
             need_actor(name, f"random_events[{i}].between")
+        if event.between[0] == event.between[1]:
+            raise InputError(source, f"random_events[{i}].between", "a crisis needs two different actors")
 
     families = {p.family for p in registry}
+    whole_number_families = ("initial_level", "treaty_consent_steps")  # ladder rungs and months
     for key, value in scenario.parameters.items():
         field = f"parameters.{key}"
+        if key.partition(".")[0] in whole_number_families and value != int(value):
+            raise InputError(source, field, f"expected a whole number, got {value:g}")
         if key in registry:
             param = registry[key]
             if not param.min <= value <= param.max:
@@ -350,6 +376,8 @@ def check_scenario(scenario: Scenario, registry: Registry, source: str | Path | 
                 raise InputError(source, field, f"expected {family}.{form} with two actor names")
             need_actor(pair[0], field)
             need_actor(pair[1], field)
+            if pair[0] == pair[1]:
+                raise InputError(source, field, f"a pair needs two different actors ({family}.{form})")
         else:
             raise InputError(source, field, "unknown parameter (see `alliance-sim params` for the keys)")
         if not fam_param.min <= value <= fam_param.max:
@@ -483,29 +511,11 @@ def validation_error_to_input_error(
 
 
 def read_yaml_mapping(path: str | Path, what: str) -> dict[str, Any]:
-    """Read a YAML file that must hold a mapping; every failure is an InputError."""
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(path, None, f"{what} file not found") from None
-    except IsADirectoryError:
-        raise InputError(path, None, f"expected a {what} file, got a directory") from None
-    except OSError as exc:
-        raise InputError(path, None, f"cannot read file ({exc.strerror})") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(path, None, f"not UTF-8 text (bad byte at offset {exc.start})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InputError(path, None, f"malformed YAML: {where}{problem}") from None
-    except RecursionError:
-        raise InputError(path, None, "malformed YAML: nesting too deep") from None
+    """Read a YAML file that must hold a mapping, through the input gate (simulation/io.py):
+    regular files only, a size limit, duplicate keys refused; every failure is one line."""
+    from .io import load_yaml
+
+    data = load_yaml(path, what)
     if not isinstance(data, dict):
         raise InputError(path, None, f"expected a mapping of {what} fields at the top level")
     for key in data:
@@ -529,8 +539,17 @@ def parse_scenario(
     return scenario
 
 
+def scenario_path(ref: str | Path) -> Path:
+    """The file a scenario reference names: an existing path, else the shipped scenario of that
+    bare name (``baseline_2018_2021``); see ``alliance-sim scenarios``."""
+    from .resources import resolve_ref
+
+    return resolve_ref(ref, "scenarios")
+
+
 def load_scenario(path: str | Path, registry: Registry | None = None) -> Scenario:
-    """Load and validate a scenario YAML file."""
+    """Load and validate a scenario: a YAML file's path, or the bare name of a shipped scenario."""
+    path = scenario_path(path)
     return parse_scenario(read_yaml_mapping(path, "scenario"), path, registry)
 
 

@@ -7,7 +7,7 @@ a master seed and the outcomes to keep. The model code never sees the sweep (as 
 EMA Workbench): a design point is just a scenario with overrides.
 
 Run ``r`` (point ``r // replicates``, replicate ``r % replicates``) gets seed
-``SeedSequence(master_seed).generate_state(total_runs, uint64)[r]``: the same whatever the
+``SeedSequence(master_seed).generate_state(total_runs, uint64)[r] >> 1``: the same whatever the
 chunking, the number of workers or the executor.
 """
 
@@ -23,14 +23,13 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .outcomes import OUTCOME_NAMES
 from .errors import InputError
+from .outcomes import OUTCOME_NAMES
 from .registry import Registry, default_registry
 from .scenario import (
     Scenario,
     apply_overrides,
     load_scenario,
-    read_yaml_mapping,
     validation_error_to_input_error,
 )
 
@@ -149,7 +148,10 @@ class SweepSpec(_Strict):
     title: Annotated[str, Field(min_length=1)]
     description: str = ""
     base_scenario: Annotated[str, Field(min_length=1)] = Field(
-        description="Scenario file, relative to the sweep file."
+        description=(
+            "Scenario file (a path relative to the sweep file) or the name of a shipped scenario "
+            "(see alliance-sim scenarios)."
+        )
     )
     design: Design = Field(default_factory=Design)
     vary: list[Varied] = Field(default_factory=list, description="Quantities to vary.")
@@ -159,6 +161,13 @@ class SweepSpec(_Strict):
     chunk_size: Annotated[int, Field(ge=1, le=100_000)] = Field(2000, description="Runs per chunk of work.")
     outcomes: list[Literal[OUTCOME_CHOICES]] = Field(  # type: ignore[valid-type]
         default_factory=lambda: list(DEFAULT_OUTCOMES), description="Outcome groups to keep."
+    )
+    parameters: Literal["posterior", "point", "registry"] = Field(
+        "posterior",
+        description=(
+            "Behavioural parameters of each run: a draw from the calibrated posterior (posterior predictive, "
+            "the default), the posterior median (point), or the registry's values (registry)."
+        ),
     )
 
     @model_validator(mode="after")
@@ -184,7 +193,7 @@ class Sweep:
     """A validated sweep: spec, base scenario, and the design matrix."""
 
     def __init__(self, spec: SweepSpec, base: Scenario, source: Path | None, spec_text: str,
-                 registry: Registry | None = None):
+                 registry: Registry | None = None, max_runs: int | None = None):
         self.spec = spec
         self.base = base
         self.source = source
@@ -235,6 +244,19 @@ class Sweep:
                                  f"{', '.join(missing)} (lists are for grids)")
             if not self.factors:
                 raise InputError(source, "vary", f"{spec.design.method} needs at least one varied quantity")
+        self._check_whole_number_paths()
+        #: Design points, computed from the specification (nothing is built before the size is checked).
+        self.design_size = design_size(spec, self.factors, source)
+        total = self.design_size * spec.replicates
+        if self.design_size > MAX_DESIGN_POINTS or self.design_size * max(len(self.factors), 1) > MAX_DESIGN_CELLS:
+            raise InputError(source, "design", f"{self.design_size:,} design points x {len(self.factors)} factors is "
+                             f"above the limit of {MAX_DESIGN_POINTS:,} points and {MAX_DESIGN_CELLS:,} values; "
+                             "use fewer values or samples")
+        if total > MAX_TOTAL_RUNS:
+            raise InputError(source, "replicates", f"{total:,} runs is above the limit of {MAX_TOTAL_RUNS:,} runs "
+                             "per sweep; split it into several sweep files")
+        if max_runs is not None and total > max_runs:
+            raise InputError(source, None, f"{total:,} runs is above --max-runs {max_runs:,}; add --yes to run it")
         # validate every path at the extremes of the values the design will actually use
         for k, f in enumerate(self.factors):
             column = self.points[:, k]
@@ -244,6 +266,18 @@ class Sweep:
                 except InputError as err:
                     raise InputError(source, f"vary[{f.name}]", err.message if err.field == f.path
                                      else f"{err.field}: {err.message}") from None
+
+    def _check_whole_number_paths(self) -> None:
+        """Whole-number fields (months, ladder rungs) vary only over whole grid values; the horizon never."""
+        for f in self.factors:
+            if f.path == "steps":
+                raise InputError(self.source, f"vary[{f.name}]", "the horizon (steps) cannot vary within a sweep; "
+                                 "run one sweep per horizon")
+            if _is_whole_number_path(f.path):
+                values = f.values
+                if values is None or any(float(v) != int(v) for v in values):
+                    raise InputError(self.source, f"vary[{f.name}]", "a whole-number field: vary it with a grid of "
+                                     "whole numbers (values: [...])")
 
     # ---- design
     @cached_property
@@ -303,7 +337,9 @@ class Sweep:
 
     @cached_property
     def seeds(self) -> np.ndarray:
-        return np.random.SeedSequence(self.spec.master_seed).generate_state(self.total_runs, np.uint64)
+        from .runner import replicate_seeds
+
+        return replicate_seeds(self.spec.master_seed, self.total_runs)
 
     def chunks(self) -> list[tuple[int, int]]:
         size = self.spec.chunk_size
@@ -318,20 +354,64 @@ class Sweep:
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def load_sweep(path: str | Path, chunk_size: int | None = None) -> Sweep:
-    path = Path(path)
-    data = read_yaml_mapping(path, "sweep")
+#: Hard limits on a design, whatever --max-runs and --yes say: beyond them memory runs out before any run.
+MAX_DESIGN_POINTS = 10_000_000
+MAX_DESIGN_CELLS = 50_000_000  # points x factors (8 bytes each)
+MAX_TOTAL_RUNS = 100_000_000  # one 8-byte seed per run is drawn up front
+#: Scenario fields that hold whole numbers (months, counts) and registry families that do (rungs, months).
+WHOLE_NUMBER_FIELDS = ("from_step", "at_step", "duration_steps")
+WHOLE_NUMBER_FAMILIES = ("initial_level", "treaty_consent_steps")
+
+
+def _is_whole_number_path(path: str) -> bool:
+    if path.startswith("parameters."):
+        return path.removeprefix("parameters.").partition(".")[0] in WHOLE_NUMBER_FAMILIES
+    return path.rsplit(".", 1)[-1] in WHOLE_NUMBER_FIELDS
+
+
+def design_size(spec: SweepSpec, factors: list[Factor], source: Path | None = None) -> int:
+    """The number of design points, from the specification alone (SALib's row counts for sampled designs)."""
+    k = len(factors)
+    if k == 0:
+        return 1
+    method = spec.design.method
+    if method == "grid":
+        size = 1
+        for f in factors:
+            size *= len(f.values or ())
+        return size
+    n = spec.design.samples
+    if n is None:
+        raise InputError(source, "design.samples", f"{method} needs samples")
+    if method == "lhs":
+        return n
+    if method == "morris":
+        return n * (k + 1)
+    return n * (2 * k + 2 if spec.design.second_order else k + 2)
+
+
+def load_sweep(path: str | Path, chunk_size: int | None = None, max_runs: int | None = None) -> Sweep:
+    """Load and validate a sweep file; with ``max_runs``, a design above that many runs is refused before it is built."""
+    from .io import parse_yaml, read_input_text
+
+    from .resources import resolve_ref
+
+    path = resolve_ref(path, "experiments")
+    text = read_input_text(path, "sweep")
+    data = parse_yaml(text, path)
+    if not isinstance(data, dict):
+        raise InputError(path, None, "expected a mapping of sweep fields at the top level")
     if chunk_size is not None:
         data["chunk_size"] = chunk_size
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as err:
         raise validation_error_to_input_error(err, SweepSpec, path) from None
-    base_path = (path.parent / spec.base_scenario).resolve()
-    if not base_path.exists():
-        raise InputError(path, "base_scenario", f"scenario file not found: {spec.base_scenario}")
-    base = load_scenario(base_path)
-    return Sweep(spec, base, path, path.read_text("utf-8"))
+    base_path = resolve_ref(
+        spec.base_scenario, "scenarios", relative_to=path.parent, source=path, field="base_scenario"
+    )
+    base = load_scenario(base_path.resolve())
+    return Sweep(spec, base, path, text, max_runs=max_runs)
 
 
 def sweep_from_dict(data: dict[str, Any], base: Scenario, source: str = "<sweep>") -> Sweep:

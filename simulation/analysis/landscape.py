@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from io import BytesIO
 from pathlib import Path
 
 import numpy as np
@@ -90,10 +91,14 @@ def _landscape_from_csv(path: Path) -> tuple[tuple[str, ...], np.ndarray, np.nda
     """A CSV with columns ``actor, size, <actor 1>, <actor 2>, ...`` (a symmetric propensity matrix)."""
     import pandas as pd
 
+    from ..io import read_input_bytes
+
+    raw = read_input_bytes(path, "landscape CSV")
     try:
-        df = pd.read_csv(path)
+        df = pd.read_csv(BytesIO(raw))
     except Exception as exc:  # pandas raises many kinds on bad CSV
-        raise InputError(path, None, f"not a readable CSV ({exc})") from None
+        raise InputError(path, None, f"not a readable CSV ({' '.join(str(exc).split())[:120]})") from None
+    _check_actor_count(path, len(df))
     for col in ("actor", "size"):
         if col not in df:
             raise InputError(path, col, "missing column (need actor, size and one column per actor)")
@@ -122,26 +127,37 @@ def _landscape_from_mapping(path: Path, data: dict) -> tuple[tuple[str, ...], np
     return actors, sizes, prop
 
 
+#: Energies of 2**(n-1) configurations are enumerated: 20 actors is about half a million.
+MAX_ACTORS = 20
+
+
+def _check_actor_count(path: Path, count: int) -> None:
+    if not 2 <= count <= MAX_ACTORS:
+        raise InputError(path, "actors", f"{count} actors; landscape enumerates every two-bloc configuration "
+                         f"and needs between 2 and {MAX_ACTORS} actors")
+
+
 def landscape_from_file(path: Path) -> Landscape:
     """A scenario YAML, a YAML table (``sizes:`` and ``propensity:``) or a CSV table; bad input is an InputError."""
     from ..scenario import parse_scenario, read_yaml_mapping
 
     path = Path(path)
     if path.suffix.lower() == ".csv":
-        if not path.exists():
-            raise InputError(path, None, "file not found")
         actors, sizes, prop = _landscape_from_csv(path)
     else:
         data = read_yaml_mapping(path, "landscape table or scenario")
         if "sizes" not in data:
-            return landscape_from_scenario(parse_scenario(data, path), str(path))
+            scenario = parse_scenario(data, path)
+            _check_actor_count(path, len(scenario.actors))
+            return landscape_from_scenario(scenario, str(path))
+        if isinstance(data["sizes"], dict):
+            _check_actor_count(path, len(data["sizes"]))
         actors, sizes, prop = _landscape_from_mapping(path, data)
+    _check_actor_count(path, len(actors))
     if not np.allclose(prop, prop.T):
         raise InputError(path, "propensity", "the propensity matrix must be symmetric")
     if np.any(sizes < 0):
         raise InputError(path, "sizes", "sizes must be non-negative")
-    if len(actors) < 2 or len(actors) > 20:
-        raise InputError(path, None, "need between 2 and 20 actors")
     np.fill_diagonal(prop, 0.0)
     return Landscape(actors, sizes, prop, f"table {path}")
 

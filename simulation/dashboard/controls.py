@@ -80,7 +80,7 @@ def pressure_sliders(scenario: Scenario) -> list[SliderSpec]:
         if k == int(params.roles[ROLE_PRESSURER]):
             continue
         current = float(params.pressure_threat[0, 0, k])
-        if actor not in scenario.pressure.targets and actor not in ("Russia", "China"):
+        if actor not in scenario.pressure.targets and actor not in scenario.focal_pair:
             continue
         specs.append(
             SliderSpec(

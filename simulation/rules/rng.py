@@ -63,6 +63,7 @@ def _normal_pair(key, pair):
 @njit(cache=True, error_model="numpy")
 def fill_normals(key, step, out):
     """Standard normals number ``step * len(out) + k`` of the run's stream, into ``out``."""
+    key = np.uint64(key)  # a key passed from Python may arrive as int64: keep the arithmetic unsigned
     width = out.shape[0]
     first = np.uint64(step) * np.uint64(width)
     k = 0

@@ -25,21 +25,27 @@ class Term:
     rests_on: str  # the document (and claim) the mechanism rests on
 
 
+#: Families behind the perceived threat every threat-reading term uses (rules: perceive_threat).
+PERCEIVED_THREAT = ("threat", "pressure_threat_gain", "coordination_threat_share", "bloc_threat_gain",
+                    "aggression_threat_gain", "border_crisis_threat")  # fmt: skip
+#: Families behind this month's trade shares (rules: divert_trade).
+TRADE_SHARES = ("trade_usd_bn", "total_trade_usd_bn", "pressure_trade_cut", "trade_diversion_share", "initial_level")
+
 TERMS: tuple[Term, ...] = (
     Term("shared_threat", +1, "shared threat", "weight.shared_threat", "every",
-         ("threat", "pressure_threat_gain", "coordination_threat_share", "bloc_threat_gain", "aggression_threat_gain"),
+         PERCEIVED_THREAT,
          '002: "Both Russia and China share a desire to push back on a unipolar, U.S.-dominated world order"'),
     Term("economic_stake", +1, "economic stake", "weight.economic_stake", "every",
-         ("trade_usd_bn", "total_trade_usd_bn", "arms_export_share", "arms_stake_weight", "trade_diversion_share"),
+         (*TRADE_SHARES, "arms_export_share", "arms_stake_weight"),
          '000: "Both leaders agreed to work on boosting trade"'),
     Term("affinity", +1, "regime affinity", "weight.affinity", "every", ("liberal_democracy_index",),
          '001: "regime similarities"'),
     Term("rapport", +1, "leader rapport", "weight.rapport", "every", ("rapport", "pandemic_summit_reduction"),
          '001: "the personal relationship between the rulers"'),
-    Term("entrapment", -1, "entrapment risk", "weight.entrapment", "every", ("threat", "initial_level"),
+    Term("entrapment", -1, "entrapment risk", "weight.entrapment", "every", (*PERCEIVED_THREAT, "initial_level"),
          '004: "China\u2019s tense relations with India illustrate how costly a military alliance could become"'),
     Term("exposure", -1, "trade exposure", "weight.exposure", "every",
-         ("trade_vulnerability", "trade_usd_bn", "threat"),
+         ("trade_vulnerability", *TRADE_SHARES, *PERCEIVED_THREAT),
          '001: "China is warier of antagonizing that order\u2019s ultimate guarantor, the United States"'),
     Term("status", -1, "junior-partner status cost", "weight.status", "every",
          ("status_concern", "gdp_usd_bn", "military_spending_usd_bn", "power_gdp_weight"),
@@ -47,15 +53,15 @@ TERMS: tuple[Term, ...] = (
     Term("mistrust", -1, "historical mistrust", "weight.mistrust", "every", ("mistrust",),
          '001: "hardly ideally set up to build mutual trust"'),
     Term("capability", +1, "partner's capability against the common adversary", "treaty_weight.capability",
-         "treaty", ("threat", "gdp_usd_bn", "military_spending_usd_bn"),
+         "treaty", (*PERCEIVED_THREAT, "gdp_usd_bn", "military_spending_usd_bn", "power_gdp_weight"),
          '004: "Russia\u2019s limited capability to support China in the latter\u2019s rivalry with the US"'),
     Term("underwriting", -1, "underwriting the partner's conflicts", "treaty_weight.underwriting", "treaty",
-         ("threat", "aggression_threat_gain"),
+         PERCEIVED_THREAT,
          '004: "mutual unwillingness to underwrite the other side\u2019s most aggressive policies"'),
     Term("autonomy", -1, "loss of autonomy", "treaty_weight.autonomy", "treaty", (),
          '000: "neither is interested in an alliance relationship"'),
     Term("third_party", -1, "ties with third partners put at risk", "treaty_weight.third_party", "treaty",
-         ("threat", "initial_level"),
+         (*PERCEIVED_THREAT, "initial_level"),
          '004: "Any genuine alliance with China would force Moscow to loosen its ties with India"'),
 )  # fmt: skip
 

@@ -1,0 +1,64 @@
+"""Regenerate everything users read, from the shipped model and posterior, in one command.
+
+    python experiments/regenerate.py [--only NAME ...] [--workers N]
+
+Steps (each also runs on its own with --only): calibration (docs/calibration.md and figures, from
+the calibration folder given by --calibration, default ./calibration, or the shipped posterior),
+model_v2 (docs/model_v2.md), flagship (docs/figures/ heatmaps and curve), sensitivity
+(docs/sensitivity_sobol.md, docs/sensitivity_morris.md and charts), discovery (docs/discovery.md),
+landscape (docs/landscape_baseline.md), handouts (seminar/handouts/ for every shipped scenario).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+STEPS = ("calibration", "model_v2", "flagship", "sensitivity", "discovery", "landscape", "handouts")
+
+
+def run(args: list[str]) -> None:
+    print("+", " ".join(args), flush=True)
+    subprocess.run(args, cwd=ROOT, check=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", nargs="*", choices=STEPS, default=list(STEPS))
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--calibration", type=Path, default=Path("calibration"),
+                        help="calibration folder with leave_one_out/ (default ./calibration; else the shipped posterior)")
+    args = parser.parse_args()
+    py = sys.executable
+    cli = [py, "-m", "simulation.cli"]
+    w = ["--workers", str(args.workers)]
+    if "calibration" in args.only:
+        extra = ["--posterior", str(args.calibration)] if (args.calibration / "posterior.parquet").exists() else []
+        run([*cli, "calibration-report", *extra, "--out", "docs/calibration.md", "--figures", "docs/figures"])
+    if "model_v2" in args.only:
+        run([py, "experiments/model_v2_report.py"])
+    if "flagship" in args.only:
+        run([py, "experiments/flagship.py", "--readme-figures", *w])
+    if "sensitivity" in args.only:
+        for name in ("sobol", "morris"):
+            out = ROOT / "results" / f"sensitivity-{name}"
+            run([*cli, "sensitivity", f"experiments/sensitivity_{name}.yaml", "--out", str(out), "--rerun", *w])
+            shutil.copy(out / "sensitivity.md", ROOT / "docs" / f"sensitivity_{name}.md")
+            for png in out.glob(f"{name}_*.png"):
+                shutil.copy(png, ROOT / "docs" / "figures" / png.name)
+    if "discovery" in args.only:
+        run([py, "experiments/what_it_would_take.py", *w])
+    if "landscape" in args.only:
+        run([*cli, "landscape", "scenarios/baseline_2018_2021.yaml", "--out", "docs/landscape_baseline.md"])
+    if "handouts" in args.only:
+        for path in sorted((ROOT / "scenarios").glob("*.yaml")):
+            run([*cli, "handout", str(path), "--out", str(ROOT / "seminar" / "handouts" / path.stem)])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

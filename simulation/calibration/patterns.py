@@ -1,0 +1,223 @@
+"""Patterns: what the documents say happened, as data, and how a batch of runs is scored on them.
+
+A patterns file (YAML, validated here; schema ``alliance-sim schema patterns``) lists every
+calibration target: the scenario it is measured on (a shipped scenario's name, with optional
+dotted-path overrides), the measure (an outcome of the catalogue and a statistic over runs),
+an optional contrast (the same measure on another case, subtracted: effect sizes), the target
+interval with its tolerance, and the document quote or named public source it rests on.
+
+Scoring: ``miss = max(0, low - value, value - high) / tolerance``: 0 inside the target interval,
+1 one tolerance outside it. A run batch meets a pattern when its miss is 0.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ..errors import InputError
+from ..outcomes import OUTCOME_NAMES
+
+Statistic = Literal["mean", "share_at_least", "share_at_most", "mean_when_reached", "median_when_reached"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class Case(_Strict):
+    """A scenario as a pattern measures it: a shipped scenario and optional dotted-path overrides."""
+
+    scenario: Annotated[str, Field(pattern=r"^[A-Za-z0-9_\-]{1,80}$")] = Field(
+        description="A shipped scenario's name (file stem)."
+    )
+    overrides: dict[str, float | str | list[Any] | dict[str, Any]] = Field(
+        default_factory=dict, description="Dotted-path overrides of the scenario (as in sweep files)."
+    )
+
+    def key(self) -> str:
+        items = ",".join(f"{k}={v}" for k, v in sorted(self.overrides.items()))
+        return f"{self.scenario}[{items}]" if items else self.scenario
+
+
+class Measure(_Strict):
+    """An outcome of the catalogue and a statistic over a batch's runs."""
+
+    outcome: str = Field(description="A column of the outcome catalogue, e.g. alliance, mean_level, final_russia_india.")
+    statistic: Statistic = Field("mean", description="mean; share_at_least / share_at_most (needs threshold); "
+                                 "mean_when_reached / median_when_reached (time outcomes, runs where it happened).")
+    threshold: float | None = Field(None, description="For share_at_least / share_at_most.")
+
+    @model_validator(mode="after")
+    def _threshold(self) -> Measure:
+        needs = self.statistic in ("share_at_least", "share_at_most")
+        if needs and self.threshold is None:
+            raise ValueError(f"statistic {self.statistic} needs a threshold")
+        if not needs and self.threshold is not None:
+            raise ValueError(f"statistic {self.statistic} takes no threshold")
+        known = self.outcome in OUTCOME_NAMES or self.outcome.startswith("final_")
+        if not known:
+            raise ValueError(f"unknown outcome {self.outcome!r} (allowed: {', '.join(OUTCOME_NAMES)}, final_<a>_<b>)")
+        return self
+
+    def of(self, df: pd.DataFrame) -> float:
+        if self.outcome not in df:
+            raise KeyError(self.outcome)
+        x = df[self.outcome]
+        if self.statistic == "mean":
+            return float(x.astype(float).mean())
+        if self.statistic == "share_at_least":
+            return float((x.astype(float) >= self.threshold).mean())
+        if self.statistic == "share_at_most":
+            return float((x.astype(float) <= self.threshold).mean())
+        reached = x.dropna().astype(float)
+        if reached.empty:
+            return float("nan")
+        return float(reached.mean() if self.statistic == "mean_when_reached" else reached.median())
+
+
+class Target(_Strict):
+    low: float | None = Field(None, description="Lowest value that meets the pattern.")
+    high: float | None = Field(None, description="Highest value that meets the pattern.")
+    tolerance: Annotated[float, Field(gt=0)] = Field(
+        description="How far outside [low, high] counts as one unit of miss (the scale of the distance)."
+    )
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Target:
+        if self.low is None and self.high is None:
+            raise ValueError("give low, high or both")
+        if self.low is not None and self.high is not None and self.low > self.high:
+            raise ValueError("low must not exceed high")
+        return self
+
+
+class Source(_Strict):
+    document: Annotated[str, Field(pattern=r"^\d{3}_[0-9a-f]{16}\.txt$")] | None = None
+    quote: str | None = None
+    public: str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Source:
+        if (self.document is None) == (self.public is None):
+            raise ValueError("give either document (with quote) or public")
+        if self.document is not None and not self.quote:
+            raise ValueError("a document source needs a quote")
+        return self
+
+    def cite(self) -> str:
+        return f'{self.document[:3]}: "{self.quote}"' if self.document else f"public: {self.public}"
+
+
+class Pattern(_Strict):
+    """One calibration target."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,60}$")]
+    claim: str = Field(description="What the documents say, in words.")
+    source: Source
+    case: Case
+    measure: Measure
+    contrast: Case | None = Field(None, description="If given, the value is measure(case) - measure(contrast).")
+    absolute: bool = Field(False, description="Use |measure(case) - measure(contrast)| (a contrast that should be small).")
+    target: Target
+    group: Literal["documents", "model-v2", "hindcast"] = Field(
+        "documents", description="documents: the claims of the five texts; model-v2: resting point and dynamics; "
+        "hindcast: periods the model was not built on."
+    )  # fmt: skip
+
+    @model_validator(mode="after")
+    def _absolute(self) -> Pattern:
+        if self.absolute and self.contrast is None:
+            raise ValueError("absolute needs a contrast")
+        return self
+
+    def cases(self) -> list[Case]:
+        return [self.case] if self.contrast is None else [self.case, self.contrast]
+
+    def value(self, outcomes: dict[str, pd.DataFrame]) -> float:
+        v = self.measure.of(outcomes[self.case.key()])
+        if self.contrast is not None:
+            v -= self.measure.of(outcomes[self.contrast.key()])
+            if self.absolute:
+                v = abs(v)
+        return v
+
+    def miss(self, value: float) -> float:
+        if not np.isfinite(value):
+            return 10.0  # the measure is undefined (e.g. a time that never came): a large miss
+        low = -np.inf if self.target.low is None else self.target.low
+        high = np.inf if self.target.high is None else self.target.high
+        return float(max(0.0, low - value, value - high) / self.target.tolerance)
+
+    def target_text(self) -> str:
+        t = self.target
+        if t.low is not None and t.high is not None:
+            return f"in [{t.low:g}, {t.high:g}]"
+        return f">= {t.low:g}" if t.low is not None else f"<= {t.high:g}"
+
+
+class PatternsFile(_Strict):
+    title: str = ""
+    patterns: Annotated[list[Pattern], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _unique(self) -> PatternsFile:
+        ids = [p.id for p in self.patterns]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"duplicate pattern ids: {', '.join(dupes)}")
+        return self
+
+    def cases(self) -> dict[str, Case]:
+        out: dict[str, Case] = {}
+        for p in self.patterns:
+            for c in p.cases():
+                out.setdefault(c.key(), c)
+        return out
+
+    def without(self, pattern_id: str) -> PatternsFile:
+        return PatternsFile(title=self.title, patterns=[p for p in self.patterns if p.id != pattern_id])
+
+
+def shipped_patterns_path() -> Path:
+    from importlib import resources
+
+    return Path(str(resources.files("simulation").joinpath("data", "patterns.yaml")))
+
+
+def load_patterns(path: str | Path | None = None) -> PatternsFile:
+    """Load and validate a patterns file (default: the shipped one). Bad input: one-line InputError."""
+    from ..scenario import read_yaml_mapping, validation_error_to_input_error
+
+    source = shipped_patterns_path() if path is None else Path(path)
+    data = read_yaml_mapping(source, "patterns")
+    try:
+        parsed = PatternsFile.model_validate(data)
+    except ValidationError as err:
+        raise validation_error_to_input_error(err, PatternsFile, source) from None
+    from ..paths import shipped_dir
+
+    known = {p.stem for p in shipped_dir("scenarios").glob("*.yaml")}
+    for k, pattern in enumerate(parsed.patterns):
+        for c in pattern.cases():
+            if c.scenario not in known:
+                raise InputError(source, f"patterns[{k}].case.scenario",
+                                 f"no shipped scenario '{c.scenario}' (known: {', '.join(sorted(known))})")  # fmt: skip
+    return parsed
+
+
+def patterns_hash(path: str | Path | None = None) -> str:
+    source = shipped_patterns_path() if path is None else Path(path)
+    return hashlib.sha256(source.read_bytes()).hexdigest()
+
+
+def patterns_json_schema() -> dict[str, Any]:
+    schema = PatternsFile.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "alliance-sim calibration patterns"
+    return schema

@@ -1,0 +1,302 @@
+"""Calibration diagnostics: posterior vs priors, trade-offs, per-pattern fit, leave-one-out, identifiability.
+
+Everything here reads a posterior (parquet + manifest) and the patterns file; figures go to a
+folder, the report is Markdown. ``alliance-sim calibration-report`` writes docs/calibration.md.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..registry import default_registry
+from .abc import PatternSimulator, priors
+from .patterns import PatternsFile, load_patterns
+from .posterior import Posterior
+
+
+def draw_sets(post: Posterior, count: int, seed: int) -> np.ndarray:
+    """``count`` parameter sets drawn from the weighted posterior (rows of ``post.samples``)."""
+    from ..runner import replicate_seeds
+
+    return post.samples[post.indices(replicate_seeds(seed, count))]
+
+
+@dataclass
+class PatternFit:
+    values: pd.DataFrame  # [draw, pattern] pattern values under each posterior draw
+    met: pd.Series  # share of draws meeting each pattern
+
+
+def predictive_fit(
+    post: Posterior, patterns: PatternsFile, draws: int = 100, replicates: int = 48, seed: int = 7
+) -> PatternFit:
+    """Posterior predictive check: each of ``draws`` parameter sets runs every case ``replicates`` times."""
+    sim = PatternSimulator(patterns, replicates=replicates, seed=seed + 1, parallel=True)
+    rows = []
+    for theta in draw_sets(post, draws, seed):
+        rows.append(sim.values(dict(zip(post.keys, theta, strict=True))))
+    values = pd.DataFrame(rows)
+    met = pd.Series({p.id: float((values[p.id].map(p.miss) == 0).mean()) for p in patterns.patterns})
+    return PatternFit(values, met)
+
+
+def identifiability(post: Posterior) -> pd.DataFrame:
+    """Per parameter: prior range, posterior median and 90% interval, and sd(posterior) / sd(prior)."""
+    bounds = priors()
+    rows = []
+    w = post.weights
+    for p, key in enumerate(post.keys):
+        x = post.samples[:, p]
+        order = np.argsort(x)
+        cum = np.cumsum(w[order])
+        q = [float(x[order[min(np.searchsorted(cum, a), len(x) - 1)]]) for a in (0.05, 0.5, 0.95)]
+        mean = float(np.sum(w * x))
+        sd = float(np.sqrt(np.sum(w * (x - mean) ** 2)))
+        lo, hi = bounds.get(key, (float(x.min()), float(x.max())))
+        prior_sd = (hi - lo) / np.sqrt(12) if hi > lo else float("nan")
+        ratio = sd / prior_sd if prior_sd else float("nan")
+        verdict = "pinned" if ratio < 0.5 else ("narrowed" if ratio < 0.8 else "free")
+        rows.append({"parameter": key, "prior": f"[{lo:g}, {hi:g}]", "registry": default_registry().value(key),
+                     "median": q[1], "q05": q[0], "q95": q[2], "sd_ratio": ratio, "verdict": verdict})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def trade_offs(post: Posterior, top: int = 8) -> pd.DataFrame:
+    """The most correlated parameter pairs in the weighted posterior (the pairs the patterns trade off)."""
+    w = post.weights
+    x = post.samples
+    mean = w @ x
+    cov = ((x - mean) * w[:, None]).T @ (x - mean)
+    sd = np.sqrt(np.diag(cov))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = cov / np.outer(sd, sd)
+    rows = []
+    for i in range(len(post.keys)):
+        for j in range(i + 1, len(post.keys)):
+            if np.isfinite(corr[i, j]):
+                rows.append((post.keys[i], post.keys[j], float(corr[i, j])))
+    rows.sort(key=lambda r: -abs(r[2]))
+    return pd.DataFrame(rows[:top], columns=["parameter a", "parameter b", "correlation"])
+
+
+def marginals_figure(post: Posterior, path_stem: Path) -> list[Path]:
+    """Posterior marginals (weighted histograms) against the uniform priors, one panel per parameter."""
+    from ..plots import save
+
+    import matplotlib.pyplot as plt
+
+    bounds = priors()
+    k = len(post.keys)
+    cols = 6
+    rows = int(np.ceil(k / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 2.6, rows * 2.0), constrained_layout=True)
+    for p, ax in enumerate(np.ravel(axes)):
+        if p >= k:
+            ax.axis("off")
+            continue
+        key = post.keys[p]
+        lo, hi = bounds.get(key, (post.samples[:, p].min(), post.samples[:, p].max()))
+        ax.hist(post.samples[:, p], bins=20, range=(lo, hi), weights=post.weights, density=True, color="#0072B2",
+                alpha=0.8, label="posterior")  # fmt: skip
+        if hi > lo:
+            ax.axhline(1 / (hi - lo), color="#D55E00", lw=1.5, label="prior")
+        ax.set_title(key, fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.set_yticks([])
+    np.ravel(axes)[0].legend(fontsize=7)
+    fig.suptitle("Calibrated posterior (blue) against the uniform priors on the registry ranges (orange)")
+    paths = save(fig, path_stem)
+    plt.close(fig)
+    return paths
+
+
+def fit_figure(fit: PatternFit, loo: pd.Series | None, path_stem: Path) -> list[Path]:
+    """Share of posterior predictive draws meeting each pattern (and, if given, held out)."""
+    from ..plots import save
+
+    import matplotlib.pyplot as plt
+
+    ids = list(fit.met.index)
+    y = np.arange(len(ids))
+    fig, ax = plt.subplots(figsize=(9, 0.35 * len(ids) + 1.5), constrained_layout=True)
+    ax.barh(y + (0.2 if loo is not None else 0), fit.met.values, height=0.4 if loo is not None else 0.7,
+            color="#0072B2", label="calibrated on all patterns")  # fmt: skip
+    if loo is not None:
+        ax.barh(y - 0.2, [loo.get(i, np.nan) for i in ids], height=0.4, color="#E69F00",
+                label="pattern left out of the calibration")  # fmt: skip
+    ax.set_yticks(y, ids, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.axvline(0.5, color="grey", lw=0.8, ls="--")
+    ax.set_xlabel("share of posterior predictive draws meeting the pattern")
+    ax.legend(loc="lower right", fontsize=8)
+    paths = save(fig, path_stem)
+    plt.close(fig)
+    return paths
+
+
+def load_posterior_dir(folder: Path) -> Posterior:
+    return Posterior.from_files(Path(folder) / "posterior.parquet", Path(folder) / "posterior.json")
+
+
+def report_markdown(post: Posterior, patterns: PatternsFile, fit: PatternFit, ident: pd.DataFrame,
+                    pairs: pd.DataFrame, loo: pd.DataFrame | None, figures: dict[str, str],
+                    predictive: pd.DataFrame | None = None) -> str:  # fmt: skip
+    m = post.manifest
+    met_all = fit.met
+    lines = [
+        "# Calibration report",
+        "",
+        f"Method: {m.get('method', 'ABC-SMC')}. {len(post.keys)} behavioural parameters, "
+        f"{len(patterns.patterns)} patterns (`simulation/data/patterns.yaml`, sha256 `{m.get('patterns_sha256', '')[:12]}`). "
+        f"{m.get('particle_evaluations', 0):,} parameter draws, {m.get('population_size')} kept "
+        f"({m.get('replicates_per_case')} runs of each of {len(m.get('cases', []))} cases per draw: "
+        f"{m.get('runs', 0):,} runs, {m.get('minutes')} minutes on 2 cores). Tolerance (sum of pattern misses of the "
+        f"last draw kept): {m.get('epsilons', [float('nan')])[-1]:.3g}; draws meeting every pattern: "
+        f"{m.get('draws_meeting_every_pattern', 'n/a')}; effective sample size {post.effective_sample_size:.0f}.",
+        "",
+        "Reproduce: `alliance-sim calibrate` (the shipped settings; see the README's *Calibration* section), then "
+        "`alliance-sim calibration-report`.",
+        "",
+        f"**{int((met_all >= 0.5).sum())} of {len(met_all)} patterns are met by most posterior predictive draws; "
+        f"{int((met_all < 0.5).sum())} are not (listed as failing below).**",
+        "",
+        "## Per-pattern fit",
+        "",
+        "Each of "
+        f"{len(fit.values)} parameter sets drawn from the posterior runs every case; a pattern is met by a draw when "
+        "its value lies in the target interval. *held out*: the share when the calibration did not see the "
+        "pattern (leave-one-pattern-out); the hindcasts are periods the model was not built on.",
+        "",
+        f"![per-pattern fit]({figures.get('fit', '')})",
+        "",
+        "| pattern | group | claim | source | target | posterior median value [5%, 95%] | met (calibrated) | met (held out) | verdict |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for p in patterns.patterns:
+        v = fit.values[p.id].astype(float)
+        q = np.nanquantile(v, [0.05, 0.5, 0.95]) if v.notna().any() else [np.nan] * 3
+        held = "" if loo is None or p.id not in loo.index else f"{loo.loc[p.id, 'met']:.2f}"
+        verdict_basis = loo.loc[p.id, "met"] if loo is not None and p.id in loo.index else met_all[p.id]
+        verdict = "pass" if met_all[p.id] >= 0.5 else "**fail**"
+        if loo is not None and p.id in loo.index:
+            verdict += " / held out: " + ("predicted" if verdict_basis >= 0.5 else "**not predicted**")
+        cells = [p.id, p.group, p.claim, p.source.cite(), p.target_text(), f"{q[1]:.3g} [{q[0]:.3g}, {q[2]:.3g}]",
+                 f"{met_all[p.id]:.2f}", held, verdict]  # fmt: skip
+        lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
+    lines += ["", "## What the patterns pin down and what they leave free", "",
+              "sd ratio = posterior sd / prior sd (uniform prior on the registry range): below 0.5 pinned, "
+              "0.5-0.8 narrowed, above 0.8 left free by the patterns.", "",
+              f"![posterior marginals]({figures.get('marginals', '')})", "",
+              "| parameter | prior | registry value | posterior median [5%, 95%] | sd ratio | verdict |",
+              "|---|---|---|---|---|---|"]  # fmt: skip
+    for _, r in ident.iterrows():
+        lines.append(f"| {r['parameter']} | {r['prior']} | {r['registry']:g} | {r['median']:.3g} [{r['q05']:.3g}, "
+                     f"{r['q95']:.3g}] | {r['sd_ratio']:.2f} | {r['verdict']} |")  # fmt: skip
+    lines += ["", "## Pairs that trade off", "", "The most correlated parameter pairs in the posterior: the "
+              "patterns constrain their combination, not each alone.", "", "| a | b | correlation |", "|---|---|---|"]
+    for _, r in pairs.iterrows():
+        lines.append(f"| {r['parameter a']} | {r['parameter b']} | {r['correlation']:+.2f} |")
+    if loo is not None:
+        lines += ["", "## Leave-one-pattern-out validation", "",
+                  "For each pattern k the posterior was drawn again from the same reference table with the "
+                  "distance computed without k, and that posterior predicted k. A pattern the others do not predict is information only "
+                  "that pattern carries; a hindcast the others predict is an out-of-sample success.", "",
+                  "| pattern left out | group | met when held out | met when calibrated on all | budget |",
+                  "|---|---|---|---|---|"]  # fmt: skip
+        for pid, r in loo.iterrows():
+            lines.append(f"| {pid} | {r['group']} | {r['met']:.2f} | {met_all.get(pid, float('nan')):.2f} | "
+                         f"{r['budget']} |")  # fmt: skip
+    if predictive is not None:
+        lines += ["", "## Posterior predictive probabilities of every shipped scenario", "",
+                  "P(formal alliance of the focal pair) over all runs (a parameter draw per run), its 95% interval "
+                  "over posterior draws, and the share of the outcome's variance that comes from parameter "
+                  "uncertainty (the rest is run-to-run noise).", "",
+                  "| scenario | P(alliance) | P over posterior draws: median [2.5%, 97.5%] | P(entente or closer) | "
+                  "parameter share of variance |", "|---|---|---|---|---|"]  # fmt: skip
+        for _, r in predictive.iterrows():
+            lines.append(f"| {r['scenario']} | {r['p']:.3f} | {r['p_median']:.3f} [{r['p_lo']:.3f}, {r['p_hi']:.3f}] | "
+                         f"{r['p_entente']:.3f} | {r['parameter_share']:.2f} |")  # fmt: skip
+    lines.append("")
+    return "\n".join(lines)
+
+
+def scenario_uncertainty(scenario, draws: int = 200, runs_per_draw: int = 50, seed: int = 11) -> dict[str, float]:
+    """P(alliance) posterior predictive, its spread over posterior draws, and the parameter share of variance.
+
+    Law of total variance for the binary outcome Y: Var(Y) = E[p(1 - p)] + Var(p) over draws of p.
+    """
+    from ..runner import replicate_seeds, run_batch
+
+    seeds = replicate_seeds(seed, draws * runs_per_draw)
+    df = run_batch(scenario, seeds, parameters="posterior")
+    from .posterior import shipped_posterior
+
+    post = shipped_posterior()
+    if post is None:
+        raise RuntimeError("no posterior ships")
+    draw = post.indices(seeds)
+    per = df.groupby(draw)["alliance"].agg(["mean", "size"])
+    p_all = float(df["alliance"].mean())
+    entente = float((df["max_level"] >= 4).mean())
+    p_by = per["mean"].to_numpy()
+    n_by = per["size"].to_numpy()
+    between = float(np.average((p_by - p_all) ** 2, weights=n_by))
+    total = p_all * (1 - p_all)
+    share = between / total if total > 0 else 0.0
+    return {"p": p_all, "p_entente": entente, "p_median": float(np.median(p_by)),
+            "p_lo": float(np.quantile(p_by, 0.025)), "p_hi": float(np.quantile(p_by, 0.975)),
+            "parameter_share": share, "draws_seen": int(len(per))}  # fmt: skip
+
+
+def write_report(posterior_dir: Path | None, out: Path, figures_dir: Path, loo_dir: Path | None = None,
+                 draws: int = 100, patterns_path: Path | None = None) -> Path:  # fmt: skip
+    """Write the calibration report (Markdown) and its figures."""
+    from ..paths import shipped_dir
+    from ..scenario import load_scenario
+    from .posterior import posterior_files
+
+    if posterior_dir is None:
+        table, manifest = posterior_files()
+        post = Posterior.from_files(table, manifest)
+    else:
+        post = load_posterior_dir(posterior_dir)
+    patterns = load_patterns(patterns_path)
+    fit = predictive_fit(post, patterns, draws=draws)
+    loo = None
+    if loo_dir is None and posterior_dir is not None and (Path(posterior_dir) / "leave_one_out").is_dir():
+        loo_dir = Path(posterior_dir) / "leave_one_out"
+    if loo_dir is not None and Path(loo_dir).is_dir():
+        rows = {}
+        for folder in sorted(Path(loo_dir).iterdir()):
+            if not (folder / "posterior.parquet").exists():
+                continue
+            held = load_posterior_dir(folder)
+            pid = held.manifest.get("excluded_pattern")
+            single = PatternsFile(title="", patterns=[p for p in patterns.patterns if p.id == pid])
+            if not single.patterns:
+                continue
+            f = predictive_fit(held, single, draws=max(20, draws // 2))
+            rows[pid] = {"group": single.patterns[0].group, "met": float(f.met[pid]),
+                         "budget": f"{held.manifest.get('population_size')} of {held.manifest.get('draws', '?')} draws, "
+                                   f"{held.manifest.get('replicates_per_case')} runs per case"}  # fmt: skip
+        loo = pd.DataFrame.from_dict(rows, orient="index") if rows else None
+    figures_dir.mkdir(parents=True, exist_ok=True)
+    rel = lambda p: Path(p).resolve().relative_to(out.parent.resolve()).as_posix()  # noqa: E731
+    figs = {"marginals": rel(marginals_figure(post, figures_dir / "calibration_marginals")[0]),
+            "fit": rel(fit_figure(fit, None if loo is None else loo["met"], figures_dir / "calibration_fit")[0])}
+    predictive = []
+    for path in sorted(shipped_dir("scenarios").glob("*.yaml")):
+        stats = scenario_uncertainty(load_scenario(path))
+        predictive.append({"scenario": path.stem, **stats})
+    text = report_markdown(post, patterns, fit, identifiability(post), trade_offs(post), loo, figs,
+                           pd.DataFrame(predictive))  # fmt: skip
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, "utf-8")
+    (figures_dir / "calibration_fit.json").write_text(json.dumps(fit.met.to_dict(), indent=2), "utf-8")
+    return out
