@@ -91,7 +91,10 @@ def handout_markdown(scenario_path: Path, figures: dict[str, str], stats: dict) 
         rows.append((seg.from_step, f"{sc.pressure.coordinated_by} coordination with {sc.pressure.by}: {seg.level:g}"))
     for ev in sc.events:
         if isinstance(ev, BorderCrisis):
-            text = f"{ev.between[0]}-{ev.between[1]} border crisis for {ev.duration_steps} months (intensity {ev.intensity:g})"
+            text = (
+                f"{ev.between[0]}-{ev.between[1]} border crisis for {ev.duration_steps} months "
+                f"(intensity {ev.intensity:g})"
+            )
             start = ev.from_step
         elif isinstance(ev, Pandemic):
             text, start = f"pandemic halts summits for {ev.duration_steps} months", ev.from_step
@@ -216,6 +219,7 @@ def changes_from(base, sc) -> list[str]:
 
 def write_handout(scenario_path: Path, out: Path | None = None, runs: int = 300) -> list[Path]:
     import markdown
+    import matplotlib.pyplot as plt
     import pandas as pd
 
     from . import plots
@@ -226,26 +230,25 @@ def write_handout(scenario_path: Path, out: Path | None = None, runs: int = 300)
     out.mkdir(parents=True, exist_ok=True)
     figures = {}
     stats: dict = {"runs": runs, "p": 0.0, "lo": 0.0, "hi": 1.0, "baseline": None}
-    if True:  # the focal pair is the scenario's own
-        import pandas as pd
+    # the focal pair is the scenario's own
+    rc = focal_paths(sc, runs)
+    df = pd.DataFrame({"trajectory": list(rc), "final_level": rc[:, -1], "scenario": 0.0})
+    fig = plots.fan_chart(df)
+    plots.save(fig, out / "fan")
+    fig2 = plots.final_alignment(df, by="scenario")
+    plots.save(fig2, out / "final")
+    plt.close("all")
+    figures = {"fan": "fan.png", "final": "final.png"}
+    share, lo, hi = proportion(int((rc >= MAX_LEVEL).any(axis=1).sum()), runs)
+    stats.update({"p": share, "lo": lo, "hi": hi})
+    if scenario_id(scenario_path) != BASELINE:
+        from .paths import shipped_scenario
 
-        rc = focal_paths(sc, runs)
-        df = pd.DataFrame({"trajectory": list(rc), "final_level": rc[:, -1], "scenario": 0.0})
-        fig = plots.fan_chart(df)
-        plots.save(fig, out / "fan")
-        fig2 = plots.final_alignment(df, by="scenario")
-        plots.save(fig2, out / "final")
-        figures = {"fan": "fan.png", "final": "final.png"}
-        share, lo, hi = proportion(int((rc >= MAX_LEVEL).any(axis=1).sum()), runs)
-        stats.update({"p": share, "lo": lo, "hi": hi})
-        if scenario_id(scenario_path) != BASELINE:
-            from .paths import shipped_scenario
-
-            base_sc = load_scenario(shipped_scenario(BASELINE))
-            base_rc = focal_paths(base_sc, runs)
-            b_share, b_lo, b_hi = proportion(int((base_rc >= MAX_LEVEL).any(axis=1).sum()), runs)
-            stats["baseline"] = {"p": b_share, "lo": b_lo, "hi": b_hi}
-            stats["changes"] = changes_from(base_sc, sc)
+        base_sc = load_scenario(shipped_scenario(BASELINE))
+        base_rc = focal_paths(base_sc, runs)
+        b_share, b_lo, b_hi = proportion(int((base_rc >= MAX_LEVEL).any(axis=1).sum()), runs)
+        stats["baseline"] = {"p": b_share, "lo": b_lo, "hi": b_hi}
+        stats["changes"] = changes_from(base_sc, sc)
     text = handout_markdown(scenario_path, figures, stats)
     md_path = out / "handout.md"
     md_path.write_text(text, "utf-8")

@@ -68,19 +68,6 @@ class HumanMove:
     coordination: float | None = None
 
 
-def new_model(scenario: Scenario, seed: int) -> AllianceModel:
-    """An AllianceModel whose noise stream does not depend on what else this process has run.
-
-    ``rules.rng.run_key`` returns a Python int, which numba types as int64 below 2**63 and as
-    uint64 above: a process that first ran a model with a small key then fails (OverflowError)
-    on a large one, and the two types give different streams. A server runs many models, so the
-    key is held as numpy uint64 here until the core does so itself.
-    """
-    model = AllianceModel(scenario, seed=seed)
-    model._key = np.uint64(model._key)
-    return model
-
-
 def pressurer_of(model: AllianceModel) -> str:
     return model.actors[int(model.params.roles[ROLE_PRESSURER])]
 
@@ -278,7 +265,7 @@ class SeminarSession:
         self.humans = list(dict.fromkeys(humans))
         self.seed = int(seed)
         self.title = title or scenario.title
-        self.model = new_model(scenario, self.seed)
+        self.model = AllianceModel(scenario, seed=self.seed)
         self.history: list[dict[str, dict[str, Any]]] = []
         self.pending: dict[str, HumanMove] = {}
 

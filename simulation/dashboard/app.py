@@ -37,7 +37,7 @@ from ..paths import shipped_dir
 from ..references import REFERENCES, in_words
 from ..runner import month_label, run_batch
 from ..scenario import Scenario, apply_overrides, load_scenario, parse_scenario
-from ..seminar import HumanMove, new_model
+from ..seminar import HumanMove
 from ..stats import proportion
 from ..teaching.rooms import MAX_DEBRIEF_RUNS, MAX_ROOM_BYTES, MAX_WHY, Room, RoomRegistry
 from . import charts
@@ -291,7 +291,7 @@ def Explorer():
     )
     key = (name, tuple(sorted(overrides.items())), events_off)
     model: AllianceModel = solara.use_memo(
-        lambda: new_model(build_scenario(name, overrides, events_off), seed),
+        lambda: AllianceModel(build_scenario(name, overrides, events_off), seed=seed),
         dependencies=[key, seed, reset_count],
     )
 

@@ -49,8 +49,8 @@ def dashboard_env(
             "SOLARA_THEME_SHOW_BANNER": "false",
             "MPLBACKEND": "Agg",
             "PYTHONWARNINGS": "ignore:Cookies with samesite=none",
-        # a closed laptop frees its session after 5 minutes (a room keeps the seat; reconnecting gets it back)
-        "SOLARA_KERNEL_CULL_TIMEOUT": os.environ.get("SOLARA_KERNEL_CULL_TIMEOUT", "5m"),
+            # a closed laptop frees its session after 5 minutes (a room keeps the seat; reconnecting gets it back)
+            "SOLARA_KERNEL_CULL_TIMEOUT": os.environ.get("SOLARA_KERNEL_CULL_TIMEOUT", "5m"),
             "ALLIANCE_SIM_PUBLIC_URL": public_url(host, port),
         }
     )

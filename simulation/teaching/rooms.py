@@ -27,9 +27,10 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
+from ..model import AllianceModel
 from ..runner import month_label
 from ..scenario import Scenario, parse_scenario
-from ..seminar import HumanMove, Situation, apply_moves, debrief, new_model, situation, validate_move
+from ..seminar import HumanMove, Situation, apply_moves, debrief, situation, validate_move
 from ..state import LEVEL_LABELS, MAX_LEVEL, Intent
 
 ROOM_FORMAT = "alliance-sim room 1"
@@ -230,7 +231,7 @@ class Room:
         self.code = code or new_code()
         self.instructor_key = secrets.token_urlsafe(9)  # opens the clock controls; never saved
         self.title = title or scenario.title
-        self.model = new_model(scenario, self.seed)
+        self.model = AllianceModel(scenario, seed=self.seed)
         self.treaty_months = int(round(self.model.resolved.value("treaty_consent_steps")))
         self.teams: dict[str, Team] = {}  # by actor
         self.pending: dict[str, Submission] = {}
