@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .references import in_words
 from .resolve import Resolved
 from .rules.terms import TERMS, TREATY_ONLY
 from .runner import month_label
@@ -105,7 +106,7 @@ def explain_decision(row: pd.Series | dict, resolved: Resolved, level: np.ndarra
     lines = [" ".join(parts)]
     for t in pulls + costs:
         for key in term_parameters(t, resolved, i, j, level, threat):
-            lines.append(f"  - {TERM_LABELS[t]}: {resolved.cite(key)}")
+            lines.append(f"  - {TERM_LABELS[t]}: {in_words(resolved.cite(key))}")
     return "\n".join(lines)
 
 

@@ -87,8 +87,13 @@ def handout_markdown(scenario_path: Path, figures: dict[str, str], stats: dict) 
                     f"{seg.military_posture:g} (0 none, 1 maximal)",
                 )
             )
-    for seg in sc.pressure.coordination:
-        rows.append((seg.from_step, f"{sc.pressure.coordinated_by} coordination with {sc.pressure.by}: {seg.level:g}"))
+    coordination = sc.pressure.coordination
+    per_target = coordination.items() if isinstance(coordination, dict) else [(None, coordination)]
+    for target, segments in per_target:
+        on = "" if target is None else f" on {target}"
+        for seg in segments:
+            rows.append((seg.from_step,
+                         f"{sc.pressure.coordinated_by} coordination with {sc.pressure.by}{on}: {seg.level:g}"))
     for ev in sc.events:
         if isinstance(ev, BorderCrisis):
             text = (
@@ -100,6 +105,10 @@ def handout_markdown(scenario_path: Path, figures: dict[str, str], stats: dict) 
             text, start = f"pandemic halts summits for {ev.duration_steps} months", ev.from_step
         elif isinstance(ev, LeaderChange):
             text, start = f"new leader in {ev.actor}", ev.at_step
+        else:  # an aggression
+            text = f"{ev.by}'s war or annexation against {ev.against} for {ev.duration_steps} months " \
+                   f"(intensity {ev.intensity:g})"
+            start = ev.from_step
         rows.append((start, f"{text}{(': ' + ev.note) if ev.note else ''}"))
     for step, text in sorted(rows, key=lambda r: r[0]):
         lines.append(f"| {month_label(sc.start, step)} | {text} |")
@@ -203,7 +212,10 @@ def changes_from(base, sc) -> list[str]:
     if sc.pressure.model_dump(mode="json").get("coordination") != base.pressure.model_dump(mode="json").get(
         "coordination"
     ):
-        levels = ", ".join(f"{seg.level:g}" for seg in sc.pressure.coordination)
+        coord = sc.pressure.coordination
+        groups = coord.items() if isinstance(coord, dict) else [(None, coord)]
+        levels = "; ".join(("" if t is None else f"on {t} ") + ", ".join(f"{seg.level:g}" for seg in segs)
+                           for t, segs in groups)
         out.append(f"{sc.pressure.coordinated_by} coordination: {levels or 'none'}")
     base_events = [e.model_dump(mode="json") for e in base.events]
     for ev in sc.events:

@@ -317,7 +317,10 @@ def write_run(result: RunResult, out_dir, scenario_file: str | None) -> dict:
     files["events"] = out_dir / "events.jsonl"
     files["events"].write_text("".join(json.dumps(e) + "\n" for e in entries), "utf-8")
     pairs = [col for _, _, col in pair_columns(result.actors)]
-    fig = plots.alignment_over_time(result.trajectories, pairs, f"{result.scenario.title} (seed {result.seed})")
+    fa, fb = result.resolved.focal_index
+    focal = next(col for i, j, col in pair_columns(result.actors) if {i, j} == {fa, fb})
+    fig = plots.alignment_over_time(result.trajectories, pairs, f"{result.scenario.title} (seed {result.seed})",
+                                    focal=focal)
     files["alignment_plot"], _ = plots.save(fig, out_dir / "alignment")
     fig = plots.alignment_network(levels[-1], result.actors, f"Alignment at {result.trajectories['date'].iloc[-1]}")
     files["network_plot"], _ = plots.save(fig, out_dir / "network")
