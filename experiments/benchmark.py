@@ -104,9 +104,15 @@ def synthetic_scenario(actors: int, steps: int):
     base["reference_scenario"] = None  # its own month 0 is the resting point (other actors than the baseline)
     params = dict(base.get("parameters", {}))
     for name in extra:
-        for family, value in (("gdp_usd_bn", 2700.0), ("military_spending_usd_bn", 66.5),
-                              ("total_trade_usd_bn", 800.0), ("liberal_democracy_index", 0.5),
-                              ("status_concern", 0.7), ("trade_vulnerability", 0.8), ("order_stake", 0.3)):
+        for family, value in (
+            ("gdp_usd_bn", 2700.0),
+            ("military_spending_usd_bn", 66.5),
+            ("total_trade_usd_bn", 800.0),
+            ("liberal_democracy_index", 0.5),
+            ("status_concern", 0.7),
+            ("trade_vulnerability", 0.8),
+            ("order_stake", 0.3),
+        ):
             params[f"{family}.{name}"] = value
     base["parameters"] = params
     return parse_scenario(base)
@@ -155,14 +161,20 @@ def main() -> int:
     print(f"(a) mesa.batch_run:        {args.mesa_runs:>9,} runs in {mesa_s:8.2f} s = {mesa_rate:12,.1f} runs/s")
     direct_runs = max(20, args.mesa_runs // 2)
     direct_s = mesa_direct(direct_runs, steps)
-    print(f"(b) Mesa model, direct:    {direct_runs:>9,} runs in {direct_s:8.2f} s = {direct_runs / direct_s:12,.1f} runs/s")
+    print(
+        f"(b) Mesa model, direct:    {direct_runs:>9,} runs in {direct_s:8.2f} s = {direct_runs / direct_s:12,.1f} runs/s"
+    )
     inproc_runs = 100_000
     inproc_s = batch_in_process(scenario, inproc_runs)
-    print(f"(c) batch engine, 1 proc:  {inproc_runs:>9,} runs in {inproc_s:8.2f} s = {inproc_runs / inproc_s:12,.0f} runs/s")
+    print(
+        f"(c) batch engine, 1 proc:  {inproc_runs:>9,} runs in {inproc_s:8.2f} s = {inproc_runs / inproc_s:12,.0f} runs/s"
+    )
     sweep_s, sweep_max, size_mb = engine_sweep(args.sweep_runs, args.workers, args.chunk_size)
     sweep_rate = args.sweep_runs / sweep_s
-    print(f"(d) sweep, end to end:     {args.sweep_runs:>9,} runs in {sweep_s:8.2f} s = {sweep_rate:12,.0f} runs/s "
-          f"(Parquet {size_mb:.1f} MB)")
+    print(
+        f"(d) sweep, end to end:     {args.sweep_runs:>9,} runs in {sweep_s:8.2f} s = {sweep_rate:12,.0f} runs/s "
+        f"(Parquet {size_mb:.1f} MB)"
+    )
     ratio = sweep_rate / mesa_rate
     print(f"ratio (d) / (a): {ratio:,.0f}x")
 
@@ -177,7 +189,9 @@ def main() -> int:
         p1, p2, z = z_test(mesa_max >= level, sweep_max >= level)
         ok = abs(z) < 3
         agree &= ok
-        print(f"agreement, P({label}): mesa {p1:.3f} vs engine {p2:.3f}, z = {z:+.2f} -> {'AGREE' if ok else 'DISAGREE'}")
+        print(
+            f"agreement, P({label}): mesa {p1:.3f} vs engine {p2:.3f}, z = {z:+.2f} -> {'AGREE' if ok else 'DISAGREE'}"
+        )
 
     run_batch(scenario, runs=1000)
     t0 = time.perf_counter()
@@ -193,17 +207,23 @@ def main() -> int:
         own, child = (resource.getrusage(r).ru_maxrss / 1024 for r in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
         total = own + args.workers * child
         million = {"million_seconds": m_s, "million_runs_per_s": 1e6 / m_s, "million_peak_mb_all": total}
-        print(f"1,000,000-run sweep: {m_s:.1f} s = {1e6 / m_s:,.0f} runs/s; results {m_size:.1f} MB; peak memory "
-              f"main {own:,.0f} MB + {args.workers} workers x {child:,.0f} MB = {total:,.0f} MB at most")
+        print(
+            f"1,000,000-run sweep: {m_s:.1f} s = {1e6 / m_s:,.0f} runs/s; results {m_size:.1f} MB; peak memory "
+            f"main {own:,.0f} MB + {args.workers} workers x {child:,.0f} MB = {total:,.0f} MB at most"
+        )
 
     print("scaling (one process; cost per run-month should grow no faster than n^3 and stay flat in the horizon):")
-    print(f"{'actors':>6} {'months':>6} {'runs':>8} {'runs/s':>10} {'us/run-month':>13} {'n^3 ratio':>9} {'peak MB':>8}")
+    print(
+        f"{'actors':>6} {'months':>6} {'runs':>8} {'runs/s':>10} {'us/run-month':>13} {'n^3 ratio':>9} {'peak MB':>8}"
+    )
     table = scaling_table(args.scaling_runs)
     base_cost = table[0]["us_per_run_month"]
     for r in table:
         cube = (r["actors"] / 5) ** 3
-        print(f"{r['actors']:>6} {r['months']:>6} {r['runs']:>8,} {r['runs_per_s']:>10,.0f} "
-              f"{r['us_per_run_month']:>13.2f} {r['us_per_run_month'] / base_cost / cube:>9.2f} {r['peak_mb']:>8.1f}")
+        print(
+            f"{r['actors']:>6} {r['months']:>6} {r['runs']:>8,} {r['runs_per_s']:>10,.0f} "
+            f"{r['us_per_run_month']:>13.2f} {r['us_per_run_month'] / base_cost / cube:>9.2f} {r['peak_mb']:>8.1f}"
+        )
     summary = {"runs_per_s": round(sweep_rate), "ratio_vs_mesa": round(ratio, 1), "mesa_runs_per_s": round(mesa_rate, 1),
                "batch_one_process_runs_per_s": round(inproc_runs / inproc_s), "distributions_agree": bool(agree),
                "panel_seconds": round(panel_s, 3), "peak_mb_main": round(own), "peak_mb_worker": round(child),

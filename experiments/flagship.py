@@ -47,10 +47,16 @@ def main() -> int:
     written += plots.save(fig, figures / "probability_vs_pressure_on_china")
     sub = df[df["eu_coordination"] == 0.0]
     written += plots.save(plots.final_alignment(sub, by="pressure_on_china"), figures / "final_alignment")
-    written += plots.save(plots.time_to_alliance(sub[sub["pressure_on_china"] >= 0.5], by="pressure_on_china"),
-                          figures / "time_to_alliance")
-    written += plots.save(plots.fan_chart(sub[sub["pressure_on_russia"] == 0.5], by="pressure_on_china",
-                                          values=[0.0, 0.4, 0.5, 0.6, 1.0]), figures / "fan_chart")
+    written += plots.save(
+        plots.time_to_alliance(sub[sub["pressure_on_china"] >= 0.5], by="pressure_on_china"),
+        figures / "time_to_alliance",
+    )
+    written += plots.save(
+        plots.fan_chart(
+            sub[sub["pressure_on_russia"] == 0.5], by="pressure_on_china", values=[0.0, 0.4, 0.5, 0.6, 1.0]
+        ),
+        figures / "fan_chart",
+    )
     plt.close("all")
 
     print("\nP(formal alliance of the focal pair), pressure on Russia 0.5, [Wilson 95%]:")
@@ -58,7 +64,9 @@ def main() -> int:
     for pc in (0.0, 0.2, 0.4, 0.5, 0.6, 0.8, 1.0):
         cells = []
         for coord in (0.0, 1.0):
-            g = df[(df.pressure_on_russia == 0.5) & (abs(df.pressure_on_china - pc) < 1e-9) & (df.eu_coordination == coord)]
+            g = df[
+                (df.pressure_on_russia == 0.5) & (abs(df.pressure_on_china - pc) < 1e-9) & (df.eu_coordination == coord)
+            ]
             share, lo, hi = proportion(int(g["alliance"].sum()), len(g))
             cells.append(f"{share:5.2f} [{lo:.2f}, {hi:.2f}]")
         print(f"{pc:>18.1f} | {cells[0]:>22} | {cells[1]:>22}")
@@ -66,8 +74,11 @@ def main() -> int:
     if args.readme_figures:
         target = ROOT / "docs" / "figures"
         target.mkdir(parents=True, exist_ok=True)
-        for name in ("heatmap_eu_coordination_0.png", "heatmap_eu_coordination_1.png",
-                     "probability_vs_pressure_on_china.png"):
+        for name in (
+            "heatmap_eu_coordination_0.png",
+            "heatmap_eu_coordination_1.png",
+            "probability_vs_pressure_on_china.png",
+        ):
             shutil.copy(figures / name, target / name)
         print(f"README figures refreshed in {target}")
     return 0

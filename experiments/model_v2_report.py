@@ -36,8 +36,10 @@ def main() -> int:
     from simulation.stats import proportion
 
     seeds = replicate_seeds(424242, args.runs)
-    sc = {name: load_scenario(shipped_scenario(name)) for name in
-          ("baseline_2018_2021", "held_inputs_2018", "high_us_pressure", "transatlantic_united_front")}
+    sc = {
+        name: load_scenario(shipped_scenario(name))
+        for name in ("baseline_2018_2021", "held_inputs_2018", "high_us_pressure", "transatlantic_united_front")
+    }
     lines = ["# Model v2: start-up, resting point, headline probabilities, knife-edge", "",
              f"Regenerate with `python experiments/model_v2_report.py --runs {args.runs}` ({args.runs:,} runs per "
              "figure; seeds `replicate_seeds(424242, runs)`). Proportions carry Wilson 95% intervals.", ""]  # fmt: skip
@@ -53,8 +55,10 @@ def main() -> int:
         p, lo, hi = proportion(int(df["alliance"].sum()), len(df))
         return f"{p:.3f} [{lo:.3f}, {hi:.3f}]"
 
-    lines += ["| scenario | P(alliance), posterior predictive | P(alliance), posterior median | P(entente or closer), predictive |",
-              "|---|---|---|---|"]
+    lines += [
+        "| scenario | P(alliance), posterior predictive | P(alliance), posterior median | P(entente or closer), predictive |",
+        "|---|---|---|---|",
+    ]
     for name in ("baseline_2018_2021", "high_us_pressure", "transatlantic_united_front"):
         pp = run_batch(sc[name], seeds, parameters="posterior")
         pt = run_batch(sc[name], seeds, parameters="point")
@@ -71,8 +75,12 @@ def main() -> int:
               "baseline (the quantity that moves at baseline), all at the posterior median (one parameter set).", "",
               "| weight | median | P(alliance) baseline -10/0/+10% | united front -10/0/+10% | high pressure -10/0/+10% "
               "| P(entente) baseline -10/0/+10% |", "|---|---|---|---|---|---|"]  # fmt: skip
-    cases = [("baseline_2018_2021", "alliance"), ("transatlantic_united_front", "alliance"),
-             ("high_us_pressure", "alliance"), ("baseline_2018_2021", "entente")]
+    cases = [
+        ("baseline_2018_2021", "alliance"),
+        ("transatlantic_united_front", "alliance"),
+        ("high_us_pressure", "alliance"),
+        ("baseline_2018_2021", "entente"),
+    ]
 
     def measure(df, what):
         return df["alliance"].mean() if what == "alliance" else (df["max_level"] >= 4).mean()

@@ -30,8 +30,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", nargs="*", choices=STEPS, default=list(STEPS))
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--calibration", type=Path, default=Path("calibration"),
-                        help="calibration folder with leave_one_out/ (default ./calibration; else the shipped posterior)")
+    parser.add_argument(
+        "--calibration",
+        type=Path,
+        default=Path("calibration"),
+        help="calibration folder with leave_one_out/ (default ./calibration; else the shipped posterior)",
+    )
     args = parser.parse_args()
     py = sys.executable
     cli = [py, "-m", "simulation.cli"]

@@ -21,13 +21,21 @@ def main() -> int:
     from simulation.cli import main as cli
 
     out = ROOT / "results" / "what_it_would_take"
-    sweep = ["sweep", str(ROOT / "experiments" / "what_it_would_take.yaml"), "--out", str(out), "--overwrite", "--quiet"]
+    sweep = [
+        "sweep",
+        str(ROOT / "experiments" / "what_it_would_take.yaml"),
+        "--out",
+        str(out),
+        "--overwrite",
+        "--quiet",
+    ]
     if args.workers:
         sweep += ["--workers", str(args.workers)]
     # a formal alliance is out of reach in these ranges (see the README's Limitations): discover where
     # entente (the 2019 upgrade) becomes more likely than not instead, and report the alliance maximum
-    code = cli(sweep) or cli(["discover", str(out), "--threshold", "0.5", "--outcome", "entente",
-                              "--out", str(out / "discovery")])
+    code = cli(sweep) or cli(
+        ["discover", str(out), "--threshold", "0.5", "--outcome", "entente", "--out", str(out / "discovery")]
+    )
     if code:
         return code
     docs = ROOT / "docs"

@@ -67,4 +67,3 @@ class CountryAgent(mesa.Agent):
     def relationship(self, partner: str) -> str:
         model: AllianceModel = self.model  # type: ignore[assignment]
         return LEVEL_LABELS[model.level_of(self.name, partner)]
-

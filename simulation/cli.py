@@ -46,9 +46,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         refuse_sweep_folder(args.out)
     scenario = load_scenario(args.scenario)
     if args.steps is not None and args.steps > scenario.steps:
-        raise InputError(
-            None, "--steps", f"{args.steps} is more than the scenario's {scenario.steps} steps"
-        )
+        raise InputError(None, "--steps", f"{args.steps} is more than the scenario's {scenario.steps} steps")
     out_dir = Path(args.out) if args.out else Path("results") / f"{scenario_id(args.scenario)}-seed{args.seed}"
     check_output_dir(out_dir)
     refuse_sweep_folder(out_dir)
@@ -141,7 +139,9 @@ def cmd_schema(args: argparse.Namespace) -> int:
         check_output_file(args.out)
     from .calibration.patterns import patterns_json_schema
 
-    schema = {"scenario": scenario_json_schema, "sweep": sweep_json_schema, "patterns": patterns_json_schema}[args.kind]()
+    schema = {"scenario": scenario_json_schema, "sweep": sweep_json_schema, "patterns": patterns_json_schema}[
+        args.kind
+    ]()
     text = json.dumps(schema, indent=2) + "\n"
     if args.out:
         Path(args.out).write_text(text, "utf-8")
@@ -168,7 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser.add_argument("--version", action="version", version=f"alliance-sim {__version__}")
     parser.add_argument(
-        "--max-input-mb", type=input_mb, default=None,
+        "--max-input-mb",
+        type=input_mb,
+        default=None,
         help="size limit of a scenario, sweep or other input file in MB (default 4); goes before the command",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -186,9 +188,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", type=Path, help="scenario YAML file (see scenarios/)")
     p.add_argument("--seed", type=seed_int, default=0, help="random seed (default 0); same seed, same run")
     p.add_argument("--steps", type=steps_int, default=None, help="stop after this many months")
-    p.add_argument("--parameters", choices=["point", "posterior", "registry"], default="point",
-                   help="behavioural parameters of this explained run: the posterior median (point, default), a draw "
-                        "from the calibrated posterior by the seed (posterior), or the registry's values")
+    p.add_argument(
+        "--parameters",
+        choices=["point", "posterior", "registry"],
+        default="point",
+        help="behavioural parameters of this explained run: the posterior median (point, default), a draw "
+        "from the calibrated posterior by the seed (posterior), or the registry's values",
+    )
     p.add_argument("--out", type=Path, default=None, help="output folder (default results/<scenario>-seed<N>)")
     p.set_defaults(func=cmd_run)
 

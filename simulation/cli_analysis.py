@@ -41,11 +41,16 @@ def _check_results_match(where, manifest: dict, df, sweep, outcomes: list[str]) 
     needed = ["point", *(_OUTCOME_COLUMN.get(o, o) for o in outcomes)]
     missing = [c for c in needed if c not in df.columns]
     if missing:
-        raise InputError(where, "--results", f"no column '{missing[0]}'; keep it in the sweep's outcomes or choose "
-                         "another --outcome")
+        raise InputError(
+            where, "--results", f"no column '{missing[0]}'; keep it in the sweep's outcomes or choose another --outcome"
+        )
     if len(df) != sweep.total_runs or df["point"].nunique() != points:
-        raise InputError(where, "--results", f"expected {sweep.total_runs:,} runs over {points:,} points, "
-                         f"got {len(df):,} runs over {df['point'].nunique():,}")
+        raise InputError(
+            where,
+            "--results",
+            f"expected {sweep.total_runs:,} runs over {points:,} points, "
+            f"got {len(df):,} runs over {df['point'].nunique():,}",
+        )
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
@@ -67,8 +72,13 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     outcomes = args.outcome or list(OUTCOMES)
     _check_results_match(args.results or out / "sweep", manifest, df, sweep, outcomes)
     problem = sweep.salib_problem()
-    lines = [f"# {sweep.spec.title}", "", f"Method: {method}; {sweep.points.shape[0]:,} design points x "
-             f"{sweep.spec.replicates} runs. Sweep file: `{args.file}`.", ""]
+    lines = [
+        f"# {sweep.spec.title}",
+        "",
+        f"Method: {method}; {sweep.points.shape[0]:,} design points x "
+        f"{sweep.spec.replicates} runs. Sweep file: `{args.file}`.",
+        "",
+    ]
     for outcome in outcomes:
         y = outcome_per_point(df, outcome, sweep.base.steps)
         if method == "sobol":
@@ -109,8 +119,9 @@ def cmd_discover(args: argparse.Namespace) -> int:
 
     out = Path(args.out) if args.out else Path(args.results).parent / "discovery"
     check_output_dir(out)
-    report = discover_from_results(Path(args.results), threshold=args.threshold, out=out,
-                                   min_density=args.min_density, outcome=args.outcome)
+    report = discover_from_results(
+        Path(args.results), threshold=args.threshold, out=out, min_density=args.min_density, outcome=args.outcome
+    )
     print(report)
     return 0
 
@@ -134,8 +145,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                              generations=args.generations, replicates=args.replicates, seed=args.seed,
                              workers=args.workers or 2, scheduler=args.scheduler, resume=args.resume,
                              exclude=args.leave_out, progress=print)  # fmt: skip
-    print(f"Wrote {out / 'posterior.parquet'} and {out / 'posterior.json'}: {manifest['runs']:,} runs, "
-          f"{manifest['minutes']} min, tolerance {manifest['epsilons'][-1]:.3g}")
+    print(
+        f"Wrote {out / 'posterior.parquet'} and {out / 'posterior.json'}: {manifest['runs']:,} runs, "
+        f"{manifest['minutes']} min, tolerance {manifest['epsilons'][-1]:.3g}"
+    )
     if args.ship:
         import shutil
 
@@ -160,9 +173,12 @@ def cmd_calibration_report(args: argparse.Namespace) -> int:
 
 
 def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("sensitivity", help="Sobol or Morris sensitivity indices from a sweep file (SALib)",
-                       description="Run a sobol or morris sweep file and compute sensitivity indices "
-                                   "(first and total order with 95%% intervals, or Morris mu*) for the alliance outcomes.")
+    p = sub.add_parser(
+        "sensitivity",
+        help="Sobol or Morris sensitivity indices from a sweep file (SALib)",
+        description="Run a sobol or morris sweep file and compute sensitivity indices "
+        "(first and total order with 95%% intervals, or Morris mu*) for the alliance outcomes.",
+    )
     p.add_argument("file", type=Path, help="sweep YAML with design method sobol or morris")
     p.add_argument("--outcome", action="append", choices=["alliance_probability", "time_to_alliance", "final_level"])
     p.add_argument("--results", type=Path, help="use these sweep results instead of running the sweep")
@@ -172,43 +188,77 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_sensitivity)
 
-    p = sub.add_parser("discover", help="scenario discovery (PRIM) on sweep results",
-                       description="Find boxes of swept-parameter ranges where an alliance of the focal pair is likely "
-                                   "(PRIM, EMA Workbench): coverage, density, restricted dimensions.")
+    p = sub.add_parser(
+        "discover",
+        help="scenario discovery (PRIM) on sweep results",
+        description="Find boxes of swept-parameter ranges where an alliance of the focal pair is likely "
+        "(PRIM, EMA Workbench): coverage, density, restricted dimensions.",
+    )
     p.add_argument("results", type=Path, help="results.parquet of a sweep (or its folder)")
-    p.add_argument("--threshold", type=bounded_float(0.0, 1.0), default=0.5,
-                   help="a point is 'of interest' when P(alliance) exceeds this")
-    p.add_argument("--min-density", type=bounded_float(0.0, 1.0, open_low=True), default=0.8,
-                   help="choose the box with the most coverage at this density")
-    p.add_argument("--outcome", choices=["alliance", "entente"], default="alliance",
-                   help="what a point's probability is about: a formal alliance (default) or entente or closer")
+    p.add_argument(
+        "--threshold",
+        type=bounded_float(0.0, 1.0),
+        default=0.5,
+        help="a point is 'of interest' when P(alliance) exceeds this",
+    )
+    p.add_argument(
+        "--min-density",
+        type=bounded_float(0.0, 1.0, open_low=True),
+        default=0.8,
+        help="choose the box with the most coverage at this density",
+    )
+    p.add_argument(
+        "--outcome",
+        choices=["alliance", "entente"],
+        default="alliance",
+        help="what a point's probability is about: a formal alliance (default) or entente or closer",
+    )
     p.add_argument("--out", type=Path)
     p.set_defaults(func=cmd_discover)
 
-    p = sub.add_parser("landscape", help="landscape theory (Axelrod & Bennett 1993): two-bloc energies",
-                       description="Energy of every two-bloc configuration from a scenario (sizes and propensities "
-                                   "derived from the registry) or a table file (YAML or CSV: sizes and a propensity matrix).")
+    p = sub.add_parser(
+        "landscape",
+        help="landscape theory (Axelrod & Bennett 1993): two-bloc energies",
+        description="Energy of every two-bloc configuration from a scenario (sizes and propensities "
+        "derived from the registry) or a table file (YAML or CSV: sizes and a propensity matrix).",
+    )
     p.add_argument("file", type=Path)
     p.add_argument("--top", type=top_int, default=10)
     p.add_argument("--out", type=Path)
     p.set_defaults(func=cmd_landscape)
 
-    p = sub.add_parser("calibrate", help="fit the behavioural parameters to the patterns (ABC)",
-                       description="Approximate Bayesian computation of every behavioural parameter the registry "
-                                   "labels a model quantity, with uniform priors on its documented range, against the "
-                                   "patterns file (default: the shipped one). Each parameter draw is a batch of "
-                                   "replicate runs of every case on the batch engine. Default: rejection ABC on a "
-                                   "reference table (resumable chunk by chunk; --leave-one-out reuses it); --method "
-                                   "smc: pyabc's ABC-SMC. Writes posterior.parquet and posterior.json.")
+    p = sub.add_parser(
+        "calibrate",
+        help="fit the behavioural parameters to the patterns (ABC)",
+        description="Approximate Bayesian computation of every behavioural parameter the registry "
+        "labels a model quantity, with uniform priors on its documented range, against the "
+        "patterns file (default: the shipped one). Each parameter draw is a batch of "
+        "replicate runs of every case on the batch engine. Default: rejection ABC on a "
+        "reference table (resumable chunk by chunk; --leave-one-out reuses it); --method "
+        "smc: pyabc's ABC-SMC. Writes posterior.parquet and posterior.json.",
+    )
     p.add_argument("patterns", type=Path, nargs="?", default=None, help="patterns YAML (default: the shipped one)")
     p.add_argument("--out", type=Path, help="output folder (default: ./calibration)")
-    p.add_argument("--method", choices=["rejection", "smc"], default="rejection",
-                   help="rejection ABC on a reference table (default) or pyabc's ABC-SMC")
-    p.add_argument("--draws", type=bounded_int(16, 10_000_000), default=16_384,
-                   help="rejection: prior draws in the reference table")
-    p.add_argument("--accept", type=bounded_int(2, 1_000_000), default=400, help="rejection: draws kept (the posterior)")
-    p.add_argument("--leave-one-out", action="store_true",
-                   help="rejection: also write one posterior per left-out pattern (OUT/leave_one_out/<id>)")
+    p.add_argument(
+        "--method",
+        choices=["rejection", "smc"],
+        default="rejection",
+        help="rejection ABC on a reference table (default) or pyabc's ABC-SMC",
+    )
+    p.add_argument(
+        "--draws",
+        type=bounded_int(16, 10_000_000),
+        default=16_384,
+        help="rejection: prior draws in the reference table",
+    )
+    p.add_argument(
+        "--accept", type=bounded_int(2, 1_000_000), default=400, help="rejection: draws kept (the posterior)"
+    )
+    p.add_argument(
+        "--leave-one-out",
+        action="store_true",
+        help="rejection: also write one posterior per left-out pattern (OUT/leave_one_out/<id>)",
+    )
     p.add_argument("--population", type=bounded_int(2, 1_000_000), default=400, help="smc: particles per population")
     p.add_argument("--generations", type=bounded_int(1, 1000), default=10, help="smc: at most this many populations")
     p.add_argument("--leave-out", help="smc: calibrate without this pattern id")
@@ -220,15 +270,23 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ship", action="store_true", help="copy the result into the package as the shipped posterior")
     p.set_defaults(func=cmd_calibrate)
 
-    p = sub.add_parser("calibration-report", help="diagnostics of a posterior: fit per pattern, leave-one-out, "
-                       "identifiability", description="Posterior marginals against priors, trade-offs, the share "
-                       "of posterior predictive draws meeting each pattern, the leave-one-out table and the "
-                       "posterior predictive P(alliance) of every shipped scenario, as Markdown and figures.")
+    p = sub.add_parser(
+        "calibration-report",
+        help="diagnostics of a posterior: fit per pattern, leave-one-out, identifiability",
+        description="Posterior marginals against priors, trade-offs, the share "
+        "of posterior predictive draws meeting each pattern, the leave-one-out table and the "
+        "posterior predictive P(alliance) of every shipped scenario, as Markdown and figures.",
+    )
     p.add_argument("--posterior", type=Path, help="folder with posterior.parquet/.json (default: the shipped one)")
-    p.add_argument("--loo", type=Path, help="folder of leave-one-out posteriors, one subfolder each "
-                   "(default: <posterior>/leave_one_out when it exists)")
+    p.add_argument(
+        "--loo",
+        type=Path,
+        help="folder of leave-one-out posteriors, one subfolder each "
+        "(default: <posterior>/leave_one_out when it exists)",
+    )
     p.add_argument("--out", type=Path, default=Path("docs/calibration.md"))
     p.add_argument("--figures", type=Path, default=Path("docs/figures"))
-    p.add_argument("--draws", type=bounded_int(1, 1_000_000), default=100,
-                   help="posterior draws for the predictive checks")
+    p.add_argument(
+        "--draws", type=bounded_int(1, 1_000_000), default=100, help="posterior draws for the predictive checks"
+    )
     p.set_defaults(func=cmd_calibration_report)

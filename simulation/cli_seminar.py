@@ -45,7 +45,9 @@ def _print_situation(console, session, actor: str) -> None:
     if s.controls_pressure:
         console.print(
             "Your pressure now: "
-            + ", ".join(f"{k} {v:.2f}" for k, v in s.pressure.items() if v > 0 or k in session.model.resolved.focal_pair)
+            + ", ".join(
+                f"{k} {v:.2f}" for k, v in s.pressure.items() if v > 0 or k in session.model.resolved.focal_pair
+            )
         )
     if s.controls_coordination:
         console.print(f"Your coordination with the US now: {s.coordination:.2f}")

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 from .cli_types import chunk_size_int, max_runs_int, scheduler_address, workers_int
-from .errors import InputError
 
 #: A sweep above this many runs asks for --yes (change with --max-runs).
 DEFAULT_MAX_RUNS = 2_000_000
@@ -47,8 +46,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     warnings.addHandler(handler)
     try:
         report = run_sweep(
-            sweep, out, workers=args.workers, executor_kind=args.executor, scheduler=args.scheduler,
-            resume=args.resume, overwrite=args.overwrite, progress=not args.quiet, on_start=announce,
+            sweep,
+            out,
+            workers=args.workers,
+            executor_kind=args.executor,
+            scheduler=args.scheduler,
+            resume=args.resume,
+            overwrite=args.overwrite,
+            progress=not args.quiet,
+            on_start=announce,
         )
     except KeyboardInterrupt:
         console.print(
@@ -92,12 +98,24 @@ def add_sweep_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=workers_int, default=None, help="processes (default: all cores)")
     p.add_argument("--out", type=Path, default=None, help="output folder (default results/<sweep name>)")
     p.add_argument("--chunk-size", type=chunk_size_int, default=None, help="runs per chunk (default from the file)")
-    p.add_argument("--executor", choices=["process", "dask"], default="process",
-                   help="local processes (default) or Dask (a LocalCluster unless --scheduler)")
-    p.add_argument("--scheduler", type=scheduler_address, default=None, help="address of a Dask scheduler, e.g. tcp://10.0.0.5:8786")
+    p.add_argument(
+        "--executor",
+        choices=["process", "dask"],
+        default="process",
+        help="local processes (default) or Dask (a LocalCluster unless --scheduler)",
+    )
+    p.add_argument(
+        "--scheduler",
+        type=scheduler_address,
+        default=None,
+        help="address of a Dask scheduler, e.g. tcp://10.0.0.5:8786",
+    )
     p.add_argument("--resume", action="store_true", help="finish an interrupted sweep in --out")
-    p.add_argument("--overwrite", action="store_true",
-                   help="start again in --out if it holds a sweep made by this tool (only its files are removed)")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start again in --out if it holds a sweep made by this tool (only its files are removed)",
+    )
     p.add_argument("--yes", action="store_true", help="run even above --max-runs")
     p.add_argument("--max-runs", type=max_runs_int, default=DEFAULT_MAX_RUNS, help="size that needs --yes")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -45,7 +45,9 @@ def simulate(
         raise ValueError("seeds must be non-negative")
     n = params.initial_level.shape[-1]
     if params.pressure_threat.shape[1] < steps:
-        raise ValueError(f"the scenario defines drivers for {params.pressure_threat.shape[1]} months, asked for {steps}")
+        raise ValueError(
+            f"the scenario defines drivers for {params.pressure_threat.shape[1]} months, asked for {steps}"
+        )
     B = seeds.shape[0]
     levels = np.empty((B, steps + 1, n, n), dtype=np.int8)
     focal_trade = np.empty((B, steps))

@@ -110,7 +110,9 @@ def explain_decision(row: pd.Series | dict, resolved: Resolved, level: np.ndarra
     return "\n".join(lines)
 
 
-def event_log(decisions: pd.DataFrame, levels: np.ndarray, resolved: Resolved, threats: dict[int, np.ndarray] | None = None) -> list[dict]:
+def event_log(
+    decisions: pd.DataFrame, levels: np.ndarray, resolved: Resolved, threats: dict[int, np.ndarray] | None = None
+) -> list[dict]:
     """Entries for every change of level and every wish to change, in month order.
 
     Each entry says what the actor wished (``intent``) and what became of it (``outcome``):
@@ -138,8 +140,14 @@ def event_log(decisions: pd.DataFrame, levels: np.ndarray, resolved: Resolved, t
                 "actor": row["actor"],
                 "partner": row["partner"],
                 "intent": row["intent"],
-                "outcome": _wish(row["intent"], row.get("partner_intent", "hold"), before, after,
-                                 int(row.get("consent_months", 0)), treaty_steps),  # fmt: skip
+                "outcome": _wish(
+                    row["intent"],
+                    row.get("partner_intent", "hold"),
+                    before,
+                    after,
+                    int(row.get("consent_months", 0)),
+                    treaty_steps,
+                ),  # fmt: skip
                 "level_before": LEVEL_LABELS[before],
                 "level_after": LEVEL_LABELS[after],
                 "explanation": explain_decision(row, resolved, levels[step], threat),

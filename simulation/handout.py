@@ -92,8 +92,9 @@ def handout_markdown(scenario_path: Path, figures: dict[str, str], stats: dict) 
     for target, segments in per_target:
         on = "" if target is None else f" on {target}"
         for seg in segments:
-            rows.append((seg.from_step,
-                         f"{sc.pressure.coordinated_by} coordination with {sc.pressure.by}{on}: {seg.level:g}"))
+            rows.append(
+                (seg.from_step, f"{sc.pressure.coordinated_by} coordination with {sc.pressure.by}{on}: {seg.level:g}")
+            )
     for ev in sc.events:
         if isinstance(ev, BorderCrisis):
             text = (
@@ -106,8 +107,10 @@ def handout_markdown(scenario_path: Path, figures: dict[str, str], stats: dict) 
         elif isinstance(ev, LeaderChange):
             text, start = f"new leader in {ev.actor}", ev.at_step
         else:  # an aggression
-            text = f"{ev.by}'s war or annexation against {ev.against} for {ev.duration_steps} months " \
-                   f"(intensity {ev.intensity:g})"
+            text = (
+                f"{ev.by}'s war or annexation against {ev.against} for {ev.duration_steps} months "
+                f"(intensity {ev.intensity:g})"
+            )
             start = ev.from_step
         rows.append((start, f"{text}{(': ' + ev.note) if ev.note else ''}"))
     for step, text in sorted(rows, key=lambda r: r[0]):
@@ -214,8 +217,9 @@ def changes_from(base, sc) -> list[str]:
     ):
         coord = sc.pressure.coordination
         groups = coord.items() if isinstance(coord, dict) else [(None, coord)]
-        levels = "; ".join(("" if t is None else f"on {t} ") + ", ".join(f"{seg.level:g}" for seg in segs)
-                           for t, segs in groups)
+        levels = "; ".join(
+            ("" if t is None else f"on {t} ") + ", ".join(f"{seg.level:g}" for seg in segs) for t, segs in groups
+        )
         out.append(f"{sc.pressure.coordinated_by} coordination: {levels or 'none'}")
     base_events = [e.model_dump(mode="json") for e in base.events]
     for ev in sc.events:

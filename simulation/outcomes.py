@@ -61,9 +61,7 @@ def column_name(text: str) -> str:
 def pair_columns(actors: tuple[str, ...]) -> list[tuple[int, int, str]]:
     """(i, j, column) for every unordered pair: ``russia_china`` etc."""
     return [
-        (i, j, column_name(f"{actors[i]}_{actors[j]}"))
-        for i in range(len(actors))
-        for j in range(i + 1, len(actors))
+        (i, j, column_name(f"{actors[i]}_{actors[j]}")) for i in range(len(actors)) for j in range(i + 1, len(actors))
     ]
 
 

@@ -97,7 +97,8 @@ class Resolved:
     # ---- provenance
     def provenance(self, key: str) -> str:
         """Where a value comes from: the scenario, or the registry's first document quote (else first source)."""
-        p: Parameter | None = (self.base or self.registry)[key] if key in (self.base or self.registry) else None
+        reg = self.base or self.registry
+        p: Parameter | None = reg[key] if key in reg else None  # noqa: SIM401 (Registry.get returns a value)
         documented = None
         if p is not None:
             docs = [s for s in p.sources if isinstance(s, DocumentSource)]
@@ -144,4 +145,6 @@ def resolve(
         origin.update(dict.fromkeys(values, values_origin))
     known = {k: v for k, v in overrides.items() if k in base}
     reg = base.with_values(known) if known else base
-    return Resolved(scenario=scenario, registry=reg, overrides=overrides, origin=origin, base=base, values=dict(values or {}))
+    return Resolved(
+        scenario=scenario, registry=reg, overrides=overrides, origin=origin, base=base, values=dict(values or {})
+    )

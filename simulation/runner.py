@@ -279,7 +279,9 @@ def simulate_trajectories(
     return out
 
 
-def noise_free_desire(scenario: Scenario | Resolved, parameters: ParameterMode = "point") -> tuple[np.ndarray, Structure]:
+def noise_free_desire(
+    scenario: Scenario | Resolved, parameters: ParameterMode = "point"
+) -> tuple[np.ndarray, Structure]:
     """Every actor's month-0 desire for every partner without noise and without the resting constant:
     the structural pull of the terms alone (for landscape theory)."""
     from .model import AllianceModel
@@ -319,8 +321,9 @@ def write_run(result: RunResult, out_dir, scenario_file: str | None) -> dict:
     pairs = [col for _, _, col in pair_columns(result.actors)]
     fa, fb = result.resolved.focal_index
     focal = next(col for i, j, col in pair_columns(result.actors) if {i, j} == {fa, fb})
-    fig = plots.alignment_over_time(result.trajectories, pairs, f"{result.scenario.title} (seed {result.seed})",
-                                    focal=focal)
+    fig = plots.alignment_over_time(
+        result.trajectories, pairs, f"{result.scenario.title} (seed {result.seed})", focal=focal
+    )
     files["alignment_plot"], _ = plots.save(fig, out_dir / "alignment")
     fig = plots.alignment_network(levels[-1], result.actors, f"Alignment at {result.trajectories['date'].iloc[-1]}")
     files["network_plot"], _ = plots.save(fig, out_dir / "network")

@@ -86,9 +86,7 @@ def _constant_pressure(value: Any) -> Any:
     """A bare number means that level on every instrument for the whole run."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         v = float(value)
-        return [
-            {"from_step": 0, "sanctions": v, "tariffs": v, "technology_bans": v, "military_posture": v}
-        ]
+        return [{"from_step": 0, "sanctions": v, "tariffs": v, "technology_bans": v, "military_posture": v}]
     return value
 
 
@@ -98,9 +96,7 @@ def _constant_level(value: Any) -> Any:
     return value
 
 
-PressureSchedule = Annotated[
-    list[PressureSegment], BeforeValidator(_constant_pressure), Field(min_length=1)
-]
+PressureSchedule = Annotated[list[PressureSegment], BeforeValidator(_constant_pressure), Field(min_length=1)]
 LevelSchedule = Annotated[list[LevelSegment], BeforeValidator(_constant_level), Field(min_length=1)]
 
 
@@ -307,15 +303,18 @@ def check_scenario(scenario: Scenario, registry: Registry, source: str | Path | 
     if scenario.pressure.coordinated_by is not None:
         need_actor(scenario.pressure.coordinated_by, "pressure.coordinated_by")
         if scenario.pressure.coordinated_by == scenario.pressure.by:
-            raise InputError(source, "pressure.coordinated_by",
-                             f"must differ from pressure.by ({scenario.pressure.by}): "
-                             "an actor cannot coordinate with itself")
+            raise InputError(
+                source,
+                "pressure.coordinated_by",
+                f"must differ from pressure.by ({scenario.pressure.by}): an actor cannot coordinate with itself",
+            )
     horizon = scenario.steps
 
     def within_horizon(step: int | None, field: str) -> None:
         if step is not None and step >= horizon:
-            raise InputError(source, field,
-                             f"step {step} is beyond the horizon (allowed: 0 to {horizon - 1}, steps: {horizon})")
+            raise InputError(
+                source, field, f"step {step} is beyond the horizon (allowed: 0 to {horizon - 1}, steps: {horizon})"
+            )
 
     for target, schedule in scenario.pressure.targets.items():
         for k, segment in enumerate(schedule):
@@ -358,15 +357,11 @@ def check_scenario(scenario: Scenario, registry: Registry, source: str | Path | 
         if key in registry:
             param = registry[key]
             if not param.min <= value <= param.max:
-                raise InputError(
-                    source, field, f"{value:g} is out of range (allowed: {param.min:g} to {param.max:g})"
-                )
+                raise InputError(source, field, f"{value:g} is out of range (allowed: {param.min:g} to {param.max:g})")
             continue
         family, _, suffix = key.partition(".")
         if family not in families or not suffix:
-            raise InputError(
-                source, field, "unknown parameter (see `alliance-sim params` for the keys)"
-            )
+            raise InputError(source, field, "unknown parameter (see `alliance-sim params` for the keys)")
         fam_param = next(iter(registry.family(family).values()))
         if family in ACTOR_FAMILIES:
             need_actor(suffix, field)
@@ -392,9 +387,7 @@ def check_scenario(scenario: Scenario, registry: Registry, source: str | Path | 
         for family in ACTOR_FAMILIES:
             key = f"{family}.{actor}"
             if key not in registry and key not in scenario.parameters:
-                raise InputError(
-                    source, "parameters", f"actor '{actor}' needs a value for {key} (not in the registry)"
-                )
+                raise InputError(source, "parameters", f"actor '{actor}' needs a value for {key} (not in the registry)")
 
 
 def check_focal_and_policy(scenario: Scenario, source: str | Path | None) -> None:

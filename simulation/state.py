@@ -5,7 +5,6 @@ from __future__ import annotations
 from enum import IntEnum
 
 
-
 class AlignmentLevel(IntEnum):
     """The alignment ladder of a pair, from estrangement to a formal alliance."""
 

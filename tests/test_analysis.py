@@ -53,8 +53,9 @@ def test_prim_recovers_a_planted_box():
 
 def test_landscape_energy_by_hand():
     # A and B like each other (+1); both dislike C (-1); sizes 1, 1, 2.
-    land = Landscape(("A", "B", "C"), np.array([1.0, 1.0, 2.0]),
-                     np.array([[0, 1, -1], [1, 0, -1], [-1, -1, 0]], dtype=float), "hand")
+    land = Landscape(
+        ("A", "B", "C"), np.array([1.0, 1.0, 2.0]), np.array([[0, 1, -1], [1, 0, -1], [-1, -1, 0]], dtype=float), "hand"
+    )
     ranked = {tuple(sorted(("+".join(a), "+".join(b)))): e for e, a, b in land.energies()}
     assert ranked[("A+B", "C")] == pytest.approx(-4.0)  # separating both enemy pairs: -2 - 2
     assert ranked[("A", "B+C")] == pytest.approx(1 - 2)
@@ -66,8 +67,11 @@ def test_landscape_energy_by_hand():
 
 def test_landscape_from_tables_and_scenario(tmp_path):
     yml = tmp_path / "t.yaml"
-    yml.write_text(yaml.safe_dump({"sizes": {"A": 1, "B": 1, "C": 2, "D": 1},
-                                   "propensity": {"A-B": 1, "A-C": -1, "B-C": -1, "C-D": 1}}))
+    yml.write_text(
+        yaml.safe_dump(
+            {"sizes": {"A": 1, "B": 1, "C": 2, "D": 1}, "propensity": {"A-B": 1, "A-C": -1, "B-C": -1, "C-D": 1}}
+        )
+    )
     assert landscape_from_file(yml).minima()[0][1:] == (("A", "B"), ("C", "D"))
     csv = tmp_path / "t.csv"
     csv.write_text("actor,size,A,B,C\nA,1,0,1,-1\nB,1,1,0,-1\nC,2,-1,-1,0\n")
@@ -100,18 +104,29 @@ def test_bad_landscape_files_give_one_line_errors(tmp_path, capsys, name, text, 
 
 
 def _sweep_file(tmp_path, design, vary, replicates=5):
-    data = {"title": "t", "base_scenario": str(SCENARIOS / "transatlantic_united_front.yaml"),
-            "design": design, "vary": vary, "replicates": replicates, "master_seed": 3,
-            "outcomes": ["alliance", "alliance_month", "final_level", "max_level"]}
+    data = {
+        "title": "t",
+        "base_scenario": str(SCENARIOS / "transatlantic_united_front.yaml"),
+        "design": design,
+        "vary": vary,
+        "replicates": replicates,
+        "master_seed": 3,
+        "outcomes": ["alliance", "alliance_month", "final_level", "max_level"],
+    }
     path = tmp_path / "s.yaml"
     path.write_text(yaml.safe_dump(data))
     return path
 
 
 def test_sensitivity_cli_sobol(tmp_path):
-    path = _sweep_file(tmp_path, {"method": "sobol", "samples": 32},
-                       [{"path": "pressure.targets.China", "range": {"low": 0, "high": 1}},
-                        {"path": "parameters.weight.affinity", "registry_range": True}])
+    path = _sweep_file(
+        tmp_path,
+        {"method": "sobol", "samples": 32},
+        [
+            {"path": "pressure.targets.China", "range": {"low": 0, "high": 1}},
+            {"path": "parameters.weight.affinity", "registry_range": True},
+        ],
+    )
     out = tmp_path / "sens"
     assert main(["sensitivity", str(path), "--out", str(out), "--workers", "1", "--quiet"]) == 0
     table = pd.read_csv(out / "sobol_alliance_probability.csv", index_col=0)
@@ -127,9 +142,14 @@ def test_sensitivity_needs_sobol_or_morris(tmp_path, capsys):
 
 
 def test_discover_cli(tmp_path):
-    path = _sweep_file(tmp_path, {"method": "lhs", "samples": 80},
-                       [{"path": "pressure.targets.China", "label": "china", "range": {"low": 0, "high": 1}},
-                        {"path": "pressure.targets.Russia", "label": "russia", "range": {"low": 0, "high": 1}}])
+    path = _sweep_file(
+        tmp_path,
+        {"method": "lhs", "samples": 80},
+        [
+            {"path": "pressure.targets.China", "label": "china", "range": {"low": 0, "high": 1}},
+            {"path": "pressure.targets.Russia", "label": "russia", "range": {"low": 0, "high": 1}},
+        ],
+    )
     out = tmp_path / "sw"
     assert main(["sweep", str(path), "--out", str(out), "--workers", "1", "--quiet"]) == 0
     assert main(["discover", str(out), "--out", str(tmp_path / "d"), "--outcome", "entente"]) == 0

@@ -76,9 +76,22 @@ def test_an_aggression_lowers_the_partners_willingness_to_sign():
     annexation (intensity 1) lowers China's noise-free desire for a treaty by at least
     treaty_weight.underwriting * aggression_threat_gain * 0.9 (the underwriting term alone)."""
     base = scenario("baseline_2018_2021", **{"parameters.initial_level.China-Russia": 4})
-    war = scenario("baseline_2018_2021", **{"parameters.initial_level.China-Russia": 4,
-                                            "events": [{"kind": "aggression", "by": "Russia", "against": "Ukraine",
-                                                        "from_step": 0, "duration_steps": 12, "intensity": 1.0}]})
+    war = scenario(
+        "baseline_2018_2021",
+        **{
+            "parameters.initial_level.China-Russia": 4,
+            "events": [
+                {
+                    "kind": "aggression",
+                    "by": "Russia",
+                    "against": "Ukraine",
+                    "from_step": 0,
+                    "duration_steps": 12,
+                    "intensity": 1.0,
+                }
+            ],
+        },
+    )
     calm, model = _treaty_desire(base)
     hot, _ = _treaty_desire(war)
     beh = model.params.behaviour[0]
@@ -94,8 +107,10 @@ def test_policy_rules_respond_in_the_documented_direction(rule, extra, sign_chin
     eases it; a wedge ('reverse Nixon') eases it on the courted partner and raises it on the other.
     One rung of rapprochement must move the pressure by policy_gain / 5 (to within 1e-9; pressures of 0.5
     keep the change away from the 0-1 clip)."""
-    sc = scenario("baseline_2018_2021", **{"pressure.policy": {"rule": rule, **extra},
-                                           "pressure.targets.China": 0.5, "pressure.targets.Russia": 0.5})
+    sc = scenario(
+        "baseline_2018_2021",
+        **{"pressure.policy": {"rule": rule, **extra}, "pressure.targets.China": 0.5, "pressure.targets.Russia": 0.5},
+    )
     model = AllianceModel(sc, seed=0)
     fa, fb = model.structure.focal_index
     before = model.advice().pressure_threat.copy()

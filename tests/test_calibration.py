@@ -19,8 +19,15 @@ def test_shipped_patterns_validate_and_cover_the_required_claims():
     pats = load_patterns()
     ids = {p.id for p in pats.patterns}
     assert len(pats.patterns) >= 18
-    assert {"baseline_no_alliance", "held_inputs_stationary", "gradual_upgrade_2019", "trade_grows_2018",
-            "russia_neutral_2020", "india_ties_hold", "west_holds"} <= ids
+    assert {
+        "baseline_no_alliance",
+        "held_inputs_stationary",
+        "gradual_upgrade_2019",
+        "trade_grows_2018",
+        "russia_neutral_2020",
+        "india_ties_hold",
+        "west_holds",
+    } <= ids
     assert {p.group for p in pats.patterns} == {"documents", "model-v2", "hindcast"}
 
 
@@ -37,14 +44,26 @@ def test_pattern_quotes_are_verbatim(seeds):
     "text, fragment",
     [
         ("patterns: []\n", "patterns"),
-        ("patterns:\n  - id: x1\n    claim: c\n    source: {public: somewhere}\n    case: {scenario: baseline_2018_2021}\n"
-         "    measure: {outcome: nonsense}\n    target: {high: 0.1, tolerance: 0.05}\n", "unknown outcome"),
-        ("patterns:\n  - id: x1\n    claim: c\n    source: {public: somewhere}\n    case: {scenario: no_such}\n"
-         "    measure: {outcome: alliance}\n    target: {high: 0.1, tolerance: 0.05}\n", "no shipped scenario"),
-        ("patterns:\n  - id: x1\n    claim: c\n    source: {public: somewhere}\n    case: {scenario: baseline_2018_2021}\n"
-         "    measure: {outcome: alliance}\n    target: {tolerance: 0.05}\n", "low, high"),
-        ("patterns:\n  - id: x1\n    claim: c\n    source: {public: somewhere}\n    case: {scenario: baseline_2018_2021}\n"
-         "    measure: {outcome: alliance}\n    target: {high: 0.1, tolerance: 0.05}\n    bogus: 1\n", "bogus"),
+        (
+            "patterns:\n  - id: x1\n    claim: c\n    source: {public: somewhere}\n    case: {scenario: baseline_2018_2021}\n"
+            "    measure: {outcome: nonsense}\n    target: {high: 0.1, tolerance: 0.05}\n",
+            "unknown outcome",
+        ),
+        (
+            "patterns:\n  - id: x1\n    claim: c\n    source: {public: somewhere}\n    case: {scenario: no_such}\n"
+            "    measure: {outcome: alliance}\n    target: {high: 0.1, tolerance: 0.05}\n",
+            "no shipped scenario",
+        ),
+        (
+            "patterns:\n  - id: x1\n    claim: c\n    source: {public: somewhere}\n    case: {scenario: baseline_2018_2021}\n"
+            "    measure: {outcome: alliance}\n    target: {tolerance: 0.05}\n",
+            "low, high",
+        ),
+        (
+            "patterns:\n  - id: x1\n    claim: c\n    source: {public: somewhere}\n    case: {scenario: baseline_2018_2021}\n"
+            "    measure: {outcome: alliance}\n    target: {high: 0.1, tolerance: 0.05}\n    bogus: 1\n",
+            "bogus",
+        ),
     ],
 )
 def test_bad_patterns_files_give_one_line(tmp_path, capsys, text, fragment):

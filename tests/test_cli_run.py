@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import re
-
 import json
+import re
 
 import pandas as pd
 
@@ -18,8 +17,17 @@ def test_run_writes_summary_files_and_manifest(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert code == 0
     assert "Russia-China" in printed and "Final alignment" in printed and "formal alliance" in printed
-    for name in ("trajectories.parquet", "decisions.parquet", "event_log.md", "events.jsonl",
-                 "alignment.png", "alignment.svg", "network.png", "network.svg", "manifest.json"):
+    for name in (
+        "trajectories.parquet",
+        "decisions.parquet",
+        "event_log.md",
+        "events.jsonl",
+        "alignment.png",
+        "alignment.svg",
+        "network.png",
+        "network.svg",
+        "manifest.json",
+    ):
         assert (out / name).stat().st_size > 0, name
     traj = pd.read_parquet(out / "trajectories.parquet")
     assert len(traj) == 49 and "russia_china" in traj and traj["date"].iloc[-1] == "2022-01"

@@ -26,8 +26,14 @@ def mesa_levels(sc, seed, behaviour):
 
 @pytest.mark.parametrize(
     "name",
-    ["baseline_2018_2021", "high_us_pressure", "china_india_crisis", "baseline_with_japan", "containment_policy",
-     "hindcast_2014_2017"],
+    [
+        "baseline_2018_2021",
+        "high_us_pressure",
+        "china_india_crisis",
+        "baseline_with_japan",
+        "containment_policy",
+        "hindcast_2014_2017",
+    ],
 )
 def test_mesa_model_equals_batch_engine(name):
     sc = scenario(name)
@@ -49,8 +55,13 @@ def test_parity_with_random_events():
     sc = scenario(
         "baseline_2018_2021",
         random_events=[
-            {"kind": "border_crisis", "between": ["China", "India"], "probability_per_step": 0.2,
-             "duration_steps": 4, "intensity": 3.0}
+            {
+                "kind": "border_crisis",
+                "between": ["China", "India"],
+                "probability_per_step": 0.2,
+                "duration_steps": 4,
+                "intensity": 3.0,
+            }
         ],
     )
     batch, params = batch_levels(sc, [5, 6])

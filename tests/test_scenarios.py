@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from simulation.scenario import apply_overrides, load_scenario, scenario_json_schema
 from simulation.build import build_params
 from simulation.resolve import resolve
+from simulation.scenario import apply_overrides, load_scenario, scenario_json_schema
 from tests.conftest import SCENARIOS, scenario
 
 SHIPPED = sorted(SCENARIOS.glob("*.yaml"))

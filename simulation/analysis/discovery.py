@@ -49,13 +49,31 @@ def prim_boxes(x: pd.DataFrame, y: np.ndarray, min_density: float = 0.8) -> Disc
     ok = traj[traj["density"] >= min_density]
     chosen = int(ok["coverage"].idxmax()) if len(ok) else int(traj["density"].idxmax())
     lims = box.box_lims[chosen]
-    restricted = [c for c in x.columns if not (np.isclose(lims[c].iloc[0], x[c].min()) and np.isclose(lims[c].iloc[1], x[c].max()))]
-    limits = pd.DataFrame({"min": [lims[c].iloc[0] for c in restricted], "max": [lims[c].iloc[1] for c in restricted],
-                           "swept_min": [x[c].min() for c in restricted], "swept_max": [x[c].max() for c in restricted]},
-                          index=pd.Index(restricted, name="parameter"))
+    restricted = [
+        c
+        for c in x.columns
+        if not (np.isclose(lims[c].iloc[0], x[c].min()) and np.isclose(lims[c].iloc[1], x[c].max()))
+    ]
+    limits = pd.DataFrame(
+        {
+            "min": [lims[c].iloc[0] for c in restricted],
+            "max": [lims[c].iloc[1] for c in restricted],
+            "swept_min": [x[c].min() for c in restricted],
+            "swept_max": [x[c].max() for c in restricted],
+        },
+        index=pd.Index(restricted, name="parameter"),
+    )
     row = traj.loc[chosen]
-    return DiscoveryResult(x, np.asarray(y, dtype=bool), traj, chosen, limits, float(row["coverage"]),
-                           float(row["density"]), float(row["mass"]))
+    return DiscoveryResult(
+        x,
+        np.asarray(y, dtype=bool),
+        traj,
+        chosen,
+        limits,
+        float(row["coverage"]),
+        float(row["density"]),
+        float(row["mass"]),
+    )
 
 
 def discovery_figure(result: DiscoveryResult, title: str):
@@ -75,8 +93,13 @@ def discovery_figure(result: DiscoveryResult, title: str):
         lim = result.limits
         ys = np.arange(len(lim))
         span = (lim["swept_max"] - lim["swept_min"]).replace(0, 1)
-        ax2.barh(ys, (lim["max"] - lim["min"]) / span, left=(lim["min"] - lim["swept_min"]) / span,
-                 color="#2166ac", height=0.5)
+        ax2.barh(
+            ys,
+            (lim["max"] - lim["min"]) / span,
+            left=(lim["min"] - lim["swept_min"]) / span,
+            color="#2166ac",
+            height=0.5,
+        )
         for k, (_, row) in enumerate(lim.iterrows()):
             ax2.text(1.02, k, f"{row['min']:.2f} - {row['max']:.2f}", va="center")
         ax2.set_yticks(ys, [str(i).replace("parameters.", "") for i in lim.index])
@@ -124,14 +147,19 @@ def discover_from_results(
     result.trajectory.to_csv(out / "prim_trajectory.csv")
     share = result.y.mean()
     lines = [
-        f"# Scenario discovery: where is {words} of the focal pair > {threshold:g}?", "",
+        f"# Scenario discovery: where is {words} of the focal pair > {threshold:g}?",
+        "",
         f"Sweep: {manifest.get('sweep_title', '')} ({len(x):,} design points, {len(df):,} runs). "
-        f"{share:.1%} of points are of interest.", "",
+        f"{share:.1%} of points are of interest.",
+        "",
         f"PRIM box (most coverage at density >= {min_density:g}): coverage {result.coverage:.2f} "
         f"(share of interesting points inside), density {result.density:.2f} (share of points inside that "
-        f"are interesting), mass {result.mass:.2f} (share of all points inside).", "",
-        result.limits.round(3).to_markdown(), "",
-        "Parameters not listed are unrestricted. Figures: prim_box.png/.svg; tables: prim_box.csv, prim_trajectory.csv.", "",
+        f"are interesting), mass {result.mass:.2f} (share of all points inside).",
+        "",
+        result.limits.round(3).to_markdown(),
+        "",
+        "Parameters not listed are unrestricted. Figures: prim_box.png/.svg; tables: prim_box.csv, prim_trajectory.csv.",
+        "",
     ]
     text = "\n".join(lines)
     (out / "discovery.md").write_text(text, "utf-8")

@@ -40,8 +40,7 @@ def sobol_indices(problem: dict[str, Any], y: np.ndarray, second_order: bool, se
     """First- and total-order Sobol indices with 95% bootstrap intervals (SALib.analyze.sobol)."""
     from SALib.analyze import sobol
 
-    res = sobol.analyze(problem, y, calc_second_order=second_order, conf_level=0.95, seed=seed,
-                        print_to_console=False)
+    res = sobol.analyze(problem, y, calc_second_order=second_order, conf_level=0.95, seed=seed, print_to_console=False)
     return pd.DataFrame(
         {"S1": res["S1"], "S1_conf": res["S1_conf"], "ST": res["ST"], "ST_conf": res["ST_conf"]},
         index=pd.Index(problem["names"], name="parameter"),
@@ -78,8 +77,14 @@ def indices_chart(table: pd.DataFrame, method: str, outcome: str, top: int = 15)
         y = np.arange(len(data))
         height = 0.8 / len(cols)
         for k, (col, conf, label) in enumerate(cols):
-            ax.barh(y + (k - (len(cols) - 1) / 2) * height, data[col], height=height, xerr=data[conf],
-                    label=label, capsize=3)
+            ax.barh(
+                y + (k - (len(cols) - 1) / 2) * height,
+                data[col],
+                height=height,
+                xerr=data[conf],
+                label=label,
+                capsize=3,
+            )
         ax.set_yticks(y, data.index)
         ax.set_xlabel(xlabel)
         ax.set_title(f"{method.capitalize()} sensitivity of {outcome.replace('_', ' ')} (bars: 95% intervals)")

@@ -377,7 +377,9 @@ def reference_table(
             f.unlink()
     parts.mkdir(parents=True, exist_ok=True)
     stamp_file.write_text(json.dumps(stamp, indent=2), "utf-8")
-    chunks = [(k, k * CHUNK_DRAWS, min(draws, (k + 1) * CHUNK_DRAWS)) for k in range((draws + CHUNK_DRAWS - 1) // CHUNK_DRAWS)]
+    chunks = [
+        (k, k * CHUNK_DRAWS, min(draws, (k + 1) * CHUNK_DRAWS)) for k in range((draws + CHUNK_DRAWS - 1) // CHUNK_DRAWS)
+    ]
     todo = [c for c in chunks if not (parts / f"part-{c[0]:05d}.parquet").exists()]
     sim_key = (str(patterns_path), replicates, seed)
     tasks = [(sim_key, patterns_path, None, replicates, seed, keys, theta[a:b], k) for k, a, b in todo]

@@ -48,9 +48,14 @@ class Case(_Strict):
 class Measure(_Strict):
     """An outcome of the catalogue and a statistic over a batch's runs."""
 
-    outcome: str = Field(description="A column of the outcome catalogue, e.g. alliance, mean_level, final_russia_india.")
-    statistic: Statistic = Field("mean", description="mean; share_at_least / share_at_most (needs threshold); "
-                                 "mean_when_reached / median_when_reached (time outcomes, runs where it happened).")
+    outcome: str = Field(
+        description="A column of the outcome catalogue, e.g. alliance, mean_level, final_russia_india."
+    )
+    statistic: Statistic = Field(
+        "mean",
+        description="mean; share_at_least / share_at_most (needs threshold); "
+        "mean_when_reached / median_when_reached (time outcomes, runs where it happened).",
+    )
     threshold: float | None = Field(None, description="For share_at_least / share_at_most.")
 
     @model_validator(mode="after")
@@ -123,7 +128,9 @@ class Pattern(_Strict):
     case: Case
     measure: Measure
     contrast: Case | None = Field(None, description="If given, the value is measure(case) - measure(contrast).")
-    absolute: bool = Field(False, description="Use |measure(case) - measure(contrast)| (a contrast that should be small).")
+    absolute: bool = Field(
+        False, description="Use |measure(case) - measure(contrast)| (a contrast that should be small)."
+    )
     target: Target
     group: Literal["documents", "model-v2", "hindcast"] = Field(
         "documents", description="documents: the claims of the five texts; model-v2: resting point and dynamics; "

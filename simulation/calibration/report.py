@@ -86,9 +86,9 @@ def trade_offs(post: Posterior, top: int = 8) -> pd.DataFrame:
 
 def marginals_figure(post: Posterior, path_stem: Path) -> list[Path]:
     """Posterior marginals (weighted histograms) against the uniform priors, one panel per parameter."""
-    from ..plots import save
-
     import matplotlib.pyplot as plt
+
+    from ..plots import save
 
     bounds = priors()
     k = len(post.keys)
@@ -117,9 +117,9 @@ def marginals_figure(post: Posterior, path_stem: Path) -> list[Path]:
 
 def fit_figure(fit: PatternFit, loo: pd.Series | None, path_stem: Path) -> list[Path]:
     """Share of posterior predictive draws meeting each pattern (and, if given, held out)."""
-    from ..plots import save
-
     import matplotlib.pyplot as plt
+
+    from ..plots import save
 
     ids = list(fit.met.index)
     y = np.arange(len(ids))
@@ -198,8 +198,16 @@ def report_markdown(post: Posterior, patterns: PatternsFile, fit: PatternFit, id
     for _, r in ident.iterrows():
         lines.append(f"| {r['parameter']} | {r['prior']} | {r['registry']:g} | {r['median']:.3g} [{r['q05']:.3g}, "
                      f"{r['q95']:.3g}] | {r['sd_ratio']:.2f} | {r['verdict']} |")  # fmt: skip
-    lines += ["", "## Pairs that trade off", "", "The most correlated parameter pairs in the posterior: the "
-              "patterns constrain their combination, not each alone.", "", "| a | b | correlation |", "|---|---|---|"]
+    lines += [
+        "",
+        "## Pairs that trade off",
+        "",
+        "The most correlated parameter pairs in the posterior: the "
+        "patterns constrain their combination, not each alone.",
+        "",
+        "| a | b | correlation |",
+        "|---|---|---|",
+    ]
     for _, r in pairs.iterrows():
         lines.append(f"| {r['parameter a']} | {r['parameter b']} | {r['correlation']:+.2f} |")
     if loo is not None:
@@ -288,8 +296,10 @@ def write_report(posterior_dir: Path | None, out: Path, figures_dir: Path, loo_d
         loo = pd.DataFrame.from_dict(rows, orient="index") if rows else None
     figures_dir.mkdir(parents=True, exist_ok=True)
     rel = lambda p: Path(p).resolve().relative_to(out.parent.resolve()).as_posix()  # noqa: E731
-    figs = {"marginals": rel(marginals_figure(post, figures_dir / "calibration_marginals")[0]),
-            "fit": rel(fit_figure(fit, None if loo is None else loo["met"], figures_dir / "calibration_fit")[0])}
+    figs = {
+        "marginals": rel(marginals_figure(post, figures_dir / "calibration_marginals")[0]),
+        "fit": rel(fit_figure(fit, None if loo is None else loo["met"], figures_dir / "calibration_fit")[0]),
+    }
     predictive = []
     for path in sorted(shipped_dir("scenarios").glob("*.yaml")):
         stats = scenario_uncertainty(load_scenario(path))
