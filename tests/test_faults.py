@@ -3,6 +3,8 @@ SIGKILL then --resume, refused resumes, Ctrl-C. And fuzzed loaders: always a one
 
 from __future__ import annotations
 
+import json
+
 import os
 import signal
 import subprocess
@@ -96,8 +98,8 @@ def test_dask_worker_killed_mid_sweep(tmp_path, dask_cluster):
 # --------------------------------------------------------------------------- kill and resume
 
 
-def _sweep_file(tmp_path: Path, **extra) -> Path:
-    path = tmp_path / "sweep.yaml"
+def _sweep_file(tmp_path: Path, name: str = "sweep.yaml", **extra) -> Path:
+    path = tmp_path / name
     path.write_text(yaml.safe_dump(small(**extra)), "utf-8")
     return path
 
@@ -133,11 +135,14 @@ def test_resume_into_a_different_sweep_is_refused(tmp_path, capsys):
     path = _sweep_file(tmp_path)
     out = tmp_path / "out"
     assert main(["sweep", str(path), "--out", str(out), "--workers", "1", "--quiet"]) == 0
-    other = _sweep_file(tmp_path, master_seed=100)
+    other = _sweep_file(tmp_path, "other.yaml", master_seed=100)
     assert main(["sweep", str(other), "--out", str(out), "--resume", "--quiet"]) == 2
     assert "sweep file and base scenario changed" in capsys.readouterr().err
     manifest_path = out / "manifest.json"
-    manifest_path.write_text(manifest_path.read_text().replace('"library numpy": "', '"library numpy": "0.0-old'))
+    manifest = json.loads(manifest_path.read_text())
+    manifest["fingerprint"]["library numpy"] = "0.0-old"
+    manifest["libraries"]["numpy"] = "0.0-old"  # the versions a reader of the manifest sees
+    manifest_path.write_text(json.dumps(manifest))
     assert main(["sweep", str(path), "--out", str(out), "--resume", "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "numpy 0.0-old" in err and "refusing to mix" in err and len(err.strip().splitlines()) == 1
