@@ -4,7 +4,6 @@ SIGKILL then --resume, refused resumes, Ctrl-C. And fuzzed loaders: always a one
 from __future__ import annotations
 
 import json
-
 import os
 import signal
 import subprocess
