@@ -97,20 +97,12 @@ def coordination_level(model: AllianceModel) -> float:
 
 
 def _scenario_from(spec: Scenario | Resolved | str | Path | None) -> Scenario | Resolved:
+    """A scenario from what the model was given: itself, a YAML path or a shipped name (default: the baseline)."""
     if isinstance(spec, Scenario | Resolved):
         return spec
-    from .scenario import load_scenario
+    from .scenario import load_scenario, scenario_defaults
 
-    if spec is None:
-        from .scenario import scenario_defaults
-
-        spec = scenario_defaults()["scenario"]
-    path = Path(spec)
-    if path.suffix in (".yaml", ".yml") or path.exists():
-        return load_scenario(path)
-    from .paths import shipped_scenario
-
-    return load_scenario(shipped_scenario(str(spec)))
+    return load_scenario(scenario_defaults()["scenario"] if spec is None else spec)
 
 
 def _with_behaviour(resolved: Resolved, record: np.ndarray, origin: str) -> Resolved:

@@ -224,6 +224,48 @@ def _abc_names(keys: list[str]) -> dict[str, str]:
     return {field_name(k): k for k in keys}
 
 
+def write_posterior(
+    folder: Path,
+    keys: list[str],
+    samples: np.ndarray,
+    weights: np.ndarray,
+    *,
+    method: str,
+    patterns_path: Path | None,
+    exclude: str | None,
+    replicates: int,
+    cases: list[str],
+    seed: int,
+    **details: Any,
+) -> dict[str, Any]:
+    """Write posterior.parquet (one column per registry key, and ``weight``) and its manifest posterior.json."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from .. import __version__
+
+    folder.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.table({**{k: samples[:, p] for p, k in enumerate(keys)}, "weight": weights}),
+                   folder / "posterior.parquet")  # fmt: skip
+    manifest = {
+        "kind": "posterior",
+        "package": "alliance-sim",
+        "version": __version__,
+        "method": method,
+        "patterns_file": str(patterns_path) if patterns_path is not None else "simulation/data/patterns.yaml",
+        "patterns_sha256": patterns_hash(patterns_path),
+        "excluded_pattern": exclude,
+        "parameters": keys,
+        "fixed": {k: default_registry().value(k) for k in FIXED_KEYS},
+        "replicates_per_case": replicates,
+        "cases": cases,
+        "seed": seed,
+        **details,
+    }
+    (folder / "posterior.json").write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
+    return manifest
+
+
 def calibrate(
     patterns_path: Path | None = None,
     out_dir: Path | None = None,
@@ -242,10 +284,6 @@ def calibrate(
 
     ``exclude``: leave one pattern out (validation). Returns the manifest.
     """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from .. import __version__
 
     started = time.time()
     patterns = load_patterns(patterns_path)
@@ -268,34 +306,15 @@ def calibrate(
     result = run_abc(model, {n: bounds[k] for n, k in names.items()}, distance, population_size, generations, db,
                      seed, workers, scheduler, resume, 0.0, progress)  # fmt: skip
     keys = [names[n] for n in result.names]
-    table = pa.table({**{k: result.samples[:, p] for p, k in enumerate(keys)}, "weight": result.weights})
-    pq.write_table(table, out_dir / "posterior.parquet")
-    runs = result.evaluations * len(sim.cases) * replicates
-    manifest = {
-        "kind": "posterior",
-        "package": "alliance-sim",
-        "version": __version__,
-        "method": "ABC-SMC (pyabc), uniform priors on registry ranges, distance = sum of pattern misses, median epsilon",
-        "patterns_file": str(patterns_path) if patterns_path is not None else "simulation/data/patterns.yaml",
-        "patterns_sha256": patterns_hash(patterns_path),
-        "excluded_pattern": exclude,
-        "parameters": keys,
-        "fixed": {k: default_registry().value(k) for k in FIXED_KEYS},
-        "population_size": population_size,
-        "populations": result.populations,
-        "epsilons": result.epsilons,
-        "acceptance_rates": result.acceptance,
-        "effective_sample_size": result.effective_sample_size,
-        "replicates_per_case": replicates,
-        "cases": list(sim.cases),
-        "seed": seed,
-        "replicate_seeds": "replicate_seeds(seed, replicates)",
-        "particle_evaluations": result.evaluations,
-        "runs": int(runs),
-        "minutes": round((time.time() - started) / 60, 2),
-    }
-    (out_dir / "posterior.json").write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
-    return manifest
+    return write_posterior(
+        out_dir, keys, result.samples, result.weights,
+        method="ABC-SMC (pyabc), uniform priors on registry ranges, distance = sum of pattern misses, median epsilon",
+        patterns_path=patterns_path, exclude=exclude, replicates=replicates, cases=list(sim.cases), seed=seed,
+        population_size=population_size, populations=result.populations, epsilons=result.epsilons,
+        acceptance_rates=result.acceptance, effective_sample_size=result.effective_sample_size,
+        replicate_seeds="replicate_seeds(seed, replicates)", particle_evaluations=result.evaluations,
+        runs=int(result.evaluations * len(sim.cases) * replicates), minutes=round((time.time() - started) / 60, 2),
+    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------- rejection ABC on a reference table
@@ -475,10 +494,6 @@ def calibrate_rejection(
 ) -> dict[str, Any]:
     """Rejection ABC on a reference table; writes posterior.parquet/.json to ``out_dir`` and, with
     ``leave_out``, one posterior per left-out pattern in ``out_dir/leave_one_out/<id>/``."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from .. import __version__
 
     started = time.time()
     out_dir = Path(out_dir) if out_dir is not None else Path.cwd() / "calibration"
@@ -492,38 +507,16 @@ def calibrate_rejection(
 
     def write(folder: Path, exclude: str | None) -> dict[str, Any]:
         chosen, distance, tol = rejection_posterior(patterns, theta, values, accept, exclude)
-        folder.mkdir(parents=True, exist_ok=True)
-        table = pa.table({**{k: theta[chosen, p] for p, k in enumerate(keys)}, "weight": np.full(len(chosen), 1.0)})
-        pq.write_table(table, folder / "posterior.parquet")
-        met_all = int((distance == 0).sum())
-        manifest = {
-            "kind": "posterior",
-            "package": "alliance-sim",
-            "version": __version__,
-            "method": "rejection ABC on a reference table (scrambled Sobol prior draws; accept the closest draws; "
-                      "equal weights)",
-            "patterns_file": str(patterns_path) if patterns_path is not None else "simulation/data/patterns.yaml",
-            "patterns_sha256": patterns_hash(patterns_path),
-            "excluded_pattern": exclude,
-            "parameters": keys,
-            "fixed": {k: default_registry().value(k) for k in FIXED_KEYS},
-            "population_size": accept,
-            "populations": 1,
-            "draws": draws,
-            "epsilons": [tol],
-            "acceptance_rates": [accept / draws],
-            "draws_meeting_every_pattern": met_all,
-            "effective_sample_size": float(accept),
-            "replicates_per_case": replicates,
-            "cases": cases,
-            "seed": seed,
-            "replicate_seeds": "replicate_seeds(seed + 0, replicates) for every case and draw (common random numbers)",
-            "particle_evaluations": draws,
-            "runs": int(draws * len(cases) * replicates),
-            "minutes": minutes,
-        }  # fmt: skip
-        (folder / "posterior.json").write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
-        return manifest
+        return write_posterior(
+            folder, keys, theta[chosen], np.full(len(chosen), 1.0),
+            method="rejection ABC on a reference table (scrambled Sobol prior draws; accept the closest draws; "
+                   "equal weights)",
+            patterns_path=patterns_path, exclude=exclude, replicates=replicates, cases=cases, seed=seed,
+            population_size=accept, populations=1, draws=draws, epsilons=[tol], acceptance_rates=[accept / draws],
+            draws_meeting_every_pattern=int((distance == 0).sum()), effective_sample_size=float(accept),
+            replicate_seeds="replicate_seeds(seed + 0, replicates) for every case and draw (common random numbers)",
+            particle_evaluations=draws, runs=int(draws * len(cases) * replicates), minutes=minutes,
+        )  # fmt: skip
 
     manifest = write(out_dir, None)
     if leave_out:
