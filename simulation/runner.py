@@ -184,15 +184,19 @@ def focal_base_trade(resolved: Resolved) -> float:
     return resolved.pair_value("trade_usd_bn", a, b, directed=False) or float("nan")
 
 
+def _outcome_table(levels_result, shape: Structure, seeds: np.ndarray, base_trade: float) -> pd.DataFrame:
+    """One row per run of a batch's result (``seed`` first)."""
+    view = BatchView(levels_result.levels, levels_result.focal_trade, shape.actors, shape.focal_index, base_trade)
+    out = run_outcomes(view)
+    out.insert(0, "seed", np.asarray(seeds, dtype=np.int64))
+    return out
+
+
 def simulate_outcomes(
     params: Params, reference: Params, shape: Structure, seeds: np.ndarray, base_trade: float
 ) -> pd.DataFrame:
     """Outcomes of a batch on the batch engine, one row per seed (``seed`` first)."""
-    result = simulate(params, seeds, shape.steps, reference)
-    view = BatchView(result.levels, result.focal_trade, shape.actors, shape.focal_index, base_trade)
-    out = run_outcomes(view)
-    out.insert(0, "seed", np.asarray(seeds, dtype=np.int64))
-    return out
+    return _outcome_table(simulate(params, seeds, shape.steps, reference), shape, seeds, base_trade)
 
 
 def prepare(
@@ -237,27 +241,46 @@ def run_batch(
     return out
 
 
+def _design_batches(resolved_points: list[Resolved], index: np.ndarray, seeds: np.ndarray,
+                    parameters: ParameterMode | None):  # fmt: skip
+    """Simulate each design point's runs once: yields (rows, batch result, structure, base trade)."""
+    for k, r in enumerate(resolved_points):
+        rows = np.flatnonzero(index == k)
+        if rows.size == 0:
+            continue
+        params, reference, shape, base_trade, _ = prepare(r, seeds[rows], parameters)
+        yield rows, simulate(params, seeds[rows], shape.steps, reference), shape, base_trade
+
+
+def _focal_levels(result, shape: Structure) -> np.ndarray:
+    fa, fb = shape.focal_index
+    return result.levels[:, :, fa, fb]
+
+
 def run_points(
     resolved_points: list[Resolved],
     index: np.ndarray,
     seeds: np.ndarray,
     parameters: ParameterMode | None = None,
-) -> pd.DataFrame:
-    """Outcomes of a design: run b uses ``resolved_points[index[b]]`` and ``seeds[b]``."""
-    built = [prepare(r, seeds[index == k], parameters) for k, r in enumerate(resolved_points)]
-    shape = built[0][2]
-    frames = []
-    order = []
-    for k, (params, reference, _, base_trade, _) in enumerate(built):
-        rows = np.flatnonzero(index == k)
-        if rows.size == 0:
-            continue
-        frames.append(simulate_outcomes(params, reference, shape, seeds[rows], base_trade))
+    trajectories: bool = False,
+) -> pd.DataFrame | tuple[pd.DataFrame, np.ndarray]:
+    """Outcomes of a design: run b uses ``resolved_points[index[b]]`` and ``seeds[b]``.
+
+    With ``trajectories``, also the focal pair's monthly level [B, T + 1] (int8) from the same runs.
+    """
+    frames, order = [], []
+    paths: np.ndarray | None = None
+    for rows, result, shape, base_trade in _design_batches(resolved_points, index, seeds, parameters):
+        frames.append(_outcome_table(result, shape, seeds[rows], base_trade))
         order.append(rows)
+        if trajectories:
+            if paths is None:
+                paths = np.empty((len(seeds), result.levels.shape[1]), dtype=np.int8)
+            paths[rows] = _focal_levels(result, shape)
     out = pd.concat(frames, ignore_index=True)
-    positions = np.concatenate(order)
-    out.index = positions
-    return out.sort_index().reset_index(drop=True)
+    out.index = np.concatenate(order)
+    out = out.sort_index().reset_index(drop=True)
+    return (out, paths) if trajectories else out
 
 
 def simulate_trajectories(
@@ -265,16 +288,10 @@ def simulate_trajectories(
 ) -> np.ndarray:
     """The focal pair's monthly level [B, T + 1] (int8) for a design, run b as in ``run_points``."""
     out = None
-    for k, r in enumerate(resolved_points):
-        rows = np.flatnonzero(index == k)
-        if rows.size == 0:
-            continue
-        params, reference, shape, _, _ = prepare(r, seeds[rows], parameters)
-        levels = simulate(params, seeds[rows], shape.steps, reference).levels
-        fa, fb = shape.focal_index
+    for rows, result, shape, _ in _design_batches(resolved_points, index, seeds, parameters):
         if out is None:
-            out = np.empty((len(seeds), levels.shape[1]), dtype=np.int8)
-        out[rows] = levels[:, :, fa, fb]
+            out = np.empty((len(seeds), result.levels.shape[1]), dtype=np.int8)
+        out[rows] = _focal_levels(result, shape)
     assert out is not None
     return out
 

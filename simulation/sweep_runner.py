@@ -87,7 +87,7 @@ def _select(columns: list[str], groups: tuple[str, ...]) -> list[str]:
 def run_chunk(task: ChunkTask) -> pa.Table:
     """Compute one chunk (runs in a worker process), through the runner."""
     from .resolve import resolve
-    from .runner import run_points, simulate_trajectories
+    from .runner import run_points
     from .scenario import parse_scenario
 
     base = parse_scenario(task.base)
@@ -101,7 +101,10 @@ def run_chunk(task: ChunkTask) -> pa.Table:
         resolved.append(resolve(apply_overrides(base, overrides) if overrides else base))
     index = np.searchsorted(unique_points, point_of_run)
     seeds = task.seeds.astype(np.int64)
-    out = run_points(resolved, index, seeds, task.parameters)
+    keep_paths = "trajectory" in task.outcomes
+    out = run_points(resolved, index, seeds, task.parameters, trajectories=keep_paths)
+    if keep_paths:
+        out, traj = out
     columns: dict[str, Any] = {
         "run": runs.astype(np.int64),
         "point": point_of_run.astype(np.int64),
@@ -113,8 +116,7 @@ def run_chunk(task: ChunkTask) -> pa.Table:
     for c in _select(list(out.columns), task.outcomes):
         columns[c] = pa.array(out[c], from_pandas=True)
     table = pa.table(columns)
-    if "trajectory" in task.outcomes:
-        traj = simulate_trajectories(resolved, index, seeds, task.parameters)
+    if keep_paths:
         flat = pa.array(traj.ravel(), type=pa.int8())
         table = table.append_column("trajectory", pa.FixedSizeListArray.from_arrays(flat, traj.shape[1]))
     return table
