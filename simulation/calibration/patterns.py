@@ -23,6 +23,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from ..errors import InputError
 from ..outcomes import OUTCOME_NAMES
 
+#: The miss of a measure that is undefined in a batch (a median month of an event that never came):
+#: a modelling choice, larger than any pattern's miss inside its plausible range, so such batches rank last.
+UNDEFINED_MISS = 10.0
+
 Statistic = Literal["mean", "share_at_least", "share_at_most", "mean_when_reached", "median_when_reached"]
 
 
@@ -156,7 +160,7 @@ class Pattern(_Strict):
 
     def miss(self, value: float) -> float:
         if not np.isfinite(value):
-            return 10.0  # the measure is undefined (e.g. a time that never came): a large miss
+            return UNDEFINED_MISS
         low = -np.inf if self.target.low is None else self.target.low
         high = np.inf if self.target.high is None else self.target.high
         return float(max(0.0, low - value, value - high) / self.target.tolerance)
