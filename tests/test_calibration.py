@@ -162,3 +162,14 @@ def test_the_shipped_posterior_matches_the_shipped_patterns():
     assert set(post.keys) == set(calibrated_keys())
     assert post.samples.shape[0] >= 200 and post.effective_sample_size > 50
     assert np.isclose(post.weights.sum(), 1.0)
+
+
+@pytest.mark.parametrize("content", [None, b"not parquet at all"])
+def test_a_missing_or_broken_posterior_is_one_line(tmp_path, capsys, content):
+    folder = tmp_path / "post"
+    folder.mkdir()
+    if content is not None:
+        (folder / "posterior.parquet").write_bytes(content)
+    code = main(["calibration-report", "--posterior", str(folder), "--out", str(tmp_path / "r.md")])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1 and "posterior.parquet" in err

@@ -10,7 +10,6 @@ not depend on batch, chunk or worker, and never touches the run's decision noise
 from __future__ import annotations
 
 import functools
-import json
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -47,13 +46,30 @@ class Posterior:
 
     @classmethod
     def from_files(cls, table: Path, manifest: Path | None = None) -> Posterior:
+        """Read a posterior; a missing or malformed file is a one-line InputError naming it."""
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        t = pq.read_table(table)
+        from ..errors import InputError
+        from ..io import load_json
+
+        table = Path(table)
+        if not table.is_file():
+            raise InputError(
+                table, None, "no posterior here (expected posterior.parquet from `alliance-sim calibrate`)"
+            )
+        try:
+            t = pq.read_table(table)
+        except (pa.ArrowInvalid, OSError) as err:
+            raise InputError(table, None, f"not a readable Parquet table ({err})") from None
+        if "weight" not in t.column_names or t.num_columns < 2 or t.num_rows == 0:
+            raise InputError(table, None, "not a posterior: needs parameter columns, a weight column and rows")
         keys = tuple(c for c in t.column_names if c != "weight")
         samples = np.column_stack([t.column(k).to_numpy() for k in keys])
         w = t.column("weight").to_numpy().astype(float)
-        meta = json.loads(Path(manifest).read_text("utf-8")) if manifest is not None and Path(manifest).exists() else {}
+        if not (np.all(np.isfinite(w)) and np.all(w >= 0) and w.sum() > 0):
+            raise InputError(table, "weight", "weights must be finite, non-negative and not all zero")
+        meta = load_json(manifest, "posterior manifest") if manifest is not None and Path(manifest).exists() else {}
         return cls(keys, samples, w / w.sum(), meta)
 
     @property
