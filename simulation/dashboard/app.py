@@ -547,9 +547,21 @@ def JoinView():
 def TeamPanel(room: Room, actor: str, seat: str, version: int):
     month = room.month
     situation = solara.use_memo(lambda: room.situation(actor), dependencies=[room.code, month, actor])
-    choices, set_choices = solara.use_state({})
-    why, set_why = solara.use_state("")
+    choices, set_state_choices = solara.use_state({})
+    why, set_state_why = solara.use_state("")
+    # The last values typed or clicked, for the submit handler: a click that follows a blur or an
+    # Enter in the same instant runs the closure of the previous render, whose `why` and `choices`
+    # are one edit old. The refs always hold the newest edit.
+    latest = solara.use_ref({"choices": {}, "why": ""})
     message, set_message = solara.use_state(None)
+
+    def set_choices(value: dict) -> None:
+        latest.current["choices"] = value
+        set_state_choices(value)
+
+    def set_why(value: str) -> None:
+        latest.current["why"] = value
+        set_state_why(value)
     team = room.team_of(actor)
     name = team.name if team is not None else "?"
     pending = room.pending.get(actor)
@@ -618,7 +630,7 @@ def TeamPanel(room: Room, actor: str, seat: str, version: int):
                     solara.ToggleButtonsSingle(
                         value=current,
                         values=["raise", "hold", "lower"],
-                        on_value=lambda val, key=key: set_choices({**choices, key: val}),
+                        on_value=lambda val, key=key: set_choices({**latest.current["choices"], key: val}),
                     )
             if situation.controls_pressure:
                 for target, level in situation.pressure.items():
@@ -630,7 +642,7 @@ def TeamPanel(room: Room, actor: str, seat: str, version: int):
                         min=0,
                         max=1,
                         step=0.05,
-                        on_value=lambda val, key=key: set_choices({**choices, key: val}),
+                        on_value=lambda val, key=key: set_choices({**latest.current["choices"], key: val}),
                     )
             if situation.controls_coordination:
                 key = f"{month}|coordination"
@@ -641,7 +653,7 @@ def TeamPanel(room: Room, actor: str, seat: str, version: int):
                     min=0,
                     max=1,
                     step=0.05,
-                    on_value=lambda val, key=key: set_choices({**choices, key: val}),
+                    on_value=lambda val, key=key: set_choices({**latest.current["choices"], key: val}),
                 )
             solara.InputText(
                 f"Why? (one or two sentences, up to {MAX_WHY} characters; partners see it if they are refused)",
@@ -651,6 +663,7 @@ def TeamPanel(room: Room, actor: str, seat: str, version: int):
             )
 
             def submit():
+                choices, why = latest.current["choices"], latest.current["why"]
                 moves = {v.partner: choices.get(f"{month}|{v.partner}", v.advice) for v in situation.partners}
                 pressure = {
                     t: float(choices[f"{month}|pressure|{t}"])
