@@ -34,7 +34,7 @@ from .engine import Scratch, new_scratch, noise_width
 from .outcomes import pair_columns
 from .resolve import Resolved, resolve
 from .rules.kernels import advance_run, compute_anchor, term_weights, thresholds
-from .rules.params import Params
+from .rules.params import Params, new_memo
 from .rules.rng import fill_normals, run_key
 from .scenario import Scenario
 
@@ -290,7 +290,7 @@ class AllianceModel(mesa.Model):
         mask = np.zeros((n, n), dtype=np.bool_)
         beh = self.params.behaviour[0]
         advance_run(self.params, 0, self.month, level, streak, timer, self.anchor, thresholds(beh), term_weights(beh),
-                    z, mask, mask.astype(np.int8), scratch)  # fmt: skip
+                    z, mask, mask.astype(np.int8), scratch, new_memo(n, len(timer)))  # fmt: skip
         return _record(self.month, self.level.copy(), level, scratch, streak)
 
     def step_with_intents(self, mask: np.ndarray, intents: np.ndarray) -> None:
@@ -310,8 +310,22 @@ class AllianceModel(mesa.Model):
         fill_normals(self._key, self.month, self._z)
         before = self.level.copy()
         beh = self.params.behaviour[0]
-        advance_run(self.params, 0, self.month, self.level, self.streak, self.timer, self.anchor, thresholds(beh),
-                    term_weights(beh), self._z, override[0], override[1], self._scratch)  # fmt: skip
+        advance_run(
+            self.params,
+            0,
+            self.month,
+            self.level,
+            self.streak,
+            self.timer,
+            self.anchor,
+            thresholds(beh),
+            term_weights(beh),
+            self._z,
+            override[0],
+            override[1],
+            self._scratch,
+            new_memo(n, len(self.timer)),
+        )  # the Mesa model recomputes every month (fmt: skip)
         self.last_record = _record(self.month, before, self.level, self._scratch, self.streak)
         self.history.append(self.last_record)
         self.month += 1

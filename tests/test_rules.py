@@ -13,7 +13,7 @@ import pytest
 from simulation.engine import noise_width, simulate
 from simulation.rules import kernels as K
 from simulation.rules import terms as T
-from simulation.rules.params import POLICY_RULES, new_scratch
+from simulation.rules.params import POLICY_RULES, new_memo, new_scratch
 from simulation.rules.rng import fill_normals, mix64, run_key
 from tests.kernel_cases import beh, behaviour, make_params, month, noise_index, shipped
 
@@ -250,7 +250,7 @@ def test_advance_random_events_timers():
     timer = np.zeros(2, dtype=np.int32)
     seen = []
     for z in ([-1.0, 1.0], [-5.0, 1.0], [-5.0, 1.0], [-5.0, 1.0], [-5.0, -0.1]):
-        K.advance_random_events(p, 0, timer, np.array(z))
+        K.advance_random_events(p, 0, timer, np.array(z), 0)
         seen.append(timer.tolist())
     # event 0 breaks out, is active 3 months, expires (no draw while it ends), breaks out again
     assert seen == [[3, 0], [2, 0], [1, 0], [0, 0], [3, 3]]
@@ -259,7 +259,7 @@ def test_advance_random_events_timers():
 def test_advance_random_events_never_fires_at_probability_zero():
     p = make_params(2, random_pairs=[[0, 1]], random_cutoff=[-np.inf], random_duration=[2], random_intensity=[1.0])
     timer = np.zeros(1, dtype=np.int32)
-    K.advance_random_events(p, 0, timer, np.array([-40.0]))
+    K.advance_random_events(p, 0, timer, np.array([-40.0]), 0)
     assert timer[0] == 0
 
 
@@ -611,14 +611,16 @@ def test_initial_levels_do_not_move_in_month0_without_noise(name):
     assert not s.intent.any() and not streak.any()
 
 
-def _advance(p, t, level, streak, anchor, z, mask=None, chosen=None, timer=None):
+def _advance(p, t, level, streak, anchor, z, mask=None, chosen=None, timer=None, memo=None, s=None):
     n = level.shape[0]
     mask = np.zeros((n, n), dtype=np.bool_) if mask is None else mask
     chosen = np.zeros((n, n), dtype=np.int8) if chosen is None else chosen
     timer = np.zeros(p.random_pairs.shape[0], dtype=np.int32) if timer is None else timer
-    s = new_scratch(n)
+    s = new_scratch(n) if s is None else s
+    memo = new_memo(n, p.random_pairs.shape[0]) if memo is None else memo  # empty: recompute everything
     rec = beh(p)
-    K.advance_run(p, 0, t, level, streak, timer, anchor, K.thresholds(rec), K.term_weights(rec), z, mask, chosen, s)
+    K.advance_run(p, 0, t, level, streak, timer, anchor, K.thresholds(rec), K.term_weights(rec), z, mask, chosen, s,
+                  memo)  # fmt: skip
     return s
 
 
@@ -698,6 +700,65 @@ def test_simulate_batch_equals_a_loop_of_advance_run():
             np.testing.assert_array_equal(batch.levels[b, t + 1], level)
             assert batch.focal_trade[b, t] == s.trade[0, 1]
         np.testing.assert_array_equal(batch.levels[b, 0], p.initial_level[0])
+
+
+def _memo_case(p, steps, seed):
+    """Months of one run with a carried memo; returns levels, scratch copies and whether each month reused."""
+    n = 5
+    anchor = np.zeros((n, n))
+    K.compute_anchor(p, 0, beh(p), anchor)
+    level, streak = p.initial_level[0].copy(), np.zeros((n, n), dtype=np.int16)
+    timer = np.zeros(p.random_pairs.shape[0], dtype=np.int32)
+    z, key = np.zeros(noise_width(n, p.random_pairs.shape[0])), _key(seed)
+    memo, s = new_memo(n, p.random_pairs.shape[0]), new_scratch(n)
+    out = []
+    for t in range(steps):
+        fill_normals(key, t, z)
+        before = level.copy()
+        pressure = s.pressure_threat.copy()
+        K.apply_policy(p, 0, t, level, beh(p), s.pressure_threat, s.pressure_trade, s.coordination)
+        reused = bool(K.inputs_unchanged(p, 0, t, level, timer, s, memo))
+        s.pressure_threat[:] = pressure  # advance_run applies the policy itself
+        _advance(p, t, level, streak, anchor, z, timer=timer, memo=memo, s=s)
+        out.append((before, level.copy(), s.threat.copy(), s.terms.copy(), s.desire.copy(), reused))
+    return out
+
+
+def test_the_memo_gives_the_same_months_as_recomputing_every_month():
+    # MODEL.md 1.3: a month whose inputs did not change keeps last month's threat, trade and terms;
+    # they must equal a full recomputation bit for bit (tolerance 0), and the memo must be used
+    p = shipped("baseline_2018_2021")
+    for seed in (1, 2, 3):
+        n = 5
+        anchor = np.zeros((n, n))
+        K.compute_anchor(p, 0, beh(p), anchor)
+        level, streak = p.initial_level[0].copy(), np.zeros((n, n), dtype=np.int16)
+        z, key = np.zeros(noise_width(n, 0)), _key(seed)
+        fresh = []
+        for t in range(p.pressure_threat.shape[1]):
+            fill_normals(key, t, z)
+            s = _advance(p, t, level, streak, anchor, z)
+            fresh.append((level.copy(), s.threat.copy(), s.terms.copy(), s.desire.copy()))
+        carried = _memo_case(p, p.pressure_threat.shape[1], seed)
+        for (l1, th1, te1, d1), (_, l2, th2, te2, d2, _) in zip(fresh, carried, strict=True):
+            np.testing.assert_array_equal(l1, l2)
+            np.testing.assert_array_equal(th1, th2)
+            np.testing.assert_array_equal(te1, te2)
+            np.testing.assert_array_equal(d1, d2)
+        assert sum(r for *_, r in carried) >= 5  # the memo is used in the baseline, not just carried
+
+
+def test_the_memo_is_not_used_when_an_input_changed():
+    p = shipped("baseline_2018_2021")
+    changes = {t for t in range(1, p.pressure_threat.shape[1])
+               if not (np.array_equal(p.crisis[0, t], p.crisis[0, t - 1])
+                       and np.array_equal(p.rapport_factor[0, t], p.rapport_factor[0, t - 1])
+                       and np.array_equal(p.pressure_threat[0, t], p.pressure_threat[0, t - 1]))}  # fmt: skip
+    assert changes  # the baseline's drivers change in some months (crises, summitry, pressure)
+    months = _memo_case(p, p.pressure_threat.shape[1], 5)
+    for t, (before, _, _, _, _, reused) in enumerate(months):
+        if t == 0 or t in changes or not np.array_equal(before, months[t - 1][0]):
+            assert not reused, t
 
 
 def test_simulate_batch_reads_each_runs_own_behaviour():

@@ -562,6 +562,7 @@ def TeamPanel(room: Room, actor: str, seat: str, version: int):
     def set_why(value: str) -> None:
         latest.current["why"] = value
         set_state_why(value)
+
     team = room.team_of(actor)
     name = team.name if team is not None else "?"
     pending = room.pending.get(actor)

@@ -3,8 +3,12 @@
 Both drivers call ``advance_run`` and nothing else to move the state (invariant 1): the Mesa
 model once per month for its single run, the batch engine (``simulate_batch``) for every run
 of a batch inside one compiled loop. Each rule is a small ``@njit`` function over one run's
-arrays; ``p`` is a ``Params`` (leading run axis R = 1 or B: ``row`` picks the run's slice)
+arrays; ``p`` is a ``Params`` (leading run axis R = 1 or B: ``row`` picks the run's row)
 and ``beh`` the run's behaviour record (registry keys, "." written "__").
+
+The monthly rules index ``p``'s arrays in place (``p.threat[r, i, j]``) rather than taking
+slices of them: in compiled code every slice is a new array object with an atomically counted
+reference, and those counts, not the arithmetic, were most of a month's cost.
 
 Order of a month (every actor decides simultaneously on last month's levels):
 1. ``apply_policy``: this month's pressure and coordination, after the pressurer's policy rule;
@@ -22,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .params import Scratch
+from .params import Memo, Scratch
 from .rng import fill_normals, run_key
 
 MAX_LEVEL = 5
@@ -86,27 +90,27 @@ def apply_policy(p, b, t, level, beh, pth, ptr, coord):
     ``coordination_follows`` of the reaction. Everything is clipped to [0, 1].
     """
     n = level.shape[0]
-    sched_threat = p.pressure_threat[row(p.pressure_threat, b), t]
-    sched_trade = p.pressure_trade[row(p.pressure_trade, b), t]
-    sched_coord = p.coordination[row(p.coordination, b), t]
+    r_threat, r_trade, r_coord = row(p.pressure_threat, b), row(p.pressure_trade, b), row(p.coordination, b)
     for k in range(n):
-        pth[k] = sched_threat[k]
-        ptr[k] = sched_trade[k]
-        coord[k] = sched_coord[k]
-    rule = p.roles[4]
+        pth[k] = p.pressure_threat[r_threat, t, k]
+        ptr[k] = p.pressure_trade[r_trade, t, k]
+        coord[k] = p.coordination[r_coord, t, k]
+    # read everything before branching (a read of p inside a branch costs reference counting)
+    rule, fa, fb, wedge = p.roles[4], p.roles[2], p.roles[3], p.roles[5]
+    signal = (level[fa, fb] - p.initial_level[row(p.initial_level, b), fa, fb]) * PER_RUNG
+    follows = p.coordination_follows[row(p.coordination_follows, b)]
+    aggression_a = p.aggression[row(p.aggression, b), t, fa]
+    aggression_b = p.aggression[row(p.aggression, b), t, fb]
     if rule == 0:
         return
-    fa, fb = p.roles[2], p.roles[3]
-    l0 = p.initial_level[row(p.initial_level, b)]
-    signal = (level[fa, fb] - l0[fa, fb]) * PER_RUNG
-    follows = p.coordination_follows[row(p.coordination_follows, b)]
-    for k in (fa, fb):
+    for member in range(2):
+        k = fa if member == 0 else fb
         if rule == 1:
-            reaction = signal + p.aggression[row(p.aggression, b), t, k]
+            reaction = signal + (aggression_a if member == 0 else aggression_b)
         elif rule == 2:
             reaction = -signal
         else:
-            reaction = -signal if k == p.roles[5] else signal
+            reaction = -signal if k == wedge else signal
         change = beh.policy_gain * reaction
         pth[k] = min(1.0, max(0.0, pth[k] + change))
         ptr[k] = min(1.0, max(0.0, ptr[k] + change))
@@ -117,15 +121,14 @@ def apply_policy(p, b, t, level, beh, pth, ptr, coord):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def advance_random_events(p, b, timer, z):
-    """Timers after this month's draws: an idle event breaks out when ``z < Phi^-1(prob)``."""
-    cutoff = p.random_cutoff[row(p.random_cutoff, b)]
-    duration = p.random_duration[row(p.random_duration, b)]
+def advance_random_events(p, b, timer, z, first):
+    """Timers after this month's draws ``z[first + e]``: an idle event breaks out when ``z < Phi^-1(prob)``."""
+    r_cutoff, r_duration = row(p.random_cutoff, b), row(p.random_duration, b)
     for e in range(timer.shape[0]):
         if timer[e] > 0:
             timer[e] -= 1
-        elif z[e] < cutoff[e]:
-            timer[e] = duration[e]
+        elif z[first + e] < p.random_cutoff[r_cutoff, e]:
+            timer[e] = p.random_duration[r_duration, e]
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -137,34 +140,31 @@ def perceive_threat(p, b, t, level, timer, beh, pth, coord, thr):
     + bloc_gain * sum_m max(0, level[j, m] - level0[j, m]) / 5 * threat[i, m]``.
     """
     n = level.shape[0]
-    base = p.threat[row(p.threat, b)]
-    l0 = p.initial_level[row(p.initial_level, b)]
-    crisis = p.crisis[row(p.crisis, b), t]
-    stake = p.aggression_stake[row(p.aggression_stake, b), t]
+    base, l0 = row(p.threat, b), row(p.initial_level, b)
+    crisis, stake = row(p.crisis, b), row(p.aggression_stake, b)
     pressurer, coordinator = p.roles[0], p.roles[1]
     for i in range(n):
         for j in range(n):
             if i == j:
                 thr[i, j] = 0.0
                 continue
-            v = base[i, j] + beh.border_crisis_threat * crisis[i, j]
-            v += beh.aggression_threat_gain * stake[i, j]
+            v = p.threat[base, i, j] + beh.border_crisis_threat * p.crisis[crisis, t, i, j]
+            v += beh.aggression_threat_gain * p.aggression_stake[stake, t, i, j]
             if j == pressurer:
                 v += beh.pressure_threat_gain * pth[i]
             if j == coordinator:
                 v += beh.pressure_threat_gain * beh.coordination_threat_share * coord[i] * pth[i]
             closer = 0.0
             for m in range(n):
-                rise = level[j, m] - l0[j, m]
+                rise = level[j, m] - p.initial_level[l0, j, m]
                 if rise > 0:
-                    closer += rise * PER_RUNG * base[i, m]
+                    closer += rise * PER_RUNG * p.threat[base, i, m]
             thr[i, j] = v + beh.bloc_threat_gain * closer
-    pairs = p.random_pairs
-    intensity = p.random_intensity[row(p.random_intensity, b)]
+    intensity = row(p.random_intensity, b)
     for e in range(timer.shape[0]):
         if timer[e] > 0:
-            a, c = pairs[e, 0], pairs[e, 1]
-            rise = beh.border_crisis_threat * intensity[e]
+            a, c = p.random_pairs[e, 0], p.random_pairs[e, 1]
+            rise = beh.border_crisis_threat * p.random_intensity[intensity, e]
             thr[a, c] += rise
             thr[c, a] += rise
     for i in range(n):
@@ -184,10 +184,11 @@ def divert_trade(p, b, level, beh, ptr, coord, trade, share, cut):
     each actor's lost trade goes to its partners in proportion to alignment level.
     """
     n = level.shape[0]
-    base = p.trade_usd_bn[row(p.trade_usd_bn, b)]
-    total = p.total_trade_usd_bn[row(p.total_trade_usd_bn, b)]
+    base, total = row(p.trade_usd_bn, b), row(p.total_trade_usd_bn, b)
     pressurer, coordinator = p.roles[0], p.roles[1]
-    cut[:, :] = 0.0
+    for i in range(n):
+        for j in range(n):
+            cut[i, j] = 0.0
     for k in range(n):
         c = beh.pressure_trade_cut * ptr[k]
         cut[k, pressurer] = max(cut[k, pressurer], c)
@@ -200,12 +201,12 @@ def divert_trade(p, b, level, beh, ptr, coord, trade, share, cut):
         cut[i, i] = 0.0
     for i in range(n):
         for j in range(n):
-            trade[i, j] = base[i, j] * (1.0 - cut[i, j])
+            trade[i, j] = p.trade_usd_bn[base, i, j] * (1.0 - cut[i, j])
     for i in range(n):
         lost = 0.0
         pull = 0.0
         for k in range(n):
-            lost += base[i, k] * cut[i, k]
+            lost += p.trade_usd_bn[base, i, k] * cut[i, k]
             pull += level[i, k] * PER_RUNG * (1.0 - cut[i, k])
         if pull <= 0.0 or lost <= 0.0:
             continue
@@ -216,7 +217,7 @@ def divert_trade(p, b, level, beh, ptr, coord, trade, share, cut):
                 trade[k, i] += moved
     for i in range(n):
         for j in range(n):
-            share[i, j] = trade[i, j] / total[i]
+            share[i, j] = trade[i, j] / p.total_trade_usd_bn[total, i]
 
 
 # --------------------------------------------------------------------------- 4. terms and desire
@@ -245,18 +246,17 @@ def weigh_terms(p, b, t, level, beh, thr, share, terms, all_rungs):
     the treaty desire at any level; explanations show them).
     """
     n = level.shape[0]
-    rb = row(p.power, b)
-    power = p.power[rb]
-    concern = p.status_concern[row(p.status_concern, b)]
-    vulnerability = p.trade_vulnerability[row(p.trade_vulnerability, b)]
-    arms = p.arms_export_share[row(p.arms_export_share, b)]
-    affinity = p.affinity[row(p.affinity, b)]
-    rapport = p.rapport[row(p.rapport, b)]
-    summitry = p.rapport_factor[row(p.rapport_factor, b), t]
-    mistrust = p.mistrust[row(p.mistrust, b)]
-    aggression = p.aggression[row(p.aggression, b), t]
+    power, concern, vulnerability = row(p.power, b), row(p.status_concern, b), row(p.trade_vulnerability, b)
+    arms, affinity, rapport = row(p.arms_export_share, b), row(p.affinity, b), row(p.rapport, b)
+    summitry, mistrust, aggression = row(p.rapport_factor, b), row(p.mistrust, b), row(p.aggression, b)
     for i in range(n):
         for j in range(n):
+            # read the pair's data before branching (a read of p inside a branch costs reference counting)
+            arms_ij, affinity_ij = p.arms_export_share[arms, i, j], p.affinity[affinity, i, j]
+            rapport_ij = p.rapport[rapport, i, j] * p.rapport_factor[summitry, t, i, j]
+            mistrust_ij, aggression_j = p.mistrust[mistrust, i, j], p.aggression[aggression, t, j]
+            p_i, p_j = p.power[power, i], p.power[power, j]
+            concern_i, vulnerability_i = p.status_concern[concern, i], p.trade_vulnerability[vulnerability, i]
             if i == j:
                 for k in range(N_TERMS):
                     terms[i, j, k] = 0.0
@@ -271,30 +271,28 @@ def weigh_terms(p, b, t, level, beh, thr, share, terms, all_rungs):
                 entrap += level[i, k] * PER_RUNG * thr[j, k]
                 expo += share[i, k] * thr[k, j]
             terms[i, j, T_SHARED] = shared
-            terms[i, j, T_STAKE] = share[i, j] + beh.arms_stake_weight * arms[i, j]
-            terms[i, j, T_AFFINITY] = affinity[i, j]
-            terms[i, j, T_RAPPORT] = rapport[i, j] * summitry[i, j]
+            terms[i, j, T_STAKE] = share[i, j] + beh.arms_stake_weight * arms_ij
+            terms[i, j, T_AFFINITY] = affinity_ij
+            terms[i, j, T_RAPPORT] = rapport_ij
             terms[i, j, T_ENTRAP] = entrap
-            terms[i, j, T_EXPOSURE] = vulnerability[i] * expo
-            terms[i, j, T_STATUS] = concern[i] * max(0.0, power[j] - power[i]) / (power[i] + power[j])
-            terms[i, j, T_MISTRUST] = mistrust[i, j]
-            if level[i, j] < ENTENTE and not all_rungs:
-                # the treaty terms count only at entente and above (signing or keeping a treaty)
-                for k in range(T_CAPABILITY, N_TERMS):
-                    terms[i, j, k] = 0.0
-                continue
+            terms[i, j, T_EXPOSURE] = vulnerability_i * expo
+            terms[i, j, T_STATUS] = concern_i * max(0.0, p_j - p_i) / (p_i + p_j)
+            terms[i, j, T_MISTRUST] = mistrust_ij
+            # the treaty terms count only at entente and above (signing or keeping a treaty)
+            treaty = level[i, j] >= ENTENTE or all_rungs
             capability = 0.0
             underwrite = 0.0
             third = 0.0
-            for k in range(n):
+            for k in range(n if treaty else 0):
                 if k == i or k == j:
                     continue
-                capability += min(thr[i, k], thr[j, k]) * min(1.0, power[j] / power[k])
+                capability += min(thr[i, k], thr[j, k]) * min(1.0, p_j / p.power[power, k])
                 underwrite += max(0.0, thr[j, k] - thr[i, k])
                 third += level[i, k] * PER_RUNG * thr[k, j]
+            aggressor = beh.aggression_threat_gain * aggression_j
             terms[i, j, T_CAPABILITY] = capability
-            terms[i, j, T_UNDERWRITING] = underwrite + beh.aggression_threat_gain * aggression[j]
-            terms[i, j, T_AUTONOMY] = 1.0
+            terms[i, j, T_UNDERWRITING] = underwrite + aggressor if treaty else 0.0
+            terms[i, j, T_AUTONOMY] = 1.0 if treaty else 0.0
             terms[i, j, T_THIRD_PARTY] = third
 
 
@@ -432,8 +430,59 @@ def compute_anchor(ref, b, beh, anchor):
 # --------------------------------------------------------------------------- one month
 
 
-@njit(cache=True, error_model="numpy")
-def advance_run(p, b, t, level, streak, timer, anchor, th, weights, z, override_mask, override_intent, s):
+@njit(cache=True, error_model="numpy", inline="always")
+def inputs_unchanged(p, b, t, level, timer, s, memo):
+    """True when this month's threat, trade and terms would equal last month's, bit for bit.
+
+    They are functions of the levels, the random events under way, the pressure and
+    coordination after the policy, and this month's crisis, summitry and aggression drivers:
+    the memo holds the first four as they were when the terms were last computed, and the
+    drivers are compared with last month's (a chain of unchanged months keeps them equal).
+    """
+    if not memo.valid[0] or t == 0:
+        return False
+    n = level.shape[0]
+    for e in range(timer.shape[0]):
+        if (timer[e] > 0) != memo.active[e]:
+            return False
+    crisis, summitry, stake = row(p.crisis, b), row(p.rapport_factor, b), row(p.aggression_stake, b)
+    aggression = row(p.aggression, b)
+    for i in range(n):
+        if (
+            s.pressure_threat[i] != memo.pressure_threat[i]
+            or s.pressure_trade[i] != memo.pressure_trade[i]
+            or s.coordination[i] != memo.coordination[i]
+            or p.aggression[aggression, t, i] != p.aggression[aggression, t - 1, i]
+        ):
+            return False  # fmt: skip
+        for j in range(n):
+            if (
+                level[i, j] != memo.level[i, j]
+                or p.crisis[crisis, t, i, j] != p.crisis[crisis, t - 1, i, j]
+                or p.rapport_factor[summitry, t, i, j] != p.rapport_factor[summitry, t - 1, i, j]
+                or p.aggression_stake[stake, t, i, j] != p.aggression_stake[stake, t - 1, i, j]
+            ):
+                return False  # fmt: skip
+    return True
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def remember(level, timer, s, memo):
+    """Record the inputs this month's terms were computed from."""
+    n = level.shape[0]
+    for i in range(n):
+        memo.pressure_threat[i] = s.pressure_threat[i]
+        memo.pressure_trade[i] = s.pressure_trade[i]
+        memo.coordination[i] = s.coordination[i]
+        for j in range(n):
+            memo.level[i, j] = level[i, j]
+    for e in range(timer.shape[0]):
+        memo.active[e] = timer[e] > 0
+    memo.valid[0] = True
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def advance_run(p, b, t, level, streak, timer, anchor, th, weights, z, override_mask, override_intent, s, memo):
     """One month of run b. Updates ``level``, ``streak`` and ``timer`` in place; ``s`` (a Scratch)
     receives this month's pressure, threat, trade, terms, desires and intents. ``th`` and
     ``weights`` are the run's ``thresholds(beh)`` and ``term_weights(beh)``.
@@ -441,14 +490,18 @@ def advance_run(p, b, t, level, streak, timer, anchor, th, weights, z, override_
     ``z`` holds the month's standard normals: n*(n-1) for decision noise (ordered pairs, row by
     row, the diagonal skipped), then one per random event.
     Where ``override_mask`` is set, ``override_intent`` replaces the rule's intent (players).
+    ``memo`` (a Memo): when this month's inputs equal those ``s`` holds terms for, steps 2-4
+    keep them (the same numbers); pass one whose ``valid[0]`` is False to recompute.
     """
     n = level.shape[0]
     beh = p.behaviour[row(p.behaviour, b)]
     apply_policy(p, b, t, level, beh, s.pressure_threat, s.pressure_trade, s.coordination)
-    advance_random_events(p, b, timer, z[n * (n - 1) :])
-    perceive_threat(p, b, t, level, timer, beh, s.pressure_threat, s.coordination, s.threat)
-    divert_trade(p, b, level, beh, s.pressure_trade, s.coordination, s.trade, s.share, s.cut)
-    weigh_terms(p, b, t, level, beh, s.threat, s.share, s.terms, False)
+    advance_random_events(p, b, timer, z, n * (n - 1))
+    if not inputs_unchanged(p, b, t, level, timer, s, memo):
+        perceive_threat(p, b, t, level, timer, beh, s.pressure_threat, s.coordination, s.threat)
+        divert_trade(p, b, level, beh, s.pressure_trade, s.coordination, s.trade, s.share, s.cut)
+        weigh_terms(p, b, t, level, beh, s.threat, s.share, s.terms, False)
+        remember(level, timer, s, memo)
     form_desire(s.terms, weights, anchor, z, beh.decision_noise_sd, s.desire, s.treaty_desire)
     form_intents(level, s.desire, s.treaty_desire, th, beh.hysteresis, s.intent)
     for i in range(n):
@@ -473,24 +526,37 @@ def _run_block(p, ref, seeds, first, last, steps, width, levels, focal_trade):
     chosen = np.zeros((n, n), dtype=np.int8)
     anchor = np.zeros((n, n))
     z = np.zeros(width)
+    E = p.random_pairs.shape[0]
+    memo = Memo(np.zeros((n, n), dtype=np.int8), np.zeros(E, dtype=np.bool_), np.zeros(n), np.zeros(n),
+                np.zeros(n), np.zeros(1, dtype=np.bool_))  # fmt: skip
     shared = p.behaviour.shape[0] == 1 and ref.initial_level.shape[0] == 1 and ref.threat.shape[0] == 1
     th = np.zeros(MAX_LEVEL + 1)
     weights = np.zeros(N_TERMS)
+    level = np.zeros((n, n), dtype=np.int8)
+    streak = np.zeros((n, n), dtype=np.int16)
+    timer = np.zeros(E, dtype=np.int32)
     for b in range(first, last):
         beh = p.behaviour[row(p.behaviour, b)]
         if b == first or not shared:
             compute_anchor(ref, b, beh, anchor)
             th = thresholds(beh)
             weights = term_weights(beh)
-        level = p.initial_level[row(p.initial_level, b)].copy()
-        streak = np.zeros((n, n), dtype=np.int16)
-        timer = np.zeros(p.random_pairs.shape[0], dtype=np.int32)
-        levels[b, 0] = level
+        start = row(p.initial_level, b)
+        for i in range(n):
+            for j in range(n):
+                level[i, j] = p.initial_level[start, i, j]
+                streak[i, j] = 0
+                levels[b, 0, i, j] = level[i, j]
+        for e in range(E):
+            timer[e] = 0
         key = run_key(seeds[b])
+        memo.valid[0] = False
         for t in range(steps):
             fill_normals(key, t, z)
-            advance_run(p, b, t, level, streak, timer, anchor, th, weights, z, mask, chosen, s)
-            levels[b, t + 1] = level
+            advance_run(p, b, t, level, streak, timer, anchor, th, weights, z, mask, chosen, s, memo)
+            for i in range(n):
+                for j in range(n):
+                    levels[b, t + 1, i, j] = level[i, j]
             focal_trade[b, t] = s.trade[fa, fb]
 
 

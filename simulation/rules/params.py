@@ -142,3 +142,27 @@ def new_scratch(n: int) -> Scratch:
         np.zeros((n, n, N_TERMS)), np.zeros((n, n)), np.zeros((n, n)), np.zeros((n, n), dtype=np.int8),
         np.zeros((n, n)),
     )  # fmt: skip
+
+
+class Memo(NamedTuple):
+    """What last month's threat, trade and terms were computed from, so that an unchanged month reuses them.
+
+    A month whose inputs (levels, active random events, pressure and coordination after the
+    policy, and the month's crisis, summitry and aggression drivers) equal those of the month
+    the terms were computed in gets the same threat, trade and terms: recomputing them would
+    give the same numbers, bit for bit. The batch engine keeps one per run; the Mesa model
+    recomputes every month, and the parity test compares the two.
+    """
+
+    level: np.ndarray  # [n, n] int8
+    active: np.ndarray  # [E] bool: random events under way
+    pressure_threat: np.ndarray  # [n]
+    pressure_trade: np.ndarray  # [n]
+    coordination: np.ndarray  # [n]
+    valid: np.ndarray  # [1] bool: False at the start of a run (nothing to reuse)
+
+
+def new_memo(n: int, events: int) -> Memo:
+    """An empty memo (nothing to reuse); also built inside compiled code."""
+    return Memo(np.zeros((n, n), dtype=np.int8), np.zeros(events, dtype=np.bool_), np.zeros(n), np.zeros(n),
+                np.zeros(n), np.zeros(1, dtype=np.bool_))  # fmt: skip
