@@ -172,12 +172,20 @@ class AllianceModel(mesa.Model):
     ):
         if seed is None and isinstance(rng, int | np.integer):
             seed = int(rng)
+        mesa_seed = getattr(scenario, "rng", None)
+        if seed is None and isinstance(mesa_seed, int | np.integer):
+            seed = int(mesa_seed)  # Mesa's scenario carries the seed (SolaraViz's Reset)
         if seed is None:
             seed = secrets.randbits(62)
         seed = int(seed)  # mesa 3.5 rejects numpy integers
         if seed < 0:
             raise ValueError("seed must be non-negative")
-        super().__init__(rng=seed, scenario=scenario)
+        # with Mesa's scenario, Mesa takes its generator from it (and refuses a second one); the
+        # rules draw from this run's own stream, keyed by ``seed`` (rules/rng.py), either way
+        if scenario is not None:
+            super().__init__(scenario=scenario)
+        else:
+            super().__init__(rng=seed)
         self.seed = seed
         spec = _scenario_from(spec)
         if levers:
