@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .params import Memo, Scratch
+from .params import new_memo, new_scratch
 from .rng import fill_normals, run_key
 
 MAX_LEVEL = 5
@@ -400,22 +400,15 @@ def compute_anchor(ref, b, beh, anchor):
     n = ref.initial_level.shape[-1]
     level = ref.initial_level[row(ref.initial_level, b)].copy()
     timer = np.zeros(ref.random_pairs.shape[0], dtype=np.int32)
-    pth = np.zeros(n)
-    ptr = np.zeros(n)
-    coord = np.zeros(n)
-    thr = np.zeros((n, n))
-    trade = np.zeros((n, n))
-    share = np.zeros((n, n))
-    terms = np.zeros((n, n, N_TERMS))
-    desire = np.zeros((n, n))
-    treaty = np.zeros((n, n))
+    s = new_scratch(n)
     zero = np.zeros((n, n))
     noise = np.zeros(n * (n - 1))
-    apply_policy(ref, b, 0, level, beh, pth, ptr, coord)
-    perceive_threat(ref, b, 0, level, timer, beh, pth, coord, thr)
-    divert_trade(ref, b, level, beh, ptr, coord, trade, share, np.zeros((n, n)))
-    weigh_terms(ref, b, 0, level, beh, thr, share, terms, True)
-    form_desire(terms, term_weights(beh), zero, noise, 0.0, desire, treaty)
+    apply_policy(ref, b, 0, level, beh, s.pressure_threat, s.pressure_trade, s.coordination)
+    perceive_threat(ref, b, 0, level, timer, beh, s.pressure_threat, s.coordination, s.threat)
+    divert_trade(ref, b, level, beh, s.pressure_trade, s.coordination, s.trade, s.share, s.cut)
+    weigh_terms(ref, b, 0, level, beh, s.threat, s.share, s.terms, True)
+    form_desire(s.terms, term_weights(beh), zero, noise, 0.0, s.desire, s.treaty_desire)
+    desire, treaty = s.desire, s.treaty_desire
     th = thresholds(beh)
     for i in range(n):
         for j in range(n):
@@ -519,16 +512,13 @@ def _run_block(p, ref, seeds, first, last, steps, width, levels, focal_trade):
     """Runs first .. last - 1 of the batch, one after another, with their own working arrays."""
     n = levels.shape[-1]
     fa, fb = p.roles[2], p.roles[3]
-    s = Scratch(np.zeros(n), np.zeros(n), np.zeros(n), np.zeros((n, n)), np.zeros((n, n)), np.zeros((n, n)),
-                np.zeros((n, n, N_TERMS)), np.zeros((n, n)), np.zeros((n, n)), np.zeros((n, n), dtype=np.int8),
-                np.zeros((n, n)))  # fmt: skip
+    s = new_scratch(n)
     mask = np.zeros((n, n), dtype=np.bool_)
     chosen = np.zeros((n, n), dtype=np.int8)
     anchor = np.zeros((n, n))
     z = np.zeros(width)
     E = p.random_pairs.shape[0]
-    memo = Memo(np.zeros((n, n), dtype=np.int8), np.zeros(E, dtype=np.bool_), np.zeros(n), np.zeros(n),
-                np.zeros(n), np.zeros(1, dtype=np.bool_))  # fmt: skip
+    memo = new_memo(n, E)
     shared = p.behaviour.shape[0] == 1 and ref.initial_level.shape[0] == 1 and ref.threat.shape[0] == 1
     th = np.zeros(MAX_LEVEL + 1)
     weights = np.zeros(N_TERMS)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
+from numba import njit
 
 
 def field_name(key: str) -> str:
@@ -135,8 +136,9 @@ class Scratch(NamedTuple):
     cut: np.ndarray  # [n, n] share of trade cut by pressure (working array)
 
 
+@njit(cache=True)
 def new_scratch(n: int) -> Scratch:
-    """Working arrays for one run (also built inside compiled code: keep it numba-friendly)."""
+    """Working arrays for one run (compiled: the batch engine builds one per block of runs)."""
     return Scratch(
         np.zeros(n), np.zeros(n), np.zeros(n), np.zeros((n, n)), np.zeros((n, n)), np.zeros((n, n)),
         np.zeros((n, n, N_TERMS)), np.zeros((n, n)), np.zeros((n, n)), np.zeros((n, n), dtype=np.int8),
@@ -162,7 +164,8 @@ class Memo(NamedTuple):
     valid: np.ndarray  # [1] bool: False at the start of a run (nothing to reuse)
 
 
+@njit(cache=True)
 def new_memo(n: int, events: int) -> Memo:
-    """An empty memo (nothing to reuse); also built inside compiled code."""
+    """An empty memo (nothing to reuse); compiled, like ``new_scratch``."""
     return Memo(np.zeros((n, n), dtype=np.int8), np.zeros(events, dtype=np.bool_), np.zeros(n), np.zeros(n),
                 np.zeros(n), np.zeros(1, dtype=np.bool_))  # fmt: skip
