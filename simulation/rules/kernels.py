@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .params import new_memo, new_scratch
+from .params import new_work
 from .rng import fill_normals, run_key
 
 MAX_LEVEL = 5
@@ -44,23 +44,28 @@ def row(x, b):
     return b if x.shape[0] > 1 else 0
 
 
-@njit(cache=True, error_model="numpy")
-def thresholds(beh):
+@njit(cache=True, error_model="numpy", inline="always")
+def fill_thresholds(beh, th):
     """The ladder's bars: ``th[L]`` is the desire needed to climb to level L (th[0] unused)."""
-    th = np.empty(MAX_LEVEL + 1)
     th[0] = -np.inf
     th[1] = beh.threshold__normal
     th[2] = beh.threshold__partnership
     th[3] = beh.threshold__strategic_partnership
     th[4] = beh.threshold__entente
     th[5] = beh.threshold__formal_alliance
-    return th
 
 
 @njit(cache=True, error_model="numpy")
-def term_weights(beh):
+def thresholds(beh):
+    """``fill_thresholds`` into a new array."""
+    th = np.empty(MAX_LEVEL + 1)
+    fill_thresholds(beh, th)
+    return th
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def fill_term_weights(beh, w):
     """Signed weights in the order of terms.TERMS."""
-    w = np.empty(N_TERMS)
     w[T_SHARED] = beh.weight__shared_threat
     w[T_STAKE] = beh.weight__economic_stake
     w[T_AFFINITY] = beh.weight__affinity
@@ -73,6 +78,13 @@ def term_weights(beh):
     w[T_UNDERWRITING] = -beh.treaty_weight__underwriting
     w[T_AUTONOMY] = -beh.treaty_weight__autonomy
     w[T_THIRD_PARTY] = -beh.treaty_weight__third_party
+
+
+@njit(cache=True, error_model="numpy")
+def term_weights(beh):
+    """``fill_term_weights`` into a new array."""
+    w = np.empty(N_TERMS)
+    fill_term_weights(beh, w)
     return w
 
 
@@ -397,27 +409,38 @@ def compute_anchor(ref, b, beh, anchor):
     and this run's behavioural parameters (in the spirit of the alternative-specific constants
     of discrete-choice models, calibrated to the observed initial state).
     """
+    fill_anchor(ref, b, beh, anchor, new_work(ref.initial_level.shape[-1], ref.random_pairs.shape[0], 0))
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def fill_anchor(ref, b, beh, anchor, w):
+    """``compute_anchor`` with the working arrays of ``w`` (a Work): allocates nothing."""
     n = ref.initial_level.shape[-1]
-    level = ref.initial_level[row(ref.initial_level, b)].copy()
-    timer = np.zeros(ref.random_pairs.shape[0], dtype=np.int32)
-    s = new_scratch(n)
-    zero = np.zeros((n, n))
-    noise = np.zeros(n * (n - 1))
+    level, timer, s = w.level, w.timer, w.s
+    start = row(ref.initial_level, b)
+    for i in range(n):
+        for j in range(n):
+            level[i, j] = ref.initial_level[start, i, j]
+            w.zero[i, j] = 0.0
+    for e in range(timer.shape[0]):
+        timer[e] = 0
+    for k in range(w.quiet.shape[0]):
+        w.quiet[k] = 0.0
+    fill_thresholds(beh, w.th)
+    fill_term_weights(beh, w.weights)
     apply_policy(ref, b, 0, level, beh, s.pressure_threat, s.pressure_trade, s.coordination)
     perceive_threat(ref, b, 0, level, timer, beh, s.pressure_threat, s.coordination, s.threat)
     divert_trade(ref, b, level, beh, s.pressure_trade, s.coordination, s.trade, s.share, s.cut)
     weigh_terms(ref, b, 0, level, beh, s.threat, s.share, s.terms, True)
-    form_desire(s.terms, term_weights(beh), zero, noise, 0.0, s.desire, s.treaty_desire)
-    desire, treaty = s.desire, s.treaty_desire
-    th = thresholds(beh)
+    form_desire(s.terms, w.weights, w.zero, w.quiet, 0.0, s.desire, s.treaty_desire)
     for i in range(n):
         for j in range(n):
             if i == j:
                 anchor[i, j] = 0.0
                 continue
             L = level[i, j]
-            now = desire_at(L, desire[i, j], treaty[i, j])
-            anchor[i, j] = rest_desire(L, th, beh.hysteresis, beh.anchor_position) - now
+            now = desire_at(L, s.desire[i, j], s.treaty_desire[i, j])
+            anchor[i, j] = rest_desire(L, w.th, beh.hysteresis, beh.anchor_position) - now
 
 
 # --------------------------------------------------------------------------- one month
@@ -510,27 +533,27 @@ def advance_run(p, b, t, level, streak, timer, anchor, th, weights, z, override_
 @njit(cache=True, error_model="numpy")
 def _run_block(p, ref, seeds, first, last, steps, width, levels, focal_trade):
     """Runs first .. last - 1 of the batch, one after another, with their own working arrays."""
+    _run_runs(p, ref, seeds, first, last, steps, levels, focal_trade,
+              new_work(levels.shape[-1], p.random_pairs.shape[0], width))  # fmt: skip
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def _run_runs(p, ref, seeds, first, last, steps, levels, focal_trade, w):
+    """The loop of ``_run_block`` over runs and months, on working arrays allocated before it.
+
+    Compiled without numba's reference counting (``_nrt=False``): nothing here allocates, and
+    the atomic counts numba would otherwise put around every read of an array of ``p`` cost
+    more than the month's arithmetic.
+    """
     n = levels.shape[-1]
     fa, fb = p.roles[2], p.roles[3]
-    s = new_scratch(n)
-    mask = np.zeros((n, n), dtype=np.bool_)
-    chosen = np.zeros((n, n), dtype=np.int8)
-    anchor = np.zeros((n, n))
-    z = np.zeros(width)
     E = p.random_pairs.shape[0]
-    memo = new_memo(n, E)
     shared = p.behaviour.shape[0] == 1 and ref.initial_level.shape[0] == 1 and ref.threat.shape[0] == 1
-    th = np.zeros(MAX_LEVEL + 1)
-    weights = np.zeros(N_TERMS)
-    level = np.zeros((n, n), dtype=np.int8)
-    streak = np.zeros((n, n), dtype=np.int16)
-    timer = np.zeros(E, dtype=np.int32)
+    level, streak, timer, s, memo = w.level, w.streak, w.timer, w.s, w.memo
     for b in range(first, last):
         beh = p.behaviour[row(p.behaviour, b)]
         if b == first or not shared:
-            compute_anchor(ref, b, beh, anchor)
-            th = thresholds(beh)
-            weights = term_weights(beh)
+            fill_anchor(ref, b, beh, w.anchor, w)
         start = row(p.initial_level, b)
         for i in range(n):
             for j in range(n):
@@ -542,8 +565,8 @@ def _run_block(p, ref, seeds, first, last, steps, width, levels, focal_trade):
         key = run_key(seeds[b])
         memo.valid[0] = False
         for t in range(steps):
-            fill_normals(key, t, z)
-            advance_run(p, b, t, level, streak, timer, anchor, th, weights, z, mask, chosen, s, memo)
+            fill_normals(key, t, w.z)
+            advance_run(p, b, t, level, streak, timer, w.anchor, w.th, w.weights, w.z, w.mask, w.chosen, s, memo)
             for i in range(n):
                 for j in range(n):
                     levels[b, t + 1, i, j] = level[i, j]

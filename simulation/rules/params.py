@@ -118,6 +118,7 @@ def with_behaviour(params: Params, behaviour: np.ndarray) -> Params:
 
 
 N_TERMS = 12  # len(terms.TERMS)
+N_THRESHOLDS = 6  # the ladder: levels 0 .. 5
 
 
 class Scratch(NamedTuple):
@@ -169,3 +170,31 @@ def new_memo(n: int, events: int) -> Memo:
     """An empty memo (nothing to reuse); compiled, like ``new_scratch``."""
     return Memo(np.zeros((n, n), dtype=np.int8), np.zeros(events, dtype=np.bool_), np.zeros(n), np.zeros(n),
                 np.zeros(n), np.zeros(1, dtype=np.bool_))  # fmt: skip
+
+
+class Work(NamedTuple):
+    """Every working array of one run of the batch loop, allocated once per block of runs (the loop
+    itself allocates nothing)."""
+
+    s: Scratch
+    memo: Memo
+    level: np.ndarray  # [n, n] int8
+    streak: np.ndarray  # [n, n] int16: months both sides have wanted a treaty
+    timer: np.ndarray  # [E] int32: months left of each random event
+    anchor: np.ndarray  # [n, n]
+    th: np.ndarray  # [6] the ladder's bars
+    weights: np.ndarray  # [K] signed term weights
+    z: np.ndarray  # [width] the month's standard normals
+    mask: np.ndarray  # [n, n] bool: no player overrides in a batch
+    chosen: np.ndarray  # [n, n] int8
+    zero: np.ndarray  # [n, n] zeros (the anchor's own desire has no anchor)
+    quiet: np.ndarray  # [n * (n - 1)] zeros (nor noise)
+
+
+@njit(cache=True)
+def new_work(n: int, events: int, width: int) -> Work:
+    """Working arrays for a block of runs of n actors, ``events`` random events, ``width`` normals a month."""
+    return Work(new_scratch(n), new_memo(n, events), np.zeros((n, n), dtype=np.int8),
+                np.zeros((n, n), dtype=np.int16), np.zeros(events, dtype=np.int32), np.zeros((n, n)),
+                np.zeros(N_THRESHOLDS), np.zeros(N_TERMS), np.zeros(width), np.zeros((n, n), dtype=np.bool_),
+                np.zeros((n, n), dtype=np.int8), np.zeros((n, n)), np.zeros(n * (n - 1)))  # fmt: skip
