@@ -298,7 +298,7 @@ class AllianceModel(mesa.Model):
         mask = np.zeros((n, n), dtype=np.bool_)
         beh = self.params.behaviour[0]
         advance_run(self.params, 0, self.month, level, streak, timer, self.anchor, thresholds(beh), term_weights(beh),
-                    z, mask, mask.astype(np.int8), scratch, new_memo(n, len(timer)))  # fmt: skip
+                    z, mask, mask.astype(np.int8), scratch, new_memo(n, len(timer), 0))  # fmt: skip
         return _record(self.month, self.level.copy(), level, scratch, streak)
 
     def step_with_intents(self, mask: np.ndarray, intents: np.ndarray) -> None:
@@ -332,7 +332,7 @@ class AllianceModel(mesa.Model):
             override[0],
             override[1],
             self._scratch,
-            new_memo(n, len(self.timer)),
+            new_memo(n, len(self.timer), 0),
         )  # the Mesa model recomputes every month (fmt: skip)
         self.last_record = _record(self.month, before, self.level, self._scratch, self.streak)
         self.history.append(self.last_record)

@@ -617,7 +617,7 @@ def _advance(p, t, level, streak, anchor, z, mask=None, chosen=None, timer=None,
     chosen = np.zeros((n, n), dtype=np.int8) if chosen is None else chosen
     timer = np.zeros(p.random_pairs.shape[0], dtype=np.int32) if timer is None else timer
     s = new_scratch(n) if s is None else s
-    memo = new_memo(n, p.random_pairs.shape[0]) if memo is None else memo  # empty: recompute everything
+    memo = new_memo(n, p.random_pairs.shape[0], 0) if memo is None else memo  # empty: recompute everything
     rec = beh(p)
     K.advance_run(p, 0, t, level, streak, timer, anchor, K.thresholds(rec), K.term_weights(rec), z, mask, chosen, s,
                   memo)  # fmt: skip
@@ -710,7 +710,8 @@ def _memo_case(p, steps, seed):
     level, streak = p.initial_level[0].copy(), np.zeros((n, n), dtype=np.int16)
     timer = np.zeros(p.random_pairs.shape[0], dtype=np.int32)
     z, key = np.zeros(noise_width(n, p.random_pairs.shape[0])), _key(seed)
-    memo, s = new_memo(n, p.random_pairs.shape[0]), new_scratch(n)
+    memo, s = new_memo(n, p.random_pairs.shape[0], steps), new_scratch(n)
+    K.mark_steady_months(p, 0, memo)
     out = []
     for t in range(steps):
         fill_normals(key, t, z)

@@ -409,7 +409,7 @@ def compute_anchor(ref, b, beh, anchor):
     and this run's behavioural parameters (in the spirit of the alternative-specific constants
     of discrete-choice models, calibrated to the observed initial state).
     """
-    fill_anchor(ref, b, beh, anchor, new_work(ref.initial_level.shape[-1], ref.random_pairs.shape[0], 0))
+    fill_anchor(ref, b, beh, anchor, new_work(ref.initial_level.shape[-1], ref.random_pairs.shape[0], 0, 0))
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -447,38 +447,54 @@ def fill_anchor(ref, b, beh, anchor, w):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
+def mark_steady_months(p, b, memo):
+    """``memo.steady[t]``: run b's scheduled drivers of month t (crises, summitry, aggression and its
+    stakes) equal those of month t - 1. A run's drivers are data, so this is done once per run
+    (once per block when the runs share them), not every month."""
+    n = p.initial_level.shape[-1]
+    crisis, summitry, stake = row(p.crisis, b), row(p.rapport_factor, b), row(p.aggression_stake, b)
+    aggression = row(p.aggression, b)
+    for t in range(memo.steady.shape[0]):
+        same = t > 0
+        for i in range(n if same else 0):
+            if p.aggression[aggression, t, i] != p.aggression[aggression, t - 1, i]:
+                same = False
+            for j in range(n):
+                if (
+                    p.crisis[crisis, t, i, j] != p.crisis[crisis, t - 1, i, j]
+                    or p.rapport_factor[summitry, t, i, j] != p.rapport_factor[summitry, t - 1, i, j]
+                    or p.aggression_stake[stake, t, i, j] != p.aggression_stake[stake, t - 1, i, j]
+                ):
+                    same = False  # fmt: skip
+        memo.steady[t] = same
+
+
+@njit(cache=True, error_model="numpy", inline="always")
 def inputs_unchanged(p, b, t, level, timer, s, memo):
     """True when this month's threat, trade and terms would equal last month's, bit for bit.
 
     They are functions of the levels, the random events under way, the pressure and
     coordination after the policy, and this month's crisis, summitry and aggression drivers:
-    the memo holds the first four as they were when the terms were last computed, and the
-    drivers are compared with last month's (a chain of unchanged months keeps them equal).
+    the memo holds the first four as they were when the terms were last computed, and
+    ``memo.steady[t]`` says whether the drivers equal last month's (a chain of unchanged months
+    keeps them equal).
     """
-    if not memo.valid[0] or t == 0:
+    if not memo.valid[0] or t == 0 or not memo.steady[t]:
         return False
     n = level.shape[0]
     for e in range(timer.shape[0]):
         if (timer[e] > 0) != memo.active[e]:
             return False
-    crisis, summitry, stake = row(p.crisis, b), row(p.rapport_factor, b), row(p.aggression_stake, b)
-    aggression = row(p.aggression, b)
     for i in range(n):
         if (
             s.pressure_threat[i] != memo.pressure_threat[i]
             or s.pressure_trade[i] != memo.pressure_trade[i]
             or s.coordination[i] != memo.coordination[i]
-            or p.aggression[aggression, t, i] != p.aggression[aggression, t - 1, i]
         ):
             return False  # fmt: skip
         for j in range(n):
-            if (
-                level[i, j] != memo.level[i, j]
-                or p.crisis[crisis, t, i, j] != p.crisis[crisis, t - 1, i, j]
-                or p.rapport_factor[summitry, t, i, j] != p.rapport_factor[summitry, t - 1, i, j]
-                or p.aggression_stake[stake, t, i, j] != p.aggression_stake[stake, t - 1, i, j]
-            ):
-                return False  # fmt: skip
+            if level[i, j] != memo.level[i, j]:
+                return False
     return True
 
 
@@ -534,7 +550,7 @@ def advance_run(p, b, t, level, streak, timer, anchor, th, weights, z, override_
 def _run_block(p, ref, seeds, first, last, steps, width, levels, focal_trade):
     """Runs first .. last - 1 of the batch, one after another, with their own working arrays."""
     _run_runs(p, ref, seeds, first, last, steps, levels, focal_trade,
-              new_work(levels.shape[-1], p.random_pairs.shape[0], width))  # fmt: skip
+              new_work(levels.shape[-1], p.random_pairs.shape[0], width, steps))  # fmt: skip
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
@@ -550,10 +566,14 @@ def _run_runs(p, ref, seeds, first, last, steps, levels, focal_trade, w):
     E = p.random_pairs.shape[0]
     shared = p.behaviour.shape[0] == 1 and ref.initial_level.shape[0] == 1 and ref.threat.shape[0] == 1
     level, streak, timer, s, memo = w.level, w.streak, w.timer, w.s, w.memo
+    drivers = p.crisis.shape[0] == 1 and p.rapport_factor.shape[0] == 1
+    drivers = drivers and p.aggression.shape[0] == 1 and p.aggression_stake.shape[0] == 1
     for b in range(first, last):
         beh = p.behaviour[row(p.behaviour, b)]
         if b == first or not shared:
             fill_anchor(ref, b, beh, w.anchor, w)
+        if b == first or not drivers:
+            mark_steady_months(p, b, memo)
         start = row(p.initial_level, b)
         for i in range(n):
             for j in range(n):

@@ -163,13 +163,14 @@ class Memo(NamedTuple):
     pressure_trade: np.ndarray  # [n]
     coordination: np.ndarray  # [n]
     valid: np.ndarray  # [1] bool: False at the start of a run (nothing to reuse)
+    steady: np.ndarray  # [T] bool: month t's scheduled drivers equal month t - 1's (kernels.mark_steady_months)
 
 
 @njit(cache=True)
-def new_memo(n: int, events: int) -> Memo:
-    """An empty memo (nothing to reuse); compiled, like ``new_scratch``."""
+def new_memo(n: int, events: int, steps: int) -> Memo:
+    """An empty memo (nothing to reuse) for runs of ``steps`` months; compiled, like ``new_scratch``."""
     return Memo(np.zeros((n, n), dtype=np.int8), np.zeros(events, dtype=np.bool_), np.zeros(n), np.zeros(n),
-                np.zeros(n), np.zeros(1, dtype=np.bool_))  # fmt: skip
+                np.zeros(n), np.zeros(1, dtype=np.bool_), np.zeros(steps, dtype=np.bool_))  # fmt: skip
 
 
 class Work(NamedTuple):
@@ -192,9 +193,10 @@ class Work(NamedTuple):
 
 
 @njit(cache=True)
-def new_work(n: int, events: int, width: int) -> Work:
-    """Working arrays for a block of runs of n actors, ``events`` random events, ``width`` normals a month."""
-    return Work(new_scratch(n), new_memo(n, events), np.zeros((n, n), dtype=np.int8),
+def new_work(n: int, events: int, width: int, steps: int) -> Work:
+    """Working arrays for a block of runs of n actors, ``events`` random events, ``width`` normals a month
+    and ``steps`` months."""
+    return Work(new_scratch(n), new_memo(n, events, steps), np.zeros((n, n), dtype=np.int8),
                 np.zeros((n, n), dtype=np.int16), np.zeros(events, dtype=np.int32), np.zeros((n, n)),
                 np.zeros(N_THRESHOLDS), np.zeros(N_TERMS), np.zeros(width), np.zeros((n, n), dtype=np.bool_),
                 np.zeros((n, n), dtype=np.int8), np.zeros((n, n)), np.zeros(n * (n - 1)))  # fmt: skip

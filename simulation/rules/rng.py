@@ -60,21 +60,26 @@ def _normal_pair(key, pair):
     return np.float64(radius * math.cos(angle)), np.float64(radius * math.sin(angle))
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def fill_normals(key, step, out):
-    """Standard normals number ``step * len(out) + k`` of the run's stream, into ``out``."""
+    """Standard normals number ``step * len(out) + k`` of the run's stream, into ``out``.
+
+    Draws 2m and 2m + 1 are the two normals of pair m; a month whose first draw is odd starts
+    with the second normal of a pair (and one that ends on an even draw ends with a first).
+    """
     key = np.uint64(key)  # a key passed from Python may arrive as int64: keep the arithmetic unsigned
     width = out.shape[0]
+    if width == 0:
+        return
     first = np.uint64(step) * np.uint64(width)
     k = 0
-    while k < width:
-        q = first + np.uint64(k)
-        c, s = _normal_pair(key, q // _TWO)
-        if q % _TWO == 0:
-            out[k] = c
-            if k + 1 < width:
-                out[k + 1] = s
-            k += 2
-        else:
-            out[k] = s
-            k += 1
+    if first % _TWO == 1:
+        out[0] = _normal_pair(key, first // _TWO)[1]
+        k = 1
+    pair = (first + np.uint64(k)) // _TWO
+    for m in range((width - k) // 2):
+        c, s = _normal_pair(key, pair + np.uint64(m))
+        out[k + 2 * m] = c
+        out[k + 2 * m + 1] = s
+    if (width - k) % 2 == 1:
+        out[width - 1] = _normal_pair(key, pair + np.uint64((width - k) // 2))[0]
