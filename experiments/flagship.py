@@ -36,24 +36,33 @@ def main() -> int:
     code = cli(sweep_args)
     if code:
         return code
-    df, _ = read_results(args.out)
+    df, manifest = read_results(args.out)
     figures = args.out / "figures"
     written = []
     for coord in (0.0, 1.0):
-        fig = plots.alliance_heatmap(df, "pressure_on_russia", "pressure_on_china", fix={"eu_coordination": coord})
+        fig = plots.alliance_heatmap(
+            df, "pressure_on_russia", "pressure_on_china", fix={"eu_coordination": coord}, manifest=manifest
+        )
         written += plots.save(fig, figures / f"heatmap_eu_coordination_{coord:g}")
-    fig = plots.alliance_probability(df, "pressure_on_china", hue="eu_coordination", fix={"pressure_on_russia": 0.5})
+    fig = plots.alliance_probability(
+        df, "pressure_on_china", hue="eu_coordination", fix={"pressure_on_russia": 0.5}, manifest=manifest
+    )
     fig.axes[0].set_title("P(alliance) vs US pressure on China (pressure on Russia 0.5)")
     written += plots.save(fig, figures / "probability_vs_pressure_on_china")
     sub = df[df["eu_coordination"] == 0.0]
-    written += plots.save(plots.final_alignment(sub, by="pressure_on_china"), figures / "final_alignment")
     written += plots.save(
-        plots.time_to_alliance(sub[sub["pressure_on_china"] >= 0.5], by="pressure_on_china"),
+        plots.final_alignment(sub, by="pressure_on_china", manifest=manifest), figures / "final_alignment"
+    )
+    written += plots.save(
+        plots.time_to_alliance(sub[sub["pressure_on_china"] >= 0.5], by="pressure_on_china", manifest=manifest),
         figures / "time_to_alliance",
     )
     written += plots.save(
         plots.fan_chart(
-            sub[sub["pressure_on_russia"] == 0.5], by="pressure_on_china", values=[0.0, 0.4, 0.5, 0.6, 1.0]
+            sub[sub["pressure_on_russia"] == 0.5],
+            by="pressure_on_china",
+            values=[0.0, 0.4, 0.5, 0.6, 1.0],
+            manifest=manifest,
         ),
         figures / "fan_chart",
     )
