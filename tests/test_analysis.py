@@ -152,7 +152,10 @@ def test_discover_cli(tmp_path):
     )
     out = tmp_path / "sw"
     assert main(["sweep", str(path), "--out", str(out), "--workers", "1", "--quiet"]) == 0
-    assert main(["discover", str(out), "--out", str(tmp_path / "d"), "--outcome", "entente"]) == 0
+    # under the united front most points reach entente (about 80%), so the default density (0.8)
+    # would be met by the whole swept space: ask for a box where 95% of points are of interest
+    args = ["discover", str(out), "--out", str(tmp_path / "d"), "--outcome", "entente", "--min-density", "0.95"]
+    assert main(args) == 0
     box = pd.read_csv(tmp_path / "d" / "prim_box.csv", index_col=0)
     assert list(box.index) == ["china"]  # the box restricts pressure on China, not on Russia
     assert box.loc["china", "min"] > box.loc["china", "swept_min"]

@@ -109,19 +109,22 @@ def test_same_results_whatever_workers_and_chunk_size(tmp_path):
 
 
 def test_results_rows_match_single_runs(tmp_path):
-    """A sweep row reproduces with `alliance-sim run --seed <its seed>` on its design point."""
+    """Every sweep row reproduces with `alliance-sim run --seed <its seed> --parameters <the sweep's>`
+    on its design point (the Mesa model, one run), month by month."""
     from simulation.runner import run_scenario
 
     sw = sweep_from_dict(small(), scenario("baseline_2018_2021"))
+    assert sw.spec.parameters == "posterior"  # a sweep is posterior predictive by default, `run` is not
     report = run_sweep(sw, tmp_path / "out", workers=1, progress=False)
-    df, _ = read_results(report.results)
-    row = df.iloc[77]
-    point = scenario(
-        "baseline_2018_2021", **{"pressure.targets.China": row["china"], "pressure.coordination": row["coord"]}
-    )
-    single = run_scenario(point, seed=int(row["seed"]))
-    assert np.array_equal(single.levels()[:, 0, 1], np.asarray(row["trajectory"]))
-    assert bool(single.outcomes["alliance"]) == bool(row["alliance"])
+    df, manifest = read_results(report.results)
+    assert manifest["sweep_spec"]["parameters"] == "posterior"  # the manifest says which to pass
+    for row in df.itertuples():
+        point = scenario(
+            "baseline_2018_2021", **{"pressure.targets.China": row.china, "pressure.coordination": row.coord}
+        )
+        single = run_scenario(point, seed=int(row.seed), parameters="posterior")
+        assert np.array_equal(single.levels()[:, 0, 1], np.asarray(row.trajectory)), row.run
+        assert bool(single.outcomes["alliance"]) == bool(row.alliance)
 
 
 def test_cli_sweep_writes_table_and_refuses_to_overwrite(tmp_path, capsys):
