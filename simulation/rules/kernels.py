@@ -412,9 +412,10 @@ def compute_anchor(ref, b, beh, anchor):
     fill_anchor(ref, b, beh, anchor, new_work(ref.initial_level.shape[-1], ref.random_pairs.shape[0], 0, 0))
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def fill_anchor(ref, b, beh, anchor, w):
-    """``compute_anchor`` with the working arrays of ``w`` (a Work): allocates nothing."""
+    """``compute_anchor`` with the working arrays of ``w`` (a Work): allocates nothing. (Compiled on
+    its own, not inlined, so that the month's rules are not compiled into the batch loop twice.)"""
     n = ref.initial_level.shape[-1]
     level, timer, s = w.level, w.timer, w.s
     start = row(ref.initial_level, b)
@@ -559,7 +560,8 @@ def _run_runs(p, ref, seeds, first, last, steps, levels, focal_trade, w):
 
     Compiled without numba's reference counting (``_nrt=False``): nothing here allocates, and
     the atomic counts numba would otherwise put around every read of an array of ``p`` cost
-    more than the month's arithmetic.
+    more than the month's arithmetic. For the same reason it is called only from compiled code
+    (``_run_block``): Python's arrays cannot be handed to it directly.
     """
     n = levels.shape[-1]
     fa, fb = p.roles[2], p.roles[3]
