@@ -155,6 +155,8 @@ def main() -> None:
     print(f"first render: {summary(first_render)}")
     print(f"advance, until every session shows the new month: {summary(advance)} over {args.months} months")
     print(f"server CPU per advance (the rest is the browsers sharing this machine): {summary(server_cpu)}")
+    months = ", ".join(f"{a:.2f} / {c:.2f} s" for a, c in zip(advance, server_cpu, strict=True))
+    print(f"per month (advance / server CPU): {months}")
     print(
         f"server memory (RSS): idle after one warm-up visit {idle:.0f} MB, {args.sessions} sessions open "
         f"{loaded:.0f} MB, after "
