@@ -26,13 +26,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .params import new_work
+from .params import MAX_LEVEL, N_TERMS, new_work
 from .rng import fill_normals, run_key
 
-MAX_LEVEL = 5
 ENTENTE = 4
 PER_RUNG = 1.0 / MAX_LEVEL  # a level as a share of the ladder: level * PER_RUNG
-N_TERMS = 12
 # positions in terms.TERMS
 T_SHARED, T_STAKE, T_AFFINITY, T_RAPPORT, T_ENTRAP, T_EXPOSURE, T_STATUS, T_MISTRUST = range(8)
 T_CAPABILITY, T_UNDERWRITING, T_AUTONOMY, T_THIRD_PARTY = range(8, 12)

@@ -22,6 +22,8 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+from .terms import TERMS
+
 
 def field_name(key: str) -> str:
     """The record field of a registry key: ``weight.shared_threat`` -> ``weight__shared_threat``."""
@@ -117,8 +119,8 @@ def with_behaviour(params: Params, behaviour: np.ndarray) -> Params:
     return params._replace(behaviour=behaviour)
 
 
-N_TERMS = 12  # len(terms.TERMS)
-N_THRESHOLDS = 6  # the ladder: levels 0 .. 5
+N_TERMS = len(TERMS)
+MAX_LEVEL = 5  # the ladder's top rung (formal alliance); levels 0 .. 5
 
 
 class Scratch(NamedTuple):
@@ -198,5 +200,5 @@ def new_work(n: int, events: int, width: int, steps: int) -> Work:
     and ``steps`` months."""
     return Work(new_scratch(n), new_memo(n, events, steps), np.zeros((n, n), dtype=np.int8),
                 np.zeros((n, n), dtype=np.int16), np.zeros(events, dtype=np.int32), np.zeros((n, n)),
-                np.zeros(N_THRESHOLDS), np.zeros(N_TERMS), np.zeros(width), np.zeros((n, n), dtype=np.bool_),
+                np.zeros(MAX_LEVEL + 1), np.zeros(N_TERMS), np.zeros(width), np.zeros((n, n), dtype=np.bool_),
                 np.zeros((n, n), dtype=np.int8), np.zeros((n, n)), np.zeros(n * (n - 1)))  # fmt: skip
