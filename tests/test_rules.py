@@ -14,7 +14,7 @@ from simulation.engine import noise_width, simulate
 from simulation.rules import kernels as K
 from simulation.rules import terms as T
 from simulation.rules.params import POLICY_RULES, new_memo, new_scratch
-from simulation.rules.rng import fill_normals, mix64, run_key
+from simulation.rules.rng import _normal_pair, fill_normals, mix64, run_key
 from tests.kernel_cases import beh, behaviour, make_params, month, noise_index, shipped
 
 TH = np.array([-np.inf, -1.0, 0.0, 1.0, 2.0, 3.0])  # th[L]: the bar to climb to level L
@@ -810,6 +810,18 @@ def test_fill_normals_does_not_depend_on_how_steps_are_requested(width):
     backward = np.concatenate([_normals(3, t, width) for t in reversed(range(steps))][::-1])
     np.testing.assert_array_equal(forward, stream)
     np.testing.assert_array_equal(backward, stream)
+
+
+@pytest.mark.parametrize("width", [1, 5, 24])
+def test_fill_normals_draw_q_is_half_q_of_pair_q_over_2(width):
+    """rng.py: draw q of a run's stream (q = step * width + k) is normal q % 2 of pair q // 2 (its two
+    Box-Muller normals); months that start or end inside a pair included (odd widths)."""
+    key = _key(41)
+    for step in (0, 3, 7):
+        out = _normals(41, step, width)
+        for k in range(width):
+            q = step * width + k
+            assert out[k] == _normal_pair(key, np.uint64(q // 2))[q % 2], (step, k)
 
 
 def test_fill_normals_moments_over_1e5_draws():
