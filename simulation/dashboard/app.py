@@ -548,10 +548,9 @@ def TeamPanel(room: Room, actor: str, seat: str, version: int):
     month = room.month
     situation = solara.use_memo(lambda: room.situation(actor), dependencies=[room.code, month, actor])
     choices, set_state_choices = solara.use_state({})
-    why, set_state_why = solara.use_state("")
-    # The last values typed or clicked, for the submit handler: a click that follows a blur or an
-    # Enter in the same instant runs the closure of the previous render, whose `why` and `choices`
-    # are one edit old. The refs always hold the newest edit.
+    # The last values typed or clicked, for the submit handler: a click that follows an edit in the
+    # same instant runs the closure of the previous render, whose `choices` are one edit old. The
+    # ref always holds the newest edit.
     latest = solara.use_ref({"choices": {}, "why": ""})
     message, set_message = solara.use_state(None)
 
@@ -560,8 +559,10 @@ def TeamPanel(room: Room, actor: str, seat: str, version: int):
         set_state_choices(value)
 
     def set_why(value: str) -> None:
+        # every keystroke reaches the server before a later click does (the messages are ordered),
+        # so Submit sends the text as typed; it is kept in the ref alone, so typing re-renders only
+        # the text box, not the team's page
         latest.current["why"] = value
-        set_state_why(value)
 
     team = room.team_of(actor)
     name = team.name if team is not None else "?"
@@ -658,9 +659,9 @@ def TeamPanel(room: Room, actor: str, seat: str, version: int):
                 )
             solara.InputText(
                 f"Why? (one or two sentences, up to {MAX_WHY} characters; partners see it if they are refused)",
-                value=why,
+                value=latest.current["why"],
                 on_value=set_why,
-                continuous_update=False,
+                continuous_update=True,
             )
 
             def submit():
