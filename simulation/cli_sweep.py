@@ -35,11 +35,17 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     est_mb = runs * ESTIMATED_BYTES_PER_RUN / 1e6
 
     def announce() -> None:  # once the folder is checked and locked: a refusal stays one line
+        from .compiled import announce_compile
+
+        first: list[str] = []  # the compile notice, said here once (the time estimate includes it)
+        announce_compile("batch", say=first.append)
         console.print(
             f"[bold]{sweep.spec.title}[/bold]\n{sweep.design_size:,} design points x "
             f"{sweep.spec.replicates:,} replicates = {runs:,} runs in {len(sweep.chunks())} chunks; "
             f"about {est_s:,.0f} s on {cores} worker(s), about {est_mb:,.1f} MB of results -> {out}"
         )
+        if first:
+            console.print(f"{first[0]} before the runs start")
 
     warnings = logging.getLogger("simulation.sweep_runner")
     handler = _WarningLine(console)

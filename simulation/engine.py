@@ -7,15 +7,39 @@ lands in, and equals the Mesa model's run with that seed.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import NamedTuple
 
-__all__ = ["BatchResult", "Scratch", "new_scratch", "noise_width", "simulate"]
+__all__ = ["BatchResult", "Scratch", "new_scratch", "noise_width", "set_threads", "simulate", "threads"]
 
 import numpy as np
 
-from .rules.kernels import _run_block, simulate_batch
-from .rules.params import Params, Scratch, new_scratch
+from .compiled import announce_compile
+from .rules.kernels import BLOCK_RUNS, run_runs
+from .rules.params import Params, Scratch, new_scratch, new_work
+
+_threads: int | None = None
+
+
+def threads() -> int:
+    """Threads a batch runs on: ``set_threads``, else ``ALLIANCE_SIM_THREADS``, else the usable cores."""
+    if _threads is not None:
+        return _threads
+    env = os.environ.get("ALLIANCE_SIM_THREADS") or os.environ.get("NUMBA_NUM_THREADS")
+    if env is not None and env.strip().isdigit() and int(env) > 0:
+        return int(env)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def set_threads(count: int | None) -> None:
+    """Run batches on ``count`` threads (None: back to the default). Sweep workers use 1: the worker
+    processes are the parallelism."""
+    global _threads
+    _threads = None if count is None else max(1, int(count))
 
 
 def noise_width(n: int, random_events: int) -> int:
@@ -37,8 +61,9 @@ def simulate(
 ) -> BatchResult:
     """Run ``len(seeds)`` runs of ``steps`` months. ``reference`` sets the resting point (default: params).
 
-    ``parallel``: spread blocks of runs over numba's threads (results are identical either way);
-    worker processes that already run in parallel pass False.
+    ``parallel``: spread blocks of ``BLOCK_RUNS`` runs over ``threads()`` threads (the compiled loop
+    releases the GIL; results are identical either way, since run b's draws come only from
+    seeds[b]); worker processes that already run in parallel pass False.
     """
     seeds = np.ascontiguousarray(np.asarray(seeds, dtype=np.int64))
     if seeds.size and seeds.min() < 0:
@@ -52,9 +77,30 @@ def simulate(
     levels = np.empty((B, steps + 1, n, n), dtype=np.int8)
     focal_trade = np.empty((B, steps))
     ref = params if reference is None else reference
-    width = noise_width(n, params.random_pairs.shape[0])
-    if parallel:
-        simulate_batch(params, ref, seeds, steps, width, levels, focal_trade)
-    else:
-        _run_block(params, ref, seeds, 0, B, steps, width, levels, focal_trade)
+    events = params.random_pairs.shape[0]
+    width = noise_width(n, events)
+    announce_compile("batch")
+    count = min(threads() if parallel else 1, (B + BLOCK_RUNS - 1) // BLOCK_RUNS)
+    if count <= 1:
+        if B:
+            run_runs(params, ref, seeds, 0, B, steps, levels, focal_trade, new_work(n, events, width, steps))
+        return BatchResult(levels, focal_trade)
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    blocks = iter([(k, min(B, k + BLOCK_RUNS)) for k in range(0, B, BLOCK_RUNS)])
+    lock = threading.Lock()
+
+    def run_share(_: int) -> None:  # one thread: the next block left, until none is, on its own working arrays
+        w = new_work(n, events, width, steps)
+        while True:
+            with lock:
+                block = next(blocks, None)
+            if block is None:
+                return
+            run_runs(params, ref, seeds, block[0], block[1], steps, levels, focal_trade, w)
+
+    with ThreadPoolExecutor(max_workers=count, thread_name_prefix="alliance-sim-batch") as pool:
+        for done in [pool.submit(run_share, w) for w in range(count)]:
+            done.result()
     return BatchResult(levels, focal_trade)

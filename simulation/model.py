@@ -30,6 +30,7 @@ import numpy as np
 
 from .agents import CountryAgent
 from .build import build_params, structure
+from .compiled import announce_compile
 from .engine import Scratch, new_scratch, noise_width
 from .outcomes import pair_columns
 from .resolve import Resolved, resolve
@@ -207,6 +208,7 @@ class AllianceModel(mesa.Model):
         self.params: Params = params
         n = self.structure.n
         self.anchor = np.zeros((n, n))
+        announce_compile("model")
         compute_anchor(reference, 0, params.behaviour[0], self.anchor)
         self.month = 0
         self.level = params.initial_level[0].copy()

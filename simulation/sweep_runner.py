@@ -175,9 +175,9 @@ def _worker_init(parent: int) -> None:
     a third of a second, at the end of every sweep."""
     import multiprocessing.util
 
-    import numba
+    from .engine import set_threads
 
-    numba.set_num_threads(1)
+    set_threads(1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="watch-parent").start()
     multiprocessing.util.Finalize(None, os._exit, args=(0,), exitpriority=-100)
@@ -515,6 +515,13 @@ def _run_locked(
 
     leaving: list[Any] = []  # worker processes told to exit, joined after the merge
     if tasks:
+        if scheduler is None and (workers or os.cpu_count() or 1) > 1:
+            # compile the rules here, once, so that the workers on this machine load them from the
+            # cache instead of each compiling them (nothing to do when the cache holds them)
+            from .compiled import prepare_rules, rules_ready
+
+            if not rules_ready("batch"):
+                prepare_rules(sweep.base, kind="batch")
         executor, client = make_executor(executor_kind, workers, scheduler)
         bar = _Progress(sweep.total_runs, sweep.total_runs - runs_todo, enabled=progress)
         stopped = False

@@ -458,10 +458,10 @@ def reference_table(
 
 
 def _single_thread() -> None:
-    """Worker initializer: one numba thread per worker process (the processes are the parallelism)."""
-    import numba
+    """Worker initializer: one thread per worker process (the processes are the parallelism)."""
+    from ..engine import set_threads
 
-    numba.set_num_threads(1)
+    set_threads(1)
 
 
 def rejection_posterior(

@@ -1,14 +1,14 @@
 """The rules, compiled: one month of one run, written as the equations of MODEL.md.
 
 Both drivers call ``advance_run`` and nothing else to move the state (invariant 1): the Mesa
-model once per month for its single run, the batch engine (``simulate_batch``) for every run
-of a batch inside one compiled loop. Each rule is a small ``@njit`` function over one run's
+model once per month for its single run, the batch engine (``run_runs``) for every run of a
+block of runs inside one compiled loop. Each rule is a small ``@njit`` function over one run's
 arrays; ``p`` is a ``Params`` (leading run axis R = 1 or B: ``row`` picks the run's row)
 and ``beh`` the run's behaviour record (registry keys, "." written "__").
 
 The monthly rules index ``p``'s arrays in place (``p.threat[r, i, j]``) rather than taking
-slices of them: in compiled code every slice is a new array object with an atomically counted
-reference, and those counts, not the arithmetic, were most of a month's cost.
+slices of them, and are compiled without reference counting (``RULE``): those atomic counts,
+not the arithmetic, were most of a month's cost.
 
 Order of a month (every actor decides simultaneously on last month's levels):
 1. ``apply_policy``: this month's pressure and coordination, after the pressurer's policy rule;
@@ -24,7 +24,7 @@ Order of a month (every actor decides simultaneously on last month's levels):
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .params import MAX_LEVEL, N_TERMS, new_work
 from .rng import fill_normals, run_key
@@ -35,14 +35,26 @@ PER_RUNG = 1.0 / MAX_LEVEL  # a level as a share of the ladder: level * PER_RUNG
 T_SHARED, T_STAKE, T_AFFINITY, T_RAPPORT, T_ENTRAP, T_EXPOSURE, T_STATUS, T_MISTRUST = range(8)
 T_CAPABILITY, T_UNDERWRITING, T_AUTONOMY, T_THIRD_PARTY = range(8, 12)
 
+#: How every rule is compiled. Each rule is its own compile unit, inlined into its callers by
+#: LLVM (``forceinline``) rather than at numba's IR level: ``inline="always"`` re-typed every
+#: rule's body at each call site, 99 of the 146 s of the batch loop's cold compile under load. A
+#: call that is not inlined passes ``p`` as a few hundred scalars, so the month's rules are
+#: inlined; the once-a-run helpers (``ENTRY``) are called. No rule allocates, so none needs
+#: numba's reference counting (``_nrt=False``): the atomic counts around each read of an array
+#: of ``p`` cost more than the month's arithmetic. None holds the GIL (``nogil``): the batch
+#: engine runs blocks of runs on threads. The order of floating-point work is unchanged (no
+#: fast-math), so the numbers are the same bit for bit.
+RULE = {"cache": True, "error_model": "numpy", "_nrt": False, "nogil": True, "forceinline": True}
+ENTRY = {"cache": True, "error_model": "numpy", "_nrt": False, "nogil": True}
 
-@njit(cache=True, error_model="numpy", inline="always")
+
+@njit(**RULE)
 def row(x, b):
     """Run b's index into an array with a leading run axis of 1 (shared) or B."""
     return b if x.shape[0] > 1 else 0
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(**RULE)
 def fill_thresholds(beh, th):
     """The ladder's bars: ``th[L]`` is the desire needed to climb to level L (th[0] unused)."""
     th[0] = -np.inf
@@ -53,15 +65,14 @@ def fill_thresholds(beh, th):
     th[5] = beh.threshold__formal_alliance
 
 
-@njit(cache=True, error_model="numpy")
 def thresholds(beh):
-    """``fill_thresholds`` into a new array."""
+    """``fill_thresholds`` into a new array (for Python callers)."""
     th = np.empty(MAX_LEVEL + 1)
     fill_thresholds(beh, th)
     return th
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(**RULE)
 def fill_term_weights(beh, w):
     """Signed weights in the order of terms.TERMS."""
     w[T_SHARED] = beh.weight__shared_threat
@@ -78,9 +89,8 @@ def fill_term_weights(beh, w):
     w[T_THIRD_PARTY] = -beh.treaty_weight__third_party
 
 
-@njit(cache=True, error_model="numpy")
 def term_weights(beh):
-    """``fill_term_weights`` into a new array."""
+    """``fill_term_weights`` into a new array (for Python callers)."""
     w = np.empty(N_TERMS)
     fill_term_weights(beh, w)
     return w
@@ -89,7 +99,7 @@ def term_weights(beh):
 # --------------------------------------------------------------------------- 1. policy
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(**RULE)
 def apply_policy(p, b, t, level, beh, pth, ptr, coord):
     """This month's pressure (threat and trade indices) and coordination per target, after the policy.
 
@@ -130,7 +140,7 @@ def apply_policy(p, b, t, level, beh, pth, ptr, coord):
 # --------------------------------------------------------------------------- 2. threat
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(**RULE)
 def advance_random_events(p, b, timer, z, first):
     """Timers after this month's draws ``z[first + e]``: an idle event breaks out when ``z < Phi^-1(prob)``."""
     r_cutoff, r_duration = row(p.random_cutoff, b), row(p.random_duration, b)
@@ -141,7 +151,7 @@ def advance_random_events(p, b, timer, z, first):
             timer[e] = p.random_duration[r_duration, e]
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(**RULE)
 def perceive_threat(p, b, t, level, timer, beh, pth, coord, thr):
     """Threat perception ``thr[i, j]`` of j by i this month, in [0, 1].
 
@@ -185,7 +195,7 @@ def perceive_threat(p, b, t, level, timer, beh, pth, coord, thr):
 # --------------------------------------------------------------------------- 3. trade
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(**RULE)
 def divert_trade(p, b, level, beh, ptr, coord, trade, share, cut):
     """Bilateral trade this month (USD bn) and trade shares ``share[i, j] = trade[i, j] / total[i]``.
 
@@ -233,7 +243,7 @@ def divert_trade(p, b, level, beh, ptr, coord, trade, share, cut):
 # --------------------------------------------------------------------------- 4. terms and desire
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(**RULE)
 def weigh_terms(p, b, t, level, beh, thr, share, terms, all_rungs):
     """The unweighted, unsigned utility terms ``terms[i, j, k]`` in the order of terms.TERMS.
 
@@ -306,7 +316,7 @@ def weigh_terms(p, b, t, level, beh, thr, share, terms, all_rungs):
             terms[i, j, T_THIRD_PARTY] = third
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(**RULE)
 def form_desire(terms, weights, anchor, z, noise_sd, desire, treaty_desire):
     """``desire = sum_every w_k term_k + anchor + noise_sd * z``; ``treaty_desire = desire + sum_treaty w_k term_k``."""
     n = terms.shape[0]
@@ -329,13 +339,13 @@ def form_desire(terms, weights, anchor, z, noise_sd, desire, treaty_desire):
 # --------------------------------------------------------------------------- 5-6. intents and consent
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(**RULE)
 def desire_at(level, desire, treaty_desire):
     """The desire that counts at a rung: the treaty desire for a formal alliance, the desire below it."""
     return treaty_desire if level == MAX_LEVEL else desire
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(**RULE)
 def form_intents(level, desire, treaty_desire, th, hysteresis, intent):
     """Raise when the desire for the next rung exceeds its bar; lower when the desire at the
     current rung L falls under ``th[L] - (L + 1) * hysteresis`` (deeper ties are stickier)."""
@@ -351,7 +361,7 @@ def form_intents(level, desire, treaty_desire, th, hysteresis, intent):
             intent[i, j] = -1 if down else (1 if up else 0)
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(**RULE)
 def resolve_consent(intent, level, streak, treaty_steps):
     """New levels: both must want to climb; a formal alliance needs ``treaty_steps`` months of it; either lowers."""
     n = level.shape[0]
@@ -381,7 +391,7 @@ def resolve_consent(intent, level, streak, treaty_steps):
 # --------------------------------------------------------------------------- resting point
 
 
-@njit(cache=True, error_model="numpy")
+@njit(**ENTRY)
 def rest_desire(L, th, hysteresis, position):
     """Where a pair at level L rests: ``position`` of the way from its exit bar to the bar above.
 
@@ -398,7 +408,6 @@ def rest_desire(L, th, hysteresis, position):
     return low + position * (th[L + 1] - low)
 
 
-@njit(cache=True, error_model="numpy")
 def compute_anchor(ref, b, beh, anchor):
     """Each ordered pair's constant, so that the reference inputs at month 0 are a resting point.
 
@@ -410,10 +419,9 @@ def compute_anchor(ref, b, beh, anchor):
     fill_anchor(ref, b, beh, anchor, new_work(ref.initial_level.shape[-1], ref.random_pairs.shape[0], 0, 0))
 
 
-@njit(cache=True, error_model="numpy")
+@njit(**ENTRY)
 def fill_anchor(ref, b, beh, anchor, w):
-    """``compute_anchor`` with the working arrays of ``w`` (a Work): allocates nothing. (Compiled on
-    its own, not inlined, so that the month's rules are not compiled into the batch loop twice.)"""
+    """``compute_anchor`` with the working arrays of ``w`` (a Work): allocates nothing."""
     n = ref.initial_level.shape[-1]
     level, timer, s = w.level, w.timer, w.s
     start = row(ref.initial_level, b)
@@ -427,10 +435,12 @@ def fill_anchor(ref, b, beh, anchor, w):
         w.quiet[k] = 0.0
     fill_thresholds(beh, w.th)
     fill_term_weights(beh, w.weights)
-    apply_policy(ref, b, 0, level, beh, s.pressure_threat, s.pressure_trade, s.coordination)
-    perceive_threat(ref, b, 0, level, timer, beh, s.pressure_threat, s.coordination, s.threat)
+    # typed values, not literals: a literal argument would compile each rule again for that constant
+    t, every_rung = np.int64(0), np.bool_(True)
+    apply_policy(ref, b, t, level, beh, s.pressure_threat, s.pressure_trade, s.coordination)
+    perceive_threat(ref, b, t, level, timer, beh, s.pressure_threat, s.coordination, s.threat)
     divert_trade(ref, b, level, beh, s.pressure_trade, s.coordination, s.trade, s.share, s.cut)
-    weigh_terms(ref, b, 0, level, beh, s.threat, s.share, s.terms, True)
+    weigh_terms(ref, b, t, level, beh, s.threat, s.share, s.terms, every_rung)
     form_desire(s.terms, w.weights, w.zero, w.quiet, 0.0, s.desire, s.treaty_desire)
     for i in range(n):
         for j in range(n):
@@ -445,7 +455,7 @@ def fill_anchor(ref, b, beh, anchor, w):
 # --------------------------------------------------------------------------- one month
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(**ENTRY)
 def mark_steady_months(p, b, memo):
     """``memo.steady[t]``: run b's scheduled drivers of month t (crises, summitry, aggression and its
     stakes) equal those of month t - 1. A run's drivers are data, so this is done once per run
@@ -468,7 +478,7 @@ def mark_steady_months(p, b, memo):
         memo.steady[t] = same
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(**RULE)
 def inputs_unchanged(p, b, t, level, timer, s, memo):
     """True when this month's threat, trade and terms would equal last month's, bit for bit.
 
@@ -497,7 +507,7 @@ def inputs_unchanged(p, b, t, level, timer, s, memo):
     return True
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(**RULE)
 def remember(level, timer, s, memo):
     """Record the inputs this month's terms were computed from."""
     n = level.shape[0]
@@ -512,7 +522,7 @@ def remember(level, timer, s, memo):
     memo.valid[0] = True
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(**RULE)
 def advance_run(p, b, t, level, streak, timer, anchor, th, weights, z, override_mask, override_intent, s, memo):
     """One month of run b. Updates ``level``, ``streak`` and ``timer`` in place; ``s`` (a Scratch)
     receives this month's pressure, threat, trade, terms, desires and intents. ``th`` and
@@ -531,7 +541,7 @@ def advance_run(p, b, t, level, streak, timer, anchor, th, weights, z, override_
     if not inputs_unchanged(p, b, t, level, timer, s, memo):
         perceive_threat(p, b, t, level, timer, beh, s.pressure_threat, s.coordination, s.threat)
         divert_trade(p, b, level, beh, s.pressure_trade, s.coordination, s.trade, s.share, s.cut)
-        weigh_terms(p, b, t, level, beh, s.threat, s.share, s.terms, False)
+        weigh_terms(p, b, t, level, beh, s.threat, s.share, s.terms, np.bool_(False))  # not a literal (fill_anchor)
         remember(level, timer, s, memo)
     form_desire(s.terms, weights, anchor, z, beh.decision_noise_sd, s.desire, s.treaty_desire)
     form_intents(level, s.desire, s.treaty_desire, th, beh.hysteresis, s.intent)
@@ -545,22 +555,12 @@ def advance_run(p, b, t, level, streak, timer, anchor, th, weights, z, override_
 # --------------------------------------------------------------------------- the batch
 
 
-@njit(cache=True, error_model="numpy")
-def _run_block(p, ref, seeds, first, last, steps, width, levels, focal_trade):
-    """Runs first .. last - 1 of the batch, one after another, with their own working arrays."""
-    _run_runs(p, ref, seeds, first, last, steps, levels, focal_trade,
-              new_work(levels.shape[-1], p.random_pairs.shape[0], width, steps))  # fmt: skip
-
-
-@njit(cache=True, error_model="numpy", _nrt=False)
-def _run_runs(p, ref, seeds, first, last, steps, levels, focal_trade, w):
-    """The loop of ``_run_block`` over runs and months, on working arrays allocated before it.
-
-    Compiled without numba's reference counting (``_nrt=False``): nothing here allocates, and
-    the atomic counts numba would otherwise put around every read of an array of ``p`` cost
-    more than the month's arithmetic. For the same reason it is called only from compiled code
-    (``_run_block``): Python's arrays cannot be handed to it directly.
-    """
+@njit(**ENTRY)
+def run_runs(p, ref, seeds, first, last, steps, levels, focal_trade, w):
+    """Runs first .. last - 1 of a batch, one after another, on the working arrays ``w`` (a Work from
+    ``params.new_work``, one per thread): fills ``levels[b]`` [steps + 1, n, n] and the focal pair's
+    monthly trade ``focal_trade[b]`` [steps]. Allocates nothing and holds no GIL, so the batch
+    engine calls it from several threads at once (disjoint run ranges, one Work each)."""
     n = levels.shape[-1]
     fa, fb = p.roles[2], p.roles[3]
     E = p.random_pairs.shape[0]
@@ -593,16 +593,5 @@ def _run_runs(p, ref, seeds, first, last, steps, levels, focal_trade, w):
             focal_trade[b, t] = s.trade[fa, fb]
 
 
-#: Runs per block of the parallel batch loop (each block runs on one thread).
+#: Runs per block of the threaded batch loop (each block runs on one thread).
 BLOCK_RUNS = 256
-
-
-@njit(cache=True, error_model="numpy", parallel=True)
-def simulate_batch(p, ref, seeds, steps, width, levels, focal_trade):
-    """Run ``len(seeds)`` runs for ``steps`` months; fills ``levels`` [B, steps + 1, n, n] and the
-    focal pair's monthly trade ``focal_trade`` [B, steps]. Run b's draws come only from seeds[b],
-    so the result does not depend on how runs are split into blocks or threads."""
-    B = seeds.shape[0]
-    blocks = (B + BLOCK_RUNS - 1) // BLOCK_RUNS
-    for k in prange(blocks):
-        _run_block(p, ref, seeds, k * BLOCK_RUNS, min(B, (k + 1) * BLOCK_RUNS), steps, width, levels, focal_trade)

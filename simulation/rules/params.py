@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
 
 from .terms import TERMS
 
@@ -139,9 +138,8 @@ class Scratch(NamedTuple):
     cut: np.ndarray  # [n, n] share of trade cut by pressure (working array)
 
 
-@njit(cache=True)
 def new_scratch(n: int) -> Scratch:
-    """Working arrays for one run (compiled: the batch engine builds one per block of runs)."""
+    """Working arrays for one run (plain numpy: nothing to compile)."""
     return Scratch(
         np.zeros(n), np.zeros(n), np.zeros(n), np.zeros((n, n)), np.zeros((n, n)), np.zeros((n, n)),
         np.zeros((n, n, N_TERMS)), np.zeros((n, n)), np.zeros((n, n)), np.zeros((n, n), dtype=np.int8),
@@ -168,9 +166,8 @@ class Memo(NamedTuple):
     steady: np.ndarray  # [T] bool: month t's scheduled drivers equal month t - 1's (kernels.mark_steady_months)
 
 
-@njit(cache=True)
 def new_memo(n: int, events: int, steps: int) -> Memo:
-    """An empty memo (nothing to reuse) for runs of ``steps`` months; compiled, like ``new_scratch``."""
+    """An empty memo (nothing to reuse) for runs of ``steps`` months."""
     return Memo(np.zeros((n, n), dtype=np.int8), np.zeros(events, dtype=np.bool_), np.zeros(n), np.zeros(n),
                 np.zeros(n), np.zeros(1, dtype=np.bool_), np.zeros(steps, dtype=np.bool_))  # fmt: skip
 
@@ -194,10 +191,9 @@ class Work(NamedTuple):
     quiet: np.ndarray  # [n * (n - 1)] zeros (nor noise)
 
 
-@njit(cache=True)
 def new_work(n: int, events: int, width: int, steps: int) -> Work:
     """Working arrays for a block of runs of n actors, ``events`` random events, ``width`` normals a month
-    and ``steps`` months."""
+    and ``steps`` months (one per thread of the batch engine: the compiled loop allocates nothing)."""
     return Work(new_scratch(n), new_memo(n, events, steps), np.zeros((n, n), dtype=np.int8),
                 np.zeros((n, n), dtype=np.int16), np.zeros(events, dtype=np.int32), np.zeros((n, n)),
                 np.zeros(MAX_LEVEL + 1), np.zeros(N_TERMS), np.zeros(width), np.zeros((n, n), dtype=np.bool_),

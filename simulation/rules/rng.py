@@ -26,8 +26,12 @@ _S11 = np.uint64(11)
 _ONE = np.uint64(1)
 _TWO = np.uint64(2)
 
+#: Compiled as the rules are (kernels.RULE): each function on its own, inlined by LLVM, without
+#: reference counting, without the GIL.
+_COMPILE = {"cache": True, "error_model": "numpy", "_nrt": False, "nogil": True, "forceinline": True}
 
-@njit(cache=True, error_model="numpy", inline="always")
+
+@njit(**_COMPILE)
 def mix64(x):
     """The SplitMix64 finaliser: a bijective avalanche of 64 bits."""
     x = (x ^ (x >> _S30)) * _M1
@@ -35,7 +39,7 @@ def mix64(x):
     return x ^ (x >> _S31)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(**_COMPILE)
 def run_key(seed):
     """The 64-bit key of a run's stream (seed: a non-negative int64)."""
     return mix64(np.uint64(seed) * _GAMMA + _GAMMA)
@@ -49,7 +53,7 @@ _TWO_PI = np.float32(2.0 * math.pi)
 _MINUS_TWO = np.float32(-2.0)
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(**_COMPILE)
 def _normal_pair(key, pair):
     """Two standard normals from one 64-bit hash of (key, pair): Box-Muller on two 32-bit uniforms."""
     bits = mix64(key + (pair + _ONE) * _GAMMA)
@@ -60,7 +64,7 @@ def _normal_pair(key, pair):
     return np.float64(radius * math.cos(angle)), np.float64(radius * math.sin(angle))
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(**_COMPILE)
 def fill_normals(key, step, out):
     """Standard normals number ``step * len(out) + k`` of the run's stream, into ``out``.
 
