@@ -3,13 +3,15 @@
     python experiments/benchmark.py              # about two minutes on 2 cores
     python experiments/benchmark.py --million    # also a 1,000,000-run sweep with peak memory
 
-Prints, on the baseline scenario (five actors, 48 months):
+Prints, on the baseline scenario (five actors, 48 months): the machine's load; the cold start (a
+fresh process's first 10 runs with an empty numba cache, then with the cache it wrote: cold/warm);
 (a) ``mesa.batch_run`` of ``AllianceModel`` (Mesa's own batch runner, DataCollector on, every
     month collected), with all workers;
 (b) the Mesa model driven directly, one run after another (the B = 1 path of the same rules);
 (c) the compiled batch engine in one process (``run_batch``: outcomes as a DataFrame);
-(d) the sweep engine end to end (``alliance-sim sweep``'s code path: chunks on worker processes,
-    Parquet written and merged), timed by the wall clock around the whole call;
+(d) the sweep engine end to end (``alliance-sim sweep``'s code path: chunks on threads, the default
+    executor, Parquet written and merged), timed by the wall clock around the whole call, and the
+    same on worker processes (``--executor process``);
 and the ratio (d)/(a), the agreement of the outcome distributions (P(entente or closer) and
 P(alliance) of the focal pair, (a) vs the engine with the same parameters (the posterior median,
 which AllianceModel runs by default), two-proportion z), peak memory, the time of the
@@ -72,11 +74,39 @@ def batch_in_process(scenario, runs: int) -> float:
     return time.perf_counter() - t0
 
 
-def engine_sweep(runs: int, workers: int, chunk_size: int) -> tuple[float, np.ndarray, float]:
+COLD_CHILD = """
+import time
+t0 = time.perf_counter()
+from simulation.paths import shipped_scenario
+from simulation.runner import run_batch
+from simulation.scenario import load_scenario
+run_batch(load_scenario(shipped_scenario("baseline_2018_2021")), runs=10)
+print(time.perf_counter() - t0, time.process_time())
+"""
+
+
+def cold_start() -> tuple[float, float, float]:
+    """A fresh process's first 10 runs (imports included) with an empty numba cache, then again with the
+    cache it wrote: returns cold and warm wall seconds, and the cold process's CPU seconds."""
+    import subprocess
+
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache, "PYTHONPATH": str(ROOT)}
+        times = []
+        for _ in range(2):
+            t0 = time.perf_counter()
+            line = subprocess.run([sys.executable, "-c", COLD_CHILD], env=env, check=True, capture_output=True,
+                                  text=True).stdout.split()  # fmt: skip
+            times.append((time.perf_counter() - t0, float(line[1])))
+    return times[0][0], times[1][0], times[0][1]
+
+
+def engine_sweep(runs: int, workers: int, chunk_size: int, executor: str = "thread") -> tuple[float, np.ndarray, float]:
     """(d) the sweep engine end to end; returns seconds, max levels and the results' size (MB).
 
     The seconds are the wall clock of the whole ``run_sweep`` call: checking and locking the
-    folder, starting the worker processes, every chunk, and merging results.parquet.
+    folder, starting the workers (threads by default; processes with ``executor="process"``),
+    every chunk, and merging results.parquet.
     """
     import pyarrow.parquet as pq
 
@@ -92,7 +122,7 @@ def engine_sweep(runs: int, workers: int, chunk_size: int) -> tuple[float, np.nd
                                           "final_levels", "blocs"]}, base)  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        report = run_sweep(sweep, Path(tmp) / "out", workers=workers, progress=False)
+        report = run_sweep(sweep, Path(tmp) / "out", workers=workers, executor_kind=executor, progress=False)
         seconds = time.perf_counter() - t0
         size_mb = report.results.stat().st_size / 1e6
         max_level = pq.read_table(report.results, columns=["max_level"])["max_level"].to_numpy()
@@ -169,7 +199,14 @@ def main() -> int:
 
     scenario = load_scenario(shipped_scenario("baseline_2018_2021"))
     steps = scenario.steps
+    load_before = os.getloadavg()
     print(f"scenario: baseline_2018_2021 ({len(scenario.actors)} actors, {steps} months); workers: {args.workers}")
+    print(f"machine: {os.cpu_count()} cores, load average {load_before[0]:.2f} (1 min) at the start")
+    cold_s, warm_s, cold_cpu = cold_start()
+    print(
+        f"cold start, first 10 runs in a fresh process (imports included): empty numba cache {cold_s:.1f} s "
+        f"({cold_cpu:.1f} s CPU), warm cache {warm_s:.1f} s: cold/warm {cold_s / warm_s:.1f}x"
+    )
 
     mesa_s, mesa_max = mesa_batch(args.mesa_runs, args.workers, steps)
     mesa_rate = args.mesa_runs / mesa_s
@@ -188,7 +225,12 @@ def main() -> int:
     sweep_rate = args.sweep_runs / sweep_s
     print(
         f"(d) sweep, end to end:     {args.sweep_runs:>9,} runs in {sweep_s:8.2f} s = {sweep_rate:12,.0f} runs/s "
-        f"(Parquet {size_mb:.1f} MB)"
+        f"(Parquet {size_mb:.1f} MB; {args.workers} chunk threads, the default executor)"
+    )
+    proc_s, _, _ = engine_sweep(args.sweep_runs, args.workers, args.chunk_size, executor="process")
+    print(
+        f"    the same on processes: {args.sweep_runs:>9,} runs in {proc_s:8.2f} s = "
+        f"{args.sweep_runs / proc_s:12,.0f} runs/s (--executor process: worker start-up and results pickled)"
     )
     ratio = sweep_rate / mesa_rate
     print(f"ratio (d) / (a): {ratio:,.0f}x")
@@ -251,7 +293,13 @@ def main() -> int:
             f"{r['actors']:>6} {r['months']:>6} {r['runs']:>8,} {r['runs_per_s']:>10,.0f} "
             f"{r['us_per_run_month']:>13.2f} {r['us_per_run_month'] / base_cost / cube:>9.2f} {r['peak_mb']:>8.1f}"
         )
+    load_after = os.getloadavg()
+    print(f"load average {load_after[0]:.2f} (1 min) at the end")
     summary = {"runs_per_s": round(sweep_rate), "ratio_vs_mesa": round(ratio, 1), "mesa_runs_per_s": round(mesa_rate, 1),
+               "sweep_processes_runs_per_s": round(args.sweep_runs / proc_s),
+               "cold_seconds": round(cold_s, 2), "warm_seconds": round(warm_s, 2),
+               "cold_over_warm": round(cold_s / warm_s, 1), "cold_cpu_seconds": round(cold_cpu, 1),
+               "load_average_start": round(load_before[0], 2), "load_average_end": round(load_after[0], 2),
                "batch_one_process_runs_per_s": round(inproc_runs / inproc_s), "distributions_agree": bool(agree),
                "panel_seconds": round(panel_s, 3), "peak_mb_main": round(own), "peak_mb_worker": round(child),
                **{k: round(v, 1) for k, v in million.items()},

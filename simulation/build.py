@@ -14,7 +14,6 @@ Pairs no one lists take ``unlisted_pair_default.<family>``.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import ndtri
 
 from .registry import Registry
 from .resolve import Resolved
@@ -164,8 +163,14 @@ def build_params(resolved: Resolved) -> Params:
         probability[e] = ev.probability_per_step
         duration[e] = ev.duration_steps
         intensity[e] = ev.intensity
-    with np.errstate(divide="ignore"):
-        cutoff = ndtri(probability)
+    if E:
+        # imported here, not at import time: scipy takes a second to import, and few scenarios need it
+        from scipy.special import ndtri
+
+        with np.errstate(divide="ignore"):
+            cutoff = ndtri(probability)
+    else:
+        cutoff = np.zeros(0)
 
     policy = sc.pressure.policy
     coord_actor = sc.pressure.coordinated_by

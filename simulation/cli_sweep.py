@@ -101,14 +101,20 @@ def add_sweep_commands(sub: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("file", type=Path, help="sweep YAML (see experiments/)")
-    p.add_argument("--workers", type=workers_int, default=None, help="processes (default: all cores)")
+    p.add_argument(
+        "--workers",
+        type=workers_int,
+        default=None,
+        help="chunks run at once: threads or processes (default: all cores)",
+    )
     p.add_argument("--out", type=Path, default=None, help="output folder (default results/<sweep name>)")
     p.add_argument("--chunk-size", type=chunk_size_int, default=None, help="runs per chunk (default from the file)")
     p.add_argument(
         "--executor",
-        choices=["process", "dask"],
-        default="process",
-        help="local processes (default) or Dask (a LocalCluster unless --scheduler)",
+        choices=["thread", "process", "dask"],
+        default="thread",
+        help="threads of this process (default: nothing to start), local processes, or Dask (a LocalCluster "
+        "unless --scheduler); the results are the same",
     )
     p.add_argument(
         "--scheduler",

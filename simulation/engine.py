@@ -8,6 +8,7 @@ lands in, and equals the Mesa model's run with that seed.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -20,10 +21,15 @@ from .rules.kernels import BLOCK_RUNS, run_runs
 from .rules.params import Params, Scratch, new_scratch, new_work
 
 _threads: int | None = None
+_this_thread = threading.local()  # .count: this thread's own setting (the sweep's chunk threads use 1)
 
 
 def threads() -> int:
-    """Threads a batch runs on: ``set_threads``, else ``ALLIANCE_SIM_THREADS``, else the usable cores."""
+    """Threads a batch runs on: this thread's ``set_threads(..., this_thread=True)``, else
+    ``set_threads``, else ``ALLIANCE_SIM_THREADS``, else the usable cores."""
+    own = getattr(_this_thread, "count", None)
+    if own is not None:
+        return own
     if _threads is not None:
         return _threads
     env = os.environ.get("ALLIANCE_SIM_THREADS") or os.environ.get("NUMBA_NUM_THREADS")
@@ -35,11 +41,16 @@ def threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def set_threads(count: int | None) -> None:
-    """Run batches on ``count`` threads (None: back to the default). Sweep workers use 1: the worker
-    processes are the parallelism."""
+def set_threads(count: int | None, this_thread: bool = False) -> None:
+    """Run batches on ``count`` threads (None: back to the default), in this process or, with
+    ``this_thread``, in the calling thread only. Sweep workers use 1: the worker processes (or
+    threads) are the parallelism."""
     global _threads
-    _threads = None if count is None else max(1, int(count))
+    value = None if count is None else max(1, int(count))
+    if this_thread:
+        _this_thread.count = value
+    else:
+        _threads = value
 
 
 def noise_width(n: int, random_events: int) -> int:
@@ -85,7 +96,6 @@ def simulate(
         if B:
             run_runs(params, ref, seeds, 0, B, steps, levels, focal_trade, new_work(n, events, width, steps))
         return BatchResult(levels, focal_trade)
-    import threading
     from concurrent.futures import ThreadPoolExecutor
 
     blocks = iter([(k, min(B, k + BLOCK_RUNS)) for k in range(0, B, BLOCK_RUNS)])

@@ -17,7 +17,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
@@ -183,8 +183,19 @@ def _worker_init(parent: int) -> None:
     multiprocessing.util.Finalize(None, os._exit, args=(0,), exitpriority=-100)
 
 
+def _chunk_thread() -> None:
+    """Chunk thread start-up: its batches run on this one thread (the chunk threads are the parallelism)."""
+    from .engine import set_threads
+
+    set_threads(1, this_thread=True)
+
+
 def make_executor(kind: str, workers: int | None, scheduler: str | None = None) -> tuple[Executor | None, Any]:
-    """An executor and an object to close afterwards (a Dask client), or (None, None) for one local worker."""
+    """An executor and an object to close afterwards (a Dask client), or (None, None) for one local worker.
+
+    ``kind``: "thread" (chunks on threads of this process, the default: nothing to start),
+    "process" (local worker processes, each importing the package and loading the compiled rules)
+    or "dask"."""
     if scheduler is not None or kind == "dask":
         try:
             from dask.distributed import Client, LocalCluster
@@ -211,6 +222,12 @@ def make_executor(kind: str, workers: int | None, scheduler: str | None = None) 
     n = workers or os.cpu_count() or 1
     if n == 1:
         return None, None
+    if kind == "thread":
+        # chunks on threads of this process: no worker start-up, no results pickled; the compiled
+        # loop releases the GIL, and one chunk's Python work (outcomes, Parquet) overlaps the others' runs
+        return ThreadPoolExecutor(
+            max_workers=n, thread_name_prefix="alliance-sim-chunk", initializer=_chunk_thread
+        ), None
     return ProcessPoolExecutor(
         max_workers=n, mp_context=get_context("spawn"), initializer=_worker_init, initargs=(os.getpid(),)
     ), None
@@ -451,7 +468,7 @@ def run_sweep(
     sweep: Sweep,
     out: Path,
     workers: int | None = None,
-    executor_kind: str = "process",
+    executor_kind: str = "thread",
     scheduler: str | None = None,
     resume: bool = False,
     overwrite: bool = False,

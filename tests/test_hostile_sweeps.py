@@ -316,7 +316,7 @@ def test_ctrl_c_stops_within_two_seconds_and_keeps_chunks(tmp_path):
 def test_killing_the_parent_stops_its_workers(tmp_path):
     path = _write_sweep_file(tmp_path, chunk_size=20, replicates=1500)
     out = tmp_path / "out"
-    proc = _start(["sweep", str(path), "--out", str(out), "--workers", "2", "--quiet"])
+    proc = _start(["sweep", str(path), "--out", str(out), "--workers", "2", "--executor", "process", "--quiet"])
     try:
         _wait_for_parts(out, proc, 2)
         children = _children(proc.pid)

@@ -94,16 +94,18 @@ def test_sobol_design_shape():
 def test_same_results_whatever_workers_and_chunk_size(tmp_path):
     base = scenario("baseline_2018_2021")
     tables = []
-    for workers, chunk in ((1, 25), (2, 7), (1, 1000)):
+    runs = ((1, 25, "thread"), (2, 7, "thread"), (2, 9, "process"), (1, 1000, "thread"))
+    for workers, chunk, kind in runs:
         sw = sweep_from_dict(small(chunk_size=chunk), base)
-        report = run_sweep(sw, tmp_path / f"w{workers}c{chunk}", workers=workers, progress=False)
+        out = tmp_path / f"w{workers}c{chunk}"
+        report = run_sweep(sw, out, workers=workers, executor_kind=kind, progress=False)
         df, manifest = read_results(report.results)
         tables.append(df)
     for other in tables[1:]:
         pd.testing.assert_frame_equal(tables[0], other)
     import pyarrow.parquet as pq
 
-    arrow = [pq.read_table(tmp_path / name / "results.parquet") for name in ("w1c25", "w2c7", "w1c1000")]
+    arrow = [pq.read_table(tmp_path / f"w{w}c{c}" / "results.parquet") for w, c, _ in runs]
     assert all(arrow[0].equals(t) for t in arrow[1:])  # same types and values, whatever the chunking
     assert manifest["master_seed"] == 99 and manifest["total_runs"] == 120
 
