@@ -16,21 +16,20 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from .build import build_params, structure
-from .engine import simulate
-from .outcomes import BatchView, pair_columns, run_outcomes
-from .registry import Registry
-from .resolve import Resolved, resolve
-from .rules.params import Params, Structure, stack
-from .scenario import Scenario
-from .state import LEVEL_LABELS, AlignmentLevel
-
-ParameterMode = Literal["posterior", "point", "registry"]
+from simulation.behaviour import ParameterMode, behaviour_for
+from simulation.core.calendar import month_label
+from simulation.core.ladder import LEVEL_LABELS, AlignmentLevel
+from simulation.drivers.engine import simulate
+from simulation.outcomes import BatchView, pair_columns, run_outcomes
+from simulation.rules.params import Params, Structure, stack
+from simulation.world.build import build_params, structure
+from simulation.world.registry import Registry
+from simulation.world.resolve import Resolved, resolve
+from simulation.world.scenario import Scenario
 
 
 def replicate_seeds(master_seed: int, count: int) -> np.ndarray:
@@ -41,32 +40,7 @@ def replicate_seeds(master_seed: int, count: int) -> np.ndarray:
     return (words >> np.uint64(1)).astype(np.int64)
 
 
-def month_label(start: str, step: int) -> str:
-    """Calendar month (YYYY-MM) of month ``step`` after ``start``."""
-    year, month = (int(x) for x in start.split("-"))
-    total = year * 12 + (month - 1) + step
-    return f"{total // 12:04d}-{total % 12 + 1:02d}"
-
-
 # --------------------------------------------------------------------------- parameters
-
-
-def behaviour_for(
-    resolved: Resolved, params: Params, seeds: np.ndarray, mode: ParameterMode | None
-) -> tuple[np.ndarray, str]:
-    """The behaviour records for ``seeds`` under ``mode`` and a label of what was used."""
-    from .calibration.posterior import shipped_posterior
-
-    mode = "posterior" if mode is None else mode
-    if mode == "registry":
-        return params.behaviour, "registry values (uncalibrated, asked for with --parameters registry)"
-    if mode not in ("posterior", "point"):
-        raise ValueError(f"unknown parameters mode {mode!r} (allowed: posterior, point, registry)")
-    post = shipped_posterior(resolved.registry)
-    keep = {k: v for k, v in resolved.overrides.items() if k in post.keys}
-    if mode == "point":
-        return post.point_record(params.behaviour, keep), "posterior median (one parameter set)"
-    return post.draw_records(params.behaviour, seeds, keep), "posterior predictive (a parameter draw per run)"
 
 
 # --------------------------------------------------------------------------- one run
@@ -152,7 +126,7 @@ def run_scenario(
     parameters: ParameterMode = "point",
 ) -> RunResult:
     """Run one scenario through the Mesa model, with explanations (one parameter set: ``point``)."""
-    from .model import AllianceModel
+    from simulation.drivers.model import AllianceModel
 
     resolved = _resolved(scenario, registry)
     params = build_params(resolved)
@@ -298,7 +272,7 @@ def noise_free_desire(
 ) -> tuple[np.ndarray, Structure]:
     """Every actor's month-0 desire for every partner without noise and without the resting constant:
     the structural pull of the terms alone (for landscape theory)."""
-    from .model import AllianceModel
+    from simulation.drivers.model import AllianceModel
 
     resolved = _resolved(scenario)
     params = build_params(resolved)
@@ -308,70 +282,12 @@ def noise_free_desire(
     return record.desire - model.anchor, structure(resolved)
 
 
-def write_run(result: RunResult, out_dir, scenario_file: str | None) -> dict:
-    """Write trajectories, decisions, event log, manifest and plots of one run into ``out_dir``."""
-    import json
-    from pathlib import Path
-
-    from . import plots
-    from .explain import event_log, event_log_markdown
-    from .manifest import base_manifest, write_json
-    from .scenario import scenario_hash
-
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    files: dict[str, Path] = {}
-    files["trajectories"] = out_dir / "trajectories.parquet"
-    result.trajectories.to_parquet(files["trajectories"], index=False)
-    files["decisions"] = out_dir / "decisions.parquet"
-    result.decisions.to_parquet(files["decisions"], index=False)
-    levels = result.levels()
-    threats = {r.month: r.threat for r in result.model.history}  # type: ignore[attr-defined]
-    entries = event_log(result.decisions, levels, result.resolved, threats)
-    files["event_log"] = out_dir / "event_log.md"
-    files["event_log"].write_text(event_log_markdown(entries, result.scenario.title), "utf-8")
-    files["events"] = out_dir / "events.jsonl"
-    files["events"].write_text("".join(json.dumps(e) + "\n" for e in entries), "utf-8")
-    pairs = [col for _, _, col in pair_columns(result.actors)]
-    fa, fb = result.resolved.focal_index
-    focal = next(col for i, j, col in pair_columns(result.actors) if {i, j} == {fa, fb})
-    fig = plots.alignment_over_time(
-        result.trajectories, pairs, f"{result.scenario.title} (seed {result.seed})", focal=focal
-    )
-    files["alignment_plot"], _ = plots.save(fig, out_dir / "alignment")
-    fig = plots.alignment_network(levels[-1], result.actors, f"Alignment at {result.trajectories['date'].iloc[-1]}")
-    files["network_plot"], _ = plots.save(fig, out_dir / "network")
-    import matplotlib.pyplot as plt
-
-    plt.close("all")
-    manifest = base_manifest("run")
-    manifest.update(
-        {
-            "scenario_file": scenario_file,
-            "scenario_hash": scenario_hash(result.scenario),
-            "seed": result.seed,
-            "parameters": result.parameters,
-            "overrides": {k: {"value": v, "set_by": result.resolved.origin.get(k)} for k, v in
-                          result.resolved.overrides.items()},
-            "steps": int(len(result.trajectories) - 1),
-            "scenario": result.scenario.model_dump(mode="json"),
-            "summary": result.summary(),
-            "outputs": {k: p.name for k, p in files.items()},
-        }
-    )  # fmt: skip
-    files["manifest"] = out_dir / "manifest.json"
-    write_json(files["manifest"], manifest)
-    return files
-
-
 __all__ = [
     "RunResult",
-    "month_label",
     "replicate_seeds",
     "run_batch",
     "run_points",
     "run_scenario",
     "simulate_trajectories",
     "stack",
-    "write_run",
 ]

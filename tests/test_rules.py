@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulation.engine import noise_width, simulate
+from simulation.drivers.engine import noise_width, simulate
 from simulation.rules import kernels as K
 from simulation.rules import terms as T
 from simulation.rules.params import POLICY_RULES, new_memo, new_scratch
@@ -596,8 +596,8 @@ def test_compute_anchor_puts_the_reference_month0_desire_at_the_rest_point(name)
 
 @pytest.mark.parametrize("name", ["baseline_2018_2021", "held_inputs_2018", "hindcast_2008_2013"])
 def test_initial_levels_do_not_move_in_month0_without_noise(name):
-    from simulation.build import build_params
-    from simulation.resolve import resolve
+    from simulation.world.build import build_params
+    from simulation.world.resolve import resolve
     from tests.conftest import scenario
 
     resolved = resolve(scenario(name))
@@ -873,7 +873,7 @@ def test_fill_normals_accepts_every_key_run_key_returns():
 @pytest.mark.parametrize("seed", [1, 0])
 def test_mesa_model_draws_the_batch_engines_normals(seed):
     """For keys under and over 2**63 (seeds 1 and 0) the Mesa driver draws the batch engine's stream."""
-    from simulation.model import AllianceModel
+    from simulation.drivers.model import AllianceModel
     from tests.conftest import scenario
 
     assert (run_key(np.int64(1)) < 2**63) and (run_key(np.int64(0)) >= 2**63)

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation import plots
-from simulation.cli import main
-from simulation.sweep import load_sweep, sweep_from_dict
-from simulation.sweep_runner import read_results, run_sweep
+from simulation.cli.main import main
+from simulation.reporting import plots
+from simulation.sweeps.execute import read_results, run_sweep
+from simulation.sweeps.spec import load_sweep, sweep_from_dict
 from tests.conftest import EXPERIMENTS, SCENARIOS, scenario
 
 matplotlib.use("Agg")
@@ -184,7 +184,7 @@ def results(tmp_path_factory):
 def _plots_read_the_catalogue() -> bool:
     import inspect
 
-    from simulation import plots
+    from simulation.reporting import plots
 
     return inspect.signature(plots.alliance_probability).parameters["outcome"].default == "alliance"
 

@@ -34,16 +34,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..build import behaviour_keys
-from ..engine import simulate
-from ..outcomes import BatchView, run_outcomes
-from ..paths import shipped_scenario
-from ..registry import Registry, default_registry
-from ..resolve import resolve
-from ..rules.params import field_name
-from ..runner import focal_base_trade, replicate_seeds
-from ..scenario import apply_overrides, load_scenario
-from .patterns import PatternsFile, load_patterns, patterns_hash
+from simulation.calibration.patterns import PatternsFile, load_patterns, patterns_hash
+from simulation.core.paths import shipped_scenario
+from simulation.drivers.engine import simulate
+from simulation.outcomes import BatchView, run_outcomes
+from simulation.rules.params import field_name
+from simulation.runner import focal_base_trade, replicate_seeds
+from simulation.world.build import behaviour_keys
+from simulation.world.registry import Registry, default_registry
+from simulation.world.resolve import resolve
+from simulation.world.scenario import apply_overrides, load_scenario
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ class PatternSimulator:
         self.runs_done = 0
         self.needed = {p.measure.outcome for p in patterns.patterns}
         self.cases: dict[str, _Case] = {}
-        from ..build import build_params, structure
+        from simulation.world.build import build_params, structure
 
         for key, case in patterns.cases().items():
             sc = load_scenario(shipped_scenario(case.scenario))
@@ -243,7 +243,7 @@ def write_posterior(
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from .. import __version__
+    from simulation._version import __version__
 
     folder.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.table({**{k: samples[:, p] for p, k in enumerate(keys)}, "weight": weights}),

@@ -8,7 +8,7 @@ run shares it, B when runs differ, as in a sweep or a posterior-predictive batch
   (``weight.shared_threat`` -> ``weight__shared_threat``). Adding a behavioural parameter
   to the registry adds its field here with no code; the rule that uses it reads it by name.
 - data arrays named after their registry families (``threat``, ``trade_usd_bn``, ...) and the
-  derived quantities of ``simulation/build.py`` (``power``, ``affinity``);
+  derived quantities of ``simulation/world/build.py`` (``power``, ``affinity``);
 - drivers over months (pressure, coordination per target, events).
 
 ``Structure`` holds what is not an array: actor names, roles, focal pair, horizon.
@@ -22,7 +22,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from .terms import TERMS
+from simulation.rules.terms import TERMS
 
 
 def field_name(key: str) -> str:
