@@ -148,12 +148,4 @@ def _actors_present(family: str, of: str | None, actors: list[str]) -> bool:
 
 def event_switches(scenario: Scenario) -> list[tuple[int, str]]:
     """(index, label) of each scheduled event, to switch off."""
-    out = []
-    for k, ev in enumerate(scenario.events):
-        what = ev.kind.replace("_", " ")
-        if getattr(ev, "between", None):
-            what += f" {ev.between[0]}-{ev.between[1]}"
-        if getattr(ev, "actor", None):
-            what += f" {ev.actor}"
-        out.append((k, what))
-    return out
+    return [(k, ev.label()) for k, ev in enumerate(scenario.events)]

@@ -14,14 +14,7 @@ from simulation.core.ladder import MAX_LEVEL
 from simulation.core.references import cited_in, reference_list_markdown, short_citation
 from simulation.core.stats import proportion
 from simulation.world.registry import DocumentSource, default_registry
-from simulation.world.scenario import (
-    BorderCrisis,
-    LeaderChange,
-    Pandemic,
-    load_scenario,
-    scenario_defaults,
-    scenario_id,
-)
+from simulation.world.scenario import load_scenario, scenario_defaults, scenario_id
 
 CARD_FAMILIES = {
     "status_concern": "status concern (0-1)",
@@ -103,23 +96,7 @@ def handout_markdown(scenario_path: Path, figures: dict[str, str], stats: dict) 
                 (seg.from_step, f"{sc.pressure.coordinated_by} coordination with {sc.pressure.by}{on}: {seg.level:g}")
             )
     for ev in sc.events:
-        if isinstance(ev, BorderCrisis):
-            text = (
-                f"{ev.between[0]}-{ev.between[1]} border crisis for {ev.duration_steps} months "
-                f"(intensity {ev.intensity:g})"
-            )
-            start = ev.from_step
-        elif isinstance(ev, Pandemic):
-            text, start = f"pandemic halts summits for {ev.duration_steps} months", ev.from_step
-        elif isinstance(ev, LeaderChange):
-            text, start = f"new leader in {ev.actor}", ev.at_step
-        else:  # an aggression
-            text = (
-                f"{ev.by}'s war or annexation against {ev.against} for {ev.duration_steps} months "
-                f"(intensity {ev.intensity:g})"
-            )
-            start = ev.from_step
-        rows.append((start, f"{text}{(': ' + ev.note) if ev.note else ''}"))
+        rows.append((ev.start_step, ev.in_words()))
     for step, text in sorted(rows, key=lambda r: r[0]):
         lines.append(f"| {month_label(sc.start, step)} | {text} |")
     lines += ["", "## The players", ""]
@@ -231,9 +208,7 @@ def changes_from(base, sc) -> list[str]:
     base_events = [e.model_dump(mode="json") for e in base.events]
     for ev in sc.events:
         if ev.model_dump(mode="json") not in base_events:
-            out.append(
-                f"event: {ev.kind.replace('_', ' ')}{(' (' + ev.note + ')') if getattr(ev, 'note', None) else ''}"
-            )
+            out.append(f"event: {ev.in_words()}")
     for key, value in sorted(sc.parameters.items()):
         if base.parameters.get(key) != value:
             out.append(f"{key} = {value:g} (baseline: {base.parameters.get(key, _value(base, key))})")

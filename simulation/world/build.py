@@ -17,9 +17,9 @@ import numpy as np
 from scipy.special import ndtri
 
 from simulation.rules.params import POLICY_RULES, Params, Structure, field_name
+from simulation.world.events import EventDrivers
 from simulation.world.registry import Registry
 from simulation.world.resolve import Resolved
-from simulation.world.scenario import Aggression, BorderCrisis, LeaderChange, Pandemic
 
 INSTRUMENTS = ("sanctions", "tariffs", "technology_bans", "military_posture")
 TRADE_INSTRUMENTS = ("sanctions", "tariffs", "technology_bans")
@@ -58,16 +58,6 @@ def _schedule(segments, steps: int, value_of) -> np.ndarray:
         if seg.from_step < steps:
             out[seg.from_step : min(end, steps)] = value_of(seg)
     return out
-
-
-def _order_stake(resolved: Resolved, event: Aggression, actor: str) -> float:
-    """An actor's stake in the order an aggression breaks: the event's own figure, else the
-    registry's ``order_stake``; an actor the registry does not list (one a user adds) has none
-    unless the scenario gives it."""
-    if actor in event.stake:
-        return event.stake[actor]
-    key = f"order_stake.{actor}"
-    return resolved.value(key) if key in resolved else 0.0
 
 
 def structure(resolved: Resolved) -> Structure:
@@ -128,31 +118,11 @@ def build_params(resolved: Resolved) -> Params:
         coordination[:, k] = _schedule(sc.pressure.coordination_for(target), T, lambda s: s.level)
 
     # ---- scheduled events
-    crisis = np.zeros((T, n, n))
-    rapport_factor = np.ones((T, n, n))
-    aggression = np.zeros((T, n))
-    aggression_stake = np.zeros((T, n, n))
+    drivers = EventDrivers.empty(actors, T, value, resolved.__contains__)
     for event in sc.events:
-        if isinstance(event, BorderCrisis):
-            a, b = actors.index(event.between[0]), actors.index(event.between[1])
-            sl = slice(event.from_step, min(event.from_step + event.duration_steps, T))
-            crisis[sl, a, b] += event.intensity
-            crisis[sl, b, a] += event.intensity
-        elif isinstance(event, Pandemic):
-            cut = value("pandemic_summit_reduction") if event.summit_reduction is None else event.summit_reduction
-            sl = slice(event.from_step, min(event.from_step + event.duration_steps, T))
-            rapport_factor[sl] *= 1.0 - cut
-        elif isinstance(event, LeaderChange):
-            a = actors.index(event.actor)
-            rapport_factor[event.at_step :, a, :] *= event.rapport_multiplier
-            rapport_factor[event.at_step :, :, a] *= event.rapport_multiplier
-        elif isinstance(event, Aggression):
-            a = actors.index(event.by)
-            sl = slice(event.from_step, min(event.from_step + event.duration_steps, T))
-            aggression[sl, a] += event.intensity
-            for k, other in enumerate(actors):
-                if k != a:
-                    aggression_stake[sl, k, a] += event.intensity * _order_stake(resolved, event, other)
+        event.apply(drivers)
+    crisis, rapport_factor = drivers.crisis, drivers.rapport_factor
+    aggression, aggression_stake = drivers.aggression, drivers.aggression_stake
 
     E = len(sc.random_events)
     random_pairs = np.zeros((E, 2), dtype=np.int64)

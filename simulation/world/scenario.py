@@ -22,12 +22,13 @@ import yaml
 from pydantic import (
     BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     ValidationError,
 )
 
 from simulation.core.errors import InputError, format_loc
+from simulation.world import events as _events
+from simulation.world.fields import ActorName, Fraction, Step, Strict
 from simulation.world.registry import Registry, default_registry
 
 #: Per-actor registry families every actor needs (from the registry or the scenario).
@@ -44,13 +45,7 @@ SYMMETRIC_PAIR_FAMILIES = ("trade_usd_bn", "rapport", "initial_level")
 #: Directed pair families ("A->B": A's view of B) with a default for unlisted pairs.
 DIRECTED_PAIR_FAMILIES = ("threat", "mistrust", "arms_export_share")
 
-Fraction = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
-Step = Annotated[int, Field(ge=0, le=10_000)]
-ActorName = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_ ]{0,39}$")]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=False, allow_inf_nan=False)
+_Strict = Strict
 
 
 @functools.cache
@@ -160,69 +155,8 @@ class Pressure(_Strict):
 # --------------------------------------------------------------------------- events
 
 
-class BorderCrisis(_Strict):
-    """A border crisis: both sides' threat perception of each other rises for a while."""
-
-    kind: Literal["border_crisis"]
-    between: tuple[ActorName, ActorName] = Field(description="The two actors in the crisis.")
-    from_step: Step = Field(description="Month the crisis starts.")
-    duration_steps: Annotated[int, Field(ge=1, le=10_000)] = Field(description="How many months it lasts.")
-    intensity: Annotated[float, Field(ge=0.0, le=3.0)] = Field(
-        1.0, description="Multiplier of the registry's border_crisis_threat (1 = a deadly clash)."
-    )
-    note: str | None = Field(None, description="What the event stands for.")
-
-
-class Pandemic(_Strict):
-    """A pandemic that halts summitry: leader rapport counts for less while it lasts."""
-
-    kind: Literal["pandemic"]
-    from_step: Step = Field(description="Month summits stop.")
-    duration_steps: Annotated[int, Field(ge=1, le=10_000)] = Field(description="How many months.")
-    summit_reduction: Fraction | None = Field(
-        None, description="Share of rapport lost (default: registry pandemic_summit_reduction)."
-    )
-    note: str | None = None
-
-
-class LeaderChange(_Strict):
-    """A new leader: that actor's personal rapport with everyone is rescaled from then on."""
-
-    kind: Literal["leader_change"]
-    actor: ActorName = Field(description="Actor whose leader changes.")
-    at_step: Step = Field(description="Month of the change.")
-    rapport_multiplier: Annotated[float, Field(ge=0.0, le=3.0)] = Field(
-        0.5, description="Factor on the actor's rapport with every partner (0.5 halves it)."
-    )
-    note: str | None = None
-
-
-class Aggression(_Strict):
-    """A war or annexation by an actor against a third party (which need not be an actor of the model).
-
-    Others' threat perception of the aggressor rises while it lasts, most for those with a stake in
-    the order it breaks (registry ``order_stake``, or ``stake`` here), and underwriting the
-    aggressor in a treaty becomes costlier for its partners (004: Beijing "sees Russian
-    brinkmanship in the region as an unnecessary obstacle").
-    """
-
-    kind: Literal["aggression"]
-    by: ActorName = Field(description="The aggressor.")
-    against: Annotated[str, Field(min_length=1, max_length=60)] = Field(
-        description="The victim (any name: Georgia, Ukraine, ...)."
-    )
-    from_step: Step = Field(description="Month the aggression starts.")
-    duration_steps: Annotated[int, Field(ge=1, le=10_000)] = Field(description="How many months it lasts.")
-    intensity: Annotated[float, Field(ge=0.0, le=3.0)] = Field(
-        1.0, description="1 = an annexation or short war; scales the threat rise."
-    )
-    stake: dict[ActorName, Fraction] = Field(
-        default_factory=dict, description="Per-actor stake in the broken order for this event (default: registry)."
-    )
-    note: str | None = None
-
-
-Event = Annotated[BorderCrisis | Pandemic | LeaderChange | Aggression, Field(discriminator="kind")]
+#: A scheduled event: any registered kind (simulation/world/events.py), told apart by its ``kind``.
+Event = _events.event_union()
 
 
 class RandomBorderCrisis(_Strict):
@@ -264,7 +198,9 @@ class Scenario(_Strict):
         ),
     )
     pressure: Pressure = Field(default_factory=Pressure, description="US pressure and EU coordination.")
-    events: list[Event] = Field(default_factory=list, description="Scheduled events.")
+    events: list[Event] = Field(
+        default_factory=list, description="Scheduled events (kinds: simulation/world/events.py)."
+    )
     random_events: list[RandomBorderCrisis] = Field(
         default_factory=list, description="Events that may occur at random."
     )
@@ -326,22 +262,20 @@ def check_scenario(scenario: Scenario, registry: Registry, source: str | Path | 
             name = "pressure.coordination" + (f".{target}" if target is not None else "")
             within_horizon(segment.from_step, f"{name}[{k}].from_step")
     for i, event in enumerate(scenario.events):
-        for attribute in ("from_step", "at_step"):
-            within_horizon(getattr(event, attribute, None), f"events[{i}].{attribute}")
+        within_horizon(event.start_step, f"events[{i}].{'at_step' if hasattr(event, 'at_step') else 'from_step'}")
     for target, schedule in scenario.pressure.targets.items():
         need_actor(target, f"pressure.targets.{target}")
         if target == scenario.pressure.by:
             raise InputError(source, f"pressure.targets.{target}", "an actor cannot pressure itself")
         _check_increasing([s.from_step for s in schedule], source, f"pressure.targets.{target}")
     for i, event in enumerate(scenario.events):
-        field = f"events[{i}]"
-        if isinstance(event, BorderCrisis):
-            for name in event.between:
-                need_actor(name, f"{field}.between")
-            if event.between[0] == event.between[1]:
-                raise InputError(source, f"{field}.between", "a crisis needs two different actors")
-        elif isinstance(event, LeaderChange):
-            need_actor(event.actor, f"{field}.actor")
+        for field, name in event.named_actors():
+            need_actor(name, f"events[{i}].{field}")
+
+        def fail(field: str, message: str, i: int = i) -> typing.NoReturn:
+            raise InputError(source, f"events[{i}].{field}", message)
+
+        event.check(actors, fail)
     for i, event in enumerate(scenario.random_events):
         for name in event.between:
             need_actor(name, f"random_events[{i}].between")
@@ -421,11 +355,6 @@ def check_focal_and_policy(scenario: Scenario, source: str | Path | None) -> Non
         raise InputError(source, "pressure.policy.wedge_target", "only the wedge rule takes a wedge_target")
     if scenario.pressure.by in (a, b) and policy.rule != "schedule":
         raise InputError(source, "pressure.policy.rule", "a policy rule needs a pressurer outside the focal pair")
-    for i, event in enumerate(scenario.events):
-        if isinstance(event, Aggression):
-            need_actor(event.by, f"events[{i}].by")
-            for name in event.stake:
-                need_actor(name, f"events[{i}].stake.{name}")
 
 
 def _check_increasing(steps: list[int], source: str | Path | None, field: str) -> None:
@@ -613,3 +542,14 @@ def apply_overrides(
         except KeyError:
             raise InputError(source, path, "no such field in the scenario") from None
     return parse_scenario(data, source, registry)
+
+
+def _rebuild_scenario() -> None:
+    """Scenario files accept every registered event kind: rebuild the schema when the set changes."""
+    global Event
+    Event = _events.event_union()
+    Scenario.model_fields["events"].annotation = list[Event]
+    Scenario.model_rebuild(force=True)
+
+
+_events.on_registry_change(_rebuild_scenario)
