@@ -20,15 +20,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from simulation.behaviour import ParameterMode, behaviour_for
+from simulation.behaviour import ParameterMode
 from simulation.core.calendar import month_label
 from simulation.core.ladder import LEVEL_LABELS, AlignmentLevel
 from simulation.drivers.engine import simulate
+from simulation.drivers.inputs import prepare_inputs
 from simulation.outcomes import BatchView, pair_columns, run_outcomes
 from simulation.rules.params import Params, Structure, stack
-from simulation.world.build import build_params, structure
 from simulation.world.registry import Registry
-from simulation.world.resolve import Resolved, resolve
+from simulation.world.resolve import Resolved
 from simulation.world.scenario import Scenario
 
 
@@ -114,10 +114,6 @@ class RunResult:
         )
 
 
-def _resolved(scenario: Scenario | Resolved, registry: Registry | None = None) -> Resolved:
-    return scenario if isinstance(scenario, Resolved) else resolve(scenario, registry)
-
-
 def run_scenario(
     scenario: Scenario | Resolved,
     seed: int = 0,
@@ -128,11 +124,9 @@ def run_scenario(
     """Run one scenario through the Mesa model, with explanations (one parameter set: ``point``)."""
     from simulation.drivers.model import AllianceModel
 
-    resolved = _resolved(scenario, registry)
-    params = build_params(resolved)
-    behaviour, used = behaviour_for(resolved, params, np.array([seed], dtype=np.int64), parameters)
-    model = AllianceModel(resolved, seed=seed, behaviour=behaviour, behaviour_label=used)
-    resolved = model.resolved  # with the behavioural values the run uses (for explanations)
+    inputs = prepare_inputs(scenario, [seed], parameters, registry)
+    model = AllianceModel.from_inputs(inputs, seed=seed)
+    resolved = inputs.resolved  # with the behavioural values the run uses (for explanations)
     horizon = resolved.steps if steps is None else min(steps, resolved.steps)
     model.run_for(horizon)
     traj = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
@@ -142,17 +136,12 @@ def run_scenario(
     levels = model.levels_array()
     fa, fb = resolved.focal_index
     trade = np.array([[r.trade[fa, fb] for r in model.history]])
-    view = BatchView(levels[None], trade, resolved.actors, resolved.focal_index, focal_base_trade(resolved))
+    view = BatchView(levels[None], trade, resolved.actors, resolved.focal_index, inputs.base_trade)
     outcomes = run_outcomes(view).iloc[0]
-    return RunResult(resolved, int(seed), model, traj, decisions, outcomes, used)
+    return RunResult(resolved, int(seed), model, traj, decisions, outcomes, inputs.parameters)
 
 
 # --------------------------------------------------------------------------- many runs
-
-
-def focal_base_trade(resolved: Resolved) -> float:
-    a, b = resolved.focal_pair
-    return resolved.pair_value("trade_usd_bn", a, b, directed=False) or float("nan")
 
 
 def _outcome_table(levels_result, shape: Structure, seeds: np.ndarray, base_trade: float) -> pd.DataFrame:
@@ -177,13 +166,8 @@ def prepare(
     registry: Registry | None = None,
 ) -> tuple[Params, Params, Structure, float, str]:
     """Everything a batch of one scenario needs: params (with behaviour per run), reference, structure."""
-    resolved = _resolved(scenario, registry)
-    params = build_params(resolved)
-    behaviour, used = behaviour_for(resolved, params, seeds, parameters)
-    params = params._replace(behaviour=behaviour)
-    ref_resolved = resolved.reference
-    reference = params if ref_resolved is resolved else build_params(ref_resolved)._replace(behaviour=behaviour)
-    return params, reference, structure(resolved), focal_base_trade(resolved), used
+    inputs = prepare_inputs(scenario, seeds, parameters, registry)
+    return inputs.params, inputs.reference, inputs.structure, inputs.base_trade, inputs.parameters
 
 
 def run_batch(
@@ -274,12 +258,10 @@ def noise_free_desire(
     the structural pull of the terms alone (for landscape theory)."""
     from simulation.drivers.model import AllianceModel
 
-    resolved = _resolved(scenario)
-    params = build_params(resolved)
-    behaviour, _ = behaviour_for(resolved, params, np.zeros(1, dtype=np.int64), parameters)
-    model = AllianceModel(resolved, seed=0, behaviour=behaviour)
+    inputs = prepare_inputs(scenario, [0], parameters)
+    model = AllianceModel.from_inputs(inputs, seed=0)
     record = model.advice()
-    return record.desire - model.anchor, structure(resolved)
+    return record.desire - model.anchor, inputs.structure
 
 
 __all__ = [

@@ -29,13 +29,13 @@ import numpy as np
 
 from simulation.drivers.agents import CountryAgent
 from simulation.drivers.engine import new_scratch, noise_width
+from simulation.drivers.inputs import RunInputs, prepare_inputs, scenario_from
 from simulation.drivers.records import MonthRecord, _record
 from simulation.outcomes import pair_columns
 from simulation.rules.kernels import advance_run, compute_anchor, term_weights, thresholds
 from simulation.rules.params import Params, new_memo
 from simulation.rules.rng import fill_normals, run_key
-from simulation.world.build import build_params, structure
-from simulation.world.resolve import Resolved, resolve
+from simulation.world.resolve import Resolved
 from simulation.world.scenario import Scenario
 
 _LEVER = re.compile(r"^pressure_on_([a-z0-9_ ]+)$")
@@ -59,37 +59,6 @@ def coordination_level(model: AllianceModel) -> float:
     coord = model.params.coordination[0, 0] if rec is None else rec.coordination
     pressured = model.params.pressure_threat[0].max(axis=0) > 0
     return float(coord[pressured].mean()) if pressured.any() else 0.0
-
-
-def _scenario_from(spec: Scenario | Resolved | str | Path | None) -> Scenario | Resolved:
-    """A scenario from what the model was given: itself, a YAML path or a shipped name (default: the baseline)."""
-    if isinstance(spec, Scenario | Resolved):
-        return spec
-    from simulation.world.scenario import load_scenario, scenario_defaults
-
-    return load_scenario(scenario_defaults()["scenario"] if spec is None else spec)
-
-
-def _with_behaviour(resolved: Resolved, record: np.ndarray, origin: str) -> Resolved:
-    """The resolved scenario with the behavioural values the run uses, so explanations quote them
-    (with where they come from) rather than the registry's defaults."""
-    from simulation.rules.params import field_name
-    from simulation.world.build import behaviour_keys
-
-    values = {}
-    for key in behaviour_keys(resolved.registry):
-        if key in resolved.overrides:
-            continue
-        value = float(record[field_name(key)])
-        if value != resolved.registry.value(key):
-            values[key] = value
-    if not values:
-        return resolved
-    merged = {**resolved.values, **values}
-    origins = {**{k: resolved.origin.get(k, "") for k in resolved.values}, **dict.fromkeys(values, origin)}
-    out = resolve(resolved.scenario, resolved.base, merged, origin)
-    out.origin.update({k: v for k, v in origins.items() if v})
-    return out
 
 
 def apply_levers(scenario: Scenario, levers: dict[str, Any]) -> Scenario:
@@ -133,6 +102,7 @@ class AllianceModel(mesa.Model):
         scenario: Any = None,
         behaviour: np.ndarray | None = None,
         behaviour_label: str = "behavioural parameters given to the model",
+        inputs: RunInputs | None = None,
         **levers: Any,
     ):
         if seed is None and isinstance(rng, int | np.integer):
@@ -152,23 +122,24 @@ class AllianceModel(mesa.Model):
         else:
             super().__init__(rng=seed)
         self.seed = seed
-        spec = _scenario_from(spec)
-        if levers:
-            sc = spec.scenario if isinstance(spec, Resolved) else spec
-            spec = apply_levers(sc, levers)
-        self.resolved: Resolved = spec if isinstance(spec, Resolved) else resolve(spec)
-        self.structure = structure(self.resolved)
-        params = build_params(self.resolved)
-        reference = build_params(self.resolved.reference) if self.resolved.reference is not self.resolved else params
-        if behaviour is None:
-            from simulation.behaviour import behaviour_for
-
-            behaviour, self.parameters = behaviour_for(self.resolved, params, np.array([seed]), "point")
-        else:
-            self.parameters = behaviour_label
-        self.resolved = _with_behaviour(self.resolved, behaviour[0], self.parameters)
-        params = params._replace(behaviour=behaviour[:1])
-        reference = reference._replace(behaviour=behaviour[:1])
+        if inputs is None:
+            spec = scenario_from(spec)
+            if levers:
+                sc = spec.scenario if isinstance(spec, Resolved) else spec
+                spec = apply_levers(sc, levers)
+            inputs = prepare_inputs(
+                spec, [seed], "point", behaviour=behaviour[:1] if behaviour is not None else None,
+                behaviour_label=behaviour_label,
+            )  # fmt: skip
+        elif spec is not None or levers or behaviour is not None:
+            raise ValueError("give prepared inputs, or a scenario (with levers and behaviour), not both")
+        if len(inputs.params.behaviour) != 1:
+            raise ValueError("an explained run takes one behavioural parameter set (prepare with 'point')")
+        self.inputs = inputs
+        self.resolved: Resolved = inputs.resolved
+        self.structure = inputs.structure
+        self.parameters = inputs.parameters
+        params, reference = inputs.params, inputs.reference
         self.params: Params = params
         n = self.structure.n
         self.anchor = np.zeros((n, n))
@@ -194,6 +165,11 @@ class AllianceModel(mesa.Model):
         reporters["coordination"] = coordination_level
         self.datacollector = mesa.DataCollector(model_reporters=reporters, tables={"decisions": decision_columns()})
         self.datacollector.collect(self)
+
+    @classmethod
+    def from_inputs(cls, inputs: RunInputs, seed: int) -> AllianceModel:
+        """The run ``seed`` of prepared inputs (``drivers.inputs.prepare_inputs``): the runner's path."""
+        return cls(inputs=inputs, seed=seed)
 
     # ---- what the model is
     @property

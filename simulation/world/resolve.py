@@ -9,7 +9,7 @@ no other place where a scenario's ``parameters:`` are looked up.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from simulation.world.registry import DocumentSource, Parameter, Registry, default_registry
@@ -43,7 +43,22 @@ class Resolved:
         ref = _shipped(name)
         if ref.actors != self.scenario.actors:
             raise ValueError(f"reference scenario {name} has other actors than the scenario")
+        if ref == self.scenario:  # the scenario is its own reference (the baseline names itself)
+            return self
         return resolve(ref, self.base, self.values or None)
+
+    def overlay(self, values: dict[str, float], origin: str) -> Resolved:
+        """This resolution with more values laid over it (a run's behavioural values); the scenario is
+        not resolved again."""
+        values = {k: float(v) for k, v in values.items()}
+        known = {k: v for k, v in values.items() if k in self.registry}
+        return replace(
+            self,
+            registry=self.registry.with_values(known) if known else self.registry,
+            overrides={**self.overrides, **values},
+            origin={**self.origin, **dict.fromkeys(values, origin)},
+            values={**self.values, **values},
+        )
 
     @property
     def actors(self) -> tuple[str, ...]:
