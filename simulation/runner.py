@@ -26,7 +26,7 @@ from simulation.core.ladder import LEVEL_LABELS, AlignmentLevel
 from simulation.drivers.engine import simulate
 from simulation.drivers.inputs import prepare_inputs
 from simulation.outcomes import BatchView, pair_columns, run_outcomes
-from simulation.rules.params import Params, Structure, stack
+from simulation.rules.params import Params, Structure
 from simulation.world.registry import Registry
 from simulation.world.resolve import Resolved
 from simulation.world.scenario import Scenario
@@ -271,5 +271,4 @@ __all__ = [
     "run_points",
     "run_scenario",
     "simulate_trajectories",
-    "stack",
 ]

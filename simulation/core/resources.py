@@ -16,14 +16,6 @@ from pathlib import Path
 from simulation.core.errors import InputError
 from simulation.core.paths import shipped_dir
 
-#: The folders that ship as package data, and the file patterns of each.
-SHIPPED_KINDS: dict[str, tuple[str, ...]] = {
-    "scenarios": ("*.yaml",),
-    "experiments": ("*.yaml",),
-    "schemas": ("*.json",),
-    "seminar": ("**/*",),
-}
-
 #: Optional extras, and the top-level modules whose absence means the extra is missing.
 EXTRAS: dict[str, tuple[str, ...]] = {
     "dashboard": ("solara", "ipyvue", "ipyvuetify", "reacton"),

@@ -91,34 +91,6 @@ class Structure:
         return self.index(self.focal_pair[0]), self.index(self.focal_pair[1])
 
 
-def stack(params: list[Params], index: np.ndarray | None = None) -> Params:
-    """Stack per-design-point Params along the run axis; run b uses ``params[index[b]]``.
-
-    Arrays that are identical across points keep R = 1 (they broadcast).
-    """
-    first = params[0]
-    out = {}
-    for name in Params._fields:
-        arrays = [getattr(p, name) for p in params]
-        if name in ("random_pairs", "roles"):
-            if any(not np.array_equal(a, arrays[0]) for a in arrays[1:]):
-                raise ValueError(f"runs in one batch must share {name}")
-            out[name] = arrays[0]
-            continue
-        if all(a is arrays[0] or np.array_equal(a, arrays[0]) for a in arrays[1:]):
-            out[name] = arrays[0]
-            continue
-        stacked = np.concatenate(arrays, axis=0)
-        out[name] = stacked if index is None else stacked[np.asarray(index)]
-    del first
-    return Params(**out)
-
-
-def with_behaviour(params: Params, behaviour: np.ndarray) -> Params:
-    """The same data with another behaviour record array (a posterior draw per run)."""
-    return params._replace(behaviour=behaviour)
-
-
 N_TERMS = len(TERMS)
 MAX_LEVEL = 5  # the ladder's top rung (formal alliance); levels 0 .. 5
 
