@@ -1,0 +1,92 @@
+"""The compiled rules on this machine: whether numba's cache holds them, and preparing them once, visibly.
+
+The rules (``rules/``) are compiled by numba on their first use and cached on disk (beside the
+package, or in ``NUMBA_CACHE_DIR``); the cache is keyed to the machine's CPU, so a wheel cannot
+ship it. A fresh install therefore compiles once, and every command that may compile says so
+once, before it starts (invariant 12: never silent), through the ``simulation.drivers.compiled`` logger
+at WARNING level (shown on the terminal and in a redirected log without any set-up; the CLI
+prints it as a plain line). ``runner.prepare_rules`` compiles them ahead of time
+(``python -m simulation.runner``, run by ``./tasks setup``).
+
+The estimate comes from ``COLD_COMPILE_SECONDS``, the cold compile of every entry point measured
+by ``experiments/benchmark.py`` on an idle 2-core machine, stretched by the machine's load (a
+compile runs on one core).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections.abc import Callable
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+#: Seconds to compile every entry point from an empty cache on an idle 2-core machine (measured
+#: with ``experiments/benchmark.py``: cold-compile line; the batch loop alone is about two thirds).
+COLD_COMPILE_SECONDS = 20.0
+
+_announced = False
+_settled: set[str] = set()  # kinds known to be compiled or loaded in this process
+
+
+def _entry_points(kind: str) -> list[Any]:
+    """The dispatchers Python calls: ``batch`` (the batch engine) or ``model`` (the Mesa model)."""
+    from simulation.rules import kernels, rng
+
+    if kind == "batch":
+        return [kernels.run_runs]
+    return [kernels.advance_run, kernels.fill_anchor, kernels.fill_thresholds, kernels.fill_term_weights,
+            rng.fill_normals, rng.run_key]  # fmt: skip
+
+
+def _cached(dispatcher: Any) -> bool | None:
+    """True when numba's cache holds a compiled version of this function's current code for this
+    machine, False when it does not, None when that cannot be told (caching off, another numba)."""
+    try:
+        cache = dispatcher._cache
+        index = cache._cache_file._load_index()  # {} when the file is missing or from another source
+        magic = dispatcher.targetctx.codegen().magic_tuple()
+        code = hashlib.sha256(dispatcher.py_func.__code__.co_code).hexdigest()
+        return any(key[1] == magic and key[2][0] == code for key in index)
+    except Exception:  # numba's internals moved, or no cache: say nothing rather than guess
+        return None
+
+
+def rules_ready(kind: str = "batch") -> bool:
+    """Whether the rules for ``kind`` ("batch", "model" or "all") load from the cache without compiling."""
+    kinds = ("batch", "model") if kind == "all" else (kind,)
+    return all(_cached(d) is not False for k in kinds for d in _entry_points(k))
+
+
+def estimate_seconds() -> float:
+    """About how long the cold compile takes here and now (the idle figure, stretched by the load)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        load = 0.0
+    return COLD_COMPILE_SECONDS * max(1.0, (load + 1.0) / max(cores, 1))
+
+
+def compile_message() -> str:
+    return f"preparing the compiled rules (first run only, about {estimate_seconds():,.0f} s)"
+
+
+def announce_compile(kind: str = "batch", say: Callable[[str], None] | None = None) -> bool:
+    """Say once per process, before it happens, that the rules for ``kind`` are about to be compiled
+    (through ``say``, default the logger). Returns whether they will be. Checks the cache only until
+    it is known (a few ms each time)."""
+    global _announced
+    if kind in _settled or rules_ready(kind):
+        _settled.add(kind)
+        return False
+    if not _announced:
+        _announced = True
+        (log.warning if say is None else say)(compile_message())
+    _settled.add(kind)  # compiled in this process from here on
+    return True
