@@ -77,9 +77,9 @@ def batch_in_process(scenario, runs: int) -> float:
 COLD_CHILD = """
 import time
 t0 = time.perf_counter()
-from simulation.paths import shipped_scenario
+from simulation.core.paths import shipped_scenario
 from simulation.runner import run_batch
-from simulation.scenario import load_scenario
+from simulation.world.scenario import load_scenario
 run_batch(load_scenario(shipped_scenario("baseline_2018_2021")), runs=10)
 print(time.perf_counter() - t0, time.process_time())
 """

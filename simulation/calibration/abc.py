@@ -418,10 +418,15 @@ def reference_table(
         from dask.distributed import Client
 
         executor = Client(scheduler).get_executor()
-    elif workers > 1:
+    elif workers > 1 and todo:
         from concurrent.futures import ProcessPoolExecutor
         from multiprocessing import get_context
 
+        from simulation.drivers.compiled import rules_ready
+        from simulation.runner import prepare_rules
+
+        if not rules_ready("batch"):  # compile once here: the workers then load the rules from the cache
+            prepare_rules(kind="batch")
         executor = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
                                        initializer=_single_thread)  # fmt: skip
     else:
