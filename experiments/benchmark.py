@@ -202,11 +202,6 @@ def main() -> int:
     load_before = os.getloadavg()
     print(f"scenario: baseline_2018_2021 ({len(scenario.actors)} actors, {steps} months); workers: {args.workers}")
     print(f"machine: {os.cpu_count()} cores, load average {load_before[0]:.2f} (1 min) at the start")
-    cold_s, warm_s, cold_cpu = cold_start()
-    print(
-        f"cold start, first 10 runs in a fresh process (imports included): empty numba cache {cold_s:.1f} s "
-        f"({cold_cpu:.1f} s CPU), warm cache {warm_s:.1f} s: cold/warm {cold_s / warm_s:.1f}x"
-    )
 
     mesa_s, mesa_max = mesa_batch(args.mesa_runs, args.workers, steps)
     mesa_rate = args.mesa_runs / mesa_s
@@ -262,7 +257,15 @@ def main() -> int:
     print(f"dashboard distribution panel (1,000 posterior-predictive replicates): {panel_s:.3f} s")
 
     own, child = (resource.getrusage(r).ru_maxrss / 1024 for r in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
-    print(f"peak memory so far: main {own:,.0f} MB, largest worker {child:,.0f} MB")
+    print(
+        f"peak memory so far: main {own:,.0f} MB, largest worker process {child:,.0f} MB (Mesa's, --executor process)"
+    )
+    # after the peak memory above: the cold-start processes are children too, and would count as workers
+    cold_s, warm_s, cold_cpu = cold_start()
+    print(
+        f"cold start, first 10 runs in a fresh process (imports included): empty numba cache {cold_s:.1f} s "
+        f"({cold_cpu:.1f} s CPU), warm cache {warm_s:.1f} s: cold/warm {cold_s / warm_s:.1f}x"
+    )
     million: dict = {}
     if args.million:
         # in a fresh process, so that its peak memory and its workers' are the sweep's alone
