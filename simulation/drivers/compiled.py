@@ -8,9 +8,8 @@ at WARNING level (shown on the terminal and in a redirected log without any set-
 prints it as a plain line). ``runner.prepare_rules`` compiles them ahead of time
 (``python -m simulation.runner``, run by ``./tasks setup``).
 
-The estimate comes from ``COLD_COMPILE_SECONDS``, the cold compile of every entry point measured
-by ``experiments/benchmark.py`` on an idle 2-core machine, stretched by the machine's load (a
-compile runs on one core).
+The estimate comes from ``COLD_COMPILE_SECONDS``, the measured cold compile of every entry point,
+stretched by the machine's load (a compile runs on one core).
 """
 
 from __future__ import annotations
@@ -23,8 +22,10 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-#: Seconds to compile every entry point from an empty cache on an idle 2-core machine (measured
-#: with ``experiments/benchmark.py``: cold-compile line; the batch loop alone is about two thirds).
+#: Seconds to compile every entry point from an empty cache on one idle core. Measured as CPU
+#: seconds (equal to wall seconds on an idle core) on the 2-core machine: 17.5 s for a fresh
+#: process's first batch, imports included (``experiments/benchmark.py``, cold start), 19.8 s for
+#: every entry point (``python -m simulation.runner``: the batch and the Mesa model).
 COLD_COMPILE_SECONDS = 20.0
 
 _announced = False
