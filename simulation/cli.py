@@ -37,19 +37,17 @@ def _console(stderr: bool = False):
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .io import check_output_dir, refuse_sweep_folder
+    from .io import check_run_folder
     from .runner import run_scenario, write_run
     from .scenario import load_scenario, scenario_id
 
     if args.out is not None:
-        check_output_dir(args.out)
-        refuse_sweep_folder(args.out)
+        check_run_folder(args.out, args.overwrite)
     scenario = load_scenario(args.scenario)
     if args.steps is not None and args.steps > scenario.steps:
         raise InputError(None, "--steps", f"{args.steps} is more than the scenario's {scenario.steps} steps")
     out_dir = Path(args.out) if args.out else Path("results") / f"{scenario_id(args.scenario)}-seed{args.seed}"
-    check_output_dir(out_dir)
-    refuse_sweep_folder(out_dir)
+    check_run_folder(out_dir, args.overwrite)
     result = run_scenario(scenario, seed=args.seed, steps=args.steps, parameters=args.parameters)
     files = write_run(result, out_dir, str(args.scenario))
     print_summary(result.summary())
@@ -196,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
         "from the calibrated posterior by the seed (posterior), or the registry's values",
     )
     p.add_argument("--out", type=Path, default=None, help="output folder (default results/<scenario>-seed<N>)")
+    p.add_argument("--overwrite", action="store_true", help="replace an earlier run in --out (only a run's own files)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser(

@@ -50,6 +50,7 @@ from .sweep_folder import (
     remove_sweep_files,
     sha256_bytes,
     sha256_file,
+    verify_results,
     write_bytes_atomically,
 )
 
@@ -390,6 +391,14 @@ def prepare_output(
             )
         if manifest.get("chunk_size") != sweep.spec.chunk_size:
             raise InputError(out, "--chunk-size", f"must stay {manifest.get('chunk_size')} to resume this sweep")
+        finished = out / "results.parquet"
+        if manifest.get("complete") and finished.exists() and sha256_file(finished) != manifest.get("results_sha256"):
+            raise InputError(
+                finished,
+                None,
+                "does not match the results_sha256 its manifest.json recorded (changed after the sweep "
+                "finished); nothing to resume: restore it, or run the sweep again with --overwrite",
+            )
         manifest["resumed_utc"] = base_manifest("sweep")["created_utc"]
     else:
         manifest = sweep_manifest(sweep, components)
@@ -642,4 +651,5 @@ def read_results(path: Path) -> tuple[Any, dict[str, Any]]:
         raise InputError(
             path, None, f"not the results of an alliance-sim sweep (no column '{missing[0] if missing else 'run'}')"
         )
+    verify_results(path, manifest)
     return table.to_pandas(), manifest
