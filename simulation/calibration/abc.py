@@ -35,6 +35,7 @@ import pandas as pd
 
 from ..build import behaviour_keys
 from ..engine import simulate
+from ..errors import InputError
 from ..outcomes import BatchView, run_outcomes
 from ..paths import shipped_scenario
 from ..registry import Registry, default_registry
@@ -379,7 +380,11 @@ def reference_table(
              "keys": keys}  # fmt: skip
     stamp_file = table_dir / "table.json"
     if resume and stamp_file.exists():
-        old = json.loads(stamp_file.read_text("utf-8"))
+        from ..io import load_json
+
+        old = load_json(stamp_file, "reference table stamp")
+        if not isinstance(old, dict):
+            raise InputError(stamp_file, None, "is not a reference table stamp (a JSON mapping); start a new folder")
         # a scrambled Sobol design of 2^m draws is the prefix of the one of 2^(m+1) draws with the same
         # seed: a table begun with more draws serves a smaller power of two (its first chunks)
         prefix = old.get("draws", 0) >= draws and draws == 2 ** int(np.log2(draws))
@@ -387,7 +392,7 @@ def reference_table(
             old.get("draws") != draws and not prefix
         ):
             changed = ", ".join(k for k in stamp if old.get(k) != stamp[k])
-            raise ValueError(f"{table_dir}: the reference table was made with other settings ({changed}); "
+            raise InputError(table_dir, "--resume", f"the reference table was made with other settings ({changed}); "
                              "start a new folder or drop --resume")  # fmt: skip
         if old.get("draws", 0) > draws:
             stamp = old  # keep the larger table's stamp: it can still be completed later
