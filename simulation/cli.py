@@ -227,6 +227,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def printable(text: str) -> str:
+    """Text any terminal can show: undecodable bytes of a file name (kept by Python as lone surrogates)
+    are written as \\xNN instead of failing the print."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def check_file_names(args: argparse.Namespace) -> None:
+    """Refuse, before any work, a file name that is not valid UTF-8: it cannot be shown, recorded in a
+    manifest or pasted back into a command."""
+    for name, value in vars(args).items():
+        for item in value if isinstance(value, list) else [value]:
+            if not isinstance(item, str | Path):
+                continue
+            try:
+                str(item).encode("utf-8")
+            except UnicodeEncodeError:
+                flag = (
+                    name
+                    if name in ("scenario", "file", "files", "results", "patterns")
+                    else "--" + name.replace("_", "-")
+                )
+                raise InputError(
+                    printable(str(item)), flag, "the file name is not valid UTF-8 (bytes shown as \\xNN); rename it"
+                ) from None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -236,16 +262,20 @@ def main(argv: list[str] | None = None) -> int:
     from .io import DEFAULT_INPUT_LIMIT_MB, input_limit, is_disk_full
 
     try:
+        check_file_names(args)
         with input_limit(args.max_input_mb if args.max_input_mb is not None else DEFAULT_INPUT_LIMIT_MB):
             return int(args.func(args) or 0)
     except InputError as err:
-        print(f"error: {err.one_line()}", file=sys.stderr)
+        print(f"error: {printable(err.one_line())}", file=sys.stderr)
         return 2
     except OSError as err:
         if not is_disk_full(err):
             raise
-        where = f"{err.filename}: " if err.filename else ""
-        print(f"error: {where}no room to write ({err.strerror}); free space and try again", file=sys.stderr)
+        target = err.filename or getattr(args, "out", None) or getattr(args, "save", None) or "the output"
+        print(
+            f"error: {printable(str(target))}: no room to write ({err.strerror}); free space and try again",
+            file=sys.stderr,
+        )
         return 2
     except ModuleNotFoundError as err:
         from .resources import missing_extra_message

@@ -180,6 +180,8 @@ def _fill_calibrate_defaults(args: argparse.Namespace) -> None:
 def check_calibrate_options(args: argparse.Namespace, patterns, out: Path) -> None:
     """Refuse options that contradict each other, before any run: options of the other method, --accept above
     --draws, an unknown --leave-out, a --resume with nothing to resume, a calibration too large to finish."""
+    from .calibration.patterns import shipped_patterns_path
+
     other = "smc" if args.method == "rejection" else "rejection"
     for name in _METHOD_OPTIONS[other]:
         value = getattr(args, name)
@@ -198,7 +200,8 @@ def check_calibrate_options(args: argparse.Namespace, patterns, out: Path) -> No
     ids = [p.id for p in patterns.patterns]
     if args.leave_out is not None:
         if args.leave_out not in ids:
-            raise InputError(args.patterns, "--leave-out", f"no pattern '{args.leave_out}' (allowed: {', '.join(ids)})")
+            where = args.patterns or shipped_patterns_path()
+            raise InputError(where, "--leave-out", f"no pattern '{args.leave_out}' (allowed: {', '.join(ids)})")
         if len(ids) < 2:
             raise InputError(args.patterns, "--leave-out", "leaving out the only pattern leaves nothing to fit")
     if args.leave_one_out and len(ids) < 2:

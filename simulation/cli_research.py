@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .errors import InputError
 
-FILE_KINDS = ("scenario", "sweep", "patterns", "landscape", "seminar")
+FILE_KINDS = ("scenario", "sweep", "patterns", "landscape", "seminar", "posterior", "results")
 
 
 def _console(stderr: bool = False):
@@ -49,6 +49,13 @@ def detect_kind(path: Path) -> str:
 
     if path.suffix.lower() == ".csv":
         return "landscape"
+    if path.is_dir():
+        if (path / "posterior.parquet").exists():
+            return "posterior"
+        if (path / "results.parquet").exists():
+            return "results"
+    if path.suffix.lower() == ".parquet":
+        return "posterior" if path.name == "posterior.parquet" else "results"
     if path.suffix.lower() == ".json":
         try:
             data = json.loads(path.read_text("utf-8"))
@@ -116,6 +123,18 @@ def validate_file(path: Path, kind: str | None = None) -> tuple[str, str]:
 
         session = SeminarSession.load(path)
         return kind, f"seminar session '{session.title}', {len(session.history)} rounds played"
+    if kind == "posterior":
+        from .calibration.report import load_posterior_dir
+
+        folder = Path(path) if Path(path).is_dir() else Path(path).parent
+        post = load_posterior_dir(folder)
+        post.check_patterns(None, folder / "posterior.json")
+        return kind, f"posterior of {len(post.keys)} parameters, {post.samples.shape[0]:,} draws"
+    if kind == "results":
+        from .sweep_runner import read_results
+
+        df, manifest = read_results(Path(path))
+        return kind, f"results of the sweep '{manifest.get('sweep_title')}': {len(df):,} runs, hash verified"
     raise InputError(path, "--kind", f"unknown kind '{kind}' (allowed: {', '.join(FILE_KINDS)})")
 
 
@@ -198,7 +217,8 @@ def add_research_commands(sub: argparse._SubParsersAction) -> None:
         "validate",
         help="check input files of every kind",
         description="Validate scenario, sweep, calibration-patterns, landscape-table (YAML or CSV) "
-        "and saved-seminar (JSON) files. The kind is detected from the content unless "
+        "and saved-seminar (JSON) files, posterior folders (posterior.parquet and posterior.json) and sweep "
+        "results (checked against their manifest's hash). The kind is detected from the content unless "
         "--kind is given. Exit 2 if any file is bad.",
     )
     p.add_argument("files", nargs="+", type=Path)

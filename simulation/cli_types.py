@@ -19,6 +19,10 @@ MAX_CHUNK_SIZE = 100_000  # the sweep schema's own limit on ``chunk_size``
 MAX_RUNS_LIMIT = 1_000_000_000
 MAX_TOP = 1_000_000
 MAX_INPUT_MB = 4096.0
+#: Runs behind a handout's figures or a seminar's debrief: the batch engine keeps each run's path
+#: (one byte per pair and month), so this and MAX_PATH_BYTES bound the memory before anything runs.
+MAX_FIGURE_RUNS = 100_000
+MAX_PATH_BYTES = 2 * 2**30
 #: Dask scheduler addresses: protocol://host:port
 SCHEDULER_ADDRESS = re.compile(r"^(tcp|tls|ucx|ws|wss|inproc)://[A-Za-z0-9_.\-\[\]:]+:\d{1,5}$")
 
@@ -93,3 +97,21 @@ max_runs_int = bounded_int(1, MAX_RUNS_LIMIT)
 top_int = bounded_int(1, MAX_TOP)
 input_mb = bounded_float(0.0, MAX_INPUT_MB, open_low=True)
 port_int = bounded_int(1, 65535)
+
+
+figure_runs_int = bounded_int(1, MAX_FIGURE_RUNS)
+rounds_int = bounded_int(1, MAX_STEPS)
+
+
+def check_path_memory(runs: int, steps: int, actors: int, field: str) -> None:
+    """Refuse, before any run, a batch whose kept paths (runs x months x actors^2 bytes) exceed MAX_PATH_BYTES."""
+    from .errors import InputError
+
+    need = runs * (steps + 1) * actors * actors
+    if need > MAX_PATH_BYTES:
+        raise InputError(
+            None,
+            field,
+            f"{runs:,} runs x {steps + 1} months x {actors}x{actors} actors need {need / 2**30:.1f} GiB, above the "
+            f"{MAX_PATH_BYTES / 2**30:g} GiB limit; use at most {MAX_PATH_BYTES // ((steps + 1) * actors * actors):,} runs",
+        )
