@@ -104,7 +104,7 @@ def cmd_landscape(args: argparse.Namespace) -> int:
     from .io import check_output_file
 
     if args.out:
-        check_output_file(args.out)
+        check_output_file(args.out, inputs=(args.file,))
     result = landscape_from_file(args.file)
     text = landscape_markdown(result, top=args.top)
     if args.out:
