@@ -79,8 +79,10 @@ def positive_int(text: str) -> int:
 
 
 def seed_int(text: str) -> int:
-    """A random seed: 0 to 2**63 - 1 (numpy's generators refuse negative seeds)."""
-    return _integer(text, 0, MAX_SEED, "a seed from 0 to 2**63-1")
+    """A random seed: 0 to 2**63 - 1 (numpy's generators refuse negative seeds). The CSV export's text form
+    (``s`` and the digits) is taken as pasted."""
+    digits = text[1:] if text[:1] == "s" and text[1:].isdigit() else text
+    return _integer(digits, 0, MAX_SEED, "a seed from 0 to 2**63-1")
 
 
 def scheduler_address(text: str) -> str:
