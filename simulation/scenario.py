@@ -486,10 +486,15 @@ def check_reference(scenario: Scenario, source: str | Path | None) -> None:
         raise InputError(source, "reference_scenario", f"no shipped scenario '{name}' (known: {known})")
     ref_actors = read_yaml_mapping(path, "scenario").get("actors", scenario_defaults()["actors"])
     if list(ref_actors) != list(scenario.actors):
+
+        def listing(names: list) -> str:
+            shown = ", ".join(map(str, names[:8]))
+            return f"{len(names)} ({shown}{', ...' if len(names) > 8 else ''})"
+
         raise InputError(
             source,
             "reference_scenario",
-            f"{name} has the actors {', '.join(map(str, ref_actors))}; this scenario has {', '.join(scenario.actors)} "
+            f"{name} has the actors {listing(list(ref_actors))}; this scenario has {listing(scenario.actors)} "
             "(a reference needs the same actors in the same order: drop reference_scenario or use another)",
         )
 
