@@ -20,9 +20,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from simulation.cli import main
-from simulation.export import CSV_SEED_PREFIX, long_format, read_csv
-from simulation.sweep_runner import read_results
+from simulation.cli.main import main
+from simulation.sweeps.execute import read_results
+from simulation.sweeps.export import CSV_SEED_PREFIX, long_format, read_csv
 from tests.conftest import ROOT, SCENARIOS
 
 NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")

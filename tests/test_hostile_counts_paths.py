@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from simulation.cli import main
+from simulation.cli.main import main
 from tests.conftest import SCENARIOS
 
 BASE = str(SCENARIOS / "baseline_2018_2021.yaml")
@@ -117,7 +117,7 @@ def test_a_batch_too_large_for_memory_is_refused_before_it_runs(tmp_path, capsys
     """100,000 runs of a 30-actor, 600-month scenario would keep 54 GiB of paths: refused by arithmetic."""
     import yaml
 
-    from simulation.scenario import ACTOR_FAMILIES
+    from simulation.world.scenario import ACTOR_FAMILIES
 
     data = yaml.safe_load(Path(BASE).read_text("utf-8"))
     extra = [f"Extra{i}" for i in range(25)]
@@ -184,7 +184,7 @@ def test_a_full_disk_names_the_output(tmp_path, capsys, monkeypatch):
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("simulation.handout.write_handout", full)
+    monkeypatch.setattr("simulation.teaching.handout.write_handout", full)
     out = tmp_path / "h"
     code = main(["handout", BASE, "--runs", "5", "--out", str(out)])
     err = capsys.readouterr().err.strip()

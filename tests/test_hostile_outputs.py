@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from simulation.calibration.posterior import posterior_files
-from simulation.cli import main
+from simulation.behaviour import posterior_files
+from simulation.cli.main import main
 from tests.conftest import SCENARIOS
 
 BASE_PATH = SCENARIOS / "baseline_2018_2021.yaml"

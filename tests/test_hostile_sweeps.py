@@ -22,12 +22,12 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-import simulation.sweep_runner as sweep_runner
-from simulation import sweep_folder
-from simulation.cli import main
-from simulation.errors import InputError
-from simulation.sweep import sweep_from_dict
-from simulation.sweep_runner import merge_parts, read_results, run_sweep
+import simulation.sweeps.execute as sweep_runner
+from simulation.cli.main import main
+from simulation.core.errors import InputError
+from simulation.sweeps import folder as sweep_folder
+from simulation.sweeps.execute import merge_parts, read_results, run_sweep
+from simulation.sweeps.spec import sweep_from_dict
 from tests.conftest import ROOT, scenario
 from tests.test_sweep import small
 
@@ -265,7 +265,7 @@ def test_run_into_a_sweep_folder_is_refused(tmp_path, monkeypatch, capsys):
 
 def _start(argv: list[str]) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "simulation.cli", *argv],
+        [sys.executable, "-m", "simulation.cli.main", *argv],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

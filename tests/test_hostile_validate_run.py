@@ -18,9 +18,9 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from simulation.calibration.posterior import posterior_files
-from simulation.cli import main
-from simulation.scenario import ACTOR_FAMILIES
+from simulation.behaviour import posterior_files
+from simulation.cli.main import main
+from simulation.world.scenario import ACTOR_FAMILIES
 from tests.conftest import SCENARIOS
 
 BASE_PATH = SCENARIOS / "baseline_2018_2021.yaml"

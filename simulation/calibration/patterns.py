@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..errors import InputError
-from ..outcomes import OUTCOME_NAMES
+from simulation.core.errors import InputError
+from simulation.outcomes import OUTCOME_NAMES
 
 #: The miss of a measure that is undefined in a batch (a median month of an event that never came):
 #: a modelling choice, larger than any pattern's miss inside its plausible range, so such batches rank last.
@@ -203,7 +203,7 @@ def shipped_patterns_path() -> Path:
 
 def load_patterns(path: str | Path | None = None) -> PatternsFile:
     """Load and validate a patterns file (default: the shipped one). Bad input: one-line InputError."""
-    from ..scenario import read_yaml_mapping, validation_error_to_input_error
+    from simulation.world.scenario import read_yaml_mapping, validation_error_to_input_error
 
     source = shipped_patterns_path() if path is None else Path(path)
     data = read_yaml_mapping(source, "patterns")
@@ -211,7 +211,7 @@ def load_patterns(path: str | Path | None = None) -> PatternsFile:
         parsed = PatternsFile.model_validate(data)
     except ValidationError as err:
         raise validation_error_to_input_error(err, PatternsFile, source) from None
-    from ..paths import shipped_dir
+    from simulation.core.paths import shipped_dir
 
     known = {p.stem for p in shipped_dir("scenarios").glob("*.yaml")}
     for k, pattern in enumerate(parsed.patterns):
@@ -226,9 +226,9 @@ def load_patterns(path: str | Path | None = None) -> PatternsFile:
 def check_cases(parsed: PatternsFile, source: Path) -> None:
     """Every case must build: its overrides are valid paths with values in range (the same checks as a
     sweep's), and a per-pair outcome (``final_<a>_<b>``) names a pair of the case's actors."""
-    from ..outcomes import pair_columns
-    from ..paths import shipped_dir
-    from ..scenario import apply_overrides, load_scenario
+    from simulation.core.paths import shipped_dir
+    from simulation.outcomes import pair_columns
+    from simulation.world.scenario import apply_overrides, load_scenario
 
     built: dict[str, Any] = {}
     for k, pattern in enumerate(parsed.patterns):
@@ -265,3 +265,16 @@ def patterns_json_schema() -> dict[str, Any]:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "alliance-sim calibration patterns"
     return schema
+
+
+def check_posterior_patterns(post: Any, patterns_path: Path | None, where: Path) -> None:
+    """Refuse a posterior calibrated on other patterns than ``patterns_path`` (default: the shipped ones)."""
+    recorded = post.manifest.get("patterns_sha256")
+    expected = patterns_hash(patterns_path)
+    if recorded != expected:
+        raise InputError(
+            where,
+            "patterns_sha256",
+            f"{str(recorded)[:12]}... was calibrated on other patterns than "
+            f"{patterns_path or 'the shipped patterns.yaml'} ({expected[:12]}...); calibrate again on them",
+        )

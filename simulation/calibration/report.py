@@ -13,15 +13,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..registry import default_registry
-from .abc import PatternSimulator, priors
-from .patterns import PatternsFile, load_patterns
-from .posterior import Posterior
+from simulation.behaviour import Posterior
+from simulation.calibration.abc import PatternSimulator, priors
+from simulation.calibration.patterns import PatternsFile, check_posterior_patterns, load_patterns
+from simulation.world.registry import default_registry
 
 
 def draw_sets(post: Posterior, count: int, seed: int) -> np.ndarray:
     """``count`` parameter sets drawn from the weighted posterior (rows of ``post.samples``)."""
-    from ..runner import replicate_seeds
+    from simulation.runner import replicate_seeds
 
     return post.samples[post.indices(replicate_seeds(seed, count))]
 
@@ -88,7 +88,7 @@ def marginals_figure(post: Posterior, path_stem: Path) -> list[Path]:
     """Posterior marginals (weighted histograms) against the uniform priors, one panel per parameter."""
     import matplotlib.pyplot as plt
 
-    from ..plots import save
+    from simulation.reporting.plots import save
 
     bounds = priors()
     k = len(post.keys)
@@ -119,7 +119,7 @@ def fit_figure(fit: PatternFit, loo: pd.Series | None, path_stem: Path) -> list[
     """Share of posterior predictive draws meeting each pattern (and, if given, held out)."""
     import matplotlib.pyplot as plt
 
-    from ..plots import save
+    from simulation.reporting.plots import save
 
     ids = list(fit.met.index)
     y = np.arange(len(ids))
@@ -142,8 +142,8 @@ def fit_figure(fit: PatternFit, loo: pd.Series | None, path_stem: Path) -> list[
 
 def load_posterior_dir(folder: Path) -> Posterior:
     """A posterior folder (posterior.parquet and its manifest posterior.json), validated."""
-    from ..errors import InputError
-    from ..io import check_input_file
+    from simulation.core.errors import InputError
+    from simulation.core.io import check_input_file
 
     folder = Path(folder)
     if not folder.is_dir():
@@ -160,7 +160,7 @@ def load_leave_one_out(
 ) -> list[tuple[Posterior, str]]:
     """The leave-one-out posteriors in ``folder`` (one subfolder each), validated: each names a pattern of
     ``patterns`` it left out and was calibrated on the same patterns file."""
-    from ..errors import InputError
+    from simulation.core.errors import InputError
 
     if not folder.is_dir():
         what = "not found" if not folder.exists() else "not a folder"
@@ -176,7 +176,7 @@ def load_leave_one_out(
             raise InputError(
                 sub / "posterior.json", "excluded_pattern", f"{pid!r} is not a pattern id (allowed: {', '.join(ids)})"
             )
-        held.check_patterns(patterns_path, sub / "posterior.json")
+        check_posterior_patterns(held, patterns_path, sub / "posterior.json")
         out.append((held, pid))
     if explicit and not out:
         raise InputError(folder, "--loo", "holds no leave-one-out posterior (subfolders with posterior.parquet)")
@@ -278,15 +278,13 @@ def scenario_uncertainty(scenario, draws: int = 200, runs_per_draw: int = 50, se
 
     Law of total variance for the binary outcome Y: Var(Y) = E[p(1 - p)] + Var(p) over draws of p.
     """
-    from ..runner import replicate_seeds, run_batch
+    from simulation.runner import replicate_seeds, run_batch
 
     seeds = replicate_seeds(seed, draws * runs_per_draw)
     df = run_batch(scenario, seeds, parameters="posterior")
-    from .posterior import shipped_posterior
+    from simulation.behaviour import shipped_posterior
 
     post = shipped_posterior()
-    if post is None:
-        raise RuntimeError("no posterior ships")
     draw = post.indices(seeds)
     per = df.groupby(draw)["alliance"].agg(["mean", "size"])
     p_all = float(df["alliance"].mean())
@@ -304,9 +302,9 @@ def scenario_uncertainty(scenario, draws: int = 200, runs_per_draw: int = 50, se
 def write_report(posterior_dir: Path | None, out: Path, figures_dir: Path, loo_dir: Path | None = None,
                  draws: int = 100, patterns_path: Path | None = None) -> Path:  # fmt: skip
     """Write the calibration report (Markdown) and its figures."""
-    from ..paths import shipped_dir
-    from ..scenario import load_scenario
-    from .posterior import posterior_files
+    from simulation.behaviour import posterior_files
+    from simulation.core.paths import shipped_dir
+    from simulation.world.scenario import load_scenario
 
     if posterior_dir is None:
         table, manifest = posterior_files()
@@ -315,7 +313,7 @@ def write_report(posterior_dir: Path | None, out: Path, figures_dir: Path, loo_d
         post = load_posterior_dir(posterior_dir)
         manifest = Path(posterior_dir) / "posterior.json"
     patterns = load_patterns(patterns_path)
-    post.check_patterns(patterns_path, manifest)
+    check_posterior_patterns(post, patterns_path, manifest)
     explicit_loo = loo_dir is not None
     if loo_dir is None and posterior_dir is not None and (Path(posterior_dir) / "leave_one_out").is_dir():
         loo_dir = Path(posterior_dir) / "leave_one_out"
