@@ -67,7 +67,7 @@ SCENARIO_CASES = [
         lambda d: d["events"].append(
             {"kind": "aggression", "by": "Russia", "against": "Russia", "from_step": 3, "duration_steps": 2}
         ),
-        "against itself",
+        "victim of its own aggression",
     ),
     ("coordination_empty_schedule", lambda d: d["pressure"].update(coordination={"Russia": []}), "at least 1 item"),
     ("coordination_not_a_schedule", lambda d: d["pressure"].update(coordination={"Russia": "x"}), "valid list"),
