@@ -164,7 +164,7 @@ def check_samples(table: Path, keys: tuple[str, ...], samples: np.ndarray) -> No
 
 def check_manifest(path: Path, meta: object, keys: tuple[str, ...]) -> None:
     """posterior.json: an alliance-sim posterior manifest naming exactly the table's parameters."""
-    from simulation import __version__
+    from simulation._version import __version__
 
     if not isinstance(meta, dict):
         raise InputError(path, None, "expected a JSON mapping (the posterior's manifest)")

@@ -166,8 +166,11 @@ def _session_text(path: Path, text: str) -> Path:
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> list[tuple[str, Path, list[str], str]]:
-    """(kind, file, the argv that would use it, fragment)."""
-    root = tmp_path_factory.mktemp("validate_run")
+    return build_corpus(tmp_path_factory.mktemp("validate_run"))
+
+
+def build_corpus(root: Path) -> list[tuple[str, Path, list[str], str]]:
+    """(kind, file, the argv that would use it, fragment); experiments/hostile_corpus.py runs it too."""
     out: list[tuple[str, Path, list[str], str]] = []
     for name, change, fragment in SCENARIO_CASES:
         data = _base()
