@@ -32,7 +32,7 @@ DRIVER = r"""
 import builtins, contextlib, io, json, sys, traceback
 builtins.input = lambda prompt="": "quit"
 try:
-    from simulation.cli.main import main
+    from simulation.cli import main
 except ImportError:
     from simulation.cli import main
 cases = json.load(open(sys.argv[1]))
@@ -62,7 +62,7 @@ def _digest(path: Path) -> str | None:
 
 def build(root: Path) -> list[tuple[str, list[str], Path | None]]:
     """(command, argv, the file or folder it must leave unchanged)."""
-    from simulation.cli.main import main
+    from simulation.cli import main
     from tests import test_hostile_counts_paths as counts
     from tests import test_hostile_validate_run as vr
 

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from simulation.cli.main import main
+from simulation.cli import main
 from simulation.sweeps.execute import read_results
 from simulation.sweeps.export import CSV_SEED_PREFIX, long_format, read_csv
 from tests.conftest import ROOT, SCENARIOS

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from simulation.cli.main import main
+from simulation.cli import main
 from tests.conftest import SCENARIOS
 
 BASE = str(SCENARIOS / "baseline_2018_2021.yaml")

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from simulation.behaviour import posterior_files
-from simulation.cli.main import main
+from simulation.cli import main
 from tests.conftest import SCENARIOS
 
 BASE_PATH = SCENARIOS / "baseline_2018_2021.yaml"

@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from simulation.behaviour import posterior_files
-from simulation.cli.main import main
+from simulation.cli import main
 from simulation.world.scenario import ACTOR_FAMILIES
 from tests.conftest import SCENARIOS
 
