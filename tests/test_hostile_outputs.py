@@ -149,6 +149,7 @@ def test_tampered_results_are_read_by_no_command(folder, sweep, tmp_path, capsys
     ]
     if damage in ("flipped byte", "truncated"):
         commands.append(["sweep", str(spec), "--out", str(folder), "--resume", "--quiet"])
+    before = {p.relative_to(folder): _digest(p) for p in folder.rglob("*") if p.is_file()}
     for argv in commands:
         if damage == "truncated" and argv[0] in ("plot", "discover", "export", "validate"):
             err = _refused(capsys, argv, "")  # an unreadable table or a hash mismatch: either is a refusal
@@ -158,6 +159,7 @@ def test_tampered_results_are_read_by_no_command(folder, sweep, tmp_path, capsys
         else:
             _refused(capsys, argv, fragment)
     assert not (tmp_path / "x.parquet").exists() and not (tmp_path / "figs").exists()
+    assert {p.relative_to(folder): _digest(p) for p in folder.rglob("*") if p.is_file()} == before  # not even .lock
 
 
 def test_an_intact_copy_is_read(folder, tmp_path, capsys):

@@ -347,6 +347,16 @@ def prepare_output(
             else "add --resume to finish it, or use a new --out"
         )
         raise InputError(out, None, f"holds {state} sweep; not overwritten ({hint})")
+    finished = out / "results.parquet"
+    # checked before the lock is taken: a refused resume leaves the folder byte for byte as it was
+    resuming_finished = has_manifest and resume and not overwrite and manifest is not None and manifest.get("complete")
+    if resuming_finished and finished.exists() and sha256_file(finished) != manifest.get("results_sha256"):
+        raise InputError(
+            finished,
+            None,
+            "does not match the results_sha256 its manifest.json recorded (changed after the sweep "
+            "finished); nothing to resume: restore it, or run the sweep again with --overwrite",
+        )
     out.mkdir(parents=True, exist_ok=True)
     if lock is not None:
         lock.acquire()
@@ -391,14 +401,6 @@ def prepare_output(
             )
         if manifest.get("chunk_size") != sweep.spec.chunk_size:
             raise InputError(out, "--chunk-size", f"must stay {manifest.get('chunk_size')} to resume this sweep")
-        finished = out / "results.parquet"
-        if manifest.get("complete") and finished.exists() and sha256_file(finished) != manifest.get("results_sha256"):
-            raise InputError(
-                finished,
-                None,
-                "does not match the results_sha256 its manifest.json recorded (changed after the sweep "
-                "finished); nothing to resume: restore it, or run the sweep again with --overwrite",
-            )
         manifest["resumed_utc"] = base_manifest("sweep")["created_utc"]
     else:
         manifest = sweep_manifest(sweep, components)
