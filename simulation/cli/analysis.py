@@ -229,6 +229,12 @@ def check_calibrate_options(args: argparse.Namespace, patterns, out: Path) -> No
             f"{evaluations:,} draws x {cases} cases x {args.replicates:,} replicates = {runs:,} runs "
             f"is above the limit of {MAX_CALIBRATION_RUNS:,}; use fewer draws or replicates",
         )
+    from simulation.behaviour import posterior_files
+    from simulation.core.io import same_file
+
+    shipped = posterior_files()[0].parent
+    if out.exists() and shipped.exists() and same_file(out, shipped):
+        raise InputError(out, "--out", "is the package's own data folder; calibrate elsewhere, then --ship the result")
     if args.resume:
         stored = out / "reference_table" / "table.json" if args.method == "rejection" else out / "calibration.db"
         if not stored.is_file():
