@@ -5,8 +5,8 @@
 
 The corpus is the hostile suite's (tests/test_hostile_validate_run.py, tests/test_hostile_counts_paths.py)
 plus the data-safety cases of tests/test_hostile_outputs.py, built once in a temporary folder by this
-checkout. Every case runs in one process of the checkout under test (its ``main``, in process, stdin
-answering "quit"). A case is handled when it exits 2 with exactly one line on stderr and no traceback, and,
+checkout. Every case runs in its own process of the checkout under test (its ``main``, stdin answering
+"quit"), stopped after SECONDS_PER_CASE (a case still running then is doing work, not refusing). A case is handled when it exits 2 with exactly one line on stderr and no traceback, and,
 where it aimed at a file or folder, leaves it byte for byte as it was.
 """
 
@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -31,25 +32,21 @@ sys.path.insert(0, str(ROOT))
 DRIVER = r"""
 import builtins, contextlib, io, json, sys, traceback
 builtins.input = lambda prompt="": "quit"
-try:
-    from simulation.cli import main
-except ImportError:
-    from simulation.cli import main
-cases = json.load(open(sys.argv[1]))
-out = []
-for argv in cases:
-    err, std = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(std):
-        try:
-            code = main(argv)
-        except SystemExit as e:
-            code = e.code if isinstance(e.code, int) else 1
-        except BaseException:
-            traceback.print_exc()
-            code = "exception"
-    out.append({"code": code, "err": err.getvalue()})
-json.dump(out, open(sys.argv[2], "w"))
+from simulation.cli import main
+argv = json.load(open(sys.argv[1]))[int(sys.argv[2])]
+err, std = io.StringIO(), io.StringIO()
+with contextlib.redirect_stderr(err), contextlib.redirect_stdout(std):
+    try:
+        code = main(argv)
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else 1
+    except BaseException:
+        traceback.print_exc()
+        code = "exception"
+json.dump({"code": code, "err": err.getvalue()}, open(sys.argv[3], "w"))
 """
+#: A refusal takes a few seconds at most (imports included); a case still running after this is doing work.
+SECONDS_PER_CASE = 45
 
 
 def _digest(path: Path) -> str | None:
@@ -143,9 +140,18 @@ def run(checkout: Path, cases: list[tuple[str, list[str], Path | None]], work: P
     (work / "cases.json").write_text(json.dumps([argv for _, argv, _ in cases]), "utf-8")  # \udcff stays escaped
     (work / "driver.py").write_text(DRIVER, "utf-8")
     env = {**os.environ, "PYTHONPATH": str(checkout)}
-    subprocess.run([sys.executable, str(work / "driver.py"), str(work / "cases.json"), str(work / "out.json")],
-                   cwd=work, env=env, stdin=subprocess.DEVNULL, check=True, timeout=3600)  # fmt: skip
-    results = json.loads((work / "out.json").read_text("utf-8"))
+    results = []
+    for k in range(len(cases)):
+        out = work / f"out{k}.json"
+        proc = subprocess.Popen([sys.executable, str(work / "driver.py"), str(work / "cases.json"), str(k), str(out)],
+                                cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+        try:
+            proc.wait(timeout=SECONDS_PER_CASE)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)  # the case's own process group: it and its workers
+            proc.wait()
+        results.append(json.loads(out.read_text("utf-8")) if out.exists() else {"code": "timeout", "err": ""})
     tally: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for (command, argv, target), b, r in zip(cases, before, results, strict=True):
         lines = r["err"].strip().splitlines()
@@ -155,7 +161,8 @@ def run(checkout: Path, cases: list[tuple[str, list[str], Path | None]], work: P
         tally[command][0] += ok
         tally[command][1] += 1
         if not ok and os.environ.get("HOSTILE_VERBOSE"):
-            print(f"NOT HANDLED {command}: {' '.join(argv)[:160]}: exit {r['code']}: {r['err'].strip()[-200:]}")
+            text = f"NOT HANDLED {command}: {' '.join(argv)[:160]}: exit {r['code']}: {r['err'].strip()[-200:]}"
+            print(text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace"))
     return dict(tally)
 
 
