@@ -101,12 +101,14 @@ def validate_file(path: Path, kind: str | None = None) -> tuple[str, str]:
         sc = load_scenario(path)
         return kind, f"{sc.title} ({len(sc.actors)} actors, {sc.steps} months)"
     if kind == "sweep":
+        from simulation.cli.sweep import DEFAULT_MAX_RUNS
         from simulation.sweeps.spec import load_sweep
 
         sw = load_sweep(resolve_ref(path, "experiments"))
+        size = "" if sw.total_runs <= DEFAULT_MAX_RUNS else f"; above {DEFAULT_MAX_RUNS:,} runs: sweep asks for --yes"
         return kind, (
-            f"{sw.spec.title} ({sw.spec.design.method}, {sw.points.shape[0]:,} points x "
-            f"{sw.spec.replicates:,} replicates = {sw.total_runs:,} runs)"
+            f"{sw.spec.title} ({sw.spec.design.method}, {sw.design_size:,} points x "
+            f"{sw.spec.replicates:,} replicates = {sw.total_runs:,} runs{size})"
         )
     if kind == "patterns":
         from simulation.calibration.patterns import load_patterns
