@@ -63,12 +63,20 @@ class Posterior:
             raise InputError(table, None, f"not a readable Parquet table ({err})") from None
         if "weight" not in t.column_names or t.num_columns < 2 or t.num_rows == 0:
             raise InputError(table, None, "not a posterior: needs parameter columns, a weight column and rows")
+        if len(set(t.column_names)) != len(t.column_names):
+            raise InputError(table, None, "a column appears twice; a posterior has one column per parameter")
         keys = tuple(c for c in t.column_names if c != "weight")
-        samples = np.column_stack([t.column(k).to_numpy() for k in keys])
-        w = t.column("weight").to_numpy().astype(float)
+        for name in t.column_names:
+            if not (pa.types.is_floating(t.schema.field(name).type) or pa.types.is_integer(t.schema.field(name).type)):
+                raise InputError(table, name, f"expected numbers, got {t.schema.field(name).type}")
+        samples = np.column_stack([t.column(k).to_numpy(zero_copy_only=False) for k in keys]).astype(float)
+        w = t.column("weight").to_numpy(zero_copy_only=False).astype(float)
         if not (np.all(np.isfinite(w)) and np.all(w >= 0) and w.sum() > 0):
             raise InputError(table, "weight", "weights must be finite, non-negative and not all zero")
+        check_samples(table, keys, samples)
         meta = load_json(manifest, "posterior manifest") if manifest is not None and Path(manifest).exists() else {}
+        if manifest is not None and Path(manifest).exists():
+            check_manifest(Path(manifest), meta, keys)
         return cls(keys, samples, w / w.sum(), meta)
 
     @property
@@ -105,6 +113,81 @@ class Posterior:
     def point_record(self, base: np.ndarray, keep: dict[str, float]) -> np.ndarray:
         """One behaviour record [1] at the posterior median (``keep`` overrides win)."""
         return self._fill(base, self.median()[None], keep)
+
+
+#: Slack on the prior box: values written as float64 from draws inside it may sit one rounding outside.
+PRIOR_BOX_SLACK = 1e-9
+
+
+#: Behavioural quantities kept at their registry value: integers, which ABC's continuous kernels do not fit.
+FIXED_KEYS = ("treaty_consent_steps",)
+
+
+def calibrated_keys(registry: Registry | None = None) -> list[str]:
+    """The behavioural parameters a calibration fits (and a posterior must hold): those with a range."""
+    from simulation.world.build import behaviour_keys
+    from simulation.world.registry import default_registry
+
+    reg = registry if registry is not None else default_registry()
+    return [k for k in behaviour_keys(reg) if k not in FIXED_KEYS and reg[k].low < reg[k].high]
+
+
+def check_samples(table: Path, keys: tuple[str, ...], samples: np.ndarray) -> None:
+    """Every column is a calibrated registry parameter; every value finite and inside its prior box
+    (the registry's documented range); none missing."""
+    from simulation.world.registry import default_registry
+
+    reg = default_registry()
+    for p, key in enumerate(keys):
+        if key not in reg:
+            raise InputError(table, key, "not a registry parameter (see `alliance-sim params`); not a posterior column")
+        column = samples[:, p]
+        if not np.all(np.isfinite(column)):
+            raise InputError(table, key, f"{int((~np.isfinite(column)).sum())} values are not finite numbers")
+        low, high = reg[key].low, reg[key].high
+        slack = PRIOR_BOX_SLACK * max(1.0, abs(low), abs(high))
+        outside = (column < low - slack) | (column > high + slack)
+        if outside.any():
+            bad = column[outside][0]
+            raise InputError(
+                table, key, f"{int(outside.sum())} values outside the prior box {low:g} to {high:g} (e.g. {bad:g})"
+            )
+    missing = [k for k in calibrated_keys(reg) if k not in keys]
+    if missing:
+        raise InputError(table, None, f"no column for {len(missing)} calibrated parameter(s): {', '.join(missing[:4])}")
+
+
+def check_manifest(path: Path, meta: object, keys: tuple[str, ...]) -> None:
+    """posterior.json: an alliance-sim posterior manifest naming exactly the table's parameters."""
+    from simulation._version import __version__
+
+    if not isinstance(meta, dict):
+        raise InputError(path, None, "expected a JSON mapping (the posterior's manifest)")
+    if meta.get("package") != "alliance-sim" or meta.get("kind") != "posterior":
+        raise InputError(path, "kind", "not an alliance-sim posterior manifest (kind: posterior)")
+    for field, kind in (("patterns_sha256", str), ("parameters", list), ("version", str)):
+        if not isinstance(meta.get(field), kind):
+            raise InputError(path, field, f"missing or not a {kind.__name__}")
+    if list(meta["parameters"]) != list(keys):
+        raise InputError(path, "parameters", "do not match the columns of posterior.parquet beside it")
+    mine, theirs = _major_minor(__version__), _major_minor(meta["version"])
+    if mine is not None and theirs is not None and mine != theirs:
+        raise InputError(
+            path,
+            "version",
+            f"made by alliance-sim {meta['version']}, this is {__version__}: the parameters may mean other things; "
+            "calibrate again with this version",
+        )
+
+
+def _major_minor(version: str) -> tuple[int, int] | None:
+    """(major, minor) of a release version; None for a checkout's placeholder or anything unparsable."""
+    import re
+
+    m = re.match(r"^(\d+)\.(\d+)", version)
+    if m is None or "checkout" in version:
+        return None
+    return int(m.group(1)), int(m.group(2))
 
 
 def posterior_files() -> tuple[Path, Path]:

@@ -139,7 +139,7 @@ def test_a_resumed_calibration_equals_an_uninterrupted_one(tmp_path):
         f.unlink()
     calibrate_rejection(out_dir=part, resume=True, **kwargs)
     assert pq.read_table(whole / "posterior.parquet").equals(pq.read_table(part / "posterior.parquet"))
-    with pytest.raises(ValueError, match="other settings"):
+    with pytest.raises(InputError, match="other settings"):
         calibrate_rejection(out_dir=part, resume=True, **{**kwargs, "replicates": 5})
 
 

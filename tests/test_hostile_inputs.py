@@ -47,6 +47,7 @@ def _sweep(**extra) -> dict:
 
 def _many_actors(n: int) -> str:
     data = yaml.safe_load(BASE)
+    data.pop("reference_scenario")  # the baseline's world has five actors: a reference needs the same ones
     extra = [f"Extra{i}" for i in range(n - len(data["actors"]))]
     data["actors"] = data["actors"] + extra
     params = data.setdefault("parameters", {}) or {}

@@ -34,7 +34,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simulation.behaviour import FIXED_KEYS, calibrated_keys
 from simulation.calibration.patterns import PatternsFile, load_patterns, patterns_hash
+from simulation.core.errors import InputError
 from simulation.core.paths import shipped_scenario
 from simulation.drivers.engine import simulate
 from simulation.drivers.inputs import prepare_inputs
@@ -46,14 +48,6 @@ from simulation.world.registry import Registry, default_registry
 from simulation.world.scenario import apply_overrides, load_scenario
 
 log = logging.getLogger(__name__)
-
-#: Behavioural quantities kept at their registry value: integers, which ABC's continuous kernels do not fit.
-FIXED_KEYS = ("treaty_consent_steps",)
-
-
-def calibrated_keys(registry: Registry | None = None) -> list[str]:
-    reg = registry if registry is not None else default_registry()
-    return [k for k in behaviour_keys(reg) if k not in FIXED_KEYS and reg[k].low < reg[k].high]
 
 
 def priors(registry: Registry | None = None) -> dict[str, tuple[float, float]]:
@@ -378,7 +372,11 @@ def reference_table(
              "keys": keys}  # fmt: skip
     stamp_file = table_dir / "table.json"
     if resume and stamp_file.exists():
-        old = json.loads(stamp_file.read_text("utf-8"))
+        from simulation.core.io import load_json
+
+        old = load_json(stamp_file, "reference table stamp")
+        if not isinstance(old, dict):
+            raise InputError(stamp_file, None, "is not a reference table stamp (a JSON mapping); start a new folder")
         # a scrambled Sobol design of 2^m draws is the prefix of the one of 2^(m+1) draws with the same
         # seed: a table begun with more draws serves a smaller power of two (its first chunks)
         prefix = old.get("draws", 0) >= draws and draws == 2 ** int(np.log2(draws))
@@ -386,7 +384,7 @@ def reference_table(
             old.get("draws") != draws and not prefix
         ):
             changed = ", ".join(k for k in stamp if old.get(k) != stamp[k])
-            raise ValueError(f"{table_dir}: the reference table was made with other settings ({changed}); "
+            raise InputError(table_dir, "--resume", f"the reference table was made with other settings ({changed}); "
                              "start a new folder or drop --resume")  # fmt: skip
         if old.get("draws", 0) > draws:
             stamp = old  # keep the larger table's stamp: it can still be completed later

@@ -219,7 +219,40 @@ def load_patterns(path: str | Path | None = None) -> PatternsFile:
             if c.scenario not in known:
                 raise InputError(source, f"patterns[{k}].case.scenario",
                                  f"no shipped scenario '{c.scenario}' (known: {', '.join(sorted(known))})")  # fmt: skip
+    check_cases(parsed, source)
     return parsed
+
+
+def check_cases(parsed: PatternsFile, source: Path) -> None:
+    """Every case must build: its overrides are valid paths with values in range (the same checks as a
+    sweep's), and a per-pair outcome (``final_<a>_<b>``) names a pair of the case's actors."""
+    from simulation.core.paths import shipped_dir
+    from simulation.outcomes import pair_columns
+    from simulation.world.scenario import apply_overrides, load_scenario
+
+    built: dict[str, Any] = {}
+    for k, pattern in enumerate(parsed.patterns):
+        for role, c in (("case", pattern.case), ("contrast", pattern.contrast)):
+            if c is None:
+                continue
+            field = f"patterns[{k}].{role}"
+            if c.key() not in built:
+                scenario = load_scenario(shipped_dir("scenarios") / f"{c.scenario}.yaml")
+                try:
+                    scenario = apply_overrides(scenario, dict(c.overrides), source=source) if c.overrides else scenario
+                except InputError as err:
+                    raise InputError(source, f"{field}.overrides.{err.field}", err.message) from None
+                built[c.key()] = scenario
+            outcome = pattern.measure.outcome
+            if outcome.startswith("final_") and outcome not in OUTCOME_NAMES:
+                pairs = [col for _, _, col in pair_columns(tuple(built[c.key()].actors))]
+                if outcome.removeprefix("final_") not in pairs:
+                    raise InputError(
+                        source,
+                        f"patterns[{k}].measure.outcome",
+                        f"'{outcome}' names no pair of {c.scenario}'s actors "
+                        f"(allowed: {', '.join('final_' + p for p in pairs)})",
+                    )
 
 
 def patterns_hash(path: str | Path | None = None) -> str:
@@ -232,3 +265,16 @@ def patterns_json_schema() -> dict[str, Any]:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "alliance-sim calibration patterns"
     return schema
+
+
+def check_posterior_patterns(post: Any, patterns_path: Path | None, where: Path) -> None:
+    """Refuse a posterior calibrated on other patterns than ``patterns_path`` (default: the shipped ones)."""
+    recorded = post.manifest.get("patterns_sha256")
+    expected = patterns_hash(patterns_path)
+    if recorded != expected:
+        raise InputError(
+            where,
+            "patterns_sha256",
+            f"{str(recorded)[:12]}... was calibrated on other patterns than "
+            f"{patterns_path or 'the shipped patterns.yaml'} ({expected[:12]}...); calibrate again on them",
+        )

@@ -15,7 +15,7 @@ import pandas as pd
 
 from simulation.behaviour import Posterior
 from simulation.calibration.abc import PatternSimulator, priors
-from simulation.calibration.patterns import PatternsFile, load_patterns
+from simulation.calibration.patterns import PatternsFile, check_posterior_patterns, load_patterns
 from simulation.world.registry import default_registry
 
 
@@ -141,7 +141,46 @@ def fit_figure(fit: PatternFit, loo: pd.Series | None, path_stem: Path) -> list[
 
 
 def load_posterior_dir(folder: Path) -> Posterior:
-    return Posterior.from_files(Path(folder) / "posterior.parquet", Path(folder) / "posterior.json")
+    """A posterior folder (posterior.parquet and its manifest posterior.json), validated."""
+    from simulation.core.errors import InputError
+    from simulation.core.io import check_input_file
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        what = "not found" if not folder.exists() else "not a folder"
+        raise InputError(folder, "--posterior", f"{what}; give the folder holding posterior.parquet and posterior.json")
+    check_input_file(folder / "posterior.parquet", "posterior")
+    post = Posterior.from_files(folder / "posterior.parquet", folder / "posterior.json")
+    check_input_file(folder / "posterior.json", "posterior manifest")
+    return post
+
+
+def load_leave_one_out(
+    folder: Path, patterns: PatternsFile, patterns_path: Path | None, explicit: bool
+) -> list[tuple[Posterior, str]]:
+    """The leave-one-out posteriors in ``folder`` (one subfolder each), validated: each names a pattern of
+    ``patterns`` it left out and was calibrated on the same patterns file."""
+    from simulation.core.errors import InputError
+
+    if not folder.is_dir():
+        what = "not found" if not folder.exists() else "not a folder"
+        raise InputError(folder, "--loo", f"{what}; give the folder of leave-one-out posteriors (one subfolder each)")
+    ids = [p.id for p in patterns.patterns]
+    out = []
+    for sub in sorted(folder.iterdir()):
+        if not (sub / "posterior.parquet").exists():
+            continue
+        held = load_posterior_dir(sub)
+        pid = held.manifest.get("excluded_pattern")
+        if pid not in ids:
+            raise InputError(
+                sub / "posterior.json", "excluded_pattern", f"{pid!r} is not a pattern id (allowed: {', '.join(ids)})"
+            )
+        check_posterior_patterns(held, patterns_path, sub / "posterior.json")
+        out.append((held, pid))
+    if explicit and not out:
+        raise InputError(folder, "--loo", "holds no leave-one-out posterior (subfolders with posterior.parquet)")
+    return out
 
 
 def report_markdown(post: Posterior, patterns: PatternsFile, fit: PatternFit, ident: pd.DataFrame,
@@ -272,21 +311,19 @@ def write_report(posterior_dir: Path | None, out: Path, figures_dir: Path, loo_d
         post = Posterior.from_files(table, manifest)
     else:
         post = load_posterior_dir(posterior_dir)
+        manifest = Path(posterior_dir) / "posterior.json"
     patterns = load_patterns(patterns_path)
-    fit = predictive_fit(post, patterns, draws=draws)
-    loo = None
+    check_posterior_patterns(post, patterns_path, manifest)
+    explicit_loo = loo_dir is not None
     if loo_dir is None and posterior_dir is not None and (Path(posterior_dir) / "leave_one_out").is_dir():
         loo_dir = Path(posterior_dir) / "leave_one_out"
-    if loo_dir is not None and Path(loo_dir).is_dir():
+    held_out = load_leave_one_out(Path(loo_dir), patterns, patterns_path, explicit_loo) if loo_dir is not None else []
+    fit = predictive_fit(post, patterns, draws=draws)
+    loo = None
+    if held_out:
         rows = {}
-        for folder in sorted(Path(loo_dir).iterdir()):
-            if not (folder / "posterior.parquet").exists():
-                continue
-            held = load_posterior_dir(folder)
-            pid = held.manifest.get("excluded_pattern")
+        for held, pid in held_out:
             single = PatternsFile(title="", patterns=[p for p in patterns.patterns if p.id == pid])
-            if not single.patterns:
-                continue
             f = predictive_fit(held, single, draws=max(20, draws // 2))
             rows[pid] = {"group": single.patterns[0].group, "met": float(f.met[pid]),
                          "budget": f"{held.manifest.get('population_size')} of {held.manifest.get('draws', '?')} draws, "

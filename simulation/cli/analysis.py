@@ -110,7 +110,7 @@ def cmd_landscape(args: argparse.Namespace) -> int:
     from simulation.core.io import check_output_file
 
     if args.out:
-        check_output_file(args.out)
+        check_output_file(args.out, inputs=(args.file,))
     result = landscape_from_file(args.file)
     text = landscape_markdown(result, top=args.top)
     if args.out:
@@ -138,9 +138,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from simulation.calibration.patterns import load_patterns
     from simulation.core.io import check_output_dir
 
-    load_patterns(args.patterns)  # bad input: one line before anything runs
+    patterns = load_patterns(args.patterns)  # bad input: one line before anything runs
     out = Path(args.out) if args.out else Path.cwd() / "calibration"
     check_output_dir(out)
+    check_calibrate_options(args, patterns, out)
+    _fill_calibrate_defaults(args)
     if args.method == "rejection":
         manifest = calibrate_rejection(patterns_path=args.patterns, out_dir=out, draws=args.draws, accept=args.accept,
                                        replicates=args.replicates, seed=args.seed, workers=args.workers or 2,
@@ -165,6 +167,80 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         shutil.copyfile(out / "posterior.json", meta)
         print(f"Shipped as {table}")
     return 0
+
+
+#: Defaults of the calibrate options that belong to one method (None on the command line: not given).
+CALIBRATE_DEFAULTS = {"draws": 16_384, "accept": 400, "population": 400, "generations": 10}
+_METHOD_OPTIONS = {"rejection": ("draws", "accept", "leave_one_out"), "smc": ("population", "generations", "leave_out")}
+#: Runs of one calibration (draws x cases x replicates) above which it is refused: about a day on 2 cores
+#: at the engine's measured ~25,000 runs/s (README, Performance); split it or use a cluster's --scheduler.
+MAX_CALIBRATION_RUNS = 2_000_000_000
+
+
+def _fill_calibrate_defaults(args: argparse.Namespace) -> None:
+    for name, value in CALIBRATE_DEFAULTS.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+
+
+def check_calibrate_options(args: argparse.Namespace, patterns, out: Path) -> None:
+    """Refuse options that contradict each other, before any run: options of the other method, --accept above
+    --draws, an unknown --leave-out, a --resume with nothing to resume, a calibration too large to finish."""
+    from simulation.calibration.patterns import shipped_patterns_path
+
+    other = "smc" if args.method == "rejection" else "rejection"
+    for name in _METHOD_OPTIONS[other]:
+        value = getattr(args, name)
+        if value not in (None, False):
+            flag = "--" + name.replace("_", "-")
+            raise InputError(
+                None,
+                flag,
+                f"belongs to --method {other}; with --method {args.method} use "
+                + ", ".join("--" + n.replace("_", "-") for n in _METHOD_OPTIONS[args.method]),
+            )
+    draws = args.draws if args.draws is not None else CALIBRATE_DEFAULTS["draws"]
+    accept = args.accept if args.accept is not None else CALIBRATE_DEFAULTS["accept"]
+    if args.method == "rejection" and accept > draws:
+        raise InputError(None, "--accept", f"{accept:,} is more than --draws {draws:,}: keep at most the draws made")
+    ids = [p.id for p in patterns.patterns]
+    if args.leave_out is not None:
+        if args.leave_out not in ids:
+            where = args.patterns or shipped_patterns_path()
+            raise InputError(where, "--leave-out", f"no pattern '{args.leave_out}' (allowed: {', '.join(ids)})")
+        if len(ids) < 2:
+            raise InputError(args.patterns, "--leave-out", "leaving out the only pattern leaves nothing to fit")
+    if args.leave_one_out and len(ids) < 2:
+        raise InputError(args.patterns, "--leave-one-out", "needs at least two patterns")
+    cases = len(patterns.cases())
+    evaluations = (
+        draws
+        if args.method == "rejection"
+        else (
+            (args.population or CALIBRATE_DEFAULTS["population"])
+            * (args.generations or CALIBRATE_DEFAULTS["generations"])
+        )
+    )
+    runs = evaluations * cases * args.replicates
+    if runs > MAX_CALIBRATION_RUNS:
+        raise InputError(
+            None,
+            "--replicates",
+            f"{evaluations:,} draws x {cases} cases x {args.replicates:,} replicates = {runs:,} runs "
+            f"is above the limit of {MAX_CALIBRATION_RUNS:,}; use fewer draws or replicates",
+        )
+    from simulation.behaviour import posterior_files
+    from simulation.core.io import same_file
+
+    shipped = posterior_files()[0].parent
+    if out.exists() and shipped.exists() and same_file(out, shipped):
+        raise InputError(out, "--out", "is the package's own data folder; calibrate elsewhere, then --ship the result")
+    if args.resume:
+        stored = out / "reference_table" / "table.json" if args.method == "rejection" else out / "calibration.db"
+        if not stored.is_file():
+            raise InputError(
+                out, "--resume", f"nothing to resume here (no {stored.relative_to(out)}); drop --resume to start afresh"
+            )
 
 
 def cmd_calibration_report(args: argparse.Namespace) -> int:
@@ -253,22 +329,29 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--draws",
-        type=bounded_int(16, 10_000_000),
-        default=16_384,
-        help="rejection: prior draws in the reference table",
+        type=bounded_int(16, 1_000_000),
+        default=None,
+        help="rejection: prior draws in the reference table (default 16,384)",
     )
     p.add_argument(
-        "--accept", type=bounded_int(2, 1_000_000), default=400, help="rejection: draws kept (the posterior)"
+        "--accept",
+        type=bounded_int(2, 1_000_000),
+        default=None,
+        help="rejection: draws kept (the posterior; default 400)",
     )
     p.add_argument(
         "--leave-one-out",
         action="store_true",
         help="rejection: also write one posterior per left-out pattern (OUT/leave_one_out/<id>)",
     )
-    p.add_argument("--population", type=bounded_int(2, 1_000_000), default=400, help="smc: particles per population")
-    p.add_argument("--generations", type=bounded_int(1, 1000), default=10, help="smc: at most this many populations")
+    p.add_argument(
+        "--population", type=bounded_int(2, 100_000), default=None, help="smc: particles per population (default 400)"
+    )
+    p.add_argument(
+        "--generations", type=bounded_int(1, 1000), default=None, help="smc: at most this many populations (default 10)"
+    )
     p.add_argument("--leave-out", help="smc: calibrate without this pattern id")
-    p.add_argument("--replicates", type=bounded_int(1, 1_000_000), default=32, help="runs of each case per draw")
+    p.add_argument("--replicates", type=bounded_int(1, 100_000), default=32, help="runs of each case per draw")
     p.add_argument("--seed", type=seed_int, default=20260101, help="seed of the prior design, replicates and sampler")
     p.add_argument("--workers", type=workers_int, default=None, help="local processes (default 2)")
     p.add_argument("--scheduler", type=scheduler_address, help="a Dask scheduler address (tcp://host:port)")

@@ -37,20 +37,18 @@ def _console(stderr: bool = False):
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from simulation.core.io import check_output_dir, refuse_sweep_folder
+    from simulation.core.io import check_run_folder
     from simulation.reporting.run_output import write_run
     from simulation.runner import run_scenario
     from simulation.world.scenario import load_scenario, scenario_id
 
     if args.out is not None:
-        check_output_dir(args.out)
-        refuse_sweep_folder(args.out)
+        check_run_folder(args.out, args.overwrite)
     scenario = load_scenario(args.scenario)
     if args.steps is not None and args.steps > scenario.steps:
         raise InputError(None, "--steps", f"{args.steps} is more than the scenario's {scenario.steps} steps")
     out_dir = Path(args.out) if args.out else Path("results") / f"{scenario_id(args.scenario)}-seed{args.seed}"
-    check_output_dir(out_dir)
-    refuse_sweep_folder(out_dir)
+    check_run_folder(out_dir, args.overwrite)
     result = run_scenario(scenario, seed=args.seed, steps=args.steps, parameters=args.parameters)
     files = write_run(result, out_dir, str(args.scenario))
     print_summary(result.summary())
@@ -160,6 +158,8 @@ def as_flag(err: InputError, parser: argparse.ArgumentParser, args: argparse.Nam
     (``--chunk-size``). Only the CLI knows the flags: it renames the field when it is one of them."""
     if not err.field or err.field.startswith("-"):
         return err
+    if err.source is not None and Path(err.source).is_file():
+        return err  # a field of a file the command read (a session's seed, a scenario's steps), not a flag
     command = getattr(args, "command", None)
     parsers = [parser]
     for action in parser._subparsers._group_actions if parser._subparsers else []:
@@ -215,6 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
         "from the calibrated posterior by the seed (posterior), or the registry's values",
     )
     p.add_argument("--out", type=Path, default=None, help="output folder (default results/<scenario>-seed<N>)")
+    p.add_argument("--overwrite", action="store_true", help="replace an earlier run in --out (only a run's own files)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser(
@@ -247,6 +248,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def printable(text: str) -> str:
+    """Text any terminal can show: undecodable bytes of a file name (kept by Python as lone surrogates)
+    are written as \\xNN instead of failing the print."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def check_file_names(args: argparse.Namespace) -> None:
+    """Refuse, before any work, a file name that is not valid UTF-8: it cannot be shown, recorded in a
+    manifest or pasted back into a command."""
+    for name, value in vars(args).items():
+        for item in value if isinstance(value, list) else [value]:
+            if not isinstance(item, str | Path):
+                continue
+            try:
+                str(item).encode("utf-8")
+            except UnicodeEncodeError:
+                flag = (
+                    name
+                    if name in ("scenario", "file", "files", "results", "patterns")
+                    else "--" + name.replace("_", "-")
+                )
+                raise InputError(
+                    printable(str(item)), flag, "the file name is not valid UTF-8 (bytes shown as \\xNN); rename it"
+                ) from None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -256,16 +283,20 @@ def main(argv: list[str] | None = None) -> int:
     from simulation.core.io import DEFAULT_INPUT_LIMIT_MB, input_limit, is_disk_full
 
     try:
+        check_file_names(args)
         with input_limit(args.max_input_mb if args.max_input_mb is not None else DEFAULT_INPUT_LIMIT_MB):
             return int(args.func(args) or 0)
     except InputError as err:
-        print(f"error: {as_flag(err, parser, args).one_line()}", file=sys.stderr)
+        print(f"error: {printable(as_flag(err, parser, args).one_line())}", file=sys.stderr)
         return 2
     except OSError as err:
         if not is_disk_full(err):
             raise
-        where = f"{err.filename}: " if err.filename else ""
-        print(f"error: {where}no room to write ({err.strerror}); free space and try again", file=sys.stderr)
+        target = err.filename or getattr(args, "out", None) or getattr(args, "save", None) or "the output"
+        print(
+            f"error: {printable(str(target))}: no room to write ({err.strerror}); free space and try again",
+            file=sys.stderr,
+        )
         return 2
     except ModuleNotFoundError as err:
         from simulation.core.resources import missing_extra_message

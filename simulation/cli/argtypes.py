@@ -19,6 +19,10 @@ MAX_CHUNK_SIZE = 100_000  # the sweep schema's own limit on ``chunk_size``
 MAX_RUNS_LIMIT = 1_000_000_000
 MAX_TOP = 1_000_000
 MAX_INPUT_MB = 4096.0
+#: Runs behind a handout's figures or a seminar's debrief: the batch engine keeps each run's path
+#: (one byte per pair and month), so this and MAX_PATH_BYTES bound the memory before anything runs.
+MAX_FIGURE_RUNS = 100_000
+MAX_PATH_BYTES = 2 * 2**30
 #: Dask scheduler addresses: protocol://host:port
 SCHEDULER_ADDRESS = re.compile(r"^(tcp|tls|ucx|ws|wss|inproc)://[A-Za-z0-9_.\-\[\]:]+:\d{1,5}$")
 
@@ -75,8 +79,10 @@ def positive_int(text: str) -> int:
 
 
 def seed_int(text: str) -> int:
-    """A random seed: 0 to 2**63 - 1 (numpy's generators refuse negative seeds)."""
-    return _integer(text, 0, MAX_SEED, "a seed from 0 to 2**63-1")
+    """A random seed: 0 to 2**63 - 1 (numpy's generators refuse negative seeds). The CSV export's text form
+    (``s`` and the digits) is taken as pasted."""
+    digits = text[1:] if text[:1] == "s" and text[1:].isdigit() else text
+    return _integer(digits, 0, MAX_SEED, "a seed from 0 to 2**63-1")
 
 
 def scheduler_address(text: str) -> str:
@@ -92,3 +98,19 @@ chunk_size_int = bounded_int(1, MAX_CHUNK_SIZE)
 max_runs_int = bounded_int(1, MAX_RUNS_LIMIT)
 top_int = bounded_int(1, MAX_TOP)
 input_mb = bounded_float(0.0, MAX_INPUT_MB, open_low=True)
+figure_runs_int = bounded_int(1, MAX_FIGURE_RUNS)
+rounds_int = bounded_int(1, MAX_STEPS)
+
+
+def check_path_memory(runs: int, steps: int, actors: int, field: str) -> None:
+    """Refuse, before any run, a batch whose kept paths (runs x months x actors^2 bytes) exceed MAX_PATH_BYTES."""
+    from simulation.core.errors import InputError
+
+    need = runs * (steps + 1) * actors * actors
+    if need > MAX_PATH_BYTES:
+        raise InputError(
+            None,
+            field,
+            f"{runs:,} runs x {steps + 1} months x {actors}x{actors} actors need {need / 2**30:.1f} GiB, above the "
+            f"{MAX_PATH_BYTES / 2**30:g} GiB limit; use at most {MAX_PATH_BYTES // ((steps + 1) * actors * actors):,} runs",
+        )

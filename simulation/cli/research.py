@@ -9,7 +9,7 @@ from pathlib import Path
 
 from simulation.core.errors import InputError
 
-FILE_KINDS = ("scenario", "sweep", "patterns", "landscape", "seminar")
+FILE_KINDS = ("scenario", "sweep", "patterns", "landscape", "seminar", "posterior", "results")
 
 
 def _console(stderr: bool = False):
@@ -49,6 +49,13 @@ def detect_kind(path: Path) -> str:
 
     if path.suffix.lower() == ".csv":
         return "landscape"
+    if path.is_dir():
+        if (path / "posterior.parquet").exists():
+            return "posterior"
+        if (path / "results.parquet").exists():
+            return "results"
+    if path.suffix.lower() == ".parquet":
+        return "posterior" if path.name == "posterior.parquet" else "results"
     if path.suffix.lower() == ".json":
         try:
             data = json.loads(path.read_text("utf-8"))
@@ -94,12 +101,14 @@ def validate_file(path: Path, kind: str | None = None) -> tuple[str, str]:
         sc = load_scenario(path)
         return kind, f"{sc.title} ({len(sc.actors)} actors, {sc.steps} months)"
     if kind == "sweep":
+        from simulation.cli.sweep import DEFAULT_MAX_RUNS
         from simulation.sweeps.spec import load_sweep
 
         sw = load_sweep(resolve_ref(path, "experiments"))
+        size = "" if sw.total_runs <= DEFAULT_MAX_RUNS else f"; above {DEFAULT_MAX_RUNS:,} runs: sweep asks for --yes"
         return kind, (
-            f"{sw.spec.title} ({sw.spec.design.method}, {sw.points.shape[0]:,} points x "
-            f"{sw.spec.replicates:,} replicates = {sw.total_runs:,} runs)"
+            f"{sw.spec.title} ({sw.spec.design.method}, {sw.design_size:,} points x "
+            f"{sw.spec.replicates:,} replicates = {sw.total_runs:,} runs{size})"
         )
     if kind == "patterns":
         from simulation.calibration.patterns import load_patterns
@@ -116,6 +125,19 @@ def validate_file(path: Path, kind: str | None = None) -> tuple[str, str]:
 
         session = SeminarSession.load(path)
         return kind, f"seminar session '{session.title}', {len(session.history)} rounds played"
+    if kind == "posterior":
+        from simulation.calibration.patterns import check_posterior_patterns
+        from simulation.calibration.report import load_posterior_dir
+
+        folder = Path(path) if Path(path).is_dir() else Path(path).parent
+        post = load_posterior_dir(folder)
+        check_posterior_patterns(post, None, folder / "posterior.json")
+        return kind, f"posterior of {len(post.keys)} parameters, {post.samples.shape[0]:,} draws"
+    if kind == "results":
+        from simulation.sweeps.execute import read_results
+
+        df, manifest = read_results(Path(path))
+        return kind, f"results of the sweep '{manifest.get('sweep_title')}': {len(df):,} runs, hash verified"
     raise InputError(path, "--kind", f"unknown kind '{kind}' (allowed: {', '.join(FILE_KINDS)})")
 
 
@@ -198,7 +220,8 @@ def add_research_commands(sub: argparse._SubParsersAction) -> None:
         "validate",
         help="check input files of every kind",
         description="Validate scenario, sweep, calibration-patterns, landscape-table (YAML or CSV) "
-        "and saved-seminar (JSON) files. The kind is detected from the content unless "
+        "and saved-seminar (JSON) files, posterior folders (posterior.parquet and posterior.json) and sweep "
+        "results (checked against their manifest's hash). The kind is detected from the content unless "
         "--kind is given. Exit 2 if any file is bad.",
     )
     p.add_argument("files", nargs="+", type=Path)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from simulation.cli.argtypes import positive_int, seed_int
+from simulation.cli.argtypes import bounded_int, check_path_memory, figure_runs_int, rounds_int, seed_int
 from simulation.core.errors import InputError
 
 HELP = (
@@ -75,10 +75,13 @@ def _parse_move(text: str):
 def cmd_play(args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    from simulation.core.io import check_output_file
     from simulation.teaching.seminar import SeminarSession
     from simulation.world.scenario import load_scenario
 
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+    if args.save is not None:
+        check_output_file(args.save, "--save", inputs=(args.load,) if args.load else ())
     if args.load:
         session = SeminarSession.load(args.load)
     else:
@@ -93,6 +96,7 @@ def cmd_play(args: argparse.Namespace) -> int:
             session = SeminarSession(scenario, args.human, seed=args.seed)
         except ValueError as exc:
             raise InputError(None, "--human", str(exc)) from None
+    check_path_memory(args.debrief_runs, session.scenario.steps, len(session.scenario.actors), "--debrief-runs")
     console.print(f"[bold]{session.title}[/bold]. People play {', '.join(session.humans)}; the model plays the rest.")
     console.print(HELP)
     rounds = 0
@@ -111,7 +115,13 @@ def cmd_play(args: argparse.Namespace) -> int:
                     console.print(HELP)
                     continue
                 if line.startswith("save "):
-                    console.print(f"saved to {session.save(Path(line[5:].strip()))}")
+                    try:
+                        target = check_output_file(Path(line[5:].strip()), "save")
+                        console.print(f"saved to {session.save(target)}", markup=False)
+                    except InputError as err:
+                        console.print(f"not saved: {err.one_line()}", markup=False, style="red")
+                    except OSError as err:
+                        console.print(f"not saved: {line[5:].strip()}: {err.strerror}", markup=False, style="red")
                     continue
                 try:
                     move = _parse_move(line)
@@ -139,8 +149,14 @@ def _finish(console, session, args) -> None:
 
 
 def cmd_handout(args: argparse.Namespace) -> int:
+    from simulation.core.io import check_output_dir
     from simulation.teaching.handout import write_handout
+    from simulation.world.scenario import load_scenario
 
+    if args.out is not None:
+        check_output_dir(args.out)
+    scenario = load_scenario(args.scenario)
+    check_path_memory(args.runs, scenario.steps, len(scenario.actors), "--runs")
     paths = write_handout(args.scenario, Path(args.out) if args.out else None, runs=args.runs)
     for p in paths:
         print(p)
@@ -189,7 +205,9 @@ def add_seminar_commands(sub: argparse._SubParsersAction) -> None:
         "room every browser session gets its own model.",
     )
     p.add_argument("scenario", type=Path, nargs="?", help="scenario to open first (default: the baseline)")
-    p.add_argument("--port", type=int, default=8765, help="port to listen on (1024-65535; default 8765)")
+    p.add_argument(
+        "--port", type=bounded_int(1024, 65535), default=8765, help="port to listen on (1024-65535; default 8765)"
+    )
     p.add_argument(
         "--rooms-dir",
         type=Path,
@@ -213,7 +231,9 @@ def add_seminar_commands(sub: argparse._SubParsersAction) -> None:
         "own laptops.",
     )
     p.add_argument("scenario", type=Path, nargs="?", help="scenario to play (default: the baseline)")
-    p.add_argument("--port", type=int, default=8765, help="port to listen on (1024-65535; default 8765)")
+    p.add_argument(
+        "--port", type=bounded_int(1024, 65535), default=8765, help="port to listen on (1024-65535; default 8765)"
+    )
     p.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0: the local network)")
     p.add_argument(
         "--rooms-dir",
@@ -232,10 +252,12 @@ def add_seminar_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("scenario", type=Path, nargs="?", help="scenario YAML (not needed with --load)")
     p.add_argument("--human", action="append", default=[], help="an actor played by a person (repeatable)")
     p.add_argument("--seed", type=seed_int, default=0)
-    p.add_argument("--rounds", type=positive_int, default=None, help="stop after this many rounds")
+    p.add_argument("--rounds", type=rounds_int, default=None, help="stop after this many rounds (at most 600)")
     p.add_argument("--save", type=Path, help="save the session here at the end")
     p.add_argument("--load", type=Path, help="continue a saved session")
-    p.add_argument("--debrief-runs", type=positive_int, default=500)
+    p.add_argument(
+        "--debrief-runs", type=figure_runs_int, default=500, help="model runs the debrief compares with (1-100,000)"
+    )
     p.set_defaults(func=cmd_play)
 
     p = sub.add_parser(
@@ -246,7 +268,7 @@ def add_seminar_commands(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("scenario", type=Path)
     p.add_argument("--out", type=Path, help="folder (default handouts/<scenario> in the current folder)")
-    p.add_argument("--runs", type=positive_int, default=300, help="replicates for the figures")
+    p.add_argument("--runs", type=figure_runs_int, default=300, help="replicates for the figures (1-100,000)")
     p.set_defaults(func=cmd_handout)
 
 

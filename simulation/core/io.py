@@ -16,6 +16,7 @@ import errno
 import json
 import os
 import stat
+import tempfile
 from collections.abc import Iterator
 from contextvars import ContextVar
 from pathlib import Path
@@ -200,9 +201,106 @@ def _nearest_existing(path: Path) -> Path:
     return probe
 
 
-def check_output_file(path: str | Path, field: str = "--out") -> Path:
-    """Check, before any work, that a file can be written at ``path`` (its folder must exist)."""
+def _probe_writable(folder: Path, path: Path, field: str) -> None:
+    """Create and remove a scratch file in ``folder``: permission bits say nothing to root, and
+    pseudo file systems (/proc, /sys) refuse writes whatever they say."""
+    try:
+        fd, name = tempfile.mkstemp(prefix=".alliance-sim-probe-", dir=folder)
+    except OSError as exc:
+        raise InputError(path, field, f"cannot write in {folder} ({exc.strerror or exc})") from None
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(name)
+
+
+#: The files a single run writes into its folder (runner.write_run); a run folder holds nothing else it made.
+RUN_FILES = (
+    "manifest.json",
+    "trajectories.parquet",
+    "decisions.parquet",
+    "event_log.md",
+    "events.jsonl",
+    "alignment.png",
+    "alignment.svg",
+    "network.png",
+    "network.svg",
+)
+#: Parquet metadata key of the manifest every sweep results table embeds, and of an export's own marker.
+MANIFEST_KEY = b"alliance_sim_manifest"
+EXPORT_KEY = b"alliance_sim_export"
+
+
+def tool_manifest(folder: Path, name: str = "manifest.json") -> dict[str, Any] | None:
+    """The alliance-sim manifest ``name`` in ``folder`` (a run's, a sweep's, posterior.json ...), or None."""
+    path = Path(folder) / name
+    try:
+        if not path.is_file() or path.stat().st_size > 64 * 2**20:
+            return None
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("package") == "alliance-sim" else None
+
+
+def _is_sweep_results(path: Path) -> bool:
+    """A Parquet file carrying a sweep's embedded manifest (not a long export of one)."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(-4, os.SEEK_END)
+            if handle.read(4) != b"PAR1":
+                return False
+        import pyarrow.parquet as pq
+
+        meta = pq.read_schema(path).metadata or {}
+    except Exception:  # noqa: BLE001 - an unreadable file is simply not results
+        return False
+    return MANIFEST_KEY in meta and EXPORT_KEY not in meta
+
+
+def protected_output(path: str | Path) -> str | None:
+    """Why ``path`` must never be written by an output (None: it may). Outputs never replace what the
+    tool did not make for that purpose: a manifest, the sealed files of a sweep or a run, sweep results,
+    a calibrated posterior."""
     path = Path(path)
+    if path.name == "manifest.json" or (path.name.endswith(".manifest.json") and path.exists()):
+        return "is a manifest (what reproduces a run or a sweep); no output replaces one"
+    folder = path.parent
+    sealed = tool_manifest(folder)
+    if sealed is not None:
+        kind = sealed.get("kind")
+        if kind == "sweep" and (path.name in SWEEP_FILES or path.name == SWEEP_PARTS):
+            return f"is a sealed file of the sweep in {folder}; write elsewhere"
+        if kind == "run" and path.name in RUN_FILES:
+            return f"belongs to the run in {folder}; write elsewhere"
+    if folder.name == SWEEP_PARTS and (tool_manifest(folder.parent) or {}).get("kind") == "sweep":
+        return f"is inside the chunks folder of the sweep in {folder.parent}; write elsewhere"
+    if path.name in ("posterior.parquet", "posterior.json") and (
+        (tool_manifest(folder, "posterior.json") or {}).get("kind") == "posterior"
+    ):
+        return f"is part of the calibrated posterior in {folder}; write elsewhere"
+    if path.is_file() and path.suffix.lower() == ".parquet" and _is_sweep_results(path):
+        return "holds the results of a sweep (they carry its manifest); no output replaces them"
+    return None
+
+
+def same_file(a: str | Path, b: str | Path) -> bool:
+    """True when two paths name one file (through links and relative paths)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return Path(a).resolve() == Path(b).resolve()
+
+
+def check_output_file(path: str | Path, field: str = "--out", inputs: tuple[str | Path, ...] = ()) -> Path:
+    """Check, before any work, that a file can be written at ``path`` (its folder must exist) and that it
+    replaces nothing it must not: an input of the command, a manifest, a sealed file, sweep results."""
+    path = Path(path)
+    for source in inputs:
+        if source is not None and (path.exists() or Path(source).exists()) and same_file(path, source):
+            raise InputError(path, field, "is an input of this command; write the output to another file")
+    reason = protected_output(path)
+    if reason is not None:
+        raise InputError(path, field, reason)
     if path.exists() or path.is_symlink():
         try:
             mode = os.stat(path).st_mode
@@ -212,6 +310,7 @@ def check_output_file(path: str | Path, field: str = "--out") -> Path:
             raise InputError(path, field, f"is {_kind_of(mode)}; give a file path to write")
         if not os.access(path, os.W_OK):
             raise InputError(path, field, "is not writable")
+        _probe_writable(path.parent if str(path.parent) else Path("."), path, field)
         return path
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.exists():
@@ -220,24 +319,59 @@ def check_output_file(path: str | Path, field: str = "--out") -> Path:
         raise InputError(path, field, f"{parent} is not a folder")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise InputError(path, field, f"folder {parent} is not writable")
+    _probe_writable(parent, path, field)
     return path
 
 
 def check_output_dir(path: str | Path, field: str = "--out") -> Path:
     """Check, before any work, that a folder can be written at ``path`` (missing parents are made later)."""
     path = Path(path)
+    if path.name == SWEEP_PARTS and (tool_manifest(path.parent) or {}).get("kind") == "sweep":
+        raise InputError(path, field, f"is the chunks folder of the sweep in {path.parent}; write elsewhere")
     if path.exists():
         if not path.is_dir():
             raise InputError(path, field, "is a file, not a folder; give a folder path")
         if not os.access(path, os.W_OK | os.X_OK):
             raise InputError(path, field, "folder is not writable")
+        _probe_writable(path, path, field)
         return path
     anchor = _nearest_existing(path.absolute())
     if not anchor.is_dir():
         raise InputError(path, field, f"{anchor} is a file, not a folder")
     if not os.access(anchor, os.W_OK | os.X_OK):
         raise InputError(path, field, f"folder {anchor} is not writable")
+    _probe_writable(anchor, path, field)
     return path
+
+
+def check_run_folder(path: str | Path, overwrite: bool, field: str = "--out") -> Path:
+    """A run writes into an empty (or new) folder, or replaces an earlier run's files with ``--overwrite``;
+    a folder holding anything else is never touched."""
+    path = check_output_dir(path, field)
+    refuse_sweep_folder(path, field)
+    if not path.is_dir():
+        return path
+    entries = [p for p in path.iterdir()]
+    if not entries:
+        return path
+    manifest = tool_manifest(path)
+    if manifest is not None and manifest.get("kind") == "run":
+        foreign = sorted(p.name for p in entries if p.name not in RUN_FILES)
+        if not overwrite:
+            raise InputError(
+                path,
+                field,
+                f"holds an earlier run (seed {manifest.get('seed')}, {manifest.get('created_utc')}); "
+                "add --overwrite to replace it, or use another --out",
+            )
+        if foreign:
+            raise InputError(
+                path,
+                field,
+                f"holds files the run did not make ({', '.join(foreign[:3])}); not touched (use another --out)",
+            )
+        return path
+    raise InputError(path, field, "exists and is not a run folder made by alliance-sim; not touched (use a new --out)")
 
 
 def refuse_sweep_folder(path: str | Path, field: str = "--out") -> None:

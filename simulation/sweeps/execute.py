@@ -48,6 +48,7 @@ from simulation.sweeps.folder import (
     remove_sweep_files,
     sha256_bytes,
     sha256_file,
+    verify_results,
     write_bytes_atomically,
 )
 from simulation.sweeps.spec import Sweep
@@ -363,6 +364,16 @@ def prepare_output(
             else "add --resume to finish it, or use a new --out"
         )
         raise InputError(out, None, f"holds {state} sweep; not overwritten ({hint})")
+    finished = out / "results.parquet"
+    # checked before the lock is taken: a refused resume leaves the folder byte for byte as it was
+    resuming_finished = has_manifest and resume and not overwrite and manifest is not None and manifest.get("complete")
+    if resuming_finished and finished.exists() and sha256_file(finished) != manifest.get("results_sha256"):
+        raise InputError(
+            finished,
+            None,
+            "does not match the results_sha256 its manifest.json recorded (changed after the sweep "
+            "finished); nothing to resume: restore it, or run the sweep again with --overwrite",
+        )
     out.mkdir(parents=True, exist_ok=True)
     if lock is not None:
         lock.acquire()
@@ -667,4 +678,5 @@ def read_results(path: Path) -> tuple[Any, dict[str, Any]]:
         raise InputError(
             path, None, f"not the results of an alliance-sim sweep (no column '{missing[0] if missing else 'run'}')"
         )
+    verify_results(path, manifest)
     return table.to_pandas(), manifest

@@ -5,7 +5,8 @@ run and outcome: the run's identifiers (``run``, ``point``, ``replicate``, ``see
 swept quantity) repeated, then ``outcome``, ``value`` (a number; null where the outcome is null,
 e.g. ``alliance_month`` of a run that never allied) and ``text`` (for category outcomes such as
 ``blocs``). A per-month trajectory becomes one row per month (``outcome = "trajectory"``, with
-``month``). Seeds stay int64, so R's arrow and every CSV reader read them exactly.
+``month``). Seeds stay int64 in Parquet (R's arrow reads them exactly); in CSV they are text (``s`` and the
+digits), so R's ``read.csv``, pandas and spreadsheets read them back exactly without any option.
 """
 
 from __future__ import annotations
@@ -58,31 +59,119 @@ def long_format(df: pd.DataFrame, factors: list[str] | None = None) -> pd.DataFr
     return out
 
 
+#: Seeds in a CSV are text with this prefix: R's read.csv, spreadsheets and other readers turn digit
+#: strings into doubles (53 bits), and nearly every seed is above 2**53; a letter keeps them exact everywhere.
+CSV_SEED_PREFIX = "s"
+
+#: How the CSV's columns read back (copied into the CSV's .manifest.json).
+CSV_NOTES = {
+    "seed": f"text: '{CSV_SEED_PREFIX}' + the run's int64 seed in decimal (alliance-sim run --seed takes the digits)",
+    "run": "whole number below 2**53: the run's id (with master_seed and the manifest's seed_rule it gives the seed)",
+    "empty field": "null (an outcome that did not happen, e.g. alliance_month of a run that never allied)",
+    "value": "decimal, shortest text that reads back to the same 64-bit double",
+}
+
+
+def csv_frame(long: pd.DataFrame) -> pd.DataFrame:
+    """The long table as the CSV holds it: seeds as text (see ``CSV_SEED_PREFIX``), everything else as is."""
+    out = long.copy()
+    if "seed" in out:
+        out["seed"] = CSV_SEED_PREFIX + out["seed"].astype("int64").astype(str)
+    return out
+
+
+def write_csv(long: pd.DataFrame, path: Path) -> None:
+    """Write the long table as CSV: UTF-8, comma-separated, a header row, nulls as empty fields,
+    floats in their shortest exact decimal form, seeds as text."""
+    csv_frame(long).to_csv(path, index=False, na_rep="", lineterminator="\n", encoding="utf-8")
+
+
+def read_csv(path: Path) -> pd.DataFrame:
+    """Read an exported CSV back into the long table's types (the seed as int64)."""
+    df = pd.read_csv(path, dtype={"seed": "string", "outcome": "string", "text": "string"}, keep_default_na=False,
+                     na_values={"value": [""], "month": [""]})  # fmt: skip
+    if "seed" in df:
+        df["seed"] = df["seed"].str.removeprefix(CSV_SEED_PREFIX).astype("int64")
+    df["text"] = df["text"].replace("", pd.NA)
+    df["value"] = df["value"].astype("Float64")
+    df["month"] = df["month"].astype("Int64")
+    return df
+
+
+def check_export_target(results: Path, out: Path, csv: bool, overwrite: bool) -> None:
+    """Before any work: ``out`` is not the input, a manifest, a sealed file or sweep results, and an existing
+    ``out`` (and, for CSV, its ``.manifest.json``) is replaced only with ``--overwrite`` and only when an
+    earlier export made it."""
+    from simulation.core.io import EXPORT_KEY, check_output_file, tool_manifest
+
+    results = Path(results)
+    source = results / "results.parquet" if results.is_dir() else results
+    check_output_file(out, inputs=(source, source.parent / "manifest.json"))
+    sidecar = out.parent / (out.name + ".manifest.json")
+    if csv and (same_file_safe(sidecar, source) or same_file_safe(sidecar, source.parent / "manifest.json")):
+        raise InputError(sidecar, "--out", "is an input of this command; write the output to another file")
+    targets = [out, sidecar] if csv else [out]
+    existing = [t for t in targets if t.exists()]
+    if existing and not overwrite:
+        raise InputError(existing[0], "--out", "exists; not overwritten (use --overwrite or another --out)")
+    for target in existing:
+        ours = False
+        if target == sidecar:
+            ours = "export" in (tool_manifest(target.parent, target.name) or {})
+        elif csv:
+            ours = "export" in (tool_manifest(sidecar.parent, sidecar.name) or {})
+        else:
+            try:
+                import pyarrow.parquet as pq
+
+                ours = EXPORT_KEY in (pq.read_schema(target).metadata or {})
+            except Exception:  # noqa: BLE001 - unreadable: not an export of ours
+                ours = False
+        if not ours:
+            raise InputError(
+                target, "--out", "exists and was not written by alliance-sim export; not replaced (use another --out)"
+            )
+
+
+def same_file_safe(a: Path, b: Path) -> bool:
+    from simulation.core.io import same_file
+
+    return (a.exists() and b.exists()) and same_file(a, b)
+
+
 def export_long(results: Path, out: Path, csv: bool = False, overwrite: bool = False) -> Path:
     """Write the long format of ``results`` (a results.parquet or its folder) to ``out``.
 
-    Parquet keeps the sweep's manifest in its metadata; CSV gets it as ``<out>.manifest.json``.
-    An existing ``out`` is not replaced unless ``overwrite``.
+    Parquet keeps the sweep's manifest in its metadata (and an ``alliance_sim_export`` marker, so a later
+    ``--overwrite`` knows the file is an export); CSV gets it as ``<out>.manifest.json``. An existing ``out``
+    is replaced only with ``overwrite`` and only when it is an earlier export.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from simulation.core.io import EXPORT_KEY
     from simulation.sweeps.execute import read_results
 
+    out = Path(out)
+    check_export_target(Path(results), out, csv, overwrite)
     df, manifest = read_results(Path(results))
-    if out.exists() and not overwrite:
-        raise InputError(out, None, "exists; not overwritten (use --overwrite or another --out)")
     factors = list(manifest.get("design", {}).get("factors", []))
     long = long_format(df, factors)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
+    stamp = {"format": "long", "file_format": "csv" if csv else "parquet", "results": str(results)}
     if csv:
-        long.to_csv(tmp, index=False, na_rep="")
-        (out.parent / (out.name + ".manifest.json")).write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
+        write_csv(long, tmp)
+        sidecar = {**manifest, "export": {**stamp, "csv_columns": CSV_NOTES}}
+        side = out.parent / (out.name + ".manifest.json")
+        side_tmp = side.with_name(side.name + ".tmp")
+        side_tmp.write_text(json.dumps(sidecar, indent=2) + "\n", "utf-8")
+        side_tmp.replace(side)
     else:
         table = pa.Table.from_pandas(long, preserve_index=False)
         meta = dict(table.schema.metadata or {})
         meta[b"alliance_sim_manifest"] = json.dumps(manifest).encode()
+        meta[EXPORT_KEY] = json.dumps(stamp).encode()
         pq.write_table(table.replace_schema_metadata(meta), tmp)
     tmp.replace(out)
     return out

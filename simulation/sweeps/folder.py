@@ -137,6 +137,40 @@ def is_sweep_manifest(manifest: dict[str, Any] | None) -> bool:
     return bool(manifest) and manifest.get("package") == "alliance-sim" and manifest.get("kind") == "sweep"
 
 
+def verify_results(path: Path, embedded: dict[str, Any] | None = None) -> None:
+    """A finished sweep's results.parquet must be the file its manifest.json recorded (``results_sha256``):
+    a table edited, truncated or swapped after the sweep finished is refused, never read. A results file
+    copied away from its folder carries no manifest beside it and is read on its embedded manifest alone."""
+    path = Path(path)
+    folder = path.parent
+    if not (folder / "manifest.json").exists():
+        return
+    manifest, unreadable = read_manifest(folder)
+    if manifest is None:
+        raise InputError(
+            folder / "manifest.json", None, f"unreadable ({unreadable}); the results beside it cannot be verified"
+        )
+    if not is_sweep_manifest(manifest):
+        return
+    if embedded is not None and embedded.get("sweep_id") != manifest.get("sweep_id"):
+        raise InputError(
+            path, None, f"belongs to another sweep than {folder / 'manifest.json'} (sweep_id differs); not read"
+        )
+    if not manifest.get("complete") or not manifest.get("results_sha256"):
+        raise InputError(
+            path,
+            None,
+            f"the sweep in {folder} is not finished (its manifest records no results); finish it with --resume",
+        )
+    if sha256_file(path) != manifest["results_sha256"]:
+        raise InputError(
+            path,
+            None,
+            "does not match the results_sha256 its manifest.json recorded (changed after the sweep finished); "
+            "not read: restore it, or run the sweep again with --overwrite",
+        )
+
+
 def remove_sweep_files(out: Path) -> None:
     """Remove the files a sweep writes (manifest, results, chunk files); anything else is left alone."""
     for name in SWEEP_FILES:

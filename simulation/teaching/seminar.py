@@ -362,6 +362,15 @@ class SeminarSession:
             raise InputError(path, None, f"not a saved seminar session ({exc})") from None
         if not isinstance(data, dict) or data.get("format") != "alliance-sim seminar 1":
             raise InputError(path, "format", "not a saved alliance-sim seminar session")
+        seed = data.get("seed")
+        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= 2**63 - 1:
+            raise InputError(path, "seed", f"expected a whole number from 0 to 2**63-1, got {str(seed)[:40]}")
+        humans = data.get("humans")
+        if not isinstance(humans, list) or not humans or not all(isinstance(h, str) for h in humans):
+            raise InputError(path, "humans", "expected a list of actor names")
+        title = data.get("title")
+        if title is not None and (not isinstance(title, str) or len(title) > 200):
+            raise InputError(path, "title", "expected text of at most 200 characters")
         try:
             session = cls(parse_scenario(data["scenario"], path), data["humans"], data["seed"], data.get("title"))
             history = data["history"]

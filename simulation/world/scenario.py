@@ -355,6 +355,73 @@ def check_focal_and_policy(scenario: Scenario, source: str | Path | None) -> Non
         raise InputError(source, "pressure.policy.wedge_target", "only the wedge rule takes a wedge_target")
     if scenario.pressure.by in (a, b) and policy.rule != "schedule":
         raise InputError(source, "pressure.policy.rule", "a policy rule needs a pressurer outside the focal pair")
+    check_coordination_roles(scenario, source)
+    check_reference(scenario, source)
+
+
+def check_coordination_roles(scenario: Scenario, source: str | Path | None) -> None:
+    """Coordination is one actor's (the EU's) following of the pressurer's pressure on a target: it needs a
+    coordinator, and a per-target schedule must name an actor that can be under pressure."""
+    pressure = scenario.pressure
+    by, coordinator = pressure.by, pressure.coordinated_by
+    coordination = pressure.coordination
+    schedules = coordination.values() if isinstance(coordination, dict) else [coordination]
+    if coordinator is None:
+        if any(seg.level > 0 for schedule in schedules for seg in schedule):
+            raise InputError(
+                source,
+                "pressure.coordination",
+                "is above 0 but pressure.coordinated_by is null: name the coordinating actor or set coordination to 0",
+            )
+        if pressure.policy.coordination_follows > 0:
+            raise InputError(
+                source,
+                "pressure.policy.coordination_follows",
+                "needs a coordinating actor (pressure.coordinated_by is null): set it to 0 or name the coordinator",
+            )
+    if not isinstance(coordination, dict):
+        return
+    reacting = pressure.policy.rule != "schedule"
+    aggressors = {e.by for e in scenario.events if getattr(e, "kind", None) == "aggression"}
+    can_be_pressured = set(pressure.targets) | ((set(scenario.focal_pair) | aggressors) if reacting else set())
+    for target in coordination:
+        field = f"pressure.coordination.{target}"
+        if target == by:
+            raise InputError(source, field, f"{by} is the pressurer (pressure.by); coordination is per target")
+        if target == coordinator:
+            raise InputError(source, field, f"{target} is the coordinating actor itself; coordination is per target")
+        if target not in can_be_pressured:
+            allowed = ", ".join(sorted(can_be_pressured)) or "none"
+            raise InputError(
+                source, field, f"{target} is not under pressure in this scenario (allowed targets: {allowed})"
+            )
+
+
+def check_reference(scenario: Scenario, source: str | Path | None) -> None:
+    """The reference scenario (whose month-0 inputs are the resting point) must ship and have the same actors,
+    in the same order: its world is this scenario's world before any change."""
+    name = scenario.reference_scenario
+    if name is None:
+        return
+    from simulation.core.paths import shipped_dir
+
+    path = shipped_dir("scenarios") / f"{name}.yaml"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in shipped_dir("scenarios").glob("*.yaml")))
+        raise InputError(source, "reference_scenario", f"no shipped scenario '{name}' (known: {known})")
+    ref_actors = read_yaml_mapping(path, "scenario").get("actors", scenario_defaults()["actors"])
+    if list(ref_actors) != list(scenario.actors):
+
+        def listing(names: list) -> str:
+            shown = ", ".join(map(str, names[:8]))
+            return f"{len(names)} ({shown}{', ...' if len(names) > 8 else ''})"
+
+        raise InputError(
+            source,
+            "reference_scenario",
+            f"{name} has the actors {listing(list(ref_actors))}; this scenario has {listing(scenario.actors)} "
+            "(a reference needs the same actors in the same order: drop reference_scenario or use another)",
+        )
 
 
 def _check_increasing(steps: list[int], source: str | Path | None, field: str) -> None:
@@ -411,11 +478,22 @@ def _descend(model: Any, part: Any) -> Any:
     return None
 
 
+def _is_union_tag(part: object) -> bool:
+    """pydantic names a union member in an error location by its type (``function-after[...]``,
+    ``dict[constrained-str,...]``); field names and keys never hold brackets or parentheses."""
+    return isinstance(part, str) and ("[" in part or "(" in part or part.startswith("function-"))
+
+
 def validation_error_to_input_error(
     err: ValidationError, root: type[BaseModel], source: str | Path | None
 ) -> InputError:
-    first = err.errors()[0]
-    loc = tuple(first["loc"])
+    errors = err.errors()
+    first = errors[0]
+    if any(_is_union_tag(part) for part in first["loc"]):
+        # a union (a number, a list or a mapping...): report the branch that got furthest into the input
+        tagged = [e for e in errors if any(_is_union_tag(part) for part in e["loc"])]
+        first = max(tagged, key=lambda e: len([p for p in e["loc"] if not _is_union_tag(p)]))
+    loc = tuple(part for part in first["loc"] if not _is_union_tag(part))
     field = format_loc(loc)
     if first["type"] == "extra_forbidden":
         hint = _unknown_key_hint(root, loc)
@@ -428,7 +506,9 @@ def validation_error_to_input_error(
         value = first.get("input")
         if isinstance(value, int | float | str | bool) and len(repr(value)) < 60:
             message += f" (got {value!r})"
-    more = len(err.errors()) - 1
+    # the branches of one union are one problem
+    more = len([e for e in errors if not any(_is_union_tag(p) for p in e["loc"])])
+    more += any(any(_is_union_tag(p) for p in e["loc"]) for e in errors) - 1
     if more:
         message += f" [+{more} more problem{'s' if more > 1 else ''}]"
     return InputError(source, field, message)
