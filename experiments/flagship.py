@@ -47,7 +47,6 @@ def main() -> int:
     fig = plots.alliance_probability(
         df, "pressure_on_china", hue="eu_coordination", fix={"pressure_on_russia": 0.5}, manifest=manifest
     )
-    fig.axes[0].set_title("P(alliance) vs US pressure on China (pressure on Russia 0.5)")
     written += plots.save(fig, figures / "probability_vs_pressure_on_china")
     sub = df[df["eu_coordination"] == 0.0]
     written += plots.save(

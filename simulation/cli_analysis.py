@@ -57,7 +57,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     )
     from .io import check_output_dir
     from .outcomes import numeric_outcome
-    from .plots import human_label, save
+    from .plots import human_label, outcome_words, save
     from .sweep import load_sweep
 
     out = Path(args.out) if args.out else Path("results") / f"sensitivity-{Path(args.file).stem}"
@@ -98,13 +98,14 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
             table = table.sort_values("mu_star", ascending=False)
         warning = rare_outcome_warning(df, name)
         table.to_csv(out / f"{method}_{name}.csv")
-        fig = indices_chart(table, method, name, labels=labels, scope=scope, warning=warning)
+        words = outcome_words(name, manifest, per_point=True)
+        fig = indices_chart(table, method, name, labels=labels, scope=scope, warning=warning, outcome_label=words)
         save(fig, out / f"{method}_{name}")
         shown = table.rename(index=labels)
-        lines += [f"## {entry.point_label} (`{name}`: {entry.description})", ""]
+        lines += [f"## {words[:1].upper() + words[1:]} (`{name}`: {entry.description})", ""]
         lines += [f"**Warning:** {note}." for note in (warning, out_of_range_note(table)) if note]
         lines += ["", shown.round(4).to_markdown(), ""]
-        print(f"\n{name} ({entry.point_label}): top drivers")
+        print(f"\n{name} ({words}): top drivers")
         if warning:
             print(f"warning: {warning}")
         print(shown.head(5).round(3).to_string())

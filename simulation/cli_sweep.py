@@ -140,7 +140,7 @@ def _print_next_steps(console, out: Path) -> None:
     console.print(
         f"Figures:           {shlex.join(['alliance-sim', 'plot', str(out)])}\n"
         f"Reproduce run 0:   {reproduce_command(manifest, first)}\n"
-        "(any row: its seed, and its swept values as --set PATH=VALUE)",
+        "(any row: its seed, and its swept values as --set PATH=NUMBER)",
         markup=False,
     )
 

@@ -71,6 +71,8 @@ class Outcome:
     description: str
     compute: Callable[[BatchView], np.ndarray | pd.Series | list]
     aggregation: str | None  # a key of AGGREGATIONS; None: no per-point number (a category)
+    #: How to read it from another column of a results table that lacks it: (column, function of it).
+    derive: tuple[str, Callable[[pd.Series], pd.Series]] | None = None
 
     @property
     def point_label(self) -> str:
@@ -79,13 +81,23 @@ class Outcome:
             return self.label
         if self.aggregation == "mean_censored":
             return f"mean {self.label} (never = the horizon)"
+        if self.label.startswith("mean "):
+            return f"{self.label} (averaged over runs)"
         return f"mean {self.label}"
+
+    def available_in(self, columns: Iterable[str]) -> bool:
+        """Whether a results table with these columns holds this outcome (or what it is derived from)."""
+        cols = set(columns)
+        return self.name in cols or (self.derive is not None and self.derive[0] in cols)
 
     def per_run(self, df: pd.DataFrame, horizon: int | None = None) -> pd.Series:
         """This outcome's value per run of a results table, as the aggregation reads it (float)."""
-        if self.name not in df.columns:
+        if self.name in df.columns:
+            values = df[self.name]
+        elif self.derive is not None and self.derive[0] in df.columns:
+            values = self.derive[1](df[self.derive[0]])
+        else:
             raise KeyError(self.name)
-        values = df[self.name]
         if self.aggregation is None:
             raise ValueError(f"{self.name} is a {self.kind}: it has no per-point number")
         if self.aggregation == "mean_censored":
@@ -182,10 +194,10 @@ def _pair_final(name: str) -> Callable[[BatchView], np.ndarray]:
 OUTCOMES: tuple[Outcome, ...] = (
     Outcome("alliance", "binary", "bool", "P(formal alliance)",
             "The focal pair signed a formal alliance at some month.",
-            lambda v: (v.focal_series >= MAX_LEVEL).any(axis=1), "share"),
+            lambda v: (v.focal_series >= MAX_LEVEL).any(axis=1), "share", ("max_level", lambda s: s >= MAX_LEVEL)),
     Outcome("entente", "binary", "bool", "P(entente or closer)",
             "The focal pair reached entente or closer at some month.",
-            lambda v: (v.focal_series >= BLOC_LEVEL).any(axis=1), "share"),
+            lambda v: (v.focal_series >= BLOC_LEVEL).any(axis=1), "share", ("max_level", lambda s: s >= BLOC_LEVEL)),
     Outcome("alliance_month", "time", "Int16", "month of the formal alliance",
             "First month the focal pair was in a formal alliance (null: never).", _first(MAX_LEVEL), "mean_censored"),
     *(
@@ -237,7 +249,8 @@ def numeric_outcome(name: str, columns: Iterable[str] | None = None, source: obj
     available = list(NUMERIC_OUTCOMES)
     if columns is not None:
         cols = list(columns)
-        available = [n for n in NUMERIC_OUTCOMES if n in cols] + [c for c in cols if _is_pair_column(c)]
+        available = [n for n in NUMERIC_OUTCOMES if outcome(n).available_in(cols)]
+        available += [c for c in cols if _is_pair_column(c)]
     try:
         found = outcome(name)
     except KeyError:

@@ -100,7 +100,7 @@ def alignment_over_time(
     with mpl.rc_context(SLIDE_STYLE):
         fig, ax = new_figure((11.5, 6.2))
         x = pd.to_datetime(trajectories["date"]) if "date" in trajectories else trajectories.index
-        palette = OKABE_ITO[:-1]  # black is the focal pair's
+        palette = tuple(c for c in OKABE_ITO if c != "#000000")  # black is the focal pair's
         others = [p for p in pairs if p != focal]
         for pair in pairs:
             emphasis = pair == focal
@@ -226,7 +226,7 @@ def human_label(name: str, manifest: dict | None = None) -> str:
     return name.replace("_", " ")
 
 
-def _outcome_words(outcome: str, manifest: dict | None = None, per_point: bool = False) -> str:
+def outcome_words(outcome: str, manifest: dict | None = None, per_point: bool = False) -> str:
     """Words for an outcome (its per-point meaning with ``per_point``: "mean highest level of ..."), naming
     the focal pair when the manifest says which it is."""
     from . import outcomes
@@ -443,12 +443,12 @@ def alliance_probability(
             ax.plot(s[x], s["mean"], marker="o", color=colour, label=label, lw=2.2)
             ax.fill_between(s[x], s["lo"], s["hi"], color=colour, alpha=0.22, lw=0)
         ax.set_xlabel(human_label(x, manifest))
-        ax.set_ylabel(_capital(_outcome_words(outcome, manifest, per_point=True)))
+        ax.set_ylabel(_capital(outcome_words(outcome, manifest, per_point=True)))
         if binary:
             ax.set_ylim(-0.02, 1.02)
         ax.grid(alpha=0.3)
         band = "Wilson 95%" if binary else "mean +- 1.96 s.e."
-        ax.set_title(f"{_capital(_outcome_words(outcome, manifest, per_point=True))} (bands: {band})")
+        ax.set_title(f"{_capital(outcome_words(outcome, manifest, per_point=True))} (bands: {band})")
         note = _pooled_note(
             data,
             [x] + ([hue] if hue else []),
@@ -495,9 +495,9 @@ def main_effects(
         for k in range(n, rows * cols):
             axes[k // cols][k % cols].set_axis_off()
         for r in range(rows):
-            axes[r][0].set_ylabel(_capital(_outcome_words(outcome, manifest, per_point=True)), fontsize=11)
+            axes[r][0].set_ylabel(_capital(outcome_words(outcome, manifest, per_point=True)), fontsize=11)
         fig.suptitle(
-            f"Main effects on {_outcome_words(outcome, manifest, per_point=True)}: each panel pools over the others"
+            f"Main effects on {outcome_words(outcome, manifest, per_point=True)}: each panel pools over the others"
         )
         rect = _footer(
             fig,
@@ -561,7 +561,7 @@ def alliance_heatmap(
         ax.set_yticks(range(len(table.index)), [f"{v:.3g}" for v in table.index])
         ax.set_xlabel(human_label(x, manifest) + (" (quantile bins)" if xb else ""))
         ax.set_ylabel(human_label(y, manifest) + (" (quantile bins)" if yb else ""))
-        words = _outcome_words(outcome, manifest, per_point=True)
+        words = outcome_words(outcome, manifest, per_point=True)
         fig.colorbar(im, ax=ax, label=_capital(words), shrink=0.85)
         heading = _capital(words) + (", " + ", ".join(fixed) if fixed else "")
         ax.set_title(heading, fontsize=14)
@@ -807,7 +807,9 @@ def sweep_figures(
     from .outcomes import numeric_outcome
 
     factors = factors_of(manifest) or [c for c in (x, y, hue) if c]
-    numeric_outcome(outcome, df.columns)
+    entry = numeric_outcome(outcome, df.columns)
+    if outcome not in df.columns and entry.derive is not None:  # e.g. entente, from max_level
+        df = df.assign(**{outcome: entry.derive[1](df[entry.derive[0]])})
     for name, value in (("--x", x), ("--y", y), ("--hue", hue), ("--by", by)):
         if value is not None and value not in df.columns:
             raise InputError(None, name, f"no column '{value}' (swept: {', '.join(factors) or 'none'})")

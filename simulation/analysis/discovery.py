@@ -136,7 +136,7 @@ def discover_from_results(
     """PRIM on a sweep's results: a design point is of interest when its value of ``outcome`` (the
     catalogue's aggregation: a share of runs, a mean) exceeds ``threshold``."""
     from ..outcomes import numeric_outcome
-    from ..plots import human_label, save
+    from ..plots import human_label, outcome_words, save
     from ..sweep_runner import read_results
 
     df, manifest = read_results(results)
@@ -149,7 +149,7 @@ def discover_from_results(
     entry = numeric_outcome(outcome, df.columns, results)
     if entry.aggregation == "share" and not 0 <= threshold < 1:
         raise InputError(None, "--threshold", f"{threshold:g} is not a probability below 1 ({entry.label} is a share)")
-    words = entry.point_label
+    words = outcome_words(outcome, manifest, per_point=True)
     per_point = df.groupby("point")
     x = per_point[factors].first()
     horizon = (manifest.get("base_scenario") or {}).get("steps")

@@ -37,7 +37,7 @@ def rare_outcome_warning(df: pd.DataFrame, outcome: str) -> str | None:
     entry = catalogue(outcome)
     if entry.aggregation != "share":
         return None
-    hit = df[outcome].astype(float)
+    hit = entry.per_run(df)
     run_share = float(hit.mean())
     point_share = float((hit.groupby(df["point"]).max() > 0).mean())
     if run_share >= RARE_RUN_SHARE and point_share >= RARE_POINT_SHARE:
@@ -92,9 +92,10 @@ def indices_chart(
     labels: dict[str, str] | None = None,
     scope: str | None = None,
     warning: str | None = None,
+    outcome_label: str | None = None,
 ):
     """Horizontal bar chart with 95% intervals, largest first; parameters in words (``labels``), the
-    outcome's per-point meaning in the title, ``scope`` (what was varied, runs, horizon) and any
+    outcome's per-point meaning in the title (``outcome_label``, default the catalogue's words), ``scope`` (what was varied, runs, horizon) and any
     ``warning`` (a rare outcome, estimates outside [0, 1]) under it."""
     import matplotlib as mpl
     from matplotlib.figure import Figure
@@ -130,7 +131,8 @@ def indices_chart(
             )
         ax.set_yticks(y, [labels.get(name, str(name)) for name in data.index])
         ax.set_xlabel(xlabel)
-        ax.set_title(f"{method.capitalize()} sensitivity of {entry.point_label} (bars: 95% intervals)", fontsize=14)
+        words = outcome_label or entry.point_label
+        ax.set_title(f"{method.capitalize()} sensitivity of {words} (bars: 95% intervals)", fontsize=14)
         ax.axvline(0, color="black", lw=0.8)
         if method == "sobol":
             ax.axvline(1, color="#999999", lw=0.8, ls=":")
