@@ -57,19 +57,16 @@ def behaviour_for(
     """The behaviour records for ``seeds`` under ``mode`` and a label of what was used."""
     from .calibration.posterior import shipped_posterior
 
+    mode = "posterior" if mode is None else mode
+    if mode == "registry":
+        return params.behaviour, "registry values (uncalibrated, asked for with --parameters registry)"
+    if mode not in ("posterior", "point"):
+        raise ValueError(f"unknown parameters mode {mode!r} (allowed: posterior, point, registry)")
     post = shipped_posterior(resolved.registry)
-    if mode is None:
-        mode = "posterior" if post is not None else "registry"
-    if mode == "registry" or post is None:
-        if mode != "registry" and post is None:
-            mode = "registry"
-        return params.behaviour, "registry values (no calibrated posterior ships)" if mode == "registry" else mode
     keep = {k: v for k, v in resolved.overrides.items() if k in post.keys}
     if mode == "point":
         return post.point_record(params.behaviour, keep), "posterior median (one parameter set)"
-    if mode == "posterior":
-        return post.draw_records(params.behaviour, seeds, keep), "posterior predictive (a parameter draw per run)"
-    raise ValueError(f"unknown parameters mode {mode!r} (allowed: posterior, point, registry)")
+    return post.draw_records(params.behaviour, seeds, keep), "posterior predictive (a parameter draw per run)"
 
 
 # --------------------------------------------------------------------------- one run

@@ -23,6 +23,7 @@ stays available for smaller parameter sets.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import logging
 import time
@@ -254,6 +255,7 @@ def write_posterior(
         "method": method,
         "patterns_file": str(patterns_path) if patterns_path is not None else "simulation/data/patterns.yaml",
         "patterns_sha256": patterns_hash(patterns_path),
+        "table_sha256": hashlib.sha256((folder / "posterior.parquet").read_bytes()).hexdigest(),
         "excluded_pattern": exclude,
         "parameters": keys,
         "fixed": {k: default_registry().value(k) for k in FIXED_KEYS},

@@ -10,6 +10,7 @@ not depend on batch, chunk or worker, and never touches the run's decision noise
 from __future__ import annotations
 
 import functools
+import hashlib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -113,15 +114,34 @@ def posterior_files() -> tuple[Path, Path]:
     return root / "posterior.parquet", root / "posterior.json"
 
 
+#: What to do when the shipped posterior cannot be used (said in every such error).
+REMEDY = "reinstall alliance-sim, or pass --parameters registry to run on the registry's values (labelled as such)"
+
+
 @functools.cache
-def _load_shipped() -> Posterior | None:
+def _load_shipped() -> Posterior:
+    from ..errors import InputError
+    from ..io import load_json
+
     table, manifest = posterior_files()
     if not table.is_file():
-        return None
+        raise InputError(table, None, f"the calibrated posterior is missing from this installation; {REMEDY}")
+    if not manifest.is_file():
+        raise InputError(manifest, None, f"the calibrated posterior's manifest is missing; {REMEDY}")
+    meta = load_json(manifest, "posterior manifest")
+    expected = meta.get("table_sha256") if isinstance(meta, dict) else None
+    if not isinstance(expected, str):
+        raise InputError(manifest, "table_sha256", f"the posterior manifest records no hash of its table; {REMEDY}")
+    if hashlib.sha256(table.read_bytes()).hexdigest() != expected:
+        raise InputError(table, None, f"damaged: its SHA-256 differs from the one in posterior.json; {REMEDY}")
     return Posterior.from_files(table, manifest)
 
 
-def shipped_posterior(registry: Registry | None = None) -> Posterior | None:
-    """The posterior that ships with the package, or None before a calibration has been shipped."""
+def shipped_posterior(registry: Registry | None = None) -> Posterior:
+    """The posterior that ships with the package.
+
+    A missing, unhashed or damaged posterior is a one-line ``InputError`` (never a silent fallback to
+    the registry's values: those are another model, used only when asked for by name).
+    """
     del registry
     return _load_shipped()

@@ -272,8 +272,6 @@ def scenario_uncertainty(scenario, draws: int = 200, runs_per_draw: int = 50, se
     from .posterior import shipped_posterior
 
     post = shipped_posterior()
-    if post is None:
-        raise RuntimeError("no posterior ships")
     draw = post.indices(seeds)
     per = df.groupby(draw)["alliance"].agg(["mean", "size"])
     p_all = float(df["alliance"].mean())
