@@ -192,10 +192,10 @@ def _pair_final(name: str) -> Callable[[BatchView], np.ndarray]:
 
 
 OUTCOMES: tuple[Outcome, ...] = (
-    Outcome("alliance", "binary", "bool", "P(formal alliance)",
+    Outcome("alliance", "binary", "bool", "P(formal alliance of the focal pair)",
             "The focal pair signed a formal alliance at some month.",
             lambda v: (v.focal_series >= MAX_LEVEL).any(axis=1), "share", ("max_level", lambda s: s >= MAX_LEVEL)),
-    Outcome("entente", "binary", "bool", "P(entente or closer)",
+    Outcome("entente", "binary", "bool", "P(entente or closer for the focal pair)",
             "The focal pair reached entente or closer at some month.",
             lambda v: (v.focal_series >= BLOC_LEVEL).any(axis=1), "share", ("max_level", lambda s: s >= BLOC_LEVEL)),
     Outcome("alliance_month", "time", "Int16", "month of the formal alliance",

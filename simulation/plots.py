@@ -314,6 +314,14 @@ def parameters_words(manifest: dict | None) -> str:
     }.get(mode, "parameters not recorded")
 
 
+def by_words(manifest: dict | None) -> str:
+    """' by Dec 2021' (the last month of the runs), or '' when the manifest does not say."""
+    base = (manifest or {}).get("base_scenario") or {}
+    if not base.get("start") or not base.get("steps"):
+        return ""
+    return f" by {_month_words(base['start'], int(base['steps']) - 1)}"
+
+
 def scope_words(manifest: dict | None) -> str:
     """Which pair, which months, which parameters: 'Russia-China, Jan 2018 - Dec 2021 (48 months), posterior
     predictive (...)'."""
@@ -448,7 +456,9 @@ def alliance_probability(
             ax.set_ylim(-0.02, 1.02)
         ax.grid(alpha=0.3)
         band = "Wilson 95%" if binary else "mean +- 1.96 s.e."
-        ax.set_title(f"{_capital(outcome_words(outcome, manifest, per_point=True))} (bands: {band})")
+        ax.set_title(
+            f"{_capital(outcome_words(outcome, manifest, per_point=True))}{by_words(manifest)} (bands: {band})"
+        )
         note = _pooled_note(
             data,
             [x] + ([hue] if hue else []),
@@ -563,7 +573,7 @@ def alliance_heatmap(
         ax.set_ylabel(human_label(y, manifest) + (" (quantile bins)" if yb else ""))
         words = outcome_words(outcome, manifest, per_point=True)
         fig.colorbar(im, ax=ax, label=_capital(words), shrink=0.85)
-        heading = _capital(words) + (", " + ", ".join(fixed) if fixed else "")
+        heading = _capital(words) + by_words(manifest) + (",\n" + ", ".join(fixed) if fixed else "")
         ax.set_title(heading, fontsize=14)
         note = _pooled_note(data, [x, y], factors, fix, manifest, [c for c, b in ((x, xb), (y, yb)) if b])
         cell = "each cell: the value and its 95% interval" + (" (Wilson)" if binary else " (mean +- 1.96 s.e.)")
@@ -626,6 +636,13 @@ def time_to_alliance(
         shows = "; ".join(
             x for x in ("with " + ", ".join(fixed) if fixed else "", "pooled over " + "; ".join(pooled) if pooled else "") if x
         )  # fmt: skip
+        if by is not None:
+            values = pd.unique(df[by].dropna())
+            shown = f"one outline per {human_label(by, manifest)} ({len(values)} values, "
+            shown += (
+                f"{_value_text(np.min(values))}-{_value_text(np.max(values))}; a value without an alliance has none)"
+            )
+            shows = "; ".join(x for x in (shown, shows) if x)
         warning = (
             f"Warning: only {len(data)} runs had an alliance: the shape of this histogram is not reliable"
             if len(data) < MIN_RUNS_PER_POINT
@@ -745,20 +762,17 @@ def fan_chart(
                 ax.fill_between(t, q10, q90, color=colour, alpha=0.12, lw=0)
                 ax.fill_between(t, q25, q75, color=colour, alpha=0.25, lw=0)
                 ax.plot(t, q50, color=colour, lw=1, ls="--")
-            else:  # overlapping fans are unreadable: the 25-75% band as two thin lines per group
-                ax.plot(t, q25, color=colour, lw=1, ls=":")
-                ax.plot(t, q75, color=colour, lw=1, ls=":")
         ax.set_yticks(range(MAX_LEVEL + 1), [label.capitalize() for label in LEVEL_LABELS])
         if start:
             ticks = np.arange(0, len(t), 12)
             ax.set_xticks(ticks, [_month_words(start, int(m)) for m in ticks])
         ax.set_xlabel("Month")
-        spread = (
-            "bands: 10-90% and 25-75% of runs; dashed: median"
-            if len(groups) == 1
-            else "dotted: 25-75% of runs of each group"
-        )
-        ax.set_title(f"Level of {focal} across runs ({spread})", fontsize=13)
+        if len(groups) == 1:
+            ax.set_title(
+                f"Level of {focal} across runs (bands: 10-90% and 25-75% of runs; dashed: median)", fontsize=13
+            )
+        else:  # overlapping fans are unreadable: means only, each with its interval
+            ax.set_title(f"Mean level of {focal} across runs (bands: 95% interval of each mean)", fontsize=13)
         ax.legend(frameon=False, loc="lower right")
         ax.grid(axis="y", alpha=0.3)
         fixed, pooled = _fixed_and_pooled(df, [by] if by else [], factors, manifest)
@@ -769,7 +783,8 @@ def fan_chart(
         rect = _footer(
             fig,
             [_capital(scope if scope is not None else scope_words(manifest)),
-             f"{runs} runs per line; the shaded band around each mean: its 95% interval" + (f"; {shows}" if shows else "")],
+             f"{runs} runs per line" + ("; the dark band around the mean: its 95% interval" if len(groups) == 1 else
+             "; the spread of runs of one group: draw it alone (--fix)") + (f"; {shows}" if shows else "")],
         )  # fmt: skip
         fig.tight_layout(rect=(0, rect, 1, 1))
     return fig

@@ -156,7 +156,7 @@ def comparison_figure(result: Comparison, focal: str):
                 width=width,
                 color=OKABE_ITO[k],
                 label=name,
-                yerr=np.vstack([share - lo, hi - share]),
+                yerr=np.vstack([share - lo, hi - share]).clip(min=0),
                 capsize=3,
                 edgecolor=[LEVEL_COLOURS[lvl] for lvl in levels],
             )
@@ -170,7 +170,7 @@ def comparison_figure(result: Comparison, focal: str):
         right.errorbar(
             shares["diff"],
             ys,
-            xerr=np.vstack([shares["diff"] - shares["diff_lo"], shares["diff_hi"] - shares["diff"]]),
+            xerr=np.vstack([shares["diff"] - shares["diff_lo"], shares["diff_hi"] - shares["diff"]]).clip(min=0),
             fmt="o",
             color="black",
             capsize=4,
