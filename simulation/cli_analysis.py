@@ -137,7 +137,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from .analysis.compare import DEFAULT_OUTCOMES, compare_outcomes, comparison_figure, comparison_markdown
     from .io import check_output_dir
     from .outcomes import numeric_outcome
-    from .plots import save
+    from .plots import horizon_words, save
     from .runner import replicate_seeds, run_batch
     from .scenario import load_scenario, scenario_id
 
@@ -159,14 +159,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
     runs_a = run_batch(a, seeds, parameters=args.parameters)
     runs_b = run_batch(b, seeds, parameters=args.parameters)
     focal = "-".join(a.focal_pair)
-    horizons = {a.steps, b.steps}
+    months = horizon_words(a.start, a.steps)
+    if (b.start, b.steps) != (a.start, a.steps):
+        months += f" and {horizon_words(b.start, b.steps)}"
     scope = (
-        f"Pair: {focal}; {args.runs:,} runs each, the same seeds in both (master seed {args.seed}); "
-        f"horizon {a.steps} months from {a.start}"
-        + ("" if len(horizons) == 1 else f" and {b.steps} from {b.start}")
-        + f"; {runs_a.attrs.get('parameters', args.parameters)}."
+        f"Pair: {focal}; {months}; {args.runs:,} runs each, the same seeds in both (master seed {args.seed}); "
+        f"{runs_a.attrs.get('parameters', args.parameters)}."
     )
-    result = compare_outcomes(runs_a, runs_b, names, outcomes, horizon=max(horizons), scope=scope)
+    result = compare_outcomes(runs_a, runs_b, names, outcomes, horizon=max(a.steps, b.steps), scope=scope, focal=focal)
     text = comparison_markdown(result)
     print(text)
     if args.out is not None:

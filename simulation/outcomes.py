@@ -269,6 +269,21 @@ def _is_pair_column(column: str) -> bool:
     return column.startswith("final_") and column not in OUTCOME_NAMES
 
 
+def in_words(name: str, focal: str | None = None, per_point: bool = False) -> str:
+    """Words for an outcome (its per-point meaning with ``per_point``), naming the focal pair ``focal``
+    ("Russia-China") where the catalogue says "the focal pair"; a column outside the catalogue with its
+    underscores as spaces."""
+    try:
+        entry = outcome(name)
+    except KeyError:
+        return name.replace("_", " ")
+    words = entry.point_label if per_point else entry.label
+    if focal:
+        words = words.replace("the focal pair's", f"{focal}'s").replace("focal pair's", f"{focal}'s")
+        words = words.replace("the focal pair", focal).replace("focal pair", focal)
+    return words
+
+
 def label(name: str) -> str:
     """Human words for a column (outcome or pair), for plots and reports."""
     try:

@@ -229,18 +229,10 @@ def human_label(name: str, manifest: dict | None = None) -> str:
 def outcome_words(outcome: str, manifest: dict | None = None, per_point: bool = False) -> str:
     """Words for an outcome (its per-point meaning with ``per_point``: "mean highest level of ..."), naming
     the focal pair when the manifest says which it is."""
-    from . import outcomes
+    from .outcomes import in_words
 
-    try:
-        entry = outcomes.outcome(outcome)
-        words = entry.point_label if per_point else entry.label
-    except KeyError:
-        words = outcome.replace("_", " ")
     focal = "-".join(((manifest or {}).get("base_scenario") or {}).get("focal_pair") or ())
-    if focal:
-        words = words.replace("the focal pair's", f"{focal}'s").replace("focal pair's", f"{focal}'s")
-        words = words.replace("the focal pair", focal).replace("focal pair", focal)
-    return words
+    return in_words(outcome, focal or None, per_point)
 
 
 def _capital(text: str) -> str:

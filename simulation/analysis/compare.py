@@ -59,8 +59,13 @@ def compare_outcomes(
     outcomes: tuple[str, ...] = DEFAULT_OUTCOMES,
     horizon: int | None = None,
     scope: str = "",
+    focal: str | None = None,
 ) -> Comparison:
-    """Each outcome in A and in B with 95% intervals, and B - A with its 95% interval."""
+    """Each outcome in A and in B with 95% intervals, and B - A with its 95% interval. Where every run of
+    both gave the same value (e.g. no alliance anywhere, so its month is the horizon in every run), there is
+    no spread to estimate an interval from: the interval is left empty (NaN), never a zero-width one."""
+    from ..outcomes import in_words
+
     rows = []
     for name in outcomes:
         entry = numeric_outcome(name, runs_a.columns)
@@ -76,11 +81,15 @@ def compare_outcomes(
             pb, lb, ub, sb = _mean(yb)
             diff = pb - pa
             se = float(np.sqrt(sa**2 + sb**2))
-            lo, hi = diff - Z95 * se, diff + Z95 * se
+            lo, hi = (diff - Z95 * se, diff + Z95 * se) if se > 0 else (float("nan"), float("nan"))
+            if not sa > 0:
+                la = ua = float("nan")
+            if not sb > 0:
+                lb = ub = float("nan")
         rows.append(
             {
                 "outcome": name,
-                "label": entry.point_label,
+                "label": in_words(name, focal, per_point=True),
                 "aggregation": entry.aggregation,
                 "a": pa,
                 "a_lo": la,
@@ -124,16 +133,20 @@ def comparison_markdown(result: Comparison) -> str:
 
 def _cell(value: float, lo: float, hi: float, signed: bool = False) -> str:
     fmt = "+.3f" if signed else ".3f"
+    if np.isnan(lo) or np.isnan(hi):
+        return f"{value:{fmt}} (every run the same: no interval)"
     return f"{value:{fmt}} [{lo:{fmt}}, {hi:{fmt}}]"
 
 
 def comparison_figure(result: Comparison, focal: str):
     """Left: the focal pair's final level in A and in B (share of runs per rung, with 95% intervals).
     Right: B - A for every compared outcome that is a share, with its 95% interval."""
+    import textwrap
+
     import matplotlib as mpl
     from matplotlib.figure import Figure
 
-    from ..plots import LEVEL_COLOURS, OKABE_ITO, SLIDE_STYLE
+    from ..plots import OKABE_ITO, SLIDE_STYLE
     from ..state import LEVEL_LABELS, MAX_LEVEL
     from ..stats import wilson_interval
 
@@ -141,7 +154,7 @@ def comparison_figure(result: Comparison, focal: str):
     shares = result.table[result.table["aggregation"] == "share"]
     with mpl.rc_context(SLIDE_STYLE):
         fig = Figure(figsize=(14, 6.4))
-        left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.5, 1]})
+        left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.4, 1]})
         levels = np.arange(MAX_LEVEL + 1)
         width = 0.38
         for k, (name, runs) in enumerate(((a, result.runs_a), (b, result.runs_b))):
@@ -158,7 +171,6 @@ def comparison_figure(result: Comparison, focal: str):
                 label=name,
                 yerr=np.vstack([share - lo, hi - share]).clip(min=0),
                 capsize=3,
-                edgecolor=[LEVEL_COLOURS[lvl] for lvl in levels],
             )
         left.set_xticks(levels, [lbl.capitalize().replace(" ", "\n") for lbl in LEVEL_LABELS])
         left.set_ylim(0, 1)
@@ -176,8 +188,9 @@ def comparison_figure(result: Comparison, focal: str):
             capsize=4,
         )
         right.axvline(0, color="#999999", lw=1)
-        right.set_yticks(ys, list(shares["label"]))
-        right.set_xlabel(f"{b} minus {a} (95% interval)")
+        right.set_yticks(ys, ["\n".join(textwrap.wrap(label, 22)) for label in shares["label"]])
+        right.set_ylim(-0.7, len(shares) - 0.3)
+        right.set_xlabel("\n".join(textwrap.wrap(f"{b} minus {a} (95% interval)", 40)))
         right.set_title("Difference in probability")
         right.grid(axis="x", alpha=0.3)
         fig.text(0.01, 0.005, result.scope, fontsize=10, color="#444444", wrap=True)
