@@ -57,7 +57,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     )
     from .io import check_output_dir
     from .outcomes import numeric_outcome
-    from .plots import human_label, outcome_words, save
+    from .plots import horizon_words, human_label, outcome_words, save
     from .sweep import load_sweep
 
     out = Path(args.out) if args.out else Path("results") / f"sensitivity-{Path(args.file).stem}"
@@ -74,7 +74,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     _check_results_match(args.results or out / "sweep", manifest, df, sweep, outcomes)
     problem = sweep.salib_problem()
     labels = {name: human_label(name, manifest) for name in problem["names"]}
-    horizon = f"{sweep.base.steps} months from {sweep.base.start}"
+    horizon = horizon_words(sweep.base.start, sweep.base.steps)
     scope = (
         f"{sweep.spec.title}: {sweep.points.shape[0]:,} design points x {sweep.spec.replicates} runs, "
         f"horizon {horizon}; {_parameter_words(sweep.spec.parameters)}"
@@ -96,7 +96,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         else:
             table = morris_indices(problem, sweep.points, y, sweep.spec.design.levels, sweep.spec.master_seed % 2**32)
             table = table.sort_values("mu_star", ascending=False)
-        warning = rare_outcome_warning(df, name)
+        warning = rare_outcome_warning(df, name, "-".join(sweep.base.focal_pair))
         table.to_csv(out / f"{method}_{name}.csv")
         words = outcome_words(name, manifest, per_point=True)
         fig = indices_chart(table, method, name, labels=labels, scope=scope, warning=warning, outcome_label=words)

@@ -217,7 +217,7 @@ def human_label(name: str, manifest: dict | None = None) -> str:
         reg = default_registry()
         if key in reg:
             p = reg[key]
-            who = f" ({p.of})" if p.of else ""
+            who = f" ({p.of.replace('_', ' ')})" if p.of else ""
             return f"{p.family.replace('_', ' ')}{who}"
     except Exception:  # noqa: BLE001 - a label is never worth failing a figure
         pass
@@ -822,7 +822,7 @@ def sweep_figures(
             raise InputError(None, name, f"no column '{value}' (swept: {', '.join(factors) or 'none'})")
     for col in fix or {}:
         if col not in df.columns:
-            raise InputError(None, "--fix", f"no column '{col}'")
+            raise InputError(None, "--fix", f"no column '{col}' (swept: {', '.join(factors) or 'none'})")
     grid = is_grid(df, factors)
     x = x or (factors[0] if factors else None)
     y = y or (factors[1] if len(factors) > 1 else None)

@@ -82,9 +82,11 @@ def _scope(manifest: dict, points: int, runs: int) -> str:
     mode = (manifest.get("sweep_spec") or {}).get("parameters", "posterior")
     mode_words = "posterior predictive" if mode == "posterior" else f"parameters: {mode}"
     focal = "-".join(base.get("focal_pair") or ()) or "the focal pair"
-    horizon = f"{base.get('steps')} months from {base.get('start')}" if base.get("steps") else "the scenario's horizon"
+    from ..plots import horizon_words
+
+    horizon = horizon_words(base.get("start"), base.get("steps"))
     return (
-        f"{manifest.get('sweep_title', '')}. Pair: {focal}; horizon {horizon}; {points:,} design points, "
+        f"{manifest.get('sweep_title', '')}. Pair: {focal}; {horizon}; {points:,} design points, "
         f"{runs:,} runs; {mode_words}. Inputs not listed are unrestricted."
     )
 
@@ -106,7 +108,9 @@ def discovery_figure(result: DiscoveryResult, title: str, labels: dict[str, str]
         ax1.set_xlabel("coverage (share of points of interest inside)")
         ax1.set_ylabel("density (share inside that are of interest)")
         ax1.set_title("PRIM peeling trajectory (red: chosen box)")
-        fig.colorbar(sc, ax=ax1, label="restricted inputs")
+        bar = fig.colorbar(sc, ax=ax1, label="restricted inputs")
+        bar.locator = mpl.ticker.MaxNLocator(integer=True)
+        bar.update_ticks()
         lim = result.limits
         ys = np.arange(len(lim))
         span = (lim["swept_max"] - lim["swept_min"]).replace(0, 1)
@@ -121,6 +125,7 @@ def discovery_figure(result: DiscoveryResult, title: str, labels: dict[str, str]
             ax2.text(1.02, k, f"{row['min']:.2f} - {row['max']:.2f}", va="center")
         ax2.set_yticks(ys, [labels.get(i, str(i).replace("parameters.", "")) for i in lim.index])
         ax2.set_xlim(0, 1.35)
+        ax2.set_ylim(-0.8, len(lim) - 0.2)
         ax2.set_xlabel("share of the swept range")
         ax2.set_title(f"Box: coverage {result.coverage:.2f}, density {result.density:.2f}")
         fig.suptitle(title)

@@ -9,6 +9,7 @@ al. (2007). This module only prepares outputs per design point and dispatches to
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 import numpy as np
@@ -30,8 +31,9 @@ def outcome_per_point(df: pd.DataFrame, outcome: str, horizon: int) -> np.ndarra
     return numeric_outcome(outcome, df.columns).per_point(df, horizon).to_numpy(dtype=float)
 
 
-def rare_outcome_warning(df: pd.DataFrame, outcome: str) -> str | None:
+def rare_outcome_warning(df: pd.DataFrame, outcome: str, focal: str | None = None) -> str | None:
     """A sentence when a yes/no outcome is too rare for sensitivity indices to mean much, else None."""
+    from ..outcomes import in_words
     from ..outcomes import outcome as catalogue
 
     entry = catalogue(outcome)
@@ -43,7 +45,7 @@ def rare_outcome_warning(df: pd.DataFrame, outcome: str) -> str | None:
     if run_share >= RARE_RUN_SHARE and point_share >= RARE_POINT_SHARE:
         return None
     return (
-        f"{entry.label} is rare here ({run_share:.1%} of runs; {point_share:.0%} of design points have any): "
+        f"{in_words(outcome, focal)} is rare here ({run_share:.1%} of runs; {point_share:.0%} of design points have any): "
         "the indices mostly measure run noise, not drivers"
     )
 
@@ -138,9 +140,14 @@ def indices_chart(
             ax.axvline(1, color="#999999", lw=0.8, ls=":")
         if len(cols) > 1:
             ax.legend(frameon=False, loc="lower right")
-        text = [scope] if scope else []
-        text += [f"Warning: {n}." for n in notes]
-        if text:
-            fig.text(0.01, 0.005, "\n".join(text), fontsize=10, color="#444444", va="bottom")
-        fig.tight_layout(rect=(0, 0.03 + 0.035 * len(text), 1, 1))
+        scope_lines = textwrap.wrap(scope, 125) if scope else []
+        warning_lines = [line for n in notes for line in textwrap.wrap(f"Warning: {n}.", 125)]
+        height = fig.get_figheight()
+        if scope_lines:
+            fig.text(0.01, 0.005 + 0.2 * len(warning_lines) / height, "\n".join(scope_lines), fontsize=10,
+                     color="#444444", va="bottom")  # fmt: skip
+        if warning_lines:  # in red: a reader must not miss it
+            fig.text(0.01, 0.005, "\n".join(warning_lines), fontsize=10.5, color="#b2182b", va="bottom")
+        lines = len(scope_lines) + len(warning_lines)
+        fig.tight_layout(rect=(0, (0.1 + 0.2 * lines) / height if lines else 0, 1, 1))
     return fig
