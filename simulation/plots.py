@@ -611,9 +611,9 @@ def time_to_alliance(
             ax.hist(
                 g[month].astype(float),
                 bins=bins,
-                histtype="step",
-                lw=2.2,
-                color="black" if by is None else OKABE_ITO[k % len(OKABE_ITO)],
+                histtype="bar" if len(groups) == 1 else "step",  # several groups: outlines, none hidden
+                lw=0 if len(groups) == 1 else 2.2,
+                color="#555555" if len(groups) == 1 else OKABE_ITO[k % len(OKABE_ITO)],
                 label=None if by is None else f"{human_label(by, manifest)} {sign} {_value_text(value)}",
             )
         if by is not None:
