@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .state import MAX_LEVEL, AlignmentLevel
+from simulation.core.ladder import MAX_LEVEL, AlignmentLevel
 
 #: Level at or above which two actors count as one bloc.
 BLOC_LEVEL = int(AlignmentLevel.ENTENTE)
@@ -244,7 +244,7 @@ def outcome(name: str) -> Outcome:
 def numeric_outcome(name: str, columns: Iterable[str] | None = None, source: object = None, field: str = "--outcome"):
     """The catalogue outcome ``name`` if it has a number per design point (and, given ``columns``, a column
     there); anything else is a one-line error listing the allowed names."""
-    from .errors import InputError
+    from simulation.core.errors import InputError
 
     available = list(NUMERIC_OUTCOMES)
     if columns is not None:

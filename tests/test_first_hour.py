@@ -16,12 +16,13 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from simulation import outcomes, plots
-from simulation import sweep_runner as sweep_runner_module
-from simulation.cli import build_parser, main
-from simulation.errors import InputError
+from simulation import outcomes
+from simulation.cli.main import build_parser, main
+from simulation.core.errors import InputError
+from simulation.reporting import plots
 from simulation.runner import run_batch
-from simulation.sweep_runner import read_results
+from simulation.sweeps import execute as sweep_runner_module
+from simulation.sweeps.execute import read_results
 from tests.conftest import SCENARIOS, scenario
 
 matplotlib.use("Agg")
@@ -261,7 +262,9 @@ def test_compare_puts_two_scenarios_side_by_side_with_the_difference_and_its_int
     args = ["compare", "baseline_2018_2021", "transatlantic_united_front", "--runs", "300", "--seed", "3"]
     assert main([*args, "--out", str(tmp_path / "c")]) == 0
     table = pd.read_csv(tmp_path / "c" / "compare.csv").set_index("outcome")
-    seeds = __import__("simulation.runner", fromlist=["replicate_seeds"]).replicate_seeds(3, 300)
+    from simulation.runner import replicate_seeds
+
+    seeds = replicate_seeds(3, 300)
     a = run_batch(scenario("baseline_2018_2021"), seeds)
     b = run_batch(scenario("transatlantic_united_front"), seeds)
     for name in ("entente", "alliance"):

@@ -13,9 +13,9 @@ import shutil
 import numpy as np
 import pytest
 
-from simulation import cli
-from simulation.calibration import posterior as post_mod
-from simulation.errors import InputError
+from simulation import behaviour as post_mod
+from simulation.cli.main import main as cli
+from simulation.core.errors import InputError
 
 
 @pytest.fixture

@@ -193,10 +193,10 @@ def test_the_wheel_runs_the_checkouts_model_with_the_shipped_posterior(installed
         capture_output=True,
         text=True,
         check=True,
-        timeout=600,
+        timeout=1200,
     ).stdout.split("\n")
     here = subprocess.run(
-        [sys.executable, "-c", BATCH], cwd=ROOT, capture_output=True, text=True, check=True, timeout=600
+        [sys.executable, "-c", BATCH], cwd=ROOT, capture_output=True, text=True, check=True, timeout=1200
     ).stdout.split("\n")
     assert wheel[0] == here[0] == "posterior predictive (a parameter draw per run)"
     assert wheel[1] == here[1], "the wheel's batch differs from the checkout's"

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..outcomes import numeric_outcome
+from simulation.outcomes import numeric_outcome
 
 #: Outcomes compared when none is asked for.
 DEFAULT_OUTCOMES = ("alliance", "entente", "final_level", "max_level", "alliance_month")
@@ -38,7 +38,7 @@ class Comparison:
 
 
 def _share(values: pd.Series) -> tuple[float, float, float]:
-    from ..stats import wilson_interval
+    from simulation.core.stats import wilson_interval
 
     k, n = float(values.sum()), len(values)
     lo, hi = wilson_interval(np.array([k]), np.array([n]))
@@ -64,7 +64,7 @@ def compare_outcomes(
     """Each outcome in A and in B with 95% intervals, and B - A with its 95% interval. Where every run of
     both gave the same value (e.g. no alliance anywhere, so its month is the horizon in every run), there is
     no spread to estimate an interval from: the interval is left empty (NaN), never a zero-width one."""
-    from ..outcomes import in_words
+    from simulation.outcomes import in_words
 
     rows = []
     for name in outcomes:
@@ -146,9 +146,9 @@ def comparison_figure(result: Comparison, focal: str):
     import matplotlib as mpl
     from matplotlib.figure import Figure
 
-    from ..plots import OKABE_ITO, SLIDE_STYLE
-    from ..state import LEVEL_LABELS, MAX_LEVEL
-    from ..stats import wilson_interval
+    from simulation.core.ladder import LEVEL_LABELS, MAX_LEVEL
+    from simulation.core.stats import wilson_interval
+    from simulation.reporting.plots import OKABE_ITO, SLIDE_STYLE
 
     a, b = result.names
     shares = result.table[result.table["aggregation"] == "share"]

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
+from simulation.core.errors import InputError
 
 
 @dataclass
@@ -82,7 +82,7 @@ def _scope(manifest: dict, points: int, runs: int) -> str:
     mode = (manifest.get("sweep_spec") or {}).get("parameters", "posterior")
     mode_words = "posterior predictive" if mode == "posterior" else f"parameters: {mode}"
     focal = "-".join(base.get("focal_pair") or ()) or "the focal pair"
-    from ..plots import horizon_words
+    from simulation.reporting.plots import horizon_words
 
     horizon = horizon_words(base.get("start"), base.get("steps"))
     return (
@@ -96,7 +96,7 @@ def discovery_figure(result: DiscoveryResult, title: str, labels: dict[str, str]
     import matplotlib as mpl
     from matplotlib.figure import Figure
 
-    from ..plots import SLIDE_STYLE
+    from simulation.reporting.plots import SLIDE_STYLE
 
     labels = labels or {}
     with mpl.rc_context(SLIDE_STYLE):
@@ -140,9 +140,9 @@ def discover_from_results(
 ) -> str:
     """PRIM on a sweep's results: a design point is of interest when its value of ``outcome`` (the
     catalogue's aggregation: a share of runs, a mean) exceeds ``threshold``."""
-    from ..outcomes import numeric_outcome
-    from ..plots import human_label, outcome_words, save
-    from ..sweep_runner import read_results
+    from simulation.outcomes import numeric_outcome
+    from simulation.reporting.plots import human_label, outcome_words, save
+    from simulation.sweeps.execute import read_results
 
     df, manifest = read_results(results)
     factors = list(manifest.get("design", {}).get("factors", []))

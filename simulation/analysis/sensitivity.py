@@ -26,15 +26,15 @@ RARE_POINT_SHARE = 0.10
 
 def outcome_per_point(df: pd.DataFrame, outcome: str, horizon: int) -> np.ndarray:
     """One value per design point, in point order: the catalogue outcome's own aggregation."""
-    from ..outcomes import numeric_outcome
+    from simulation.outcomes import numeric_outcome
 
     return numeric_outcome(outcome, df.columns).per_point(df, horizon).to_numpy(dtype=float)
 
 
 def rare_outcome_warning(df: pd.DataFrame, outcome: str, focal: str | None = None) -> str | None:
     """A sentence when a yes/no outcome is too rare for sensitivity indices to mean much, else None."""
-    from ..outcomes import in_words
-    from ..outcomes import outcome as catalogue
+    from simulation.outcomes import in_words
+    from simulation.outcomes import outcome as catalogue
 
     entry = catalogue(outcome)
     if entry.aggregation != "share":
@@ -102,8 +102,8 @@ def indices_chart(
     import matplotlib as mpl
     from matplotlib.figure import Figure
 
-    from ..outcomes import outcome as catalogue
-    from ..plots import SLIDE_STYLE
+    from simulation.outcomes import outcome as catalogue
+    from simulation.reporting.plots import SLIDE_STYLE
 
     labels = labels or {}
     if method == "sobol":

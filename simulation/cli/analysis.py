@@ -1,0 +1,421 @@
+"""Analysis subcommands: sensitivity, discover, landscape, calibrate."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from simulation.cli.argtypes import bounded_float, bounded_int, scheduler_address, seed_int, top_int, workers_int
+from simulation.core.errors import InputError
+
+
+def _run_or_read(args: argparse.Namespace, sweep, out: Path):
+    """Run the sweep into out/sweep (or read results there / given), return (df, manifest)."""
+    from simulation.sweeps.execute import read_results, run_sweep
+
+    if args.results is not None:
+        return read_results(args.results)
+    target = out / "sweep"
+    if (target / "results.parquet").exists() and not args.rerun:
+        df, manifest = read_results(target)
+        if manifest.get("sweep_hash") == sweep.spec_hash:
+            return df, manifest
+    report = run_sweep(sweep, target, workers=args.workers, overwrite=True, progress=not args.quiet)
+    return read_results(report.results)
+
+
+def _check_results_match(where, manifest: dict, df, sweep, outcomes: list[str]) -> None:
+    """Sensitivity indices need the results of this very sweep file, complete, with the outcomes asked for."""
+    from simulation.outcomes import numeric_outcome
+
+    if manifest.get("sweep_hash") != sweep.spec_hash:
+        raise InputError(where, "--results", "these results were not made by this sweep file (give the matching file)")
+    points = sweep.design_size
+    if "point" not in df.columns:
+        raise InputError(where, "--results", "no column 'point': not the results of a sweep")
+    for name in outcomes:
+        numeric_outcome(name, df.columns)
+    if len(df) != sweep.total_runs or df["point"].nunique() != points:
+        raise InputError(
+            where,
+            "--results",
+            f"expected {sweep.total_runs:,} runs over {points:,} points, "
+            f"got {len(df):,} runs over {df['point'].nunique():,}",
+        )
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    from simulation.analysis.sensitivity import (
+        DEFAULT_OUTCOMES,
+        indices_chart,
+        morris_indices,
+        out_of_range_note,
+        outcome_per_point,
+        rare_outcome_warning,
+        sobol_indices,
+    )
+    from simulation.core.io import check_output_dir
+    from simulation.outcomes import numeric_outcome
+    from simulation.reporting.plots import horizon_words, human_label, outcome_words, save
+    from simulation.sweeps.spec import load_sweep
+
+    out = Path(args.out) if args.out else Path("results") / f"sensitivity-{Path(args.file).stem}"
+    check_output_dir(out)
+    sweep = load_sweep(args.file)
+    method = sweep.spec.design.method
+    if method not in ("sobol", "morris"):
+        raise InputError(args.file, "design.method", f"sensitivity needs sobol or morris (got {method})")
+    outcomes = args.outcome or list(DEFAULT_OUTCOMES)
+    for name in outcomes:  # before anything runs: an outcome the sweep does not keep is one line
+        numeric_outcome(name, None if args.results is not None else _kept_columns(sweep), args.file)
+    out.mkdir(parents=True, exist_ok=True)
+    df, manifest = _run_or_read(args, sweep, out)
+    _check_results_match(args.results or out / "sweep", manifest, df, sweep, outcomes)
+    problem = sweep.salib_problem()
+    labels = {name: human_label(name, manifest) for name in problem["names"]}
+    horizon = horizon_words(sweep.base.start, sweep.base.steps)
+    scope = (
+        f"{sweep.spec.title}: {sweep.points.shape[0]:,} design points x {sweep.spec.replicates} runs, "
+        f"horizon {horizon}; {_parameter_words(sweep.spec.parameters)}"
+    )
+    lines = [
+        f"# {sweep.spec.title}",
+        "",
+        f"Method: {method}; {sweep.points.shape[0]:,} design points x "
+        f"{sweep.spec.replicates} runs; horizon {horizon}; {_parameter_words(sweep.spec.parameters)}. "
+        f"Sweep file: `{args.file}`.",
+        "",
+    ]
+    for name in outcomes:
+        entry = numeric_outcome(name, df.columns)
+        y = outcome_per_point(df, name, sweep.base.steps)
+        if method == "sobol":
+            table = sobol_indices(problem, y, sweep.spec.design.second_order, sweep.spec.master_seed % 2**32)
+            table = table.sort_values("ST", ascending=False)
+        else:
+            table = morris_indices(problem, sweep.points, y, sweep.spec.design.levels, sweep.spec.master_seed % 2**32)
+            table = table.sort_values("mu_star", ascending=False)
+        warning = rare_outcome_warning(df, name, "-".join(sweep.base.focal_pair))
+        table.to_csv(out / f"{method}_{name}.csv")
+        words = outcome_words(name, manifest, per_point=True)
+        fig = indices_chart(table, method, name, labels=labels, scope=scope, warning=warning, outcome_label=words)
+        save(fig, out / f"{method}_{name}")
+        shown = table.rename(index=labels)
+        lines += [f"## {words[:1].upper() + words[1:]} (`{name}`: {entry.description})", ""]
+        lines += [f"**Warning:** {note}." for note in (warning, out_of_range_note(table)) if note]
+        lines += ["", shown.round(4).to_markdown(), ""]
+        print(f"\n{name} ({words}): top drivers")
+        if warning:
+            print(f"warning: {warning}")
+        print(shown.head(5).round(3).to_string())
+    (out / "sensitivity.md").write_text("\n".join(lines), "utf-8")
+    print(f"\nWrote {out}/sensitivity.md, CSV tables and charts")
+    return 0
+
+
+def _parameter_words(mode: str) -> str:
+    return {
+        "posterior": "posterior predictive (each run draws its behavioural parameters from the calibrated posterior)",
+        "point": "one parameter set (the posterior median)",
+        "registry": "the registry's parameter values (not calibrated)",
+    }.get(mode, mode)
+
+
+def _kept_columns(sweep) -> list[str]:
+    """The outcome columns a sweep's results will hold."""
+    from simulation.outcomes import pair_columns
+
+    kept = [c for c in sweep.spec.outcomes if c not in ("final_levels", "trajectory")]
+    if "final_levels" in sweep.spec.outcomes:
+        kept += [f"final_{c}" for _, _, c in pair_columns(tuple(sweep.base.actors))]
+    return kept
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Two scenarios side by side over the same seeds: each outcome, and the difference with its interval."""
+    from simulation.analysis.compare import DEFAULT_OUTCOMES, compare_outcomes, comparison_figure, comparison_markdown
+    from simulation.core.io import check_output_dir
+    from simulation.outcomes import numeric_outcome
+    from simulation.reporting.plots import horizon_words, save
+    from simulation.runner import replicate_seeds, run_batch
+    from simulation.world.scenario import load_scenario, scenario_id
+
+    outcomes = tuple(args.outcome or DEFAULT_OUTCOMES)
+    for name in outcomes:
+        numeric_outcome(name)
+    if args.out is not None:
+        check_output_dir(args.out)
+    a, b = load_scenario(args.a), load_scenario(args.b)
+    if tuple(a.focal_pair) != tuple(b.focal_pair):
+        raise InputError(args.b, "focal_pair", f"is {'-'.join(b.focal_pair)}, not {'-'.join(a.focal_pair)} as in "
+                         f"{args.a}: the focal-pair outcomes would be about different pairs")  # fmt: skip
+    for name in outcomes:
+        if name.startswith("final_") and name != "final_level":
+            numeric_outcome(name, [f"final_{c}" for _, _, c in _pairs(a)], args.a)
+            numeric_outcome(name, [f"final_{c}" for _, _, c in _pairs(b)], args.b)
+    seeds = replicate_seeds(args.seed, args.runs)
+    names = (scenario_id(args.a), scenario_id(args.b))
+    runs_a = run_batch(a, seeds, parameters=args.parameters)
+    runs_b = run_batch(b, seeds, parameters=args.parameters)
+    focal = "-".join(a.focal_pair)
+    months = horizon_words(a.start, a.steps)
+    if (b.start, b.steps) != (a.start, a.steps):
+        months += f" and {horizon_words(b.start, b.steps)}"
+    scope = (
+        f"Pair: {focal}; {months}; {args.runs:,} runs each, the same seeds in both (master seed {args.seed}); "
+        f"{runs_a.attrs.get('parameters', args.parameters)}."
+    )
+    result = compare_outcomes(runs_a, runs_b, names, outcomes, horizon=max(a.steps, b.steps), scope=scope, focal=focal)
+    text = comparison_markdown(result)
+    print(text)
+    if args.out is not None:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "compare.md").write_text(text, "utf-8")
+        result.table.to_csv(out / "compare.csv", index=False)
+        for path in save(comparison_figure(result, focal), out / "compare"):
+            print(path)
+    return 0
+
+
+def _pairs(scenario):
+    from simulation.outcomes import pair_columns
+
+    return pair_columns(tuple(scenario.actors))
+
+
+def cmd_landscape(args: argparse.Namespace) -> int:
+    from simulation.analysis.landscape import landscape_from_file, landscape_markdown
+    from simulation.core.io import check_output_file
+
+    if args.out:
+        check_output_file(args.out)
+    result = landscape_from_file(args.file)
+    text = landscape_markdown(result, top=args.top)
+    if args.out:
+        Path(args.out).write_text(text, "utf-8")
+    sys.stdout.write(text)
+    return 0
+
+
+def cmd_discover(args: argparse.Namespace) -> int:
+    from simulation.analysis.discovery import discover_from_results
+    from simulation.core.io import check_output_dir
+
+    out = Path(args.out) if args.out else Path(args.results).parent / "discovery"
+    check_output_dir(out)
+    report = discover_from_results(
+        Path(args.results), threshold=args.threshold, out=out, min_density=args.min_density, outcome=args.outcome
+    )
+    print(report)
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """Calibrate the behavioural parameters on a patterns file; writes posterior.parquet/.json."""
+    from simulation.calibration.abc import calibrate, calibrate_rejection
+    from simulation.calibration.patterns import load_patterns
+    from simulation.core.io import check_output_dir
+
+    load_patterns(args.patterns)  # bad input: one line before anything runs
+    out = Path(args.out) if args.out else Path.cwd() / "calibration"
+    check_output_dir(out)
+    if args.method == "rejection":
+        manifest = calibrate_rejection(patterns_path=args.patterns, out_dir=out, draws=args.draws, accept=args.accept,
+                                       replicates=args.replicates, seed=args.seed, workers=args.workers or 2,
+                                       scheduler=args.scheduler, resume=args.resume, leave_out=args.leave_one_out,
+                                       progress=print)  # fmt: skip
+    else:
+        manifest = calibrate(patterns_path=args.patterns, out_dir=out, population_size=args.population,
+                             generations=args.generations, replicates=args.replicates, seed=args.seed,
+                             workers=args.workers or 2, scheduler=args.scheduler, resume=args.resume,
+                             exclude=args.leave_out, progress=print)  # fmt: skip
+    print(
+        f"Wrote {out / 'posterior.parquet'} and {out / 'posterior.json'}: {manifest['runs']:,} runs, "
+        f"{manifest['minutes']} min, tolerance {manifest['epsilons'][-1]:.3g}"
+    )
+    if args.ship:
+        import shutil
+
+        from simulation.behaviour import posterior_files
+
+        table, meta = posterior_files()
+        shutil.copyfile(out / "posterior.parquet", table)
+        shutil.copyfile(out / "posterior.json", meta)
+        print(f"Shipped as {table}")
+    return 0
+
+
+def cmd_calibration_report(args: argparse.Namespace) -> int:
+    from simulation.calibration.report import write_report
+    from simulation.core.io import check_output_dir, check_output_file
+
+    check_output_file(args.out)
+    check_output_dir(args.figures, "--figures")
+    path = write_report(args.posterior, Path(args.out), Path(args.figures), args.loo, draws=args.draws)
+    print(f"Wrote {path}")
+    return 0
+
+
+def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
+    from simulation.analysis.compare import DEFAULT_OUTCOMES as DEFAULT_COMPARE_OUTCOMES
+    from simulation.analysis.sensitivity import DEFAULT_OUTCOMES as DEFAULT_SENSITIVITY_OUTCOMES
+    from simulation.outcomes import NUMERIC_OUTCOMES
+
+    p = sub.add_parser(
+        "sensitivity",
+        help="Sobol or Morris sensitivity indices from a sweep file (SALib)",
+        description="Run a sobol or morris sweep file and compute sensitivity indices "
+        "(first and total order with 95% intervals, or Morris mu*) for outcomes of the catalogue, each "
+        "aggregated per design point its own way (a share of runs, a mean, a mean month).",
+    )
+    p.add_argument("file", type=Path, help="sweep YAML with design method sobol or morris")
+    p.add_argument(
+        "--outcome",
+        action="append",
+        metavar="OUTCOME",
+        help=f"an outcome to analyse (repeatable; default {', '.join(DEFAULT_SENSITIVITY_OUTCOMES)}); any of "
+        f"{', '.join(NUMERIC_OUTCOMES)} or final_<a>_<b>, if the sweep keeps it",
+    )
+    p.add_argument("--results", type=Path, help="use these sweep results instead of running the sweep")
+    p.add_argument("--workers", type=workers_int, default=None, help="processes (default: all cores)")
+    p.add_argument("--out", type=Path, help="output folder (default results/sensitivity-<sweep name>)")
+    p.add_argument("--rerun", action="store_true", help="run the sweep again even if results exist")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_sensitivity)
+
+    p = sub.add_parser(
+        "discover",
+        help="scenario discovery (PRIM) on sweep results",
+        description="Find boxes of swept-input ranges where an outcome of the focal pair is likely "
+        "(PRIM, EMA Workbench): coverage, density, restricted inputs. A design point is of interest "
+        "when its value of the outcome (a share of runs for yes/no outcomes, else the mean over runs) "
+        "exceeds --threshold.",
+    )
+    p.add_argument("results", type=Path, help="results.parquet of a sweep (or its folder)")
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=0.5,
+        help="a point is of interest when its value exceeds this (a probability for yes/no outcomes; default 0.5)",
+    )
+    p.add_argument(
+        "--min-density",
+        type=bounded_float(0.0, 1.0, open_low=True),
+        default=0.8,
+        help="choose the box with the most coverage at this density (default 0.8)",
+    )
+    p.add_argument(
+        "--outcome",
+        default="alliance",
+        metavar="OUTCOME",
+        help=f"the outcome (default alliance); any of {', '.join(NUMERIC_OUTCOMES)} or final_<a>_<b>, "
+        "if the sweep keeps it",
+    )
+    p.add_argument("--out", type=Path, help="output folder (default <results>/../discovery)")
+    p.set_defaults(func=cmd_discover)
+
+    p = sub.add_parser(
+        "compare",
+        help="two scenarios side by side: outcome distributions and their difference with 95% intervals",
+        description="Run two scenarios over the same seeds on the batch engine (posterior predictive by "
+        "default) and print, for each outcome, its value in both with 95% intervals and the difference "
+        "(second minus first) with its 95% interval. With --out, also compare.md, compare.csv and a figure.",
+    )
+    p.add_argument("a", type=Path, metavar="SCENARIO_A", help="the reference scenario (file or shipped name)")
+    p.add_argument("b", type=Path, metavar="SCENARIO_B", help="the scenario compared with it")
+    p.add_argument("--runs", type=bounded_int(10, 1_000_000), default=1000, help="runs of each (default 1000)")
+    p.add_argument("--seed", type=seed_int, default=0, help="master seed of the runs (default 0)")
+    p.add_argument(
+        "--parameters",
+        choices=["posterior", "point", "registry"],
+        default="posterior",
+        help="behavioural parameters: a posterior draw per run (default), the posterior median, or the registry's",
+    )
+    p.add_argument(
+        "--outcome",
+        action="append",
+        metavar="OUTCOME",
+        help=f"an outcome to compare (repeatable; default {', '.join(DEFAULT_COMPARE_OUTCOMES)}); any of "
+        f"{', '.join(NUMERIC_OUTCOMES)} or final_<a>_<b>",
+    )
+    p.add_argument("--out", type=Path, help="also write compare.md, compare.csv and compare.png/.svg here")
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser(
+        "landscape",
+        help="landscape theory (Axelrod & Bennett 1993): two-bloc energies",
+        description="Energy of every two-bloc configuration from a scenario (sizes and propensities "
+        "derived from the registry) or a table file (YAML or CSV: sizes and a propensity matrix).",
+    )
+    p.add_argument("file", type=Path, help="a scenario, or a table of sizes and propensities (YAML or CSV)")
+    p.add_argument("--top", type=top_int, default=10, help="configurations to list (default 10)")
+    p.add_argument("--out", type=Path, help="also write the Markdown to this file")
+    p.set_defaults(func=cmd_landscape)
+
+    p = sub.add_parser(
+        "calibrate",
+        help="fit the behavioural parameters to the patterns (ABC)",
+        description="Approximate Bayesian computation of every behavioural parameter the registry "
+        "labels a model quantity, with uniform priors on its documented range, against the "
+        "patterns file (default: the shipped one). Each parameter draw is a batch of "
+        "replicate runs of every case on the batch engine. Default: rejection ABC on a "
+        "reference table (resumable chunk by chunk; --leave-one-out reuses it); --method "
+        "smc: pyabc's ABC-SMC. Writes posterior.parquet and posterior.json.",
+    )
+    p.add_argument("patterns", type=Path, nargs="?", default=None, help="patterns YAML (default: the shipped one)")
+    p.add_argument("--out", type=Path, help="output folder (default: ./calibration)")
+    p.add_argument(
+        "--method",
+        choices=["rejection", "smc"],
+        default="rejection",
+        help="rejection ABC on a reference table (default) or pyabc's ABC-SMC",
+    )
+    p.add_argument(
+        "--draws",
+        type=bounded_int(16, 10_000_000),
+        default=16_384,
+        help="rejection: prior draws in the reference table",
+    )
+    p.add_argument(
+        "--accept", type=bounded_int(2, 1_000_000), default=400, help="rejection: draws kept (the posterior)"
+    )
+    p.add_argument(
+        "--leave-one-out",
+        action="store_true",
+        help="rejection: also write one posterior per left-out pattern (OUT/leave_one_out/<id>)",
+    )
+    p.add_argument("--population", type=bounded_int(2, 1_000_000), default=400, help="smc: particles per population")
+    p.add_argument("--generations", type=bounded_int(1, 1000), default=10, help="smc: at most this many populations")
+    p.add_argument("--leave-out", help="smc: calibrate without this pattern id")
+    p.add_argument("--replicates", type=bounded_int(1, 1_000_000), default=32, help="runs of each case per draw")
+    p.add_argument("--seed", type=seed_int, default=20260101, help="seed of the prior design, replicates and sampler")
+    p.add_argument("--workers", type=workers_int, default=None, help="local processes (default 2)")
+    p.add_argument("--scheduler", type=scheduler_address, help="a Dask scheduler address (tcp://host:port)")
+    p.add_argument("--resume", action="store_true", help="continue the calibration stored in OUT")
+    p.add_argument("--ship", action="store_true", help="copy the result into the package as the shipped posterior")
+    p.set_defaults(func=cmd_calibrate)
+
+    p = sub.add_parser(
+        "calibration-report",
+        help="diagnostics of a posterior: fit per pattern, leave-one-out, identifiability",
+        description="Posterior marginals against priors, trade-offs, the share "
+        "of posterior predictive draws meeting each pattern, the leave-one-out table and the "
+        "posterior predictive P(alliance) of every shipped scenario, as Markdown and figures.",
+    )
+    p.add_argument("--posterior", type=Path, help="folder with posterior.parquet/.json (default: the shipped one)")
+    p.add_argument(
+        "--loo",
+        type=Path,
+        help="folder of leave-one-out posteriors, one subfolder each "
+        "(default: <posterior>/leave_one_out when it exists)",
+    )
+    p.add_argument(
+        "--out", type=Path, default=Path("docs/calibration.md"), help="the report (default docs/calibration.md)"
+    )
+    p.add_argument("--figures", type=Path, default=Path("docs/figures"), help="figures folder (default docs/figures)")
+    p.add_argument(
+        "--draws", type=bounded_int(1, 1_000_000), default=100, help="posterior draws for the predictive checks"
+    )
+    p.set_defaults(func=cmd_calibration_report)
