@@ -15,6 +15,7 @@ which is conservative when paired runs are positively correlated:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -35,6 +36,7 @@ class Comparison:
     runs_a: pd.DataFrame
     runs_b: pd.DataFrame
     scope: str
+    focal: str = "the focal pair"
 
 
 def _share(values: pd.Series) -> tuple[float, float, float]:
@@ -102,7 +104,57 @@ def compare_outcomes(
                 "diff_hi": hi,
             }
         )
-    return Comparison(names, pd.DataFrame(rows), runs_a, runs_b, scope)
+    return Comparison(names, pd.DataFrame(rows), runs_a, runs_b, scope, focal or "the focal pair")
+
+
+def compare_scenarios(
+    path_a: str | Path,
+    path_b: str | Path,
+    runs: int = 1000,
+    seed: int = 0,
+    parameters: str = "posterior",
+    outcomes: tuple[str, ...] = DEFAULT_OUTCOMES,
+) -> Comparison:
+    """Run two scenarios (files or shipped names) over the same ``runs`` seeds on the batch engine and compare
+    ``outcomes``. Both must name the same focal pair; a pair outcome must exist in both."""
+    from simulation.core.errors import InputError
+    from simulation.outcomes import pair_columns
+    from simulation.reporting.plots import horizon_words
+    from simulation.runner import replicate_seeds, run_batch
+    from simulation.world.scenario import load_scenario, scenario_id
+
+    for name in outcomes:
+        numeric_outcome(name)
+    a, b = load_scenario(path_a), load_scenario(path_b)
+    if tuple(a.focal_pair) != tuple(b.focal_pair):
+        raise InputError(path_b, "focal_pair", f"is {'-'.join(b.focal_pair)}, not {'-'.join(a.focal_pair)} as in "
+                         f"{path_a}: the focal-pair outcomes would be about different pairs")  # fmt: skip
+    for name in (n for n in outcomes if n.startswith("final_") and n != "final_level"):
+        for path, sc in ((path_a, a), (path_b, b)):
+            numeric_outcome(name, [f"final_{c}" for _, _, c in pair_columns(tuple(sc.actors))], path)
+    seeds = replicate_seeds(seed, runs)
+    runs_a = run_batch(a, seeds, parameters=parameters)
+    runs_b = run_batch(b, seeds, parameters=parameters)
+    focal = "-".join(a.focal_pair)
+    months = horizon_words(a.start, a.steps)
+    if (b.start, b.steps) != (a.start, a.steps):
+        months += f" and {horizon_words(b.start, b.steps)}"
+    scope = (
+        f"Pair: {focal}; {months}; {runs:,} runs each, the same seeds in both (master seed {seed}); "
+        f"{runs_a.attrs.get('parameters', parameters)}."
+    )
+    names = (scenario_id(path_a), scenario_id(path_b))
+    return compare_outcomes(runs_a, runs_b, names, outcomes, horizon=max(a.steps, b.steps), scope=scope, focal=focal)
+
+
+def write_comparison(result: Comparison, out: Path) -> list[Path]:
+    """compare.md, compare.csv and the figure (PNG and SVG) in ``out``; returns the paths."""
+    from simulation.reporting.plots import save
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "compare.md").write_text(comparison_markdown(result), "utf-8")
+    result.table.to_csv(out / "compare.csv", index=False)
+    return [out / "compare.md", out / "compare.csv", *save(comparison_figure(result), out / "compare")]
 
 
 def comparison_markdown(result: Comparison) -> str:
@@ -138,7 +190,7 @@ def _cell(value: float, lo: float, hi: float, signed: bool = False) -> str:
     return f"{value:{fmt}} [{lo:{fmt}}, {hi:{fmt}}]"
 
 
-def comparison_figure(result: Comparison, focal: str):
+def comparison_figure(result: Comparison):
     """Left: the focal pair's final level in A and in B (share of runs per rung, with 95% intervals).
     Right: B - A for every compared outcome that is a share, with its 95% interval."""
     import textwrap
@@ -175,7 +227,7 @@ def comparison_figure(result: Comparison, focal: str):
         left.set_xticks(levels, [lbl.capitalize().replace(" ", "\n") for lbl in LEVEL_LABELS])
         left.set_ylim(0, 1)
         left.set_ylabel("Share of runs")
-        left.set_title(f"Final level of {focal} (bars: 95% intervals)")
+        left.set_title(f"Final level of {result.focal} (bars: 95% intervals)")
         left.legend(frameon=False, loc="upper left")
         left.grid(axis="y", alpha=0.3)
         ys = np.arange(len(shares))[::-1]

@@ -10,6 +10,8 @@ al. (2007). This module only prepares outputs per design point and dispatches to
 from __future__ import annotations
 
 import textwrap
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -151,3 +153,68 @@ def indices_chart(
         lines = len(scope_lines) + len(warning_lines)
         fig.tight_layout(rect=(0, (0.1 + 0.2 * lines) / height if lines else 0, 1, 1))
     return fig
+
+
+def _parameter_words(mode: str) -> str:
+    return {
+        "posterior": "posterior predictive (each run draws its behavioural parameters from the calibrated posterior)",
+        "point": "one parameter set (the posterior median)",
+        "registry": "the registry's parameter values (not calibrated)",
+    }.get(mode, mode)
+
+
+@dataclass
+class SensitivityResult:
+    """What :func:`analyse_sweep` found: per outcome, its index table (inputs in words), its per-point words
+    and any warning; and the report as Markdown."""
+
+    tables: dict[str, pd.DataFrame]
+    words: dict[str, str]
+    warnings: dict[str, str | None]
+    markdown: str
+
+
+def analyse_sweep(
+    sweep: Any, df: pd.DataFrame, manifest: dict, outcomes: list[str], out: Path, source: str = ""
+) -> SensitivityResult:
+    """Sobol or Morris indices of each outcome (its catalogue aggregation per design point) for a sweep's
+    results; writes ``<method>_<outcome>.csv``, the charts and ``sensitivity.md`` into ``out``."""
+    from simulation.outcomes import numeric_outcome
+    from simulation.reporting.plots import horizon_words, human_label, outcome_words, save
+
+    method = sweep.spec.design.method
+    problem = sweep.salib_problem()
+    labels = {name: human_label(name, manifest) for name in problem["names"]}
+    horizon = horizon_words(sweep.base.start, sweep.base.steps)
+    size = f"{sweep.points.shape[0]:,} design points x {sweep.spec.replicates} runs"
+    scope = f"{sweep.spec.title}: {size}, horizon {horizon}; {_parameter_words(sweep.spec.parameters)}"
+    lines = [
+        f"# {sweep.spec.title}",
+        "",
+        f"Method: {method}; {size}; horizon {horizon}; {_parameter_words(sweep.spec.parameters)}."
+        + (f" Sweep file: `{source}`." if source else ""),
+        "",
+    ]
+    seed = sweep.spec.master_seed % 2**32
+    tables, words_of, warnings = {}, {}, {}
+    for name in outcomes:
+        entry = numeric_outcome(name, df.columns)
+        y = outcome_per_point(df, name, sweep.base.steps)
+        if method == "sobol":
+            table = sobol_indices(problem, y, sweep.spec.design.second_order, seed).sort_values("ST", ascending=False)
+        else:
+            table = morris_indices(problem, sweep.points, y, sweep.spec.design.levels, seed)
+            table = table.sort_values("mu_star", ascending=False)
+        warning = rare_outcome_warning(df, name, "-".join(sweep.base.focal_pair))
+        table.to_csv(out / f"{method}_{name}.csv")
+        words = outcome_words(name, manifest, per_point=True)
+        fig = indices_chart(table, method, name, labels=labels, scope=scope, warning=warning, outcome_label=words)
+        save(fig, out / f"{method}_{name}")
+        shown = table.rename(index=labels)
+        lines += [f"## {words[:1].upper() + words[1:]} (`{name}`: {entry.description})", ""]
+        lines += [f"**Warning:** {note}." for note in (warning, out_of_range_note(table)) if note]
+        lines += ["", shown.round(4).to_markdown(), ""]
+        tables[name], words_of[name], warnings[name] = shown, words, warning
+    text = "\n".join(lines)
+    (out / "sensitivity.md").write_text(text, "utf-8")
+    return SensitivityResult(tables, words_of, warnings, text)

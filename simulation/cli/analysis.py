@@ -46,18 +46,9 @@ def _check_results_match(where, manifest: dict, df, sweep, outcomes: list[str]) 
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
-    from simulation.analysis.sensitivity import (
-        DEFAULT_OUTCOMES,
-        indices_chart,
-        morris_indices,
-        out_of_range_note,
-        outcome_per_point,
-        rare_outcome_warning,
-        sobol_indices,
-    )
+    from simulation.analysis.sensitivity import DEFAULT_OUTCOMES, analyse_sweep
     from simulation.core.io import check_output_dir
     from simulation.outcomes import numeric_outcome
-    from simulation.reporting.plots import horizon_words, human_label, outcome_words, save
     from simulation.sweeps.spec import load_sweep
 
     out = Path(args.out) if args.out else Path("results") / f"sensitivity-{Path(args.file).stem}"
@@ -72,54 +63,14 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     df, manifest = _run_or_read(args, sweep, out)
     _check_results_match(args.results or out / "sweep", manifest, df, sweep, outcomes)
-    problem = sweep.salib_problem()
-    labels = {name: human_label(name, manifest) for name in problem["names"]}
-    horizon = horizon_words(sweep.base.start, sweep.base.steps)
-    scope = (
-        f"{sweep.spec.title}: {sweep.points.shape[0]:,} design points x {sweep.spec.replicates} runs, "
-        f"horizon {horizon}; {_parameter_words(sweep.spec.parameters)}"
-    )
-    lines = [
-        f"# {sweep.spec.title}",
-        "",
-        f"Method: {method}; {sweep.points.shape[0]:,} design points x "
-        f"{sweep.spec.replicates} runs; horizon {horizon}; {_parameter_words(sweep.spec.parameters)}. "
-        f"Sweep file: `{args.file}`.",
-        "",
-    ]
-    for name in outcomes:
-        entry = numeric_outcome(name, df.columns)
-        y = outcome_per_point(df, name, sweep.base.steps)
-        if method == "sobol":
-            table = sobol_indices(problem, y, sweep.spec.design.second_order, sweep.spec.master_seed % 2**32)
-            table = table.sort_values("ST", ascending=False)
-        else:
-            table = morris_indices(problem, sweep.points, y, sweep.spec.design.levels, sweep.spec.master_seed % 2**32)
-            table = table.sort_values("mu_star", ascending=False)
-        warning = rare_outcome_warning(df, name, "-".join(sweep.base.focal_pair))
-        table.to_csv(out / f"{method}_{name}.csv")
-        words = outcome_words(name, manifest, per_point=True)
-        fig = indices_chart(table, method, name, labels=labels, scope=scope, warning=warning, outcome_label=words)
-        save(fig, out / f"{method}_{name}")
-        shown = table.rename(index=labels)
-        lines += [f"## {words[:1].upper() + words[1:]} (`{name}`: {entry.description})", ""]
-        lines += [f"**Warning:** {note}." for note in (warning, out_of_range_note(table)) if note]
-        lines += ["", shown.round(4).to_markdown(), ""]
-        print(f"\n{name} ({words}): top drivers")
-        if warning:
-            print(f"warning: {warning}")
+    result = analyse_sweep(sweep, df, manifest, outcomes, out, source=str(args.file))
+    for name, shown in result.tables.items():
+        print(f"\n{name} ({result.words[name]}): top drivers")
+        if result.warnings[name]:
+            print(f"warning: {result.warnings[name]}")
         print(shown.head(5).round(3).to_string())
-    (out / "sensitivity.md").write_text("\n".join(lines), "utf-8")
     print(f"\nWrote {out}/sensitivity.md, CSV tables and charts")
     return 0
-
-
-def _parameter_words(mode: str) -> str:
-    return {
-        "posterior": "posterior predictive (each run draws its behavioural parameters from the calibrated posterior)",
-        "point": "one parameter set (the posterior median)",
-        "registry": "the registry's parameter values (not calibrated)",
-    }.get(mode, mode)
 
 
 def _kept_columns(sweep) -> list[str]:
@@ -134,55 +85,20 @@ def _kept_columns(sweep) -> list[str]:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Two scenarios side by side over the same seeds: each outcome, and the difference with its interval."""
-    from simulation.analysis.compare import DEFAULT_OUTCOMES, compare_outcomes, comparison_figure, comparison_markdown
+    from simulation.analysis.compare import DEFAULT_OUTCOMES, compare_scenarios, comparison_markdown, write_comparison
     from simulation.core.io import check_output_dir
-    from simulation.outcomes import numeric_outcome
-    from simulation.reporting.plots import horizon_words, save
-    from simulation.runner import replicate_seeds, run_batch
-    from simulation.world.scenario import load_scenario, scenario_id
 
-    outcomes = tuple(args.outcome or DEFAULT_OUTCOMES)
-    for name in outcomes:
-        numeric_outcome(name)
     if args.out is not None:
         check_output_dir(args.out)
-    a, b = load_scenario(args.a), load_scenario(args.b)
-    if tuple(a.focal_pair) != tuple(b.focal_pair):
-        raise InputError(args.b, "focal_pair", f"is {'-'.join(b.focal_pair)}, not {'-'.join(a.focal_pair)} as in "
-                         f"{args.a}: the focal-pair outcomes would be about different pairs")  # fmt: skip
-    for name in outcomes:
-        if name.startswith("final_") and name != "final_level":
-            numeric_outcome(name, [f"final_{c}" for _, _, c in _pairs(a)], args.a)
-            numeric_outcome(name, [f"final_{c}" for _, _, c in _pairs(b)], args.b)
-    seeds = replicate_seeds(args.seed, args.runs)
-    names = (scenario_id(args.a), scenario_id(args.b))
-    runs_a = run_batch(a, seeds, parameters=args.parameters)
-    runs_b = run_batch(b, seeds, parameters=args.parameters)
-    focal = "-".join(a.focal_pair)
-    months = horizon_words(a.start, a.steps)
-    if (b.start, b.steps) != (a.start, a.steps):
-        months += f" and {horizon_words(b.start, b.steps)}"
-    scope = (
-        f"Pair: {focal}; {months}; {args.runs:,} runs each, the same seeds in both (master seed {args.seed}); "
-        f"{runs_a.attrs.get('parameters', args.parameters)}."
-    )
-    result = compare_outcomes(runs_a, runs_b, names, outcomes, horizon=max(a.steps, b.steps), scope=scope, focal=focal)
-    text = comparison_markdown(result)
-    print(text)
+    result = compare_scenarios(
+        args.a, args.b, runs=args.runs, seed=args.seed, parameters=args.parameters,
+        outcomes=tuple(args.outcome or DEFAULT_OUTCOMES),
+    )  # fmt: skip
+    print(comparison_markdown(result))
     if args.out is not None:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "compare.md").write_text(text, "utf-8")
-        result.table.to_csv(out / "compare.csv", index=False)
-        for path in save(comparison_figure(result, focal), out / "compare"):
+        for path in write_comparison(result, Path(args.out)):
             print(path)
     return 0
-
-
-def _pairs(scenario):
-    from simulation.outcomes import pair_columns
-
-    return pair_columns(tuple(scenario.actors))
 
 
 def cmd_landscape(args: argparse.Namespace) -> int:
