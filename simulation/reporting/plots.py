@@ -196,7 +196,7 @@ def human_label(name: str, manifest: dict | None = None) -> str:
     """Words for a column: outcomes from the outcome catalogue, swept scenario paths described
     from the scenario (``pressure.targets.China`` -> "US pressure on China (0-1)"), registry keys
     from the registry's descriptions, anything else with its underscores as spaces."""
-    from simulation import outcomes
+    import simulation.outcomes as outcomes
 
     if name in getattr(outcomes, "OUTCOME_NAMES", ()):
         return outcomes.label(name)

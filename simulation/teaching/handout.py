@@ -230,7 +230,7 @@ def write_handout(scenario_path: Path, out: Path | None = None, runs: int = 300)
     stats: dict = {"runs": runs, "p": 0.0, "lo": 0.0, "hi": 1.0, "baseline": None}
     # the focal pair is the scenario's own
     rc = focal_paths(sc, runs)
-    df = pd.DataFrame({"trajectory": list(rc), "final_level": rc[:, -1], "scenario": 0.0})
+    df = pd.DataFrame({"trajectory": list(rc), "final_level": rc[:, -1], "scenario": name})
     # what the figures' scope lines read: the pair, the months, posterior predictive
     about = {
         "base_scenario": {"focal_pair": list(sc.focal_pair), "start": sc.start, "steps": sc.steps},
