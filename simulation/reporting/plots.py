@@ -750,10 +750,10 @@ def fan_chart(
             ax.plot(t, mean, color=colour, lw=2.5, label=label)
             half = 1.96 * traj.std(axis=0, ddof=1) / np.sqrt(len(traj)) if len(traj) > 1 else 0 * mean
             ax.fill_between(t, mean - half, mean + half, color=colour, alpha=0.35, lw=0)
-            if len(groups) == 1:  # one fan: both bands and the median
-                ax.fill_between(t, q10, q90, color=colour, alpha=0.12, lw=0)
-                ax.fill_between(t, q25, q75, color=colour, alpha=0.25, lw=0)
-                ax.plot(t, q50, color=colour, lw=1, ls="--")
+            if len(groups) == 1:  # one fan: both bands and the median, as steps (levels are whole rungs)
+                ax.fill_between(t, q10, q90, color=colour, alpha=0.12, lw=0, step="post")
+                ax.fill_between(t, q25, q75, color=colour, alpha=0.25, lw=0, step="post")
+                ax.step(t, q50, where="post", color=colour, lw=1, ls="--")
         ax.set_yticks(range(MAX_LEVEL + 1), [label.capitalize() for label in LEVEL_LABELS])
         if start:
             ticks = np.arange(0, len(t), 12)
