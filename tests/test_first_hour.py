@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from simulation import outcomes
-from simulation.cli.main import build_parser, main
+from simulation.cli.app import build_parser, main
 from simulation.core.errors import InputError
 from simulation.reporting import plots
 from simulation.runner import run_batch
