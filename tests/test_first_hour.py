@@ -136,6 +136,14 @@ def test_the_printed_figures_and_reproduce_commands_work_when_pasted(tmp_path, m
     assert "Wrote" in out
 
 
+def test_every_overridable_sweep_setting_is_a_sweep_flag_of_its_name():
+    """The printed resume command writes each override as --<its name>: the sweep command must take it."""
+    from simulation.sweeps.spec import OVERRIDABLE
+
+    flags = {f for a in _subparsers()["sweep"]._actions for f in a.option_strings}
+    assert {f"--{field.replace('_', '-')}" for field in OVERRIDABLE} <= flags
+
+
 def test_run_set_refuses_what_is_not_path_equals_number(capsys):
     assert main(["run", "baseline_2018_2021", "--set", "pressure.targets.China"]) == 2
     err = capsys.readouterr().err

@@ -36,12 +36,9 @@ def resume_overrides(out: Path, chunk_size: int | None, replicates: int | None) 
 
 def sweep_command(file: str | Path, out: Path, overrides: dict[str, int], *extra: str) -> str:
     """The ``alliance-sim sweep`` command line for this sweep, ready to paste."""
-    from simulation.sweeps.spec import COMMAND_LINE_OVERRIDES
-
     words = ["alliance-sim", "sweep", str(file), "--out", str(out)]
-    for flag, field in COMMAND_LINE_OVERRIDES.items():
-        if field in overrides:
-            words += [flag, str(overrides[field])]
+    for field, value in sorted(overrides.items()):
+        words += [f"--{field.replace('_', '-')}", str(value)]  # each override is the flag of its name
     return shlex.join([*words, *extra])
 
 

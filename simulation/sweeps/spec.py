@@ -420,9 +420,9 @@ def design_size(spec: SweepSpec, factors: list[Factor], source: Path | None = No
     return n * (2 * k + 2 if spec.design.second_order else k + 2)
 
 
-#: Settings a command line may override without editing the sweep file (flag -> field). The file stays the
-#: sweep's record; the manifest lists what was overridden, and a resumed sweep keeps the same overrides.
-COMMAND_LINE_OVERRIDES = {"--chunk-size": "chunk_size", "--replicates": "replicates"}
+#: Settings a caller may override without editing the sweep file (``load_sweep`` arguments). The file stays
+#: the sweep's record; the manifest lists what was overridden, and a resumed sweep keeps the same overrides.
+OVERRIDABLE = ("chunk_size", "replicates")
 
 
 def load_sweep(
@@ -445,15 +445,14 @@ def load_sweep(
     data = parse_yaml(text, path)
     if not isinstance(data, dict):
         raise InputError(path, None, "expected a mapping of sweep fields at the top level")
-    overrides = {k: v for k, v in (("chunk_size", chunk_size), ("replicates", replicates)) if v is not None}
+    overrides = {k: v for k, v in zip(OVERRIDABLE, (chunk_size, replicates), strict=True) if v is not None}
     data.update(overrides)
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as err:
         error = validation_error_to_input_error(err, SweepSpec, path)
-        flag = {v: k for k, v in COMMAND_LINE_OVERRIDES.items()}.get(str(error.field))
-        if flag is not None and error.field in overrides:
-            raise InputError(None, flag, error.message) from None
+        if error.field in overrides:  # the argument, not the file, is wrong: name it (the CLI shows its flag)
+            raise InputError(None, error.field, error.message) from None
         raise error from None
     base_path = resolve_ref(
         spec.base_scenario, "scenarios", relative_to=path.parent, source=path, field="base_scenario"
