@@ -144,6 +144,9 @@ def discover_from_results(
     from simulation.reporting.plots import human_label, outcome_words, save
     from simulation.sweeps.execute import read_results
 
+    asked = numeric_outcome(outcome, None)  # its kind decides what a threshold means: checked before reading
+    if asked.aggregation == "share" and not 0 <= threshold < 1:
+        raise InputError(None, "--threshold", f"{threshold:g} is not a probability below 1 ({asked.label} is a share)")
     df, manifest = read_results(results)
     factors = list(manifest.get("design", {}).get("factors", []))
     if not factors:
@@ -152,8 +155,6 @@ def discover_from_results(
     if missing:
         raise InputError(results, None, f"no column '{missing[0]}': not the results of a complete sweep")
     entry = numeric_outcome(outcome, df.columns, results)
-    if entry.aggregation == "share" and not 0 <= threshold < 1:
-        raise InputError(None, "--threshold", f"{threshold:g} is not a probability below 1 ({entry.label} is a share)")
     words = outcome_words(outcome, manifest, per_point=True)
     per_point = df.groupby("point")
     x = per_point[factors].first()

@@ -212,7 +212,7 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("results", type=Path, help="results.parquet of a sweep (or its folder)")
     p.add_argument(
         "--threshold",
-        type=float,
+        type=bounded_float(-1e9, 1e9),
         default=0.5,
         help="a point is of interest when its value exceeds this (a probability for yes/no outcomes; default 0.5)",
     )
