@@ -4,7 +4,8 @@
 
 Steps (each also runs on its own with --only): calibration (docs/calibration.md and figures, from
 the calibration folder given by --calibration, default ./calibration, or the shipped posterior),
-model_v2 (docs/model_v2.md), flagship (docs/figures/ heatmaps and curve), sensitivity
+model_v2 (docs/model_v2.md), flagship (docs/figures/ heatmaps and curve), tiny_lhs (docs/figures/tiny_lhs/: the
+figures `alliance-sim plot` draws for a sampled design), sensitivity
 (docs/sensitivity_sobol.md, docs/sensitivity_morris.md and charts), discovery (docs/discovery.md),
 landscape (docs/landscape_baseline.md), handouts (seminar/handouts/ for every shipped scenario).
 """
@@ -18,7 +19,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-STEPS = ("calibration", "model_v2", "flagship", "sensitivity", "discovery", "landscape", "handouts")
+STEPS = ("calibration", "model_v2", "flagship", "tiny_lhs", "sensitivity", "discovery", "landscape", "handouts")
 
 
 def run(args: list[str]) -> None:
@@ -47,11 +48,23 @@ def main() -> int:
         run([py, "experiments/model_v2_report.py"])
     if "flagship" in args.only:
         run([py, "experiments/flagship.py", "--readme-figures", *w])
+    if "tiny_lhs" in args.only:
+        out = ROOT / "results" / "tiny_lhs"
+        run([*cli, "sweep", "experiments/tiny_lhs.yaml", "--out", str(out), "--overwrite", "--quiet", *w])
+        figures = ROOT / "docs" / "figures" / "tiny_lhs"
+        for old in figures.glob("*.png"):  # a figure the plot no longer draws (nothing to show) must not linger
+            old.unlink()
+        run([*cli, "plot", str(out), "--outcome", "max_level", "--out", str(out / "figures")])
+        figures.mkdir(parents=True, exist_ok=True)
+        for png in (out / "figures").glob("*.png"):
+            shutil.copy(png, figures / png.name)
     if "sensitivity" in args.only:
         for name in ("sobol", "morris"):
             out = ROOT / "results" / f"sensitivity-{name}"
             run([*cli, "sensitivity", f"experiments/sensitivity_{name}.yaml", "--out", str(out), "--rerun", *w])
             shutil.copy(out / "sensitivity.md", ROOT / "docs" / f"sensitivity_{name}.md")
+            for old in (ROOT / "docs" / "figures").glob(f"{name}_*.png"):
+                old.unlink()  # charts of outcomes no longer analysed must not linger
             for png in out.glob(f"{name}_*.png"):
                 shutil.copy(png, ROOT / "docs" / "figures" / png.name)
     if "discovery" in args.only:

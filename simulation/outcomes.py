@@ -8,13 +8,17 @@ scenario's ``focal_pair``): no outcome names a country.
 Conventions for portable tables: snake_case, identifier-safe column names; "never" is null
 (pandas nullable integers, Parquet nulls); months count from 0 (the scenario's start).
 
+Each outcome declares its kind, its column's dtype and its aggregation per design point (a share of
+runs, a mean, or a mean month with "never" counted as the horizon), so sensitivity analysis,
+scenario discovery and plots read every outcome the same way.
+
 Adding an outcome: one ``Outcome(...)`` entry below with its function. Nothing else.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,15 +46,69 @@ class BatchView:
         return self.levels[:, :, a, b]
 
 
+#: How an outcome becomes one value per design point (sensitivity, discovery, plots):
+#: ``share``: the share of runs where it is true; ``mean``: the mean over runs; ``mean_censored``:
+#: the mean month, runs where it never happened counting as the horizon; None: not a number.
+AGGREGATIONS = {
+    "share": "share of runs",
+    "mean": "mean over runs",
+    "mean_censored": "mean over runs, a run where it never happened counting as the horizon",
+}
+
+
 @dataclass(frozen=True)
 class Outcome:
-    """One outcome (EMA Workbench style): name, kind, label, description and how to compute it."""
+    """One outcome (EMA Workbench style): name, kind, dtype, label, description, how to compute it per
+    run, and how to aggregate it per design point.
+
+    ``dtype`` is the pandas dtype of its column (``"Int16"``: a nullable month, null meaning never).
+    """
 
     name: str
     kind: str  # "binary", "level", "time", "real", "category"
+    dtype: str  # pandas dtype of the column
     label: str  # human words for plots and reports
     description: str
     compute: Callable[[BatchView], np.ndarray | pd.Series | list]
+    aggregation: str | None  # a key of AGGREGATIONS; None: no per-point number (a category)
+    #: How to read it from another column of a results table that lacks it: (column, function of it).
+    derive: tuple[str, Callable[[pd.Series], pd.Series]] | None = None
+
+    @property
+    def point_label(self) -> str:
+        """Words for the per-point value (a probability, a mean ...)."""
+        if self.aggregation == "share":
+            return self.label
+        if self.aggregation == "mean_censored":
+            return f"mean {self.label} (never = the horizon)"
+        if self.label.startswith("mean "):
+            return f"{self.label} (averaged over runs)"
+        return f"mean {self.label}"
+
+    def available_in(self, columns: Iterable[str]) -> bool:
+        """Whether a results table with these columns holds this outcome (or what it is derived from)."""
+        cols = set(columns)
+        return self.name in cols or (self.derive is not None and self.derive[0] in cols)
+
+    def per_run(self, df: pd.DataFrame, horizon: int | None = None) -> pd.Series:
+        """This outcome's value per run of a results table, as the aggregation reads it (float)."""
+        if self.name in df.columns:
+            values = df[self.name]
+        elif self.derive is not None and self.derive[0] in df.columns:
+            values = self.derive[1](df[self.derive[0]])
+        else:
+            raise KeyError(self.name)
+        if self.aggregation is None:
+            raise ValueError(f"{self.name} is a {self.kind}: it has no per-point number")
+        if self.aggregation == "mean_censored":
+            if horizon is None:
+                raise ValueError(f"{self.name}: the horizon is needed to count runs where it never happened")
+            return values.astype("Float64").fillna(float(horizon)).astype(float)
+        return values.astype(float)
+
+    def per_point(self, df: pd.DataFrame, horizon: int | None = None) -> pd.Series:
+        """One value per design point (index: point, sorted): the aggregation over its runs."""
+        return self.per_run(df, horizon).groupby(df["point"]).mean().sort_index()
 
 
 def column_name(text: str) -> str:
@@ -119,47 +177,111 @@ def _trade_change_year1(v: BatchView) -> np.ndarray:
     return (v.focal_trade[:, :months].mean(axis=1) / v.focal_base_trade - 1.0).astype(np.float32)
 
 
-_LEVEL_WORDS = {lvl: lvl.label for lvl in AlignmentLevel}
+def _pair_final(name: str) -> Callable[[BatchView], np.ndarray]:
+    """The final level of the pair a ``final_<a>_<b>`` column names (either order of the two)."""
+
+    def compute(v: BatchView) -> np.ndarray:
+        wanted = name.removeprefix("final_")
+        for i, j, col in pair_columns(v.actors):
+            if wanted in (col, column_name(f"{v.actors[j]}_{v.actors[i]}")):
+                return v.levels[:, -1, i, j].astype(np.int8)
+        pairs = ", ".join(f"final_{c}" for _, _, c in pair_columns(v.actors))
+        raise KeyError(f"{name}: no such pair among these actors (allowed: {pairs})")
+
+    return compute
+
 
 OUTCOMES: tuple[Outcome, ...] = (
-    Outcome("alliance", "binary", "P(formal alliance)", "The focal pair signed a formal alliance at some month.",
-            lambda v: (v.focal_series >= MAX_LEVEL).any(axis=1)),
-    Outcome("alliance_month", "time", "month of the formal alliance",
-            "First month the focal pair was in a formal alliance (null: never).", _first(MAX_LEVEL)),
+    Outcome("alliance", "binary", "bool", "P(formal alliance of the focal pair)",
+            "The focal pair signed a formal alliance at some month.",
+            lambda v: (v.focal_series >= MAX_LEVEL).any(axis=1), "share", ("max_level", lambda s: s >= MAX_LEVEL)),
+    Outcome("entente", "binary", "bool", "P(entente or closer for the focal pair)",
+            "The focal pair reached entente or closer at some month.",
+            lambda v: (v.focal_series >= BLOC_LEVEL).any(axis=1), "share", ("max_level", lambda s: s >= BLOC_LEVEL)),
+    Outcome("alliance_month", "time", "Int16", "month of the formal alliance",
+            "First month the focal pair was in a formal alliance (null: never).", _first(MAX_LEVEL), "mean_censored"),
     *(
-        Outcome(f"first_month_{lvl.name.lower()}", "time", f"month the focal pair first reached {lvl.label}",
-                f"First month the focal pair was at {lvl.label} or closer (null: never).", _first(int(lvl)))
+        Outcome(f"first_month_{lvl.name.lower()}", "time", "Int16", f"month the focal pair first reached {lvl.label}",
+                f"First month the focal pair was at {lvl.label} or closer (null: never).", _first(int(lvl)),
+                "mean_censored")
         for lvl in AlignmentLevel if 0 < lvl < MAX_LEVEL
     ),
-    Outcome("final_level", "level", "final level of the focal pair", "The focal pair's level at the horizon (0-5).",
-            lambda v: v.focal_series[:, -1].astype(np.int8)),
-    Outcome("max_level", "level", "highest level of the focal pair", "The focal pair's highest level (0-5).",
-            lambda v: v.focal_series.max(axis=1).astype(np.int8)),
-    Outcome("mean_level", "real", "mean level of the focal pair",
+    Outcome("final_level", "level", "int8", "final level of the focal pair",
+            "The focal pair's level at the horizon (0-5).",
+            lambda v: v.focal_series[:, -1].astype(np.int8), "mean"),
+    Outcome("max_level", "level", "int8", "highest level of the focal pair", "The focal pair's highest level (0-5).",
+            lambda v: v.focal_series.max(axis=1).astype(np.int8), "mean"),
+    Outcome("mean_level", "real", "float32", "mean level of the focal pair",
             "The focal pair's mean level over the months after the start (0-5).",
-            lambda v: v.focal_series[:, 1:].mean(axis=1).astype(np.float32)),
-    Outcome("trade_change_year1", "real", "focal pair's first-year trade vs its base",
+            lambda v: v.focal_series[:, 1:].mean(axis=1).astype(np.float32), "mean"),
+    Outcome("trade_change_year1", "real", "float32", "focal pair's first-year trade vs its base",
             "Mean monthly trade of the focal pair over the first 12 months, relative to its registry level, minus 1.",
-            _trade_change_year1),
-    Outcome("stationary_share_year1", "real", "share of pair-months at the initial level (first year)",
-            "Share of every pair's months 1-12 spent at its initial level.", _stationary_share),
-    Outcome("month1_change_share", "real", "share of pairs that changed level in month 1",
-            "Share of pairs whose level differs after the first month.", _month1_changes),
-    Outcome("blocs", "category", "bloc structure", "Groups linked at entente or closer at the horizon.",
-            lambda v: bloc_labels(v.levels[:, -1], v.actors)),
+            _trade_change_year1, "mean"),
+    Outcome("stationary_share_year1", "real", "float32", "share of pair-months at the initial level (first year)",
+            "Share of every pair's months 1-12 spent at its initial level.", _stationary_share, "mean"),
+    Outcome("month1_change_share", "real", "float32", "share of pairs that changed level in month 1",
+            "Share of pairs whose level differs after the first month.", _month1_changes, "mean"),
+    Outcome("blocs", "category", "str", "bloc structure", "Groups linked at entente or closer at the horizon.",
+            lambda v: bloc_labels(v.levels[:, -1], v.actors), None),
 )  # fmt: skip
 
 OUTCOME_NAMES: tuple[str, ...] = tuple(o.name for o in OUTCOMES)
+#: Outcomes with a number per design point (everything but categories), for sensitivity, discovery, plots.
+NUMERIC_OUTCOMES: tuple[str, ...] = tuple(o.name for o in OUTCOMES if o.aggregation is not None)
 
 
 def outcome(name: str) -> Outcome:
-    """The declared outcome ``name``, including per-pair final levels ``final_<a>_<b>``."""
+    """The declared outcome ``name``, including per-pair final levels ``final_<a>_<b>`` (the pair it names)."""
     if name in OUTCOME_NAMES:
         return OUTCOMES[OUTCOME_NAMES.index(name)]
-    if name.startswith("final_"):
-        return Outcome(name, "level", f"final level of {name[6:].replace('_', '-')}", "Level at the horizon.",
-                       lambda v: v.levels[:, -1, 0, 0])  # fmt: skip
+    if name.startswith("final_") and len(name) > len("final_"):
+        pair = name.removeprefix("final_").replace("_", "-")
+        return Outcome(name, "level", "int8", f"final level of {pair}", f"The level of {pair} at the horizon (0-5).",
+                       _pair_final(name), "mean")  # fmt: skip
     raise KeyError(name)
+
+
+def numeric_outcome(name: str, columns: Iterable[str] | None = None, source: object = None, field: str = "--outcome"):
+    """The catalogue outcome ``name`` if it has a number per design point (and, given ``columns``, a column
+    there); anything else is a one-line error listing the allowed names."""
+    from simulation.core.errors import InputError
+
+    available = list(NUMERIC_OUTCOMES)
+    if columns is not None:
+        cols = list(columns)
+        available = [n for n in NUMERIC_OUTCOMES if outcome(n).available_in(cols)]
+        available += [c for c in cols if _is_pair_column(c)]
+    try:
+        found = outcome(name)
+    except KeyError:
+        found = None
+    if found is None or found.aggregation is None or (columns is not None and name not in available):
+        why = "a category, not a number" if found is not None and found.aggregation is None else "not available"
+        if found is None:
+            why = "not an outcome of the catalogue"
+        elif columns is not None and name not in available and found.aggregation is not None:
+            why = "not kept in these results"
+        raise InputError(source, field, f"'{name}' is {why} (allowed: {', '.join(available) or 'none'})")
+    return found
+
+
+def _is_pair_column(column: str) -> bool:
+    return column.startswith("final_") and column not in OUTCOME_NAMES
+
+
+def in_words(name: str, focal: str | None = None, per_point: bool = False) -> str:
+    """Words for an outcome (its per-point meaning with ``per_point``), naming the focal pair ``focal``
+    ("Russia-China") where the catalogue says "the focal pair"; a column outside the catalogue with its
+    underscores as spaces."""
+    try:
+        entry = outcome(name)
+    except KeyError:
+        return name.replace("_", " ")
+    words = entry.point_label if per_point else entry.label
+    if focal:
+        words = words.replace("the focal pair's", f"{focal}'s").replace("focal pair's", f"{focal}'s")
+        words = words.replace("the focal pair", focal).replace("focal pair", focal)
+    return words
 
 
 def label(name: str) -> str:
@@ -171,12 +293,15 @@ def label(name: str) -> str:
 
 
 def run_outcomes(view: BatchView, only: set[str] | None = None) -> pd.DataFrame:
-    """One row per run: every catalogue outcome, then the final level of every pair (``final_<a>_<b>``).
+    """One row per run: every catalogue outcome (in its declared dtype), then the final level of every
+    pair (``final_<a>_<b>``).
 
     ``only``: compute just these catalogue outcomes (pair levels are always kept: they are free).
     """
     B = view.levels.shape[0]
-    data: dict[str, object] = {o.name: o.compute(view) for o in OUTCOMES if only is None or o.name in only}
+    data: dict[str, object] = {
+        o.name: pd.array(o.compute(view), dtype=o.dtype) for o in OUTCOMES if only is None or o.name in only
+    }
     final = view.levels[:, -1]
     for i, j, col in pair_columns(view.actors):
         data[f"final_{col}"] = final[:, i, j].astype(np.int8)

@@ -9,8 +9,8 @@ from tests.conftest import ROOT
 README = (ROOT / "README.md").read_text("utf-8")
 
 
-def test_python_blocks_run(monkeypatch):
-    monkeypatch.chdir(ROOT)
+def test_python_blocks_run(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)  # from any folder, not only the checkout's root
     blocks = re.findall(r"```python\n(.*?)```", README, flags=re.S)
     assert blocks
     for code in blocks:

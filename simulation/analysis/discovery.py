@@ -76,20 +76,41 @@ def prim_boxes(x: pd.DataFrame, y: np.ndarray, min_density: float = 0.8) -> Disc
     )
 
 
-def discovery_figure(result: DiscoveryResult, title: str):
-    import matplotlib.pyplot as plt
+def _scope(manifest: dict, points: int, runs: int) -> str:
+    """What a discovery figure rests on, in words."""
+    base = manifest.get("base_scenario") or {}
+    mode = (manifest.get("sweep_spec") or {}).get("parameters", "posterior")
+    mode_words = "posterior predictive" if mode == "posterior" else f"parameters: {mode}"
+    focal = "-".join(base.get("focal_pair") or ()) or "the focal pair"
+    from simulation.reporting.plots import horizon_words
+
+    horizon = horizon_words(base.get("start"), base.get("steps"))
+    return (
+        f"{manifest.get('sweep_title', '')}. Pair: {focal}; {horizon}; {points:,} design points, "
+        f"{runs:,} runs; {mode_words}. Inputs not listed are unrestricted."
+    )
+
+
+def discovery_figure(result: DiscoveryResult, title: str, labels: dict[str, str] | None = None, scope: str = ""):
+    """The peeling trajectory (coverage against density) and the chosen box's limits, in words."""
+    import matplotlib as mpl
+    from matplotlib.figure import Figure
 
     from simulation.reporting.plots import SLIDE_STYLE
 
-    with plt.rc_context(SLIDE_STYLE):
-        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(14, 6), gridspec_kw={"width_ratios": [1, 1.3]})
+    labels = labels or {}
+    with mpl.rc_context(SLIDE_STYLE):
+        fig = Figure(figsize=(14, 6.6))
+        ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.3]})
         t = result.trajectory
         sc = ax1.scatter(t["coverage"], t["density"], c=t["res_dim"], cmap="viridis", s=30)
         ax1.scatter([result.coverage], [result.density], s=160, facecolors="none", edgecolors="red", lw=2)
-        ax1.set_xlabel("coverage")
-        ax1.set_ylabel("density")
-        ax1.set_title("PRIM peeling trajectory")
-        fig.colorbar(sc, ax=ax1, label="restricted dimensions")
+        ax1.set_xlabel("coverage (share of points of interest inside)")
+        ax1.set_ylabel("density (share inside that are of interest)")
+        ax1.set_title("PRIM peeling trajectory (red: chosen box)")
+        bar = fig.colorbar(sc, ax=ax1, label="restricted inputs")
+        bar.locator = mpl.ticker.MaxNLocator(integer=True)
+        bar.update_ticks()
         lim = result.limits
         ys = np.arange(len(lim))
         span = (lim["swept_max"] - lim["swept_min"]).replace(0, 1)
@@ -102,52 +123,56 @@ def discovery_figure(result: DiscoveryResult, title: str):
         )
         for k, (_, row) in enumerate(lim.iterrows()):
             ax2.text(1.02, k, f"{row['min']:.2f} - {row['max']:.2f}", va="center")
-        ax2.set_yticks(ys, [str(i).replace("parameters.", "") for i in lim.index])
+        ax2.set_yticks(ys, [labels.get(i, str(i).replace("parameters.", "")) for i in lim.index])
         ax2.set_xlim(0, 1.35)
+        ax2.set_ylim(-0.8, len(lim) - 0.2)
         ax2.set_xlabel("share of the swept range")
         ax2.set_title(f"Box: coverage {result.coverage:.2f}, density {result.density:.2f}")
         fig.suptitle(title)
-        fig.tight_layout()
+        if scope:
+            fig.text(0.01, 0.005, scope, fontsize=10, color="#444444", wrap=True)
+        fig.tight_layout(rect=(0, 0.06, 1, 1))
     return fig
-
-
-#: What a point's probability can be about: the focal pair's formal alliance, or its entente (or closer).
-DISCOVERY_OUTCOMES = {"alliance": ("alliance", "P(alliance)"), "entente": ("max_level", "P(entente or closer)")}
 
 
 def discover_from_results(
     results: Path, threshold: float, out: Path, min_density: float = 0.8, outcome: str = "alliance"
 ) -> str:
-    import matplotlib.pyplot as plt
-
-    from simulation.reporting.plots import save
+    """PRIM on a sweep's results: a design point is of interest when its value of ``outcome`` (the
+    catalogue's aggregation: a share of runs, a mean) exceeds ``threshold``."""
+    from simulation.outcomes import numeric_outcome
+    from simulation.reporting.plots import human_label, outcome_words, save
     from simulation.sweeps.execute import read_results
 
+    asked = numeric_outcome(outcome, None)  # its kind decides what a threshold means: checked before reading
+    if asked.aggregation == "share" and not 0 <= threshold < 1:
+        raise InputError(None, "--threshold", f"{threshold:g} is not a probability below 1 ({asked.label} is a share)")
     df, manifest = read_results(results)
     factors = list(manifest.get("design", {}).get("factors", []))
     if not factors:
         raise InputError(results, None, "these results vary nothing; scenario discovery needs a sweep")
-    column, words = DISCOVERY_OUTCOMES[outcome]
-    missing = [c for c in ("point", column, *factors) if c not in df.columns]
+    missing = [c for c in ("point", *factors) if c not in df.columns]
     if missing:
         raise InputError(results, None, f"no column '{missing[0]}': not the results of a complete sweep")
+    entry = numeric_outcome(outcome, df.columns, results)
+    words = outcome_words(outcome, manifest, per_point=True)
     per_point = df.groupby("point")
     x = per_point[factors].first()
-    hit = df[column] if outcome == "alliance" else df[column] >= 4
-    p = hit.groupby(df["point"]).mean()
+    horizon = (manifest.get("base_scenario") or {}).get("steps")
+    p = entry.per_point(df, horizon)
     if not (p > threshold).any():
         raise InputError(results, "--threshold", f"no design point has {words} above {threshold:g} (highest "
                          f"{p.max():.3f}); lower the threshold or choose another --outcome")  # fmt: skip
     result = prim_boxes(x, (p > threshold).to_numpy(), min_density)
     out.mkdir(parents=True, exist_ok=True)
-    fig = discovery_figure(result, f"Where {words} > {threshold:g}: {manifest.get('sweep_title', '')}")
+    labels = {c: human_label(c, manifest) for c in x.columns}
+    fig = discovery_figure(result, f"Where {words} > {threshold:g}", labels, _scope(manifest, len(x), len(df)))
     save(fig, out / "prim_box")
-    plt.close(fig)
     result.limits.to_csv(out / "prim_box.csv")
     result.trajectory.to_csv(out / "prim_trajectory.csv")
     share = result.y.mean()
     lines = [
-        f"# Scenario discovery: where is {words} of the focal pair > {threshold:g}?",
+        f"# Scenario discovery: where is {words} > {threshold:g}?",
         "",
         f"Sweep: {manifest.get('sweep_title', '')} ({len(x):,} design points, {len(df):,} runs). "
         f"{share:.1%} of points are of interest.",
@@ -156,7 +181,7 @@ def discover_from_results(
         f"(share of interesting points inside), density {result.density:.2f} (share of points inside that "
         f"are interesting), mass {result.mass:.2f} (share of all points inside).",
         "",
-        result.limits.round(3).to_markdown(),
+        result.limits.rename(index=labels).round(3).to_markdown(),
         "",
         "Parameters not listed are unrestricted. Figures: prim_box.png/.svg; tables: prim_box.csv, prim_trajectory.csv.",
         "",

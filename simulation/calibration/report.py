@@ -84,6 +84,13 @@ def trade_offs(post: Posterior, top: int = 8) -> pd.DataFrame:
     return pd.DataFrame(rows[:top], columns=["parameter a", "parameter b", "correlation"])
 
 
+def _parameter_words(key: str) -> str:
+    """A registry parameter in words (its family and whom it concerns), for figure titles."""
+    from simulation.reporting.plots import human_label
+
+    return human_label(f"parameters.{key}")
+
+
 def marginals_figure(post: Posterior, path_stem: Path) -> list[Path]:
     """Posterior marginals (weighted histograms) against the uniform priors, one panel per parameter."""
     import matplotlib.pyplot as plt
@@ -105,7 +112,7 @@ def marginals_figure(post: Posterior, path_stem: Path) -> list[Path]:
                 alpha=0.8, label="posterior")  # fmt: skip
         if hi > lo:
             ax.axhline(1 / (hi - lo), color="#D55E00", lw=1.5, label="prior")
-        ax.set_title(key, fontsize=8)
+        ax.set_title(_parameter_words(key), fontsize=8)
         ax.tick_params(labelsize=7)
         ax.set_yticks([])
     np.ravel(axes)[0].legend(fontsize=7)
@@ -115,25 +122,44 @@ def marginals_figure(post: Posterior, path_stem: Path) -> list[Path]:
     return paths
 
 
-def fit_figure(fit: PatternFit, loo: pd.Series | None, path_stem: Path) -> list[Path]:
-    """Share of posterior predictive draws meeting each pattern (and, if given, held out)."""
+def _short_claim(claim: str, width: int = 62) -> str:
+    """The lead of a pattern's claim (up to its first colon), on at most two lines of ``width``."""
+    import textwrap
+
+    lead = claim.split(":")[0].strip().rstrip(".")
+    return "\n".join(textwrap.wrap(textwrap.shorten(lead, width * 2, placeholder=" ..."), width)[:2])
+
+
+def fit_figure(
+    fit: PatternFit, loo: pd.Series | None, path_stem: Path, claims: dict[str, str] | None = None
+) -> list[Path]:
+    """Share of posterior predictive draws meeting each pattern (and, if given, held out), each pattern
+    named by its claim, each share with its 95% Wilson interval over the draws."""
     import matplotlib.pyplot as plt
 
+    from simulation.core.stats import wilson_interval
     from simulation.reporting.plots import save
 
     ids = list(fit.met.index)
+    claims = claims or {}
+    labels = [_short_claim(claims[i]) if i in claims else i.replace("_", " ") for i in ids]
+    n_draws = len(fit.values)
     y = np.arange(len(ids))
-    fig, ax = plt.subplots(figsize=(9, 0.35 * len(ids) + 1.5), constrained_layout=True)
-    ax.barh(y + (0.2 if loo is not None else 0), fit.met.values, height=0.4 if loo is not None else 0.7,
-            color="#0072B2", label="calibrated on all patterns")  # fmt: skip
+    fig, ax = plt.subplots(figsize=(12, 0.62 * len(ids) + 1.8), constrained_layout=True)
+    met = fit.met.to_numpy(dtype=float)
+    lo, hi = wilson_interval(np.round(met * n_draws), np.full(len(met), n_draws))
+    ax.barh(y + (0.2 if loo is not None else 0), met, height=0.4 if loo is not None else 0.7,
+            color="#0072B2", label="calibrated on all patterns", xerr=np.vstack([met - lo, hi - met]),
+            capsize=2, error_kw={"lw": 0.8})  # fmt: skip
     if loo is not None:
         ax.barh(y - 0.2, [loo.get(i, np.nan) for i in ids], height=0.4, color="#E69F00",
                 label="pattern left out of the calibration")  # fmt: skip
-    ax.set_yticks(y, ids, fontsize=8)
+    ax.set_yticks(y, labels, fontsize=8.5)
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.axvline(0.5, color="grey", lw=0.8, ls="--")
-    ax.set_xlabel("share of posterior predictive draws meeting the pattern")
+    ax.set_xlabel(f"share of {n_draws} posterior predictive draws meeting the pattern (bars: 95% intervals)")
+    ax.set_title("Does the calibrated model meet what the documents say?")
     ax.legend(loc="lower right", fontsize=8)
     paths = save(fig, path_stem)
     plt.close(fig)
@@ -333,7 +359,14 @@ def write_report(posterior_dir: Path | None, out: Path, figures_dir: Path, loo_d
     rel = lambda p: Path(p).resolve().relative_to(out.parent.resolve()).as_posix()  # noqa: E731
     figs = {
         "marginals": rel(marginals_figure(post, figures_dir / "calibration_marginals")[0]),
-        "fit": rel(fit_figure(fit, None if loo is None else loo["met"], figures_dir / "calibration_fit")[0]),
+        "fit": rel(
+            fit_figure(
+                fit,
+                None if loo is None else loo["met"],
+                figures_dir / "calibration_fit",
+                {p.id: p.claim for p in patterns.patterns},
+            )[0]
+        ),  # fmt: skip
     }
     predictive = []
     for path in sorted(shipped_dir("scenarios").glob("*.yaml")):

@@ -25,25 +25,17 @@ def _run_or_read(args: argparse.Namespace, sweep, out: Path):
     return read_results(report.results)
 
 
-#: The results column each sensitivity outcome is computed from.
-_OUTCOME_COLUMN = {
-    "alliance_probability": "alliance",
-    "time_to_alliance": "alliance_month",
-    "final_level": "final_level",
-}
-
-
 def _check_results_match(where, manifest: dict, df, sweep, outcomes: list[str]) -> None:
     """Sensitivity indices need the results of this very sweep file, complete, with the outcomes asked for."""
+    from simulation.outcomes import numeric_outcome
+
     if manifest.get("sweep_hash") != sweep.spec_hash:
         raise InputError(where, "--results", "these results were not made by this sweep file (give the matching file)")
     points = sweep.design_size
-    needed = ["point", *(_OUTCOME_COLUMN.get(o, o) for o in outcomes)]
-    missing = [c for c in needed if c not in df.columns]
-    if missing:
-        raise InputError(
-            where, "--results", f"no column '{missing[0]}'; keep it in the sweep's outcomes or choose another --outcome"
-        )
+    if "point" not in df.columns:
+        raise InputError(where, "--results", "no column 'point': not the results of a sweep")
+    for name in outcomes:
+        numeric_outcome(name, df.columns)
     if len(df) != sweep.total_runs or df["point"].nunique() != points:
         raise InputError(
             where,
@@ -54,17 +46,9 @@ def _check_results_match(where, manifest: dict, df, sweep, outcomes: list[str]) 
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
-    import matplotlib.pyplot as plt
-
-    from simulation.analysis.sensitivity import (
-        OUTCOMES,
-        indices_chart,
-        morris_indices,
-        outcome_per_point,
-        sobol_indices,
-    )
+    from simulation.analysis.sensitivity import DEFAULT_OUTCOMES, analyse_sweep
     from simulation.core.io import check_output_dir
-    from simulation.reporting.plots import save
+    from simulation.outcomes import numeric_outcome
     from simulation.sweeps.spec import load_sweep
 
     out = Path(args.out) if args.out else Path("results") / f"sensitivity-{Path(args.file).stem}"
@@ -73,35 +57,47 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     method = sweep.spec.design.method
     if method not in ("sobol", "morris"):
         raise InputError(args.file, "design.method", f"sensitivity needs sobol or morris (got {method})")
+    outcomes = args.outcome or list(DEFAULT_OUTCOMES)
+    for name in outcomes:  # before anything runs: an outcome the sweep does not keep is one line
+        numeric_outcome(name, None if args.results is not None else _kept_columns(sweep), args.file)
     out.mkdir(parents=True, exist_ok=True)
     df, manifest = _run_or_read(args, sweep, out)
-    outcomes = args.outcome or list(OUTCOMES)
     _check_results_match(args.results or out / "sweep", manifest, df, sweep, outcomes)
-    problem = sweep.salib_problem()
-    lines = [
-        f"# {sweep.spec.title}",
-        "",
-        f"Method: {method}; {sweep.points.shape[0]:,} design points x "
-        f"{sweep.spec.replicates} runs. Sweep file: `{args.file}`.",
-        "",
-    ]
-    for outcome in outcomes:
-        y = outcome_per_point(df, outcome, sweep.base.steps)
-        if method == "sobol":
-            table = sobol_indices(problem, y, sweep.spec.design.second_order, sweep.spec.master_seed % 2**32)
-            table = table.sort_values("ST", ascending=False)
-        else:
-            table = morris_indices(problem, sweep.points, y, sweep.spec.design.levels, sweep.spec.master_seed % 2**32)
-            table = table.sort_values("mu_star", ascending=False)
-        table.to_csv(out / f"{method}_{outcome}.csv")
-        fig = indices_chart(table, method, outcome)
-        save(fig, out / f"{method}_{outcome}")
-        plt.close(fig)
-        lines += [f"## {outcome.replace('_', ' ')} ({OUTCOMES[outcome]})", "", table.round(4).to_markdown(), ""]
-        print(f"\n{outcome}: top drivers")
-        print(table.head(5).round(3).to_string())
-    (out / "sensitivity.md").write_text("\n".join(lines), "utf-8")
+    result = analyse_sweep(sweep, df, manifest, outcomes, out, source=str(args.file))
+    for name, shown in result.tables.items():
+        print(f"\n{name} ({result.words[name]}): top drivers")
+        if result.warnings[name]:
+            print(f"warning: {result.warnings[name]}")
+        print(shown.head(5).round(3).to_string())
     print(f"\nWrote {out}/sensitivity.md, CSV tables and charts")
+    return 0
+
+
+def _kept_columns(sweep) -> list[str]:
+    """The outcome columns a sweep's results will hold."""
+    from simulation.outcomes import pair_columns
+
+    kept = [c for c in sweep.spec.outcomes if c not in ("final_levels", "trajectory")]
+    if "final_levels" in sweep.spec.outcomes:
+        kept += [f"final_{c}" for _, _, c in pair_columns(tuple(sweep.base.actors))]
+    return kept
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Two scenarios side by side over the same seeds: each outcome, and the difference with its interval."""
+    from simulation.analysis.compare import DEFAULT_OUTCOMES, compare_scenarios, comparison_markdown, write_comparison
+    from simulation.core.io import check_output_dir
+
+    if args.out is not None:
+        check_output_dir(args.out)
+    result = compare_scenarios(
+        args.a, args.b, runs=args.runs, seed=args.seed, parameters=args.parameters,
+        outcomes=tuple(args.outcome or DEFAULT_OUTCOMES),
+    )  # fmt: skip
+    print(comparison_markdown(result))
+    if args.out is not None:
+        for path in write_comparison(result, Path(args.out)):
+            print(path)
     return 0
 
 
@@ -255,48 +251,89 @@ def cmd_calibration_report(args: argparse.Namespace) -> int:
 
 
 def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
+    from simulation.analysis.compare import DEFAULT_OUTCOMES as DEFAULT_COMPARE_OUTCOMES
+    from simulation.analysis.sensitivity import DEFAULT_OUTCOMES as DEFAULT_SENSITIVITY_OUTCOMES
+    from simulation.outcomes import NUMERIC_OUTCOMES
+
     p = sub.add_parser(
         "sensitivity",
         help="Sobol or Morris sensitivity indices from a sweep file (SALib)",
         description="Run a sobol or morris sweep file and compute sensitivity indices "
-        "(first and total order with 95%% intervals, or Morris mu*) for the alliance outcomes.",
+        "(first and total order with 95% intervals, or Morris mu*) for outcomes of the catalogue, each "
+        "aggregated per design point its own way (a share of runs, a mean, a mean month).",
     )
     p.add_argument("file", type=Path, help="sweep YAML with design method sobol or morris")
-    p.add_argument("--outcome", action="append", choices=["alliance_probability", "time_to_alliance", "final_level"])
+    p.add_argument(
+        "--outcome",
+        action="append",
+        metavar="OUTCOME",
+        help=f"an outcome to analyse (repeatable; default {', '.join(DEFAULT_SENSITIVITY_OUTCOMES)}); any of "
+        f"{', '.join(NUMERIC_OUTCOMES)} or final_<a>_<b>, if the sweep keeps it",
+    )
     p.add_argument("--results", type=Path, help="use these sweep results instead of running the sweep")
-    p.add_argument("--workers", type=workers_int, default=None)
-    p.add_argument("--out", type=Path)
+    p.add_argument("--workers", type=workers_int, default=None, help="processes (default: all cores)")
+    p.add_argument("--out", type=Path, help="output folder (default results/sensitivity-<sweep name>)")
     p.add_argument("--rerun", action="store_true", help="run the sweep again even if results exist")
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_sensitivity)
 
     p = sub.add_parser(
         "discover",
         help="scenario discovery (PRIM) on sweep results",
-        description="Find boxes of swept-parameter ranges where an alliance of the focal pair is likely "
-        "(PRIM, EMA Workbench): coverage, density, restricted dimensions.",
+        description="Find boxes of swept-input ranges where an outcome of the focal pair is likely "
+        "(PRIM, EMA Workbench): coverage, density, restricted inputs. A design point is of interest "
+        "when its value of the outcome (a share of runs for yes/no outcomes, else the mean over runs) "
+        "exceeds --threshold.",
     )
     p.add_argument("results", type=Path, help="results.parquet of a sweep (or its folder)")
     p.add_argument(
         "--threshold",
-        type=bounded_float(0.0, 1.0),
+        type=bounded_float(-1e9, 1e9),
         default=0.5,
-        help="a point is 'of interest' when P(alliance) exceeds this",
+        help="a point is of interest when its value exceeds this (a probability for yes/no outcomes; default 0.5)",
     )
     p.add_argument(
         "--min-density",
         type=bounded_float(0.0, 1.0, open_low=True),
         default=0.8,
-        help="choose the box with the most coverage at this density",
+        help="choose the box with the most coverage at this density (default 0.8)",
     )
     p.add_argument(
         "--outcome",
-        choices=["alliance", "entente"],
         default="alliance",
-        help="what a point's probability is about: a formal alliance (default) or entente or closer",
+        metavar="OUTCOME",
+        help=f"the outcome (default alliance); any of {', '.join(NUMERIC_OUTCOMES)} or final_<a>_<b>, "
+        "if the sweep keeps it",
     )
-    p.add_argument("--out", type=Path)
+    p.add_argument("--out", type=Path, help="output folder (default <results>/../discovery)")
     p.set_defaults(func=cmd_discover)
+
+    p = sub.add_parser(
+        "compare",
+        help="two scenarios side by side: outcome distributions and their difference with 95% intervals",
+        description="Run two scenarios over the same seeds on the batch engine (posterior predictive by "
+        "default) and print, for each outcome, its value in both with 95% intervals and the difference "
+        "(second minus first) with its 95% interval. With --out, also compare.md, compare.csv and a figure.",
+    )
+    p.add_argument("a", type=Path, metavar="SCENARIO_A", help="the reference scenario (file or shipped name)")
+    p.add_argument("b", type=Path, metavar="SCENARIO_B", help="the scenario compared with it")
+    p.add_argument("--runs", type=bounded_int(10, 1_000_000), default=1000, help="runs of each (default 1000)")
+    p.add_argument("--seed", type=seed_int, default=0, help="master seed of the runs (default 0)")
+    p.add_argument(
+        "--parameters",
+        choices=["posterior", "point", "registry"],
+        default="posterior",
+        help="behavioural parameters: a posterior draw per run (default), the posterior median, or the registry's",
+    )
+    p.add_argument(
+        "--outcome",
+        action="append",
+        metavar="OUTCOME",
+        help=f"an outcome to compare (repeatable; default {', '.join(DEFAULT_COMPARE_OUTCOMES)}); any of "
+        f"{', '.join(NUMERIC_OUTCOMES)} or final_<a>_<b>",
+    )
+    p.add_argument("--out", type=Path, help="also write compare.md, compare.csv and compare.png/.svg here")
+    p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser(
         "landscape",
@@ -304,9 +341,9 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
         description="Energy of every two-bloc configuration from a scenario (sizes and propensities "
         "derived from the registry) or a table file (YAML or CSV: sizes and a propensity matrix).",
     )
-    p.add_argument("file", type=Path)
-    p.add_argument("--top", type=top_int, default=10)
-    p.add_argument("--out", type=Path)
+    p.add_argument("file", type=Path, help="a scenario, or a table of sizes and propensities (YAML or CSV)")
+    p.add_argument("--top", type=top_int, default=10, help="configurations to list (default 10)")
+    p.add_argument("--out", type=Path, help="also write the Markdown to this file")
     p.set_defaults(func=cmd_landscape)
 
     p = sub.add_parser(
@@ -373,8 +410,10 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
         help="folder of leave-one-out posteriors, one subfolder each "
         "(default: <posterior>/leave_one_out when it exists)",
     )
-    p.add_argument("--out", type=Path, default=Path("docs/calibration.md"))
-    p.add_argument("--figures", type=Path, default=Path("docs/figures"))
+    p.add_argument(
+        "--out", type=Path, default=Path("docs/calibration.md"), help="the report (default docs/calibration.md)"
+    )
+    p.add_argument("--figures", type=Path, default=Path("docs/figures"), help="figures folder (default docs/figures)")
     p.add_argument(
         "--draws", type=bounded_int(1, 1_000_000), default=100, help="posterior draws for the predictive checks"
     )

@@ -21,6 +21,8 @@ examples:
   alliance-sim validate scenarios/*.yaml experiments/*.yaml
   alliance-sim schema --kind sweep --out sweep.schema.json
   alliance-sim sweep experiments/flagship_us_pressure.yaml --workers 2
+  alliance-sim sweep tiny_lhs --replicates 50 --out results/tiny_lhs_50
+  alliance-sim compare baseline_2018_2021 transatlantic_united_front --runs 1000
   alliance-sim plot results/flagship_us_pressure --kind heatmap
   alliance-sim dashboard
   alliance-sim play scenarios/baseline_2018_2021.yaml --human Russia --human China
@@ -45,6 +47,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.out is not None:
         check_run_folder(args.out, args.overwrite)
     scenario = load_scenario(args.scenario)
+    if args.set:
+        from simulation.world.scenario import apply_overrides
+
+        scenario = apply_overrides(scenario, parse_settings(args.set), source=args.scenario)
     if args.steps is not None and args.steps > scenario.steps:
         raise InputError(None, "--steps", f"{args.steps} is more than the scenario's {scenario.steps} steps")
     out_dir = Path(args.out) if args.out else Path("results") / f"{scenario_id(args.scenario)}-seed{args.seed}"
@@ -57,6 +63,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     for kind, path in files.items():
         console.print(f"  {kind:14s} {path}")
     return 0
+
+
+def parse_settings(items: list[str]) -> dict[str, float]:
+    """``PATH=NUMBER`` items (``--set``) as scenario overrides; anything else is a one-line error."""
+    out: dict[str, float] = {}
+    for item in items:
+        path, sep, value = item.partition("=")
+        try:
+            number = float(value)
+        except ValueError:
+            number = None
+        if not sep or not path or number is None:
+            raise InputError(None, "--set", f"'{item}' is not PATH=NUMBER (e.g. pressure.targets.China=0.8)")
+        out[path] = number
+    return out
 
 
 def print_summary(summary: dict) -> None:
@@ -214,6 +235,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="behavioural parameters of this explained run: the posterior median (point, default), a draw "
         "from the calibrated posterior by the seed (posterior), or the registry's values",
     )
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="PATH=NUMBER",
+        help="set a scenario value by its dotted path, as a sweep does (repeatable), e.g. "
+        "pressure.targets.China=0.8 or parameters.status_concern.China=0.6",
+    )
     p.add_argument("--out", type=Path, default=None, help="output folder (default results/<scenario>-seed<N>)")
     p.add_argument("--overwrite", action="store_true", help="replace an earlier run in --out (only a run's own files)")
     p.set_defaults(func=cmd_run)
@@ -223,7 +251,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the parameter registry with sources",
         description="Print every model parameter: value, documented range, unit, role and sources.",
     )
-    p.add_argument("--format", choices=["table", "markdown", "json"], default="table")
+    p.add_argument(
+        "--format", choices=["table", "markdown", "json"], default="table", help="output format (default table)"
+    )
     p.add_argument("--role", choices=["input", "derived-input", "model", "evidence"], help="only this role")
     p.add_argument("--grep", help="only keys containing this text")
     p.add_argument("--out", type=Path, help="write to this file (markdown)")
@@ -232,8 +262,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "schema", help="export the scenario JSON Schema (for editors)", description="Export the JSON Schema."
     )
-    p.add_argument("--kind", choices=["scenario", "sweep", "patterns"], default="scenario")
-    p.add_argument("--out", type=Path)
+    p.add_argument(
+        "--kind",
+        choices=["scenario", "sweep", "patterns"],
+        default="scenario",
+        help="which file format (default scenario)",
+    )
+    p.add_argument("--out", type=Path, help="write to this file (default: print)")
     p.set_defaults(func=cmd_schema)
 
     from simulation.cli.analysis import add_analysis_commands

@@ -212,7 +212,9 @@ def add_research_commands(sub: argparse._SubParsersAction) -> None:
         description="List the scenarios and sweep files that ship with the package. Use a bare "
         "name anywhere a file is expected: alliance-sim run baseline_2018_2021.",
     )
-    p.add_argument("--kind", choices=["all", "scenarios", "experiments"], default="all")
+    p.add_argument(
+        "--kind", choices=["all", "scenarios", "experiments"], default="all", help="what to list (default all)"
+    )
     p.add_argument("--paths", action="store_true", help="also print where the files are")
     p.set_defaults(func=cmd_scenarios)
 
@@ -224,7 +226,7 @@ def add_research_commands(sub: argparse._SubParsersAction) -> None:
         "results (checked against their manifest's hash). The kind is detected from the content unless "
         "--kind is given. Exit 2 if any file is bad.",
     )
-    p.add_argument("files", nargs="+", type=Path)
+    p.add_argument("files", nargs="+", type=Path, help="files (or shipped names) to check")
     p.add_argument("--kind", choices=FILE_KINDS, default=None, help="the files' kind (default: detect)")
     p.set_defaults(func=cmd_validate)
 
@@ -249,8 +251,10 @@ def add_research_commands(sub: argparse._SubParsersAction) -> None:
         "alliance, final levels, fan charts. Sampled designs (LHS, Sobol) are binned; "
         "every figure says what it pools; more than 12 legend entries is refused.",
     )
-    p.add_argument("results", type=Path)
-    p.add_argument("--kind", choices=[*SWEEP_FIGURES, "all"], default="all")
+    p.add_argument("results", type=Path, help="results.parquet of a sweep (or its folder)")
+    p.add_argument(
+        "--kind", choices=[*SWEEP_FIGURES, "all"], default="all", help="which figure (default all that apply)"
+    )
     p.add_argument("--outcome", default="alliance", help="outcome column (default alliance)")
     p.add_argument("--x", help="swept column on the x axis (default: first swept quantity)")
     p.add_argument("--y", help="second swept column (heatmap)")

@@ -251,12 +251,15 @@ def add_seminar_commands(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("scenario", type=Path, nargs="?", help="scenario YAML (not needed with --load)")
     p.add_argument("--human", action="append", default=[], help="an actor played by a person (repeatable)")
-    p.add_argument("--seed", type=seed_int, default=0)
+    p.add_argument("--seed", type=seed_int, default=0, help="random seed (default 0)")
     p.add_argument("--rounds", type=rounds_int, default=None, help="stop after this many rounds (at most 600)")
     p.add_argument("--save", type=Path, help="save the session here at the end")
     p.add_argument("--load", type=Path, help="continue a saved session")
     p.add_argument(
-        "--debrief-runs", type=figure_runs_int, default=500, help="model runs the debrief compares with (1-100,000)"
+        "--debrief-runs",
+        type=figure_runs_int,
+        default=500,
+        help="runs of the model's distribution in the debrief (1-100,000; default 500)",
     )
     p.set_defaults(func=cmd_play)
 
@@ -266,7 +269,7 @@ def add_seminar_commands(sub: argparse._SubParsersAction) -> None:
         description="Write a brief: the scenario's story, a parameter card per actor with values, "
         "ranges and quotes, figures of a small replicate run, discussion questions.",
     )
-    p.add_argument("scenario", type=Path)
+    p.add_argument("scenario", type=Path, help="scenario YAML or shipped name")
     p.add_argument("--out", type=Path, help="folder (default handouts/<scenario> in the current folder)")
     p.add_argument("--runs", type=figure_runs_int, default=300, help="replicates for the figures (1-100,000)")
     p.set_defaults(func=cmd_handout)

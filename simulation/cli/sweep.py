@@ -3,17 +3,56 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shlex
 import sys
 from pathlib import Path
 
-from simulation.cli.argtypes import chunk_size_int, max_runs_int, scheduler_address, workers_int
+from simulation.cli.argtypes import bounded_int, chunk_size_int, max_runs_int, scheduler_address, workers_int
 
 #: A sweep above this many runs asks for --yes (change with --max-runs).
 DEFAULT_MAX_RUNS = 2_000_000
 #: Measured on a 2-core machine (experiments/benchmark.py); for the size estimate only.
 ESTIMATED_RUNS_PER_SECOND_PER_CORE = 3000
 ESTIMATED_BYTES_PER_RUN = 60
+
+
+def resume_overrides(out: Path, chunk_size: int | None, replicates: int | None) -> tuple[int | None, int | None]:
+    """The chunk size and replicates to resume the sweep in ``out`` with: those given, else those it was
+    started with (its manifest), so that ``--resume`` alone finishes the sweep as it was started."""
+    from simulation.sweeps.folder import is_sweep_manifest, read_manifest
+
+    manifest, _ = read_manifest(out)
+    if manifest is None or not is_sweep_manifest(manifest):
+        return chunk_size, replicates
+    recorded = manifest.get("overrides") or {}
+    if chunk_size is None and isinstance(manifest.get("chunk_size"), int):
+        chunk_size = manifest["chunk_size"]
+    if replicates is None and isinstance(recorded.get("replicates"), int):
+        replicates = recorded["replicates"]
+    return chunk_size, replicates
+
+
+def sweep_command(file: str | Path, out: Path, overrides: dict[str, int], *extra: str) -> str:
+    """The ``alliance-sim sweep`` command line for this sweep, ready to paste."""
+    words = ["alliance-sim", "sweep", str(file), "--out", str(out)]
+    for field, value in sorted(overrides.items()):
+        words += [f"--{field.replace('_', '-')}", str(value)]  # each override is the flag of its name
+    return shlex.join([*words, *extra])
+
+
+def reproduce_command(manifest: dict, row: dict) -> str:
+    """The ``alliance-sim run`` command that reproduces one row of a sweep's results, month by month."""
+    spec = manifest.get("sweep_spec") or {}
+    base = manifest.get("base_scenario_ref") or spec.get("base_scenario", "")
+    words = ["alliance-sim", "run", str(base), "--seed", str(int(row["seed"]))]
+    words += ["--parameters", str(spec.get("parameters", "posterior"))]
+    names = manifest.get("design", {}).get("factors", [])
+    paths = {(v.get("label") or v.get("path")): v.get("path") for v in spec.get("vary", []) or []}
+    for name in names:
+        words += ["--set", f"{paths.get(name, 'parameters.' + name)}={float(row[name])!r}"]
+    return shlex.join(words)
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -25,10 +64,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from simulation.sweeps.execute import run_sweep
     from simulation.sweeps.spec import load_sweep
 
-    console = Console(stderr=True, highlight=False)
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
     out = Path(args.out) if args.out else Path("results") / Path(args.file).stem
     check_output_dir(out)
-    sweep = load_sweep(args.file, chunk_size=args.chunk_size, max_runs=None if args.yes else args.max_runs)
+    chunk_size, replicates = args.chunk_size, args.replicates
+    if args.resume:
+        chunk_size, replicates = resume_overrides(out, chunk_size, replicates)
+    sweep = load_sweep(
+        args.file, chunk_size=chunk_size, max_runs=None if args.yes else args.max_runs, replicates=replicates
+    )
     runs = sweep.total_runs
     cores = args.workers or os.cpu_count() or 1
     est_s = runs / (ESTIMATED_RUNS_PER_SECOND_PER_CORE * cores)
@@ -39,10 +83,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
         first: list[str] = []  # the compile notice, said here once (the time estimate includes it)
         announce_compile("batch", say=first.append)
+        changed = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in sweep.overrides.items())
         console.print(
             f"[bold]{sweep.spec.title}[/bold]\n{sweep.design_size:,} design points x "
             f"{sweep.spec.replicates:,} replicates = {runs:,} runs in {len(sweep.chunks())} chunks; "
             f"about {est_s:,.0f} s on {cores} worker(s), about {est_mb:,.1f} MB of results -> {out}"
+            + (f"\nSet on the command line (recorded in the manifest): {changed}" if changed else "")
         )
         if first:
             console.print(f"{first[0]} before the runs start")
@@ -65,16 +111,41 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         console.print(
             f"\nInterrupted. Finished chunks are kept in {out}/parts; to finish, run:\n"
-            f"  alliance-sim sweep {args.file} --out {out} --resume"
+            f"  {sweep_command(args.file, out, sweep.overrides, '--resume')}",
+            markup=False,
         )
         return 130
     finally:
         warnings.removeHandler(handler)
     console.print(
         f"Done: {report.runs:,} runs in {report.seconds:.1f} s ({report.runs_per_second:,.0f} runs/s). "
-        f"Results: {report.results}; manifest: {out / 'manifest.json'}"
+        f"Results: {report.results}; manifest: {out / 'manifest.json'}",
+        markup=False,
     )
+    _print_next_steps(console, out)
     return 0
+
+
+def _print_next_steps(console, out: Path) -> None:
+    """Commands to paste next: figures, and the command that reproduces the first row alone."""
+    import pyarrow.parquet as pq
+
+    from simulation.sweeps.execute import MANIFEST_KEY
+
+    results = out / "results.parquet"
+    try:
+        meta = pq.read_schema(results).metadata or {}
+        manifest = json.loads(meta[MANIFEST_KEY])
+        columns = ["seed", *manifest.get("design", {}).get("factors", [])]
+        first = pq.ParquetFile(results).read_row_group(0, columns=columns).slice(0, 1).to_pylist()[0]
+    except (OSError, KeyError, ValueError, IndexError):
+        return
+    console.print(
+        f"Figures:           {shlex.join(['alliance-sim', 'plot', str(out)])}\n"
+        f"Reproduce run 0:   {reproduce_command(manifest, first)}\n"
+        "(any row: its seed, and its swept values as --set PATH=NUMBER)",
+        markup=False,
+    )
 
 
 class _WarningLine:
@@ -108,7 +179,18 @@ def add_sweep_commands(sub: argparse._SubParsersAction) -> None:
         help="chunks run at once: threads or processes (default: all cores)",
     )
     p.add_argument("--out", type=Path, default=None, help="output folder (default results/<sweep name>)")
-    p.add_argument("--chunk-size", type=chunk_size_int, default=None, help="runs per chunk (default from the file)")
+    p.add_argument(
+        "--chunk-size",
+        type=chunk_size_int,
+        default=None,
+        help="runs per chunk (default from the file; never changes a result; --resume keeps the sweep's own)",
+    )
+    p.add_argument(
+        "--replicates",
+        type=bounded_int(1, 1_000_000),
+        default=None,
+        help="runs per design point instead of the file's (recorded in the manifest; --resume keeps it)",
+    )
     p.add_argument(
         "--executor",
         choices=["thread", "process", "dask"],
@@ -122,7 +204,11 @@ def add_sweep_commands(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="address of a Dask scheduler, e.g. tcp://10.0.0.5:8786",
     )
-    p.add_argument("--resume", action="store_true", help="finish an interrupted sweep in --out")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="finish an interrupted sweep in --out, with the chunk size and replicates it was started with",
+    )
     p.add_argument(
         "--overwrite",
         action="store_true",

@@ -69,24 +69,51 @@ def save(fig: Figure, path_stem: Path) -> list[Path]:
     return paths
 
 
-def alignment_over_time(trajectories: pd.DataFrame, pairs: list[str], title: str, focal: str | None = None) -> Figure:
+def pair_words(column: str, actors: tuple[str, ...] | None = None) -> str:
+    """'russia_china' -> 'Russia-China' (the actors' own spelling when they are given)."""
+    if actors:
+        from simulation.outcomes import pair_columns
+
+        for i, j, col in pair_columns(tuple(actors)):
+            if col == column:
+                return f"{actors[i]}-{actors[j]}"
+    return "-".join(part.capitalize() if part.islower() else part for part in column.split("_"))
+
+
+#: Line styles combined with the palette so that no two of up to 24 pairs look alike.
+LINE_STYLES = ("-", "--", ":")
+
+
+def alignment_over_time(
+    trajectories: pd.DataFrame,
+    pairs: list[str],
+    title: str,
+    focal: str | None = None,
+    actors: tuple[str, ...] | None = None,
+    scope: str | None = None,
+) -> Figure:
     """Alignment level of every pair, month by month; the ``focal`` pair's column (default: the
-    first of ``pairs``) drawn thick and black."""
+    first of ``pairs``) drawn thick and black; the others each in their own colour and line style,
+    labelled in words ("Russia-China"); ``scope`` (one run: its seed and parameters) under the title."""
     focal = pairs[0] if focal is None and pairs else focal
+    _check_entries(len(pairs), "pairs")
     with mpl.rc_context(SLIDE_STYLE):
-        fig, ax = new_figure((11, 6))
+        fig, ax = new_figure((11.5, 6.2))
         x = pd.to_datetime(trajectories["date"]) if "date" in trajectories else trajectories.index
-        palette = OKABE_ITO[:6]
-        for k, pair in enumerate(pairs):
+        palette = tuple(c for c in OKABE_ITO if c != "#000000")  # black is the focal pair's
+        others = [p for p in pairs if p != focal]
+        for pair in pairs:
             emphasis = pair == focal
-            offset = (k - len(pairs) / 2) * 0.025  # keep overlapping step lines apart
+            k = others.index(pair) if not emphasis else 0
+            offset = 0 if emphasis else (k - len(others) / 2) * 0.025  # keep overlapping step lines apart
             ax.step(
                 x,
-                trajectories[pair] + (0 if emphasis else offset),
+                trajectories[pair] + offset,
                 where="post",
-                label=pair,
-                lw=3.5 if emphasis else 1.6,
+                label=pair_words(pair, actors) + (" (focal pair)" if emphasis else ""),
+                lw=3.5 if emphasis else 1.8,
                 color="black" if emphasis else palette[k % len(palette)],
+                ls="-" if emphasis else LINE_STYLES[(k // len(palette)) % len(LINE_STYLES)],
                 zorder=3 if emphasis else 2,
             )
         ax.set_yticks(range(MAX_LEVEL + 1), [label.capitalize() for label in LEVEL_LABELS])
@@ -96,7 +123,9 @@ def alignment_over_time(trajectories: pd.DataFrame, pairs: list[str], title: str
         ax.grid(axis="y", alpha=0.3)
         ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
         fig.autofmt_xdate()
-        fig.tight_layout()
+        if scope:
+            fig.text(0.01, 0.005, scope, fontsize=10, color="#444444", wrap=True)
+        fig.tight_layout(rect=(0, 0.04 if scope else 0, 1, 1))
     return fig
 
 
@@ -188,7 +217,7 @@ def human_label(name: str, manifest: dict | None = None) -> str:
         reg = default_registry()
         if key in reg:
             p = reg[key]
-            who = f" ({p.of})" if p.of else ""
+            who = f" ({p.of.replace('_', ' ')})" if p.of else ""
             return f"{p.family.replace('_', ' ')}{who}"
     except Exception:  # noqa: BLE001 - a label is never worth failing a figure
         pass
@@ -197,13 +226,13 @@ def human_label(name: str, manifest: dict | None = None) -> str:
     return name.replace("_", " ")
 
 
-def _outcome_words(outcome: str) -> str:
-    import simulation.outcomes as outcomes
+def outcome_words(outcome: str, manifest: dict | None = None, per_point: bool = False) -> str:
+    """Words for an outcome (its per-point meaning with ``per_point``: "mean highest level of ..."), naming
+    the focal pair when the manifest says which it is."""
+    from simulation.outcomes import in_words
 
-    try:
-        return outcomes.label(outcome)
-    except Exception:  # noqa: BLE001
-        return outcome.replace("_", " ")
+    focal = "-".join(((manifest or {}).get("base_scenario") or {}).get("focal_pair") or ())
+    return in_words(outcome, focal or None, per_point)
 
 
 def _capital(text: str) -> str:
@@ -250,6 +279,65 @@ def _filter(df: pd.DataFrame, fix: dict[str, float] | None) -> pd.DataFrame:
     return data
 
 
+def _month_words(start: str, step: int) -> str:
+    """'Dec 2021' for month ``step`` after ``start`` (YYYY-MM)."""
+    import calendar
+
+    from simulation.core.calendar import month_label
+
+    year, month = month_label(start, step).split("-")
+    return f"{calendar.month_abbr[int(month)]} {year}"
+
+
+def horizon_words(start: str | None, steps: int | None) -> str:
+    """'Jan 2018 - Dec 2021 (48 months)': the months a run covers."""
+    if not start or not steps:
+        return "the scenario's horizon"
+    return f"{_month_words(start, 0)} - {_month_words(start, int(steps) - 1)} ({int(steps)} months)"
+
+
+def parameters_words(manifest: dict | None) -> str:
+    """How the runs' behavioural parameters were chosen, in words."""
+    mode = ((manifest or {}).get("sweep_spec") or {}).get("parameters")
+    return {
+        "posterior": "posterior predictive (parameter uncertainty and run noise)",
+        "point": "one parameter set (the posterior median): run noise only",
+        "registry": "the registry's uncalibrated values: run noise only",
+    }.get(mode, "parameters not recorded")
+
+
+def by_words(manifest: dict | None) -> str:
+    """' by Dec 2021' (the last month of the runs), or '' when the manifest does not say."""
+    base = (manifest or {}).get("base_scenario") or {}
+    if not base.get("start") or not base.get("steps"):
+        return ""
+    return f" by {_month_words(base['start'], int(base['steps']) - 1)}"
+
+
+def scope_words(manifest: dict | None) -> str:
+    """Which pair, which months, which parameters: 'Russia-China, Jan 2018 - Dec 2021 (48 months), posterior
+    predictive (...)'."""
+    base = (manifest or {}).get("base_scenario") or {}
+    focal = "-".join(base.get("focal_pair") or ()) or "the focal pair"
+    return f"{focal}, {horizon_words(base.get('start'), base.get('steps'))}, {parameters_words(manifest)}"
+
+
+def _fixed_and_pooled(data: pd.DataFrame, shown: list[str], factors: list[str], manifest: dict | None):
+    """The swept quantities a figure does not show, split into those the data holds at one value (fixed,
+    with that value) and those it pools over (with their range), read from the data itself."""
+    fixed, pooled = [], []
+    for f in factors:
+        if f in shown or f not in data:
+            continue
+        values = pd.unique(data[f].dropna())
+        if len(values) == 1:
+            fixed.append(f"{human_label(f, manifest)} = {_value_text(values[0])}")
+        elif len(values) > 1:
+            lo, hi = np.min(values), np.max(values)
+            pooled.append(f"{human_label(f, manifest)} ({len(values)} values, {_value_text(lo)}-{_value_text(hi)})")
+    return fixed, pooled
+
+
 def _pooled_note(
     df: pd.DataFrame,
     shown: list[str],
@@ -258,18 +346,23 @@ def _pooled_note(
     manifest: dict | None,
     binned_cols: list[str],
 ) -> str:
-    """A sentence saying what a figure pools over."""
-    pooled = [human_label(f, manifest) for f in factors if f not in shown and f not in (fix or {})]
+    """A sentence saying what a figure pools over, read from the data it shows (so a subset says so)."""
+    fixed, pooled = _fixed_and_pooled(df, shown, factors, manifest)
     parts = []
     if pooled:
         parts.append("pooled over " + "; ".join(pooled))
-    if fix:
-        parts.append("with " + ", ".join(f"{human_label(k, manifest)} = {v:g}" for k, v in fix.items()))
+    if fixed:
+        parts.append("with " + ", ".join(fixed))
     if binned_cols:
         parts.append("binned: " + ", ".join(human_label(c, manifest) for c in binned_cols) + " (quantile bins)")
     reps = (manifest or {}).get("design", {}).get("replicates")
     parts.append(f"{len(df):,} runs" + (f", {reps} replicates per point" if reps else ""))
     return "; ".join(parts)
+
+
+#: Modelling choice: a point estimate from fewer runs than this is flagged on a figure (a share's 95%
+#: interval is then wider than about +-0.18).
+MIN_RUNS_PER_POINT = 30
 
 
 def _check_entries(count: int, what: str, source: str | None = None) -> None:
@@ -298,6 +391,25 @@ def _value_text(value: object) -> str:
 # --------------------------------------------------------------------------- sweep figures
 
 
+def _footer(fig: Figure, lines: list[str]) -> float:
+    """Grey lines of scope under a figure; returns the share of the height they take."""
+    text = "\n".join(line for line in lines if line)
+    if not text:
+        return 0.0
+    fig.text(0.01, 0.005, text, fontsize=9.5, color="#444444", va="bottom", wrap=True)
+    return 0.025 + 0.028 * text.count("\n")
+
+
+def _few_runs_warning(counts: pd.Series) -> str | None:
+    few = int((counts < MIN_RUNS_PER_POINT).sum())
+    if not few:
+        return None
+    return (
+        f"Warning: {few} of {len(counts)} points rest on fewer than {MIN_RUNS_PER_POINT} runs "
+        f"(fewest {int(counts.min())}): read them with their bands"
+    )
+
+
 def alliance_probability(
     df: pd.DataFrame,
     x: str,
@@ -310,34 +422,35 @@ def alliance_probability(
     """P(``outcome``) (or its mean) against ``x`` with 95% bands, one line per value of ``hue``.
 
     Works for any design: ``x`` is binned into quantile bins when it takes more than 12 values
-    (an LHS or Sobol sample); ``hue`` into 4. Other swept quantities are pooled (the title says
-    which) unless fixed in ``fix``. More than 12 lines are refused (:class:`TooManyEntries`).
+    (an LHS or Sobol sample); ``hue`` into 4. Other swept quantities are pooled (the footer says
+    which, and which are fixed) unless fixed in ``fix``. More than 12 lines are refused
+    (:class:`TooManyEntries`); points resting on fewer than ``MIN_RUNS_PER_POINT`` runs are flagged.
     """
     data = _filter(df, fix)
     factors = factors if factors is not None else factors_of(manifest)
     groups, hue_binned = _hue_groups(data, hue)
     binary = _is_binary(df[outcome])
     with mpl.rc_context(SLIDE_STYLE):
-        fig, ax = new_figure((9.5, 6.2))
+        fig, ax = new_figure((9.5, 6.6))
         xs_all, x_binned = binned(data[x])  # bin on the whole design, not per line
+        counts = []
         for k, (value, g) in enumerate(groups):
             s = summarise(g.assign(**{x: xs_all.loc[g.index]}), [x], outcome)
+            counts.append(s["n"])
             colour = "black" if hue is None else OKABE_ITO[k % len(OKABE_ITO)]
             sign = "~" if hue_binned else "="
             label = None if hue is None else f"{human_label(hue, manifest)} {sign} {_value_text(value)}"
             ax.plot(s[x], s["mean"], marker="o", color=colour, label=label, lw=2.2)
             ax.fill_between(s[x], s["lo"], s["hi"], color=colour, alpha=0.22, lw=0)
         ax.set_xlabel(human_label(x, manifest))
-        ax.set_ylabel(
-            ("P(" + _outcome_words(outcome).removeprefix("P(").removesuffix(")") + ")")
-            if binary
-            else _outcome_words(outcome)
-        )
+        ax.set_ylabel(_capital(outcome_words(outcome, manifest, per_point=True)))
         if binary:
             ax.set_ylim(-0.02, 1.02)
         ax.grid(alpha=0.3)
         band = "Wilson 95%" if binary else "mean +- 1.96 s.e."
-        ax.set_title(f"{_capital(_outcome_words(outcome))} (bands: {band})")
+        ax.set_title(
+            f"{_capital(outcome_words(outcome, manifest, per_point=True))}{by_words(manifest)} (bands: {band})"
+        )
         note = _pooled_note(
             data,
             [x] + ([hue] if hue else []),
@@ -346,10 +459,11 @@ def alliance_probability(
             manifest,
             [c for c, b in ((x, x_binned), (hue, hue_binned)) if b and c],
         )
-        fig.text(0.01, 0.005, note, fontsize=9, color="#444444", wrap=True)
+        warning = _few_runs_warning(pd.concat(counts)) if counts else None
+        rect = _footer(fig, [_capital(scope_words(manifest)), note, warning or ""])
         if hue is not None:
             ax.legend(frameon=False, loc="best")
-        fig.tight_layout(rect=(0, 0.05, 1, 1))
+        fig.tight_layout(rect=(0, rect, 1, 1))
     return fig
 
 
@@ -365,12 +479,14 @@ def main_effects(
     cols = min(n, 3)
     rows = int(np.ceil(n / cols))
     with mpl.rc_context(SLIDE_STYLE):
-        fig = Figure(figsize=(4.6 * cols, 3.9 * rows + 0.6))
+        fig = Figure(figsize=(4.8 * cols, 3.9 * rows + 1.0))
         axes = fig.subplots(rows, cols, squeeze=False, sharey=True)
+        counts = []
         for k, factor in enumerate(factors):
             ax = axes[k // cols][k % cols]
             xs, _ = binned(df[factor])
             s = summarise(df.assign(**{factor: xs}), [factor], outcome)
+            counts.append(s["n"])
             colour = OKABE_ITO[0]
             ax.plot(s[factor], s["mean"], marker="o", color=colour, lw=2)
             ax.fill_between(s[factor], s["lo"], s["hi"], color=colour, alpha=0.25, lw=0)
@@ -381,18 +497,27 @@ def main_effects(
         for k in range(n, rows * cols):
             axes[k // cols][k % cols].set_axis_off()
         for r in range(rows):
-            axes[r][0].set_ylabel(_outcome_words(outcome), fontsize=11)
-        fig.suptitle(f"Main effects on {_outcome_words(outcome)}: each panel pools over the other quantities")
-        fig.text(
-            0.01,
-            0.005,
-            f"{len(df):,} runs; bands: {'Wilson 95%' if binary else 'mean +- 1.96 s.e.'}; "
-            "quantities with more than 12 values in quantile bins",
-            fontsize=9,
-            color="#444444",
+            axes[r][0].set_ylabel(_capital(outcome_words(outcome, manifest, per_point=True)), fontsize=11)
+        fig.suptitle(
+            f"Main effects on {outcome_words(outcome, manifest, per_point=True)}: each panel pools over the others"
         )
-        fig.tight_layout(rect=(0, 0.04, 1, 0.95))
+        rect = _footer(
+            fig,
+            [
+                _capital(scope_words(manifest)),
+                f"{len(df):,} runs; bands: {'Wilson 95%' if binary else 'mean +- 1.96 s.e.'}; "
+                "quantities with more than 12 values in quantile bins",
+                _few_runs_warning(pd.concat(counts)) or "",
+            ],
+        )
+        fig.tight_layout(rect=(0, rect, 1, 0.95))
     return fig
+
+
+def _cell_text_colour(value: float, vmin: float, vmax: float) -> str:
+    """White on the dark end of cividis, black on the light end."""
+    share = 0.0 if not np.isfinite(value) or vmax <= vmin else (value - vmin) / (vmax - vmin)
+    return "white" if share < 0.55 else "black"
 
 
 def alliance_heatmap(
@@ -404,77 +529,145 @@ def alliance_heatmap(
     manifest: dict | None = None,
     factors: list[str] | None = None,
 ) -> Figure:
-    """Mean of ``outcome`` over two swept quantities (each binned if it takes more than 12 values)."""
+    """Mean of ``outcome`` over two swept quantities (each binned if it takes more than 12 values), each
+    cell labelled with its value and its 95% interval (Wilson for a share); the fixed values and what is
+    pooled in the title and footer."""
     data = _filter(df, fix)
     factors = factors if factors is not None else factors_of(manifest)
     xs, xb = binned(data[x], bins=6)
     ys, yb = binned(data[y], bins=6)
-    table = data.assign(**{x: xs, y: ys}).pivot_table(index=y, columns=x, values=outcome, aggfunc="mean", observed=True)
+    framed = data.assign(**{x: xs, y: ys})
+    stats = summarise(framed, [y, x], outcome)
+    table = stats.pivot(index=y, columns=x, values="mean")
     binary = _is_binary(df[outcome])
+    fixed, _ = _fixed_and_pooled(data, [x, y], factors, manifest)
     with mpl.rc_context(SLIDE_STYLE):
-        fig, ax = new_figure((8.8, 7.2))
-        im = ax.imshow(
-            table.to_numpy(dtype=float),
-            origin="lower",
-            cmap="cividis",
-            vmin=0,
-            vmax=1 if binary else None,
-            aspect="auto",
-        )
+        fig, ax = new_figure((9.6, 8.2))
+        values = table.to_numpy(dtype=float)
+        vmin, vmax = (0.0, 1.0) if binary else (np.nanmin(values), np.nanmax(values))
+        im = ax.imshow(values, origin="lower", cmap="cividis", vmin=vmin, vmax=vmax, aspect="auto")
+        if table.shape[0] <= 12 and table.shape[1] <= 12:
+            col_of = {v: k for k, v in enumerate(table.columns)}
+            row_of = {v: k for k, v in enumerate(table.index)}
+            small = 7 if table.shape[1] > 8 else 8.5
+            for yv, xv, mean, lo, hi in stats[[y, x, "mean", "lo", "hi"]].itertuples(index=False, name=None):
+                cx, cy = col_of[xv], row_of[yv]
+                colour = _cell_text_colour(mean, vmin, vmax)
+                runs = int(stats.loc[(stats[y] == yv) & (stats[x] == xv), "n"].iloc[0])
+                below = f"{lo:.2f}-{hi:.2f}" if runs >= MIN_RUNS_PER_POINT else f"n={runs}"
+                if not binary and hi - lo < 1e-12:  # every run gave the same value: no interval to speak of
+                    below = f"all {runs} runs"
+                ax.text(cx, cy + 0.12, f"{mean:.2f}", ha="center", va="center", fontsize=small + 1.5, color=colour)
+                ax.text(cx, cy - 0.2, below, ha="center", va="center", fontsize=small - 1, color=colour)
         ax.set_xticks(range(len(table.columns)), [f"{v:.3g}" for v in table.columns], rotation=45)
         ax.set_yticks(range(len(table.index)), [f"{v:.3g}" for v in table.index])
-        ax.set_xlabel(human_label(x, manifest))
-        ax.set_ylabel(human_label(y, manifest))
-        words = _outcome_words(outcome)
-        fig.colorbar(im, ax=ax, label=words)
-        ax.set_title(_capital(words))
+        ax.set_xlabel(human_label(x, manifest) + (" (quantile bins)" if xb else ""))
+        ax.set_ylabel(human_label(y, manifest) + (" (quantile bins)" if yb else ""))
+        words = outcome_words(outcome, manifest, per_point=True)
+        fig.colorbar(im, ax=ax, label=_capital(words), shrink=0.85)
+        heading = _capital(words) + by_words(manifest) + (",\n" + ", ".join(fixed) if fixed else "")
+        ax.set_title(heading, fontsize=14)
         note = _pooled_note(data, [x, y], factors, fix, manifest, [c for c, b in ((x, xb), (y, yb)) if b])
+        cell = "each cell: the value and its 95% interval" + (" (Wilson)" if binary else " (mean +- 1.96 s.e.)")
+        if (stats["n"] < MIN_RUNS_PER_POINT).any():
+            cell += f", or its run count n where fewer than {MIN_RUNS_PER_POINT} runs make an interval unreliable"
         if table.isna().to_numpy().any():
-            note += "; white: no design point in that cell"
-        fig.text(0.01, 0.005, note, fontsize=9, color="#444444", wrap=True)
-        fig.tight_layout(rect=(0, 0.05, 1, 1))
+            cell += "; white: no design point in that cell"
+        rect = _footer(
+            fig,
+            [_capital(scope_words(manifest)), f"{note}; {cell}", _few_runs_warning(stats["n"]) or ""],
+        )
+        fig.tight_layout(rect=(0, rect, 1, 1))
     return fig
 
 
 def time_to_alliance(
-    df: pd.DataFrame, by: str | None = None, start: str | None = None, manifest: dict | None = None
+    df: pd.DataFrame,
+    by: str | None = None,
+    start: str | None = None,
+    manifest: dict | None = None,
+    factors: list[str] | None = None,
 ) -> Figure:
-    """Histogram of the month a formal alliance was signed (runs with an alliance only)."""
+    """Runs per month in which the focal pair signed a formal alliance (runs with an alliance only), one
+    outline per value of ``by``; says which share of runs had one (with its interval), what the shown
+    runs hold fixed and pool over, and warns when few runs had one. No run with an alliance: refused
+    (an empty figure says nothing)."""
+    from simulation.core.stats import proportion
+
     month = "alliance_month"
     data = df[df[month].notna()] if month in df else df.iloc[:0]
+    if data.empty:
+        raise InputError(
+            None, "--kind", f"no run of these {len(df):,} reached a formal alliance: no time-to-alliance figure"
+        )
+    factors = factors if factors is not None else factors_of(manifest)
+    start = start or ((manifest or {}).get("base_scenario") or {}).get("start")
     with mpl.rc_context(SLIDE_STYLE):
-        fig, ax = new_figure((9, 6))
-        if data.empty:
-            ax.text(0.5, 0.5, "no run reached a formal alliance", ha="center", transform=ax.transAxes)
-        else:
-            bins = np.arange(0, int(data[month].max()) + 3) - 0.5
-            groups, was_binned = _hue_groups(data, by)
-            for k, (value, g) in enumerate(groups):
-                ax.hist(
-                    g[month].astype(float),
-                    bins=bins,
-                    alpha=0.6,
-                    color=OKABE_ITO[k % len(OKABE_ITO)],
-                    label=None if by is None else f"{human_label(by, manifest)} = {_value_text(value)}",
-                )
-            if by is not None:
-                ax.legend(frameon=False)
-        ax.set_xlabel("Month the alliance was signed" + (f" (0 = {start})" if start else ""))
-        ax.set_ylabel("Runs")
-        share = len(data) / max(len(df), 1)
-        ax.set_title(f"Time to alliance ({len(data)} of {len(df)} runs, {share:.1%}; all design points pooled)")
-        fig.tight_layout()
+        fig, ax = new_figure((9.5, 6.4))
+        bins = np.arange(0, int(data[month].max()) + 3) - 0.5
+        groups, was_binned = _hue_groups(data, by)
+        for k, (value, g) in enumerate(groups):
+            sign = "~" if was_binned else "="
+            ax.hist(
+                g[month].astype(float),
+                bins=bins,
+                histtype="bar" if len(groups) == 1 else "step",  # several groups: outlines, none hidden
+                lw=0 if len(groups) == 1 else 2.2,
+                color="#555555" if len(groups) == 1 else OKABE_ITO[k % len(OKABE_ITO)],
+                label=None if by is None else f"{human_label(by, manifest)} {sign} {_value_text(value)}",
+            )
+        if by is not None:
+            ax.legend(frameon=False)
+        ax.yaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
+        ax.set_xlabel("Month the alliance was signed" + (f" (0 = {_month_words(start, 0)})" if start else ""))
+        ax.set_ylabel("Runs (count)")
+        share, lo, hi = proportion(len(data), len(df))
+        ax.set_title(f"Time to a formal alliance: {len(data):,} of {len(df):,} runs had one ({share:.1%}, 95% {lo:.1%}-{hi:.1%})",
+                     fontsize=13)  # fmt: skip
+        fixed, pooled = _fixed_and_pooled(df, [by] if by else [], factors, manifest)
+        shows = "; ".join(
+            x for x in ("with " + ", ".join(fixed) if fixed else "", "pooled over " + "; ".join(pooled) if pooled else "") if x
+        )  # fmt: skip
+        if by is not None:
+            values = pd.unique(df[by].dropna())
+            shown = f"one outline per {human_label(by, manifest)} ({len(values)} values, "
+            shown += (
+                f"{_value_text(np.min(values))}-{_value_text(np.max(values))}; a value without an alliance has none)"
+            )
+            shows = "; ".join(x for x in (shown, shows) if x)
+        warning = (
+            f"Warning: only {len(data)} runs had an alliance: the shape of this histogram is not reliable"
+            if len(data) < MIN_RUNS_PER_POINT
+            else ""
+        )
+        rect = _footer(fig, [_capital(scope_words(manifest)), shows, warning])
+        fig.tight_layout(rect=(0, rect, 1, 1))
     return fig
 
 
-def final_alignment(df: pd.DataFrame, by: str, manifest: dict | None = None) -> Figure:
-    """Distribution of the focal pair's final level across runs, for each value (or bin) of ``by``."""
+def final_alignment(
+    df: pd.DataFrame,
+    by: str,
+    manifest: dict | None = None,
+    factors: list[str] | None = None,
+    scope: str | None = None,
+) -> Figure:
+    """Distribution of the focal pair's final level across runs, for each value (or bin) of ``by``; the
+    black bars mark the 95% interval of P(entente or closer); ``scope`` (default: from the manifest) and
+    what is fixed or pooled in the footer."""
+    from simulation.core.stats import wilson_interval
+
     values, was_binned = binned(df[by])
     _check_entries(values.nunique(), by)
     shares = df["final_level"].groupby(values, observed=True).value_counts(normalize=True).unstack(fill_value=0)
     shares = shares.reindex(columns=range(MAX_LEVEL + 1), fill_value=0)
+    n = values.groupby(values, observed=True).size().reindex(shares.index)
+    close = shares[[lvl for lvl in range(MAX_LEVEL + 1) if lvl >= 4]].sum(axis=1)
+    lo, hi = wilson_interval((close * n).round().to_numpy(), n.to_numpy())
+    factors = factors if factors is not None else factors_of(manifest)
+    focal = "-".join(((manifest or {}).get("base_scenario") or {}).get("focal_pair") or ()) or "the focal pair"
     with mpl.rc_context(SLIDE_STYLE):
-        fig, ax = new_figure((9, 6))
+        fig, ax = new_figure((10, 6.6))
         bottom = np.zeros(len(shares))
         xs = np.arange(len(shares))
         for level in range(MAX_LEVEL + 1):
@@ -487,47 +680,105 @@ def final_alignment(df: pd.DataFrame, by: str, manifest: dict | None = None) -> 
                 width=0.85,
             )
             bottom += shares[level].to_numpy()
+        boundary = 1 - close.to_numpy()
+        ax.errorbar(
+            xs,
+            boundary,
+            yerr=np.vstack([(1 - lo) - boundary, boundary - (1 - hi)]).clip(min=0),
+            fmt="none",
+            ecolor="black",
+            capsize=5,
+            lw=1.6,
+            label="95% interval of P(entente or closer)",
+        )
         ax.set_xticks(xs, [_value_text(v) for v in shares.index], rotation=45 if len(xs) > 6 else 0)
         ax.set_xlabel(human_label(by, manifest) + (" (quantile bins)" if was_binned else ""))
         ax.set_ylabel("Share of runs")
-        ax.set_title("Final level of the focal pair")
+        ax.set_title(f"Final level of {focal}")
         ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
-        fig.tight_layout()
+        fixed, pooled = _fixed_and_pooled(df, [by], factors, manifest)
+        shows = "; ".join(
+            x for x in ("with " + ", ".join(fixed) if fixed else "", "pooled over " + "; ".join(pooled) if pooled else "") if x
+        )  # fmt: skip
+        runs = f"{int(n.min()):,}" if n.min() == n.max() else f"{int(n.min()):,}-{int(n.max()):,}"
+        rect = _footer(
+            fig,
+            [_capital(scope if scope is not None else scope_words(manifest)), f"{runs} runs per bar" + (f"; {shows}" if shows else ""),
+             _few_runs_warning(n) or ""],
+        )  # fmt: skip
+        fig.tight_layout(rect=(0, rect, 1, 1))
     return fig
 
 
 def fan_chart(
-    df: pd.DataFrame, by: str | None = None, values: list[float] | None = None, manifest: dict | None = None
+    df: pd.DataFrame,
+    by: str | None = None,
+    values: list[float] | None = None,
+    manifest: dict | None = None,
+    factors: list[str] | None = None,
+    scope: str | None = None,
+    start: str | None = None,
 ) -> Figure:
-    """Mean, median and 10-90% / 25-75% bands of the focal pair's level over time, across runs."""
+    """Mean, median and 10-90% / 25-75% bands of the focal pair's level over time, across runs (the
+    bands show the spread of runs; the mean's own 95% interval is drawn as a thin band around it)."""
     if "trajectory" not in df:
         raise InputError(None, "--kind", "the results hold no trajectories (add trajectory to the sweep's outcomes)")
-    if by is None:
-        groups = [(None, df)]
-    elif values is not None:
+    groups = [(None, df)]
+    if by is not None and values is not None:
         groups = [(v, df[np.isclose(df[by].astype(float), v)]) for v in values]
-    else:
-        keys, _ = binned(df[by], bins=3)
+    was_binned = False
+    if by is not None and values is None:
+        keys, was_binned = binned(df[by], bins=3)
         groups = list(df.groupby(keys, observed=True))
     _check_entries(len(groups), by or "--by")
+    factors = factors if factors is not None else factors_of(manifest)
+    base = (manifest or {}).get("base_scenario") or {}
+    focal = "-".join(base.get("focal_pair") or ()) or "the focal pair"
+    start = start or base.get("start")
     with mpl.rc_context(SLIDE_STYLE):
-        fig, ax = new_figure((10, 6))
+        fig, ax = new_figure((10.5, 6.6))
+        sizes = []
         for k, (value, g) in enumerate(groups):
             traj = np.stack(g["trajectory"].to_numpy()).astype(float)
+            sizes.append(len(traj))
             t = np.arange(traj.shape[1])
             q10, q25, q50, q75, q90 = np.percentile(traj, [10, 25, 50, 75, 90], axis=0)
-            colour = "black" if by is None else OKABE_ITO[k % len(OKABE_ITO)]
-            ax.fill_between(t, q10, q90, color=colour, alpha=0.12, lw=0)
-            ax.fill_between(t, q25, q75, color=colour, alpha=0.25, lw=0)
-            label = "mean" if by is None else f"{human_label(by, manifest)} = {_value_text(value)} (mean)"
-            ax.plot(t, traj.mean(axis=0), color=colour, lw=2.5, label=label)
-            ax.plot(t, q50, color=colour, lw=1, ls="--")
+            colour = "black" if len(groups) == 1 else OKABE_ITO[k % len(OKABE_ITO)]
+            sign = "~" if was_binned else "="
+            label = "mean" if by is None else f"{human_label(by, manifest)} {sign} {_value_text(value)} (mean)"
+            mean = traj.mean(axis=0)
+            ax.plot(t, mean, color=colour, lw=2.5, label=label)
+            half = 1.96 * traj.std(axis=0, ddof=1) / np.sqrt(len(traj)) if len(traj) > 1 else 0 * mean
+            ax.fill_between(t, mean - half, mean + half, color=colour, alpha=0.35, lw=0)
+            if len(groups) == 1:  # one fan: both bands and the median, as steps (levels are whole rungs)
+                ax.fill_between(t, q10, q90, color=colour, alpha=0.12, lw=0, step="post")
+                ax.fill_between(t, q25, q75, color=colour, alpha=0.25, lw=0, step="post")
+                ax.step(t, q50, where="post", color=colour, lw=1, ls="--")
         ax.set_yticks(range(MAX_LEVEL + 1), [label.capitalize() for label in LEVEL_LABELS])
+        if start:
+            ticks = np.arange(0, len(t), 12)
+            ax.set_xticks(ticks, [_month_words(start, int(m)) for m in ticks])
         ax.set_xlabel("Month")
-        ax.set_title("Focal pair's level across runs (bands: 10-90% and 25-75%; dashed: median)")
+        if len(groups) == 1:
+            ax.set_title(
+                f"Level of {focal} across runs (bands: 10-90% and 25-75% of runs; dashed: median)", fontsize=13
+            )
+        else:  # overlapping fans are unreadable: means only, each with its interval
+            ax.set_title(f"Mean level of {focal} across runs (bands: 95% interval of each mean)", fontsize=13)
         ax.legend(frameon=False, loc="lower right")
         ax.grid(axis="y", alpha=0.3)
-        fig.tight_layout()
+        fixed, pooled = _fixed_and_pooled(df, [by] if by else [], factors, manifest)
+        shows = "; ".join(
+            x for x in ("with " + ", ".join(fixed) if fixed else "", "pooled over " + "; ".join(pooled) if pooled else "") if x
+        )  # fmt: skip
+        runs = f"{min(sizes):,}" if min(sizes) == max(sizes) else f"{min(sizes):,}-{max(sizes):,}"
+        rect = _footer(
+            fig,
+            [_capital(scope if scope is not None else scope_words(manifest)),
+             f"{runs} runs per line" + ("; the dark band around the mean: its 95% interval" if len(groups) == 1 else
+             "; the spread of runs of one group: draw it alone (--fix)") + (f"; {shows}" if shows else "")],
+        )  # fmt: skip
+        fig.tight_layout(rect=(0, rect, 1, 1))
     return fig
 
 
@@ -560,13 +811,18 @@ def sweep_figures(
     not apply (a heatmap with one swept quantity, a fan chart without trajectories) is skipped
     when drawing the default set and refused when asked for by name.
     """
+    from simulation.outcomes import numeric_outcome
+
     factors = factors_of(manifest) or [c for c in (x, y, hue) if c]
-    for name, value in (("--x", x), ("--y", y), ("--hue", hue), ("--by", by), ("--outcome", outcome)):
+    entry = numeric_outcome(outcome, df.columns)
+    if outcome not in df.columns and entry.derive is not None:  # e.g. entente, from max_level
+        df = df.assign(**{outcome: entry.derive[1](df[entry.derive[0]])})
+    for name, value in (("--x", x), ("--y", y), ("--hue", hue), ("--by", by)):
         if value is not None and value not in df.columns:
             raise InputError(None, name, f"no column '{value}' (swept: {', '.join(factors) or 'none'})")
     for col in fix or {}:
         if col not in df.columns:
-            raise InputError(None, "--fix", f"no column '{col}'")
+            raise InputError(None, "--fix", f"no column '{col}' (swept: {', '.join(factors) or 'none'})")
     grid = is_grid(df, factors)
     x = x or (factors[0] if factors else None)
     y = y or (factors[1] if len(factors) > 1 else None)
@@ -590,15 +846,20 @@ def sweep_figures(
                 continue
             fig = alliance_heatmap(df, x, y, outcome=outcome, fix=fix, manifest=manifest, factors=factors)
         elif kind == "time":
-            fig = time_to_alliance(_filter(df, fix), by=by, manifest=manifest)
+            try:
+                fig = time_to_alliance(_filter(df, fix), by=by, manifest=manifest, factors=factors)
+            except InputError:
+                if explicit:
+                    raise
+                continue  # no run with an alliance: no empty figure
         elif kind == "final":
-            fig = final_alignment(_filter(df, fix), by=by or x or "replicate", manifest=manifest)
+            fig = final_alignment(_filter(df, fix), by=by or x or "replicate", manifest=manifest, factors=factors)
         elif kind == "fan":
             if "trajectory" not in df:
                 if explicit:
                     raise InputError(None, "--kind", "no trajectories in these results (add trajectory to outcomes)")
                 continue
-            fig = fan_chart(_filter(df, fix), by=by or x, manifest=manifest)
+            fig = fan_chart(_filter(df, fix), by=by or x, manifest=manifest, factors=factors)
         else:
             raise InputError(None, "--kind", f"unknown figure '{kind}' (known: {', '.join(SWEEP_FIGURES)})")
         written += save(fig, out / kind)

@@ -33,7 +33,13 @@ def write_run(result: RunResult, out_dir, scenario_file: str | None) -> dict:
     fa, fb = result.resolved.focal_index
     focal = next(col for i, j, col in pair_columns(result.actors) if {i, j} == {fa, fb})
     fig = plots.alignment_over_time(
-        result.trajectories, pairs, f"{result.scenario.title} (seed {result.seed})", focal=focal
+        result.trajectories,
+        pairs,
+        f"{result.scenario.title} (seed {result.seed})",
+        focal=focal,
+        actors=result.actors,
+        scope=f"One run (seed {result.seed}), not a probability; behavioural parameters: {result.parameters}; "
+        f"{plots.horizon_words(result.scenario.start, len(result.trajectories) - 1)}",
     )
     files["alignment_plot"], _ = plots.save(fig, out_dir / "alignment")
     fig = plots.alignment_network(levels[-1], result.actors, f"Alignment at {result.trajectories['date'].iloc[-1]}")

@@ -304,6 +304,8 @@ def sweep_manifest(sweep: Sweep, components: dict[str, str]) -> dict[str, Any]:
             "sweep_file": None if sweep.source is None else str(sweep.source),
             "sweep_title": sweep.spec.title,
             "sweep_hash": sweep.spec_hash,
+            "overrides": dict(getattr(sweep, "overrides", {}) or {}),
+            "base_scenario_ref": getattr(sweep, "base_ref", None),
             "sweep_spec": sweep.spec.model_dump(mode="json"),
             "sweep_text": sweep.spec_text,
             "base_scenario": sweep.base.model_dump(mode="json"),
@@ -417,7 +419,11 @@ def prepare_output(
                 "refusing to mix results: use a new --out, or --overwrite to start again",
             )
         if manifest.get("chunk_size") != sweep.spec.chunk_size:
-            raise InputError(out, "--chunk-size", f"must stay {manifest.get('chunk_size')} to resume this sweep")
+            raise InputError(
+                out,
+                "--chunk-size",
+                f"must stay {manifest.get('chunk_size')} to resume this sweep (leave --chunk-size out to keep it)",
+            )
         manifest["resumed_utc"] = base_manifest("sweep")["created_utc"]
     else:
         manifest = sweep_manifest(sweep, components)

@@ -206,6 +206,10 @@ class Sweep:
         self.source = source
         self.spec_text = spec_text
         self.registry = registry if registry is not None else default_registry()
+        #: Settings the command line overrode (field -> value), recorded in the manifest.
+        self.overrides: dict[str, Any] = {}
+        #: How to name the base scenario on a command line: a shipped name, or the file's absolute path.
+        self.base_ref: str | None = None
         grid = spec.design.method == "grid"
         self.factors: list[Factor] = []
         for v in spec.vary:
@@ -416,8 +420,23 @@ def design_size(spec: SweepSpec, factors: list[Factor], source: Path | None = No
     return n * (2 * k + 2 if spec.design.second_order else k + 2)
 
 
-def load_sweep(path: str | Path, chunk_size: int | None = None, max_runs: int | None = None) -> Sweep:
-    """Load and validate a sweep file; with ``max_runs``, a larger design is refused before it is built."""
+#: Settings a caller may override without editing the sweep file (``load_sweep`` arguments). The file stays
+#: the sweep's record; the manifest lists what was overridden, and a resumed sweep keeps the same overrides.
+OVERRIDABLE = ("chunk_size", "replicates")
+
+
+def load_sweep(
+    path: str | Path,
+    chunk_size: int | None = None,
+    max_runs: int | None = None,
+    replicates: int | None = None,
+) -> Sweep:
+    """Load and validate a sweep file; with ``max_runs``, a larger design is refused before it is built.
+
+    ``chunk_size`` (how the work is cut: never changes a result) and ``replicates`` (runs per design point:
+    a new count is a new table, with its own sweep hash) override the file; ``Sweep.overrides`` records them
+    for the manifest.
+    """
     from simulation.core.io import parse_yaml, read_input_text
     from simulation.core.resources import resolve_ref
 
@@ -426,17 +445,23 @@ def load_sweep(path: str | Path, chunk_size: int | None = None, max_runs: int | 
     data = parse_yaml(text, path)
     if not isinstance(data, dict):
         raise InputError(path, None, "expected a mapping of sweep fields at the top level")
-    if chunk_size is not None:
-        data["chunk_size"] = chunk_size
+    overrides = {k: v for k, v in zip(OVERRIDABLE, (chunk_size, replicates), strict=True) if v is not None}
+    data.update(overrides)
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as err:
-        raise validation_error_to_input_error(err, SweepSpec, path) from None
+        error = validation_error_to_input_error(err, SweepSpec, path)
+        if error.field in overrides:  # the argument, not the file, is wrong: name it (the CLI shows its flag)
+            raise InputError(None, error.field, error.message) from None
+        raise error from None
     base_path = resolve_ref(
         spec.base_scenario, "scenarios", relative_to=path.parent, source=path, field="base_scenario"
     )
     base = load_scenario(base_path.resolve())
-    return Sweep(spec, base, path, text, max_runs=max_runs)
+    sweep = Sweep(spec, base, path, text, max_runs=max_runs)
+    sweep.overrides = overrides
+    sweep.base_ref = spec.base_scenario if not Path(spec.base_scenario).suffix else str(base_path.resolve())
+    return sweep
 
 
 def sweep_from_dict(data: dict[str, Any], base: Scenario, source: str = "<sweep>") -> Sweep:

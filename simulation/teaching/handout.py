@@ -230,10 +230,15 @@ def write_handout(scenario_path: Path, out: Path | None = None, runs: int = 300)
     stats: dict = {"runs": runs, "p": 0.0, "lo": 0.0, "hi": 1.0, "baseline": None}
     # the focal pair is the scenario's own
     rc = focal_paths(sc, runs)
-    df = pd.DataFrame({"trajectory": list(rc), "final_level": rc[:, -1], "scenario": 0.0})
-    fig = plots.fan_chart(df)
+    df = pd.DataFrame({"trajectory": list(rc), "final_level": rc[:, -1], "scenario": name})
+    # what the figures' scope lines read: the pair, the months, posterior predictive
+    about = {
+        "base_scenario": {"focal_pair": list(sc.focal_pair), "start": sc.start, "steps": sc.steps},
+        "sweep_spec": {"parameters": "posterior"},
+    }
+    fig = plots.fan_chart(df, manifest=about)
     plots.save(fig, out / "fan")
-    fig2 = plots.final_alignment(df, by="scenario")
+    fig2 = plots.final_alignment(df, by="scenario", manifest=about)
     plots.save(fig2, out / "final")
     plt.close("all")
     figures = {"fan": "fan.png", "final": "final.png"}
