@@ -292,27 +292,23 @@ def describe_change(before: Situation, after: Situation) -> dict[str, PartnerCha
         b = prior.get(v.partner)
         if b is None:
             continue
-        parts = []
         threat = _direction(b.threat_to_me, v.threat_to_me, 0.005)
-        parts.append(
-            f"your fear of {v.partner} {threat} ({b.threat_to_me:.2f} to {v.threat_to_me:.2f})"
-            if threat != "held"
-            else f"your fear of {v.partner} held at {v.threat_to_me:.2f}"
-        )
         trade = _direction(b.trade_share, v.trade_share, 0.0005)
-        parts.append(
-            f"its share of your trade {trade} ({b.trade_share:.1%} to {v.trade_share:.1%})"
-            if trade != "held"
-            else f"its share of your trade held at {v.trade_share:.1%}"
-        )
+        parts = []
+        if threat != "held":
+            parts.append(f"your fear of {v.partner} {threat} from {b.threat_to_me:.2f} to {v.threat_to_me:.2f}")
+        if trade != "held":
+            parts.append(f"its share of your trade {trade} from {b.trade_share:.1%} to {v.trade_share:.1%}")
+        if not parts:
+            parts.append(f"threat ({v.threat_to_me:.2f}) and trade ({v.trade_share:.1%}) held")
         if v.reasons:
             was = dict(b.reasons)
             words = []
             for label, value in v.reasons[:2]:
                 side = "pulls you closer" if value > 0 else "holds you back"
-                old = f", was {was[label]:+.2f}" if label in was else ""
-                words.append(f"{label} {side} ({value:+.2f}{old})")
-            parts.append("what weighs most now: " + "; ".join(words))
+                moved = label in was and abs(was[label] - value) >= 0.005
+                words.append(f"{label} {side} ({value:+.2f}{f', was {was[label]:+.2f}' if moved else ''})")
+            parts.append("weighing most: " + "; ".join(words))
         out[v.partner] = PartnerChange(
             v.partner, b.threat_to_me, v.threat_to_me, b.trade_share, v.trade_share, "; ".join(parts) + "."
         )
@@ -408,6 +404,7 @@ class Room:
         self.freed: dict[str, str] = {}  # seat code -> actor, for seats the instructor freed
         self.warnings: list[str] = []  # said on the instructor's console (e.g. a restore from another version)
         self.debrief_result: dict[str, Any] | None = None  # shown on the projector once asked for
+        self.announcement: tuple[str, float] | None = None  # the instructor's message to every team
         self.timer_s: int | None = None
         self.deadline: float | None = None
         self.version = 0  # bumped on every change: views poll it
@@ -640,6 +637,13 @@ class Room:
         with self.lock:
             if self.seat_ok(actor, seat) and self.pending.pop(actor, None):
                 self._bump()
+
+    def announce(self, text: Any) -> None:
+        """A message from the instructor, shown on every team's page (empty: none)."""
+        clean = clean_text(text, MAX_WHY, "message")
+        with self.lock:
+            self.announcement = (clean, time.time()) if clean else None
+            self._bump()
 
     # ---- the clock
     def set_timer(self, seconds: Any) -> None:
