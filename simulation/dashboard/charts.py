@@ -223,7 +223,7 @@ def timeline_svg(
 def shares_svg(shares: dict[str, float], marked: str | None = None, title: str = "") -> str:
     """Horizontal bars of shares (0-1) by label; ``marked`` is outlined (the class's own result)."""
     rows = list(shares.items())
-    w, row_h = 800, 44
+    w, row_h = 900, 44  # room for "100% (the class)" after a full bar
     h = 40 + row_h * len(rows)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="100%" role="img" '

@@ -225,8 +225,8 @@ def debrief_html(result: dict) -> str:
         '<div data-testid="debrief" style="border-top:4px solid #1d3557;margin-top:0.4em;padding-top:0.3em">'
         f'<div style="font-weight:bold;font-size:1.2em">Debrief</div><p>{esc(result.get("text", ""))}</p>'
         '<div style="display:grid;grid-template-columns:repeat(auto-fit,minmax(22em,1fr));gap:1em">'
-        f'<div><b>Discussion</b><ol style="margin:0.2em 0">{questions}</ol>'
-        + (f'<b>Refusals</b><ul style="margin:0.2em 0">{refusals}</ul>' if refusals else "")
+        f'<div><b>Discussion</b><ol style="margin:0.2em 0;padding-left:1.6em">{questions}</ol>'
+        + (f'<b>Refusals</b><ul style="margin:0.2em 0;padding-left:1.4em">{refusals}</ul>' if refusals else "")
         + "</div>"
         f'<div style="max-width:34em">{chart}</div></div>'
         + (
