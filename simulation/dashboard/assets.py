@@ -10,8 +10,8 @@ unpacks each, fetched with the ordinary npm client (``npm pack``), to ``<cache>/
     python -m simulation.dashboard.assets --test-tools  # axe-core for the browser tests' accessibility check
 
 The browser tests' accessibility check injects axe-core (npm) into the page; ``--test-tools``
-unpacks it, pinned, to ``.cache/npm/axe-core@VERSION/`` in the checkout (the set-up's test task
-runs it, so a clean clone and CI have it).
+unpacks it, pinned, to ``<prefix>/share/alliance-sim/npm/axe-core@VERSION/`` beside Solara's cache
+in the environment (the set-up's test task runs it, so a clean clone and CI have it).
 """
 
 from __future__ import annotations
@@ -58,12 +58,12 @@ def wanted() -> dict[str, str]:
     return found
 
 
-#: npm packages the browser tests use (pinned), unpacked under the checkout's .cache/npm.
+#: npm packages the browser tests use (pinned), unpacked in the environment (not in the checkout).
 TEST_TOOLS = {"axe-core": "4.10.2"}
 
 
 def test_tools_dir() -> Path:
-    return Path(__file__).resolve().parents[2] / ".cache" / "npm"
+    return Path(sys.prefix) / "share" / "alliance-sim" / "npm"
 
 
 def axe_script() -> Path:
