@@ -369,3 +369,40 @@ def test_the_explorer_steps_and_sessions_are_independent(server, browser):
     b.wait_for_selector("text=instructor's key is missing or wrong", timeout=WAIT_MS)
     b.goto(f"{url}/join?room=NOPE1")
     b.wait_for_selector("text=No open room with this code", timeout=WAIT_MS)
+
+
+def test_a_malformed_websocket_message_is_one_log_line_and_the_server_goes_on(browser, tmp_path):
+    from simulation.dashboard.server import free_port, start, stop
+
+    log = tmp_path / "server.log"
+    port = free_port()
+    proc = start(None, port, log=log)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(url, timeout=2).close()
+                break
+            except OSError:
+                time.sleep(0.3)
+        page = new_page(browser)
+        page.add_init_script(
+            "const send = WebSocket.prototype.send;"
+            "WebSocket.prototype.send = function (d) { window.__ws = this; return send.call(this, d); }"
+        )
+        page.goto(f"{url}/join?room=NOPE1")
+        page.wait_for_selector("text=No open room with this code", timeout=60_000)
+        before = log.read_text()
+        page.evaluate("() => window.__ws.send('not json at all')")
+        deadline = time.time() + 20
+        while time.time() < deadline and "malformed websocket message" not in log.read_text():
+            time.sleep(0.2)
+        added = log.read_text()[len(before) :]
+        assert "malformed websocket message" in added
+        assert "Traceback" not in added and len(added.strip().splitlines()) == 1, added
+        other = new_page(browser)  # the server goes on serving
+        other.goto(f"{url}/join?room=NOPE2")
+        other.wait_for_selector("text=No open room with this code", timeout=60_000)
+    finally:
+        stop(proc)

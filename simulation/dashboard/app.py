@@ -39,7 +39,7 @@ from ..runner import month_label, run_batch
 from ..scenario import Scenario, apply_overrides, load_scenario, parse_scenario
 from ..stats import proportion
 from ..teaching.rooms import MAX_ROOM_BYTES, Room
-from . import charts
+from . import charts, hardening
 from .classroom import ConsoleView, JoinView, RoomView, TeamPanel, console_url, projector_html
 from .common import (
     GENERIC_ERROR,
@@ -483,6 +483,7 @@ def _on_kernel_start():
 
 
 solara.lab.on_kernel_start(_on_kernel_start)
+hardening.install()
 
 routes = [
     solara.Route(path="/", component=Home, label="Explore", layout=Layout),

@@ -478,8 +478,10 @@ def TeamPanel(room: Room, actor: str, seat: str, version: int, device: str = "lo
         with solara.Card("Your situation and the model's advice"):
             html(room.cached(f"situation-html:{actor}", lambda: situation_html(room, actor)))
         with solara.Card(f"Your moves for {room.date}"):
-            solara.Markdown(
-                "Each row starts from your team's choice last month (or *hold*); the model's advice is beside it."
+            solara.HTML(
+                tag="p",
+                unsafe_innerHTML="Each row starts from your team's choice last month (or <i>hold</i>); the model's "
+                "advice is beside it.",
             )
             advised = {v.partner: v.advice for v in situation.partners}
             for v in situation.partners:
@@ -558,15 +560,13 @@ def TeamPanel(room: Room, actor: str, seat: str, version: int, device: str = "lo
             with solara.Div(attributes={"data-testid": "submit-status", "data-status": status}):
                 if pending is not None:
                     where = "this device" if pending.device == device else "another device of your team"
-                    solara.Markdown(
-                        f"**Status:** moves in for {room.date} (latest submit from {where}). "
-                        f"Teams moved: {len(room.submitted())} of {len(room.teams)}."
-                    )
+                    text = f"<b>Status:</b> moves in for {room.date} (latest submit from {where})."
                 else:
-                    solara.Markdown(
-                        f"**Status:** not yet submitted for {room.date}. "
-                        f"Teams moved: {len(room.submitted())} of {len(room.teams)}."
-                    )
+                    text = f"<b>Status:</b> not yet submitted for {room.date}."
+                solara.HTML(
+                    tag="p",
+                    unsafe_innerHTML=f"{text} Teams moved: {len(room.submitted())} of {len(room.teams)}.",
+                )
             if message and message[0] == month:
                 Message(message[1:])
         html(

@@ -138,6 +138,7 @@ def start(
     host: str = "127.0.0.1",
     rooms_dir: Path | None = None,
     instructor_key: str | None = None,
+    log: Path | None = None,
 ) -> subprocess.Popen:
     """Start the server in a child process (used by the CLI and the browser tests).
 
@@ -158,12 +159,17 @@ def start(
         except SystemExit as exc:
             raise InputError(None, "dashboard", str(exc).removeprefix("error: ")) from None
     key = instructor_key or new_instructor_key()
+    out = None if log is None else open(log, "ab")  # noqa: SIM115 - the child holds it; closed below
     proc = subprocess.Popen(
         command(port, host),
         env=dashboard_env(scenario, host, port, rooms_dir, key),
         cwd=Path(__file__).resolve().parents[2],
         start_new_session=True,
+        stdout=out,
+        stderr=subprocess.STDOUT if out is not None else None,
     )
+    if out is not None:
+        out.close()
     proc.instructor_key = key  # type: ignore[attr-defined]
     proc.port = port  # type: ignore[attr-defined]
     return proc
