@@ -29,11 +29,11 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "model_v2.md")
     args = parser.parse_args()
 
-    from simulation.calibration.posterior import shipped_posterior
-    from simulation.paths import shipped_scenario
+    from simulation.behaviour import shipped_posterior
+    from simulation.core.paths import shipped_scenario
+    from simulation.core.stats import proportion
     from simulation.runner import replicate_seeds, run_batch
-    from simulation.scenario import apply_overrides, load_scenario
-    from simulation.stats import proportion
+    from simulation.world.scenario import apply_overrides, load_scenario
 
     seeds = replicate_seeds(424242, args.runs)
     sc = {

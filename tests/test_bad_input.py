@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from simulation.cli import main
+from simulation.cli.main import main
 from tests.conftest import SCENARIOS
 
 BASE = (SCENARIOS / "baseline_2018_2021.yaml").read_text("utf-8")
@@ -79,7 +79,9 @@ def test_missing_file(tmp_path, capsys):
 
 def test_real_process_prints_no_traceback(tmp_path):
     path = _write(tmp_path, BASE.replace("steps: 48", "steps: -3"))
-    proc = subprocess.run([sys.executable, "-m", "simulation.cli", "run", str(path)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "simulation.cli.main", "run", str(path)], capture_output=True, text=True
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert proc.stderr.strip().startswith("error:") and "steps" in proc.stderr
@@ -105,9 +107,6 @@ def test_steps_beyond_the_scenario_are_refused(capsys):
 )
 def test_bad_arguments_give_one_line_and_exit_2(argv, fragment):
     from tests.conftest import ROOT
-
-    if argv[0] == "play":
-        pytest.importorskip("simulation.seminar", reason="the seminar module does not import on this core")
 
     proc = subprocess.run(
         [sys.executable, "-m", "simulation.cli", *argv],

@@ -12,9 +12,9 @@ import time
 import pytest
 import solara
 
+from simulation.core.errors import InputError
 from simulation.dashboard import app
 from simulation.dashboard.server import check_port, free_port
-from simulation.errors import InputError
 from simulation.teaching.rooms import Room
 from tests.conftest import ROOT, scenario
 
@@ -51,7 +51,9 @@ def test_room_debrief_runs_are_bounded_on_the_server():
 
 
 def test_two_saves_in_the_same_second_write_two_files(tmp_path, monkeypatch):
-    monkeypatch.setattr(app, "ROOMS_DIR", tmp_path / "rooms")
+    from simulation.dashboard import common
+
+    monkeypatch.setattr(common, "ROOMS_DIR", tmp_path / "rooms")
     room = Room(scenario("baseline_2018_2021"), "baseline_2018_2021")
     first, second = app.save_to_folder(room), app.save_to_folder(room)
     assert first != second and first.exists() and second.exists()
@@ -95,7 +97,7 @@ def test_a_busy_port_is_one_line_suggesting_another():
         with pytest.raises(InputError, match=f"port {port} is already in use: try another, e.g. --port"):
             check_port("127.0.0.1", port)
         proc = subprocess.run(
-            [sys.executable, "-m", "simulation.cli", "dashboard", "--port", str(port)],
+            [sys.executable, "-m", "simulation.cli.main", "dashboard", "--port", str(port)],
             capture_output=True,
             text=True,
             cwd=ROOT,
@@ -109,7 +111,7 @@ def test_a_busy_port_is_one_line_suggesting_another():
 def test_sigterm_to_the_command_stops_its_server():
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "simulation.cli", "dashboard", "--port", str(port)],
+        [sys.executable, "-m", "simulation.cli.main", "dashboard", "--port", str(port)],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -136,7 +138,7 @@ def test_sigterm_to_the_command_stops_its_server():
 def test_a_partners_reason_cannot_inject_html_into_a_team_page():
     import ipywidgets
 
-    from simulation.seminar import HumanMove
+    from simulation.teaching.seminar import HumanMove
 
     room = Room(scenario("baseline_2018_2021"), "baseline_2018_2021")
     ru, eu = room.join("Reds", "Russia").seat, room.join("Blues", "EU").seat

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from simulation.dashboard.controls import field_bounds, parameter_sliders, pressure_sliders
-from simulation.handout import write_handout
-from simulation.registry import default_registry
-from simulation.scenario import LevelSegment, PressureSegment
+from simulation.teaching.handout import write_handout
+from simulation.world.registry import default_registry
+from simulation.world.scenario import LevelSegment, PressureSegment
 from tests.conftest import ROOT, SCENARIOS, scenario
 
 

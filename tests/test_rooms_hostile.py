@@ -12,11 +12,10 @@ import time
 import numpy as np
 import pytest
 
-from simulation.cli import main
-from simulation.errors import InputError
+from simulation.cli.main import main
+from simulation.core.errors import InputError
+from simulation.core.ladder import MAX_LEVEL
 from simulation.rules.terms import TERMS
-from simulation.seminar import HumanMove, SeminarSession
-from simulation.state import MAX_LEVEL
 from simulation.teaching.rooms import (
     MAX_ROOM_ACTORS,
     Room,
@@ -26,6 +25,7 @@ from simulation.teaching.rooms import (
     possible_moves,
     request_feedback,
 )
+from simulation.teaching.seminar import HumanMove, SeminarSession
 from tests.conftest import scenario
 
 BASELINE = "baseline_2018_2021"

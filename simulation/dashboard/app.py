@@ -24,26 +24,22 @@ import logging
 import os
 import re
 import threading
-from datetime import datetime
 from pathlib import Path
 
 import solara
 import solara.lab
 
-from ..errors import InputError
-from ..explain import event_log
-from ..model import AllianceModel
-from ..paths import shipped_dir
-from ..references import REFERENCES, in_words
-from ..runner import month_label, run_batch
-from ..scenario import Scenario, apply_overrides, load_scenario, parse_scenario
-from ..stats import proportion
-from ..teaching.rooms import MAX_ROOM_BYTES, Room
-from . import charts, hardening
-from .classroom import ConsoleView, JoinView, RoomView, TeamPanel, console_url, projector_html
-from .common import (
+from simulation.core.calendar import month_label
+from simulation.core.errors import InputError
+from simulation.core.paths import shipped_dir
+from simulation.core.references import REFERENCES, in_words
+from simulation.core.stats import proportion
+from simulation.dashboard import charts, hardening
+from simulation.dashboard.classroom import ConsoleView, JoinView, RoomView, TeamPanel, console_url, projector_html
+from simulation.dashboard.common import (
     GENERIC_ERROR,
     ROOMS,
+    ROOMS_DIR,
     Boundary,
     Message,
     PageStyle,
@@ -51,15 +47,21 @@ from .common import (
     html,
     query,
     release_memory,
+    save_to_folder,
+    saved_rooms,
 )
-from .controls import event_switches, parameter_sliders, pressure_sliders
-from .upload import TextFileInput
+from simulation.dashboard.controls import event_switches, parameter_sliders, pressure_sliders
+from simulation.dashboard.upload import TextFileInput
+from simulation.drivers.model import AllianceModel
+from simulation.reporting.explain import event_log
+from simulation.runner import run_batch
+from simulation.teaching.rooms import MAX_ROOM_BYTES
+from simulation.world.scenario import Scenario, apply_overrides, load_scenario, parse_scenario
 
 logger = logging.getLogger(__name__)
 
 _NAME = re.compile(r"^[A-Za-z0-9_\-]{1,80}$")
 DEFAULT_SCENARIO = os.environ.get("ALLIANCE_SIM_SCENARIO", "baseline_2018_2021")
-ROOMS_DIR = Path(os.environ["ALLIANCE_SIM_ROOMS_DIR"]) if os.environ.get("ALLIANCE_SIM_ROOMS_DIR") else None
 PLAY_INTERVAL_S = 0.6
 MAX_REPLICATES = 5000
 MIN_REPLICATES = 100
@@ -154,7 +156,7 @@ def DistributionPanel(scenario_factory):
     if result is not None and "alliance" in result:
         share, lo, hi = proportion(int(result["alliance"].sum()), len(result))
         finals = result["final_level"].value_counts(normalize=True).sort_index()
-        from ..state import LEVEL_LABELS
+        from simulation.core.ladder import LEVEL_LABELS
 
         with solara.Div(attributes={"data-testid": "distribution"}):
             solara.Markdown(
@@ -183,7 +185,7 @@ def ModelView(model: AllianceModel, version: int):
 
 @solara.component
 def PressureText(model: AllianceModel):
-    from ..seminar import situation
+    from simulation.teaching.seminar import situation
 
     s = situation(model, model.actors[0])
     parts = [
@@ -388,30 +390,6 @@ def ClassroomCard(name: str):
                             on_value=guarded(restore_saved, set_message),
                         )
         Message(message)
-
-
-def saved_rooms() -> dict[str, Path]:
-    if ROOMS_DIR is None or not ROOMS_DIR.is_dir():
-        return {}
-    return {p.name: p for p in sorted(ROOMS_DIR.glob("room-*.json"), reverse=True) if p.is_file()}
-
-
-def save_to_folder(room: Room) -> Path:
-    """Write the room into the configured folder under a name no other save uses (never overwrites)."""
-    if ROOMS_DIR is None:
-        raise InputError(None, "rooms folder", "no rooms folder is configured (start with --rooms-dir)")
-    ROOMS_DIR.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    text = room.save_json()
-    for k in range(1000):
-        path = ROOMS_DIR / f"room-{room.code}-{stamp}{'' if k == 0 else f'-{k}'}.json"
-        try:
-            with path.open("x", encoding="utf-8") as fh:
-                fh.write(text)
-            return path
-        except FileExistsError:
-            continue
-    raise InputError(ROOMS_DIR, None, "could not find a free file name")
 
 
 # --------------------------------------------------------------------------- pages

@@ -26,10 +26,22 @@ from urllib.parse import quote
 
 import solara
 
-from ..errors import InputError
-from ..runner import month_label
-from ..seminar import HumanMove
-from ..teaching.rooms import (
+from simulation.core.calendar import month_label
+from simulation.core.errors import InputError
+from simulation.dashboard import charts
+from simulation.dashboard.common import (
+    PUBLIC_URL,
+    ROOMS,
+    ROOMS_DIR,
+    Message,
+    esc,
+    guarded,
+    html,
+    query,
+    save_to_folder,
+    use_room_version,
+)
+from simulation.teaching.rooms import (
     MAX_DEBRIEF_RUNS,
     MAX_WHY,
     SEAT_CODE_LENGTH,
@@ -37,8 +49,7 @@ from ..teaching.rooms import (
     glossary,
     possible_moves,
 )
-from . import charts
-from .common import PUBLIC_URL, ROOMS, Message, esc, guarded, html, query, use_room_version
+from simulation.teaching.seminar import HumanMove
 
 STATUS_COLOURS = {
     "done": "#1e6b30",
@@ -781,8 +792,6 @@ def Console(room: Room, key: str, version: int):
                     label="Everything (JSON)",
                     mime_type="application/json",
                 )
-                from .app import ROOMS_DIR, save_to_folder
-
                 if ROOMS_DIR is not None:
                     solara.Button(
                         "Save in the rooms folder",

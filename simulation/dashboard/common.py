@@ -9,18 +9,21 @@ import logging
 import os
 import secrets
 import threading
+from datetime import datetime
 from html import escape
+from pathlib import Path
 from urllib.parse import parse_qs
 
 import ipyvue
 import solara
 import traitlets
 
-from ..errors import InputError
-from ..teaching.rooms import Room, RoomRegistry
+from simulation.core.errors import InputError
+from simulation.teaching.rooms import Room, RoomRegistry
 
 logger = logging.getLogger("simulation.dashboard")
 
+ROOMS_DIR = Path(os.environ["ALLIANCE_SIM_ROOMS_DIR"]) if os.environ.get("ALLIANCE_SIM_ROOMS_DIR") else None
 PUBLIC_URL = os.environ.get("ALLIANCE_SIM_PUBLIC_URL", "http://127.0.0.1:8765").rstrip("/")
 POLL_S = 0.25
 GENERIC_ERROR = "Something went wrong on the server. Nothing was lost; the detail is in the server's log."
@@ -43,6 +46,30 @@ def _registry() -> RoomRegistry:
 
 #: The rooms of this server: shared by every browser session on purpose (one room, one model).
 ROOMS = _registry()
+
+
+def saved_rooms() -> dict[str, Path]:
+    if ROOMS_DIR is None or not ROOMS_DIR.is_dir():
+        return {}
+    return {p.name: p for p in sorted(ROOMS_DIR.glob("room-*.json"), reverse=True) if p.is_file()}
+
+
+def save_to_folder(room: Room) -> Path:
+    """Write the room into the configured folder under a name no other save uses (never overwrites)."""
+    if ROOMS_DIR is None:
+        raise InputError(None, "rooms folder", "no rooms folder is configured (start with --rooms-dir)")
+    ROOMS_DIR.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    text = room.save_json()
+    for k in range(1000):
+        path = ROOMS_DIR / f"room-{room.code}-{stamp}{'' if k == 0 else f'-{k}'}.json"
+        try:
+            with path.open("x", encoding="utf-8") as fh:
+                fh.write(text)
+            return path
+        except FileExistsError:
+            continue
+    raise InputError(ROOMS_DIR, None, "could not find a free file name")
 
 
 def esc(text: object) -> str:

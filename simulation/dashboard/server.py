@@ -17,7 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ..errors import InputError
+from simulation.core.errors import InputError
 
 PORT_RANGE = (1024, 65535)
 
@@ -72,9 +72,9 @@ def dashboard_env(
 def check_scenario_for_rooms(path: Path) -> None:
     """Everything a room on this scenario would refuse, before a server starts: the file, its size as a
     room and its reference scenario (which a run resolves only later)."""
-    from ..resolve import resolve
-    from ..scenario import load_scenario, scenario_path
-    from ..teaching.rooms import check_room_size
+    from simulation.teaching.rooms import check_room_size
+    from simulation.world.resolve import resolve
+    from simulation.world.scenario import load_scenario, scenario_path
 
     source = scenario_path(path)
     scenario = load_scenario(source)
@@ -145,7 +145,7 @@ def start(
     The returned process carries ``instructor_key``: the key that opens, restores, advances and
     closes rooms on this server (given, or made fresh here).
     """
-    from .assets import fill, missing
+    from simulation.dashboard.assets import fill, missing
 
     if scenario is not None:
         check_scenario_for_rooms(scenario)  # a bad file or a missing reference fails here, in one line

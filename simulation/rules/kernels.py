@@ -26,8 +26,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .params import MAX_LEVEL, N_TERMS, new_work
-from .rng import fill_normals, run_key
+from simulation.rules.params import MAX_LEVEL, N_TERMS, new_work
+from simulation.rules.rng import fill_normals, run_key
 
 ENTENTE = 4
 PER_RUNG = 1.0 / MAX_LEVEL  # a level as a share of the ladder: level * PER_RUNG

@@ -34,13 +34,22 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InputError
-from ..model import AllianceModel
-from ..rules.terms import TERMS
-from ..runner import month_label
-from ..scenario import Scenario, parse_scenario
-from ..seminar import HumanMove, Situation, apply_moves, check_seed, debrief, situation, validate_move
-from ..state import LEVEL_LABELS, MAX_LEVEL, Intent
+from simulation._version import __version__
+from simulation.core.calendar import month_label
+from simulation.core.errors import InputError
+from simulation.core.ladder import LEVEL_LABELS, MAX_LEVEL, Intent
+from simulation.drivers.model import AllianceModel
+from simulation.rules.terms import TERMS
+from simulation.teaching.seminar import (
+    HumanMove,
+    Situation,
+    apply_moves,
+    check_seed,
+    debrief,
+    situation,
+    validate_move,
+)
+from simulation.world.scenario import Scenario, parse_scenario
 
 ROOM_FORMAT = "alliance-sim room 2"
 #: Saved before rooms carried a content hash: restored with a warning (edits cannot be detected).
@@ -77,13 +86,8 @@ MOVE_ORDER = ("raise", "hold", "lower")
 
 
 def model_version() -> str:
-    """The installed package's version (the one a saved room is replayed with)."""
-    from importlib import metadata
-
-    try:
-        return metadata.version("alliance-sim")
-    except metadata.PackageNotFoundError:
-        return "0.0.0+checkout"
+    """The package's version (the one a saved room is replayed with)."""
+    return __version__
 
 
 def possible_moves(level: int) -> tuple[str, ...]:
@@ -95,7 +99,7 @@ def possible_moves(level: int) -> tuple[str, ...]:
 
 def glossary() -> list[dict[str, str]]:
     """Every utility term in plain words, with its sign and the document it rests on (from rules.terms)."""
-    from ..references import in_words
+    from simulation.core.references import in_words
 
     meaning = {
         "shared_threat": "both sides fear the same third country: the more they share a threat, the closer they want to be",
