@@ -307,7 +307,21 @@ def test_what_changed_since_last_month_is_told_with_the_numbers(room):
     for p, c in changes.items():
         assert c.threat_before == pytest.approx(before[p].threat_to_me)
         assert c.threat_after == pytest.approx(after[p].threat_to_me)
-        assert f"{after[p].threat_to_me:.2f}" in c.text and "share of your trade" in c.text
+        assert f"{after[p].threat_to_me:.2f}" in c.text and f"{after[p].trade_share:.1%}" in c.text
+
+
+def test_a_change_in_threat_trade_and_terms_is_worded_with_before_and_after():
+    from simulation.teaching.rooms import describe_change
+    from simulation.teaching.seminar import PartnerView, Situation
+
+    def sit(threat, trade, shared):
+        view = PartnerView("China", "entente", threat, 0.2, trade, "raise", 1.0, [("shared threat", shared)])
+        return Situation("Russia", 0, "2018-01", [view], False, False)
+
+    (c,) = describe_change(sit(0.30, 0.168, 1.50), sit(0.42, 0.150, 1.75)).values()
+    assert "your fear of China rose from 0.30 to 0.42" in c.text
+    assert "its share of your trade fell from 16.8% to 15.0%" in c.text
+    assert "shared threat pulls you closer (+1.75, was +1.50)" in c.text
 
 
 def test_the_glossary_explains_every_term_with_its_source():
