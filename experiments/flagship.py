@@ -25,7 +25,7 @@ def main() -> int:
 
     import matplotlib.pyplot as plt
 
-    from simulation.cli.main import main as cli
+    from simulation.cli import main as cli
     from simulation.core.stats import proportion
     from simulation.reporting import plots
     from simulation.sweeps.execute import read_results

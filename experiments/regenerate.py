@@ -38,7 +38,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     py = sys.executable
-    cli = [py, "-m", "simulation.cli.main"]
+    cli = [py, "-m", "simulation.cli"]
     w = ["--workers", str(args.workers)]
     if "calibration" in args.only:
         extra = ["--posterior", str(args.calibration)] if (args.calibration / "posterior.parquet").exists() else []

@@ -18,7 +18,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--workers", type=int, default=None)
     args = parser.parse_args()
-    from simulation.cli.main import main as cli
+    from simulation.cli import main as cli
 
     out = ROOT / "results" / "what_it_would_take"
     sweep = [

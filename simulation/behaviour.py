@@ -23,24 +23,19 @@ import numpy as np
 from simulation.core.errors import InputError
 from simulation.core.io import load_json
 from simulation.rules.params import Params, field_name
+from simulation.rules.rng import GAMMA, mix64
 from simulation.world.registry import Registry
 from simulation.world.resolve import Resolved
 
 #: Added to a run's seed before hashing, so the posterior draw has its own stream.
 POSTERIOR_STREAM = np.uint64(0x5EED_CA11_B2A7_E000)
-_GAMMA = np.uint64(0x9E3779B97F4A7C15)
-
-
-def _mix64(x: np.ndarray) -> np.ndarray:
-    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return x ^ (x >> np.uint64(31))
 
 
 def seed_uniforms(seeds: np.ndarray) -> np.ndarray:
     """One uniform in [0, 1) per seed, from the posterior stream (vectorised SplitMix64)."""
     with np.errstate(over="ignore"):
-        x = _mix64(np.asarray(seeds, dtype=np.int64).astype(np.uint64) * _GAMMA + POSTERIOR_STREAM)
+        # SplitMix64 (rules/rng.py), its numpy form: the compiled one's arithmetic on whole arrays
+        x = mix64.py_func(np.asarray(seeds, dtype=np.int64).astype(np.uint64) * GAMMA + POSTERIOR_STREAM)
     return (x >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
 
 

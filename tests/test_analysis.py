@@ -9,7 +9,7 @@ import yaml
 
 from simulation.analysis.landscape import Landscape, energy, landscape_from_file
 from simulation.analysis.sensitivity import morris_indices, sobol_indices
-from simulation.cli.main import main
+from simulation.cli import main
 from tests.conftest import SCENARIOS
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from simulation.cli.main import main
+from simulation.cli import main
 from tests.conftest import SCENARIOS
 
 BASE = (SCENARIOS / "baseline_2018_2021.yaml").read_text("utf-8")
@@ -79,9 +79,7 @@ def test_missing_file(tmp_path, capsys):
 
 def test_real_process_prints_no_traceback(tmp_path):
     path = _write(tmp_path, BASE.replace("steps: 48", "steps: -3"))
-    proc = subprocess.run(
-        [sys.executable, "-m", "simulation.cli.main", "run", str(path)], capture_output=True, text=True
-    )
+    proc = subprocess.run([sys.executable, "-m", "simulation.cli", "run", str(path)], capture_output=True, text=True)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert proc.stderr.strip().startswith("error:") and "steps" in proc.stderr

@@ -10,7 +10,7 @@ import pytest
 from simulation.behaviour import Posterior, posterior_files, seed_uniforms
 from simulation.calibration.abc import calibrate_rejection, calibrated_keys, priors, rejection_abc, run_abc
 from simulation.calibration.patterns import load_patterns, patterns_hash
-from simulation.cli.main import main
+from simulation.cli import main
 from simulation.core.errors import InputError
 from simulation.world.registry import normalise_text
 

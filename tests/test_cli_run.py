@@ -7,7 +7,7 @@ import re
 
 import pandas as pd
 
-from simulation.cli.main import main
+from simulation.cli import main
 from tests.conftest import SCENARIOS
 
 

@@ -97,7 +97,7 @@ def test_a_busy_port_is_one_line_suggesting_another():
         with pytest.raises(InputError, match=f"port {port} is already in use: try another, e.g. --port"):
             check_port("127.0.0.1", port)
         proc = subprocess.run(
-            [sys.executable, "-m", "simulation.cli.main", "dashboard", "--port", str(port)],
+            [sys.executable, "-m", "simulation.cli", "dashboard", "--port", str(port)],
             capture_output=True,
             text=True,
             cwd=ROOT,
@@ -111,7 +111,7 @@ def test_a_busy_port_is_one_line_suggesting_another():
 def test_sigterm_to_the_command_stops_its_server():
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "simulation.cli.main", "dashboard", "--port", str(port)],
+        [sys.executable, "-m", "simulation.cli", "dashboard", "--port", str(port)],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

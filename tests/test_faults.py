@@ -18,7 +18,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulation.cli.main import main
+from simulation.cli import main
 from simulation.core.errors import InputError
 from simulation.sweeps.execute import read_results, run_sweep
 from simulation.sweeps.spec import load_sweep, sweep_from_dict
@@ -111,7 +111,7 @@ def test_sigkill_then_resume_equals_uninterrupted(tmp_path):
         [
             sys.executable,
             "-m",
-            "simulation.cli.main",
+            "simulation.cli",
             "sweep",
             str(path),
             "--out",

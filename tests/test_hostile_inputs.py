@@ -1,7 +1,7 @@
 """Hostile input, subcommand by subcommand: every bad file or argument ends in exit 2, one line on
 stderr, no traceback, quickly and without a memory surge.
 
-Most cases run the CLI in this process (``simulation.cli.main.main``) so the corpus stays fast; cases
+Most cases run the CLI in this process (``simulation.cli.main``) so the corpus stays fast; cases
 that could hang (named pipes) run in subprocesses with a timeout, all at once.
 """
 
@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from simulation.cli.main import main
+from simulation.cli import main
 from simulation.world.scenario import ACTOR_FAMILIES
 from tests.conftest import EXPERIMENTS, ROOT, SCENARIOS
 
@@ -394,7 +394,7 @@ def test_named_pipes_never_hang(files, capsys):
 def test_a_real_process_refuses_a_named_pipe_and_a_device(files):
     for argv in (["run", str(files.fifo)], ["sweep", "/dev/zero"]):
         proc = subprocess.run(
-            [sys.executable, "-m", "simulation.cli.main", *argv],
+            [sys.executable, "-m", "simulation.cli", *argv],
             cwd=ROOT,
             stdin=subprocess.DEVNULL,
             capture_output=True,

@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 import simulation.sweeps.execute as sweep_runner
-from simulation.cli.main import main
+from simulation.cli import main
 from simulation.core.errors import InputError
 from simulation.sweeps import folder as sweep_folder
 from simulation.sweeps.execute import merge_parts, read_results, run_sweep
@@ -265,7 +265,7 @@ def test_run_into_a_sweep_folder_is_refused(tmp_path, monkeypatch, capsys):
 
 def _start(argv: list[str]) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "simulation.cli.main", *argv],
+        [sys.executable, "-m", "simulation.cli", *argv],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

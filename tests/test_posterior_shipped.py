@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from simulation import behaviour as post_mod
-from simulation.cli.main import main as cli
+from simulation import cli
 from simulation.core.errors import InputError
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from simulation.cli.main import main
+from simulation.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -245,7 +245,7 @@ def test_manifest_lists_every_dependency_with_its_version(lhs):
     "module, extra", [("solara", "dashboard"), ("ema_workbench", "analysis"), ("distributed", "dask")]
 )
 def test_a_missing_extra_is_one_line_naming_it(capsys, monkeypatch, module, extra):
-    import simulation.cli.main as cli_module
+    import simulation.cli.app as cli_module
 
     def needs_it(args):
         raise ModuleNotFoundError(f"No module named '{module}'", name=module)

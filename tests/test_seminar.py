@@ -138,7 +138,7 @@ def test_play_in_the_terminal(tmp_path):
         [
             sys.executable,
             "-m",
-            "simulation.cli.main",
+            "simulation.cli",
             "play",
             "scenarios/baseline_2018_2021.yaml",
             "--human",

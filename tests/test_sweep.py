@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation.cli.main import main
+from simulation.cli import main
 from simulation.reporting import plots
 from simulation.sweeps.execute import read_results, run_sweep
 from simulation.sweeps.spec import load_sweep, sweep_from_dict

@@ -2,6 +2,6 @@
 
 import sys
 
-from simulation.cli.main import main
+from simulation.cli.app import main
 
 sys.exit(main())

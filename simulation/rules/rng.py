@@ -16,7 +16,7 @@ import math
 import numpy as np
 from numba import float64, int64, njit, uint64, void
 
-_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+GAMMA = _GAMMA = np.uint64(0x9E3779B97F4A7C15)  # the golden-ratio increment
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _S30 = np.uint64(30)
