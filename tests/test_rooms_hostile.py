@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pytest
 
-from simulation.cli.main import main
+from simulation.cli import main
 from simulation.core.errors import InputError
 from simulation.core.ladder import MAX_LEVEL
 from simulation.rules.terms import TERMS
