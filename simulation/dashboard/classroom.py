@@ -447,6 +447,12 @@ def TeamPanel(room: Room, actor: str, seat: str, version: int, device: str = "lo
         latest.current["choices"] = new
         set_state((stamp, new))
 
+    # one callback for every row, the same object from render to render: a row whose words did not
+    # change is not rendered again (30 pages re-render at every advance)
+    chooser = solara.use_ref(set_choice)
+    chooser.current = set_choice
+    choose = solara.use_memo(lambda: lambda key, value: chooser.current(key, value), dependencies=[])
+
     def set_why(value: str) -> None:
         latest.current["why"] = value or ""
         with contextlib.suppress(InputError):  # too long: said when submitting
@@ -496,48 +502,31 @@ def TeamPanel(room: Room, actor: str, seat: str, version: int, device: str = "lo
             )
             advised = {v.partner: v.advice for v in situation.partners}
             for v in situation.partners:
-                p = v.partner
-                with solara.Div(classes=["choice-row", f"move-{p}"], attributes={"data-testid": f"move-{p}"}):
-                    solara.Text(f"{p} ({v.level}):", classes=["choice-label"])
-                    for word in options[p]:
-                        Choice(
-                            word,
-                            current[p] == word,
-                            lambda word=word, p=p: set_choice(p, word),
-                            advice=word == v.advice,
-                            aria=f"{word} ties with {p}",
-                        )
-                    # always the same widgets (a button that disables), so nothing moves under a finger
-                    taken = current[p] == v.advice
-                    solara.Text(
-                        f"model advises {v.advice}" + (": your choice" if taken else ""), classes=["advice-note"]
-                    )
-                    solara.Button(
-                        f"Take the advice ({v.advice})",
-                        on_click=lambda p=p, a=v.advice: set_choice(p, a),
-                        text=True,
-                        disabled=taken,
-                        attributes={"aria-label": f"take the model's advice for {p}: {v.advice}"},
-                    )
-                if p in warnings:
-                    with solara.Div(attributes={"data-testid": f"warning-{p}"}):
-                        html(f'<div class="warn-note" role="alert">{esc(warnings[p])}</div>')
+                MoveRow(
+                    v.partner,
+                    v.level,
+                    options[v.partner],
+                    current[v.partner],
+                    v.advice,
+                    warnings.get(v.partner),
+                    choose,
+                )
             solara.Button(
                 "Take all of the model's advice",
-                on_click=lambda: [set_choice(p, a) for p, a in advised.items()],
+                on_click=lambda: [choose(p, a) for p, a in advised.items()],
                 outlined=True,
                 disabled=all(current[p] == advised[p] for p in current),
             )
             if situation.controls_pressure:
                 for target, level in situation.pressure.items():
-                    Stepper(f"Your pressure on {target}", f"pressure|{target}", round(level, 2), local, set_choice)
+                    key = f"pressure|{target}"
+                    Stepper(f"Your pressure on {target}", key, float(local.get(key, round(level, 2))), choose)
             if situation.controls_coordination:
                 Stepper(
                     f"Your coordination with {room.model.structure.pressurer}",
                     "coordination",
-                    round(situation.coordination or 0, 2),
-                    local,
-                    set_choice,
+                    float(local.get("coordination", round(situation.coordination or 0, 2))),
+                    choose,
                 )
             solara.InputText(
                 f"Why? (one or two sentences, up to {MAX_WHY} characters; partners see it if they are refused)",
@@ -587,12 +576,39 @@ def TeamPanel(room: Room, actor: str, seat: str, version: int, device: str = "lo
 
 
 @solara.component
-def Stepper(label: str, key: str, start: float, local: dict, set_choice):
+def MoveRow(partner: str, level: str, options: tuple, chosen: str, advice: str, warning: str | None, choose):
+    """One partner's moves: only the possible ones, the advice beside them, and a warning if any."""
+    with solara.Div(classes=["choice-row", f"move-{partner}"], attributes={"data-testid": f"move-{partner}"}):
+        solara.Text(f"{partner} ({level}):", classes=["choice-label"])
+        for word in options:
+            Choice(
+                word,
+                chosen == word,
+                lambda word=word: choose(partner, word),
+                advice=word == advice,
+                aria=f"{word} ties with {partner}",
+            )
+        # always the same widgets (a button that disables), so nothing moves under a finger
+        taken = chosen == advice
+        solara.Text(f"model advises {advice}" + (": your choice" if taken else ""), classes=["advice-note"])
+        solara.Button(
+            f"Take the advice ({advice})",
+            on_click=lambda: choose(partner, advice),
+            text=True,
+            disabled=taken,
+            attributes={"aria-label": f"take the model's advice for {partner}: {advice}"},
+        )
+    if warning:
+        with solara.Div(attributes={"data-testid": f"warning-{partner}"}):
+            html(f'<div class="warn-note" role="alert">{esc(warning)}</div>')
+
+
+@solara.component
+def Stepper(label: str, key: str, value: float, choose):
     """A value from 0 to 1 in steps of 0.05 with two buttons: every key press or click counts."""
-    value = float(local.get(key, start))
 
     def move(delta: float):
-        set_choice(key, round(min(1.0, max(0.0, value + delta)), 2))
+        choose(key, round(min(1.0, max(0.0, value + delta)), 2))
 
     with solara.Div(classes=["choice-row"], attributes={"data-testid": f"stepper-{key}"}):
         solara.Text(f"{label}: {value:.2f}", classes=["choice-label"])

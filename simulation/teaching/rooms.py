@@ -62,10 +62,10 @@ MAX_ROOM_BYTES = 2_000_000
 MAX_ROOMS = 20
 MAX_DEBRIEF_RUNS = 2000
 #: A room's world: at most this many countries and months (a modelling choice for a class; the
-#: shipped scenarios have 5 countries and 48 months). Replaying a saved room costs about its
+#: shipped scenarios have 5 or 6 countries and 48 or 72 months). Replaying a saved room costs about its
 #: pair-months, so these bound a restore too (measured in docs/classroom_load.md).
-MAX_ROOM_ACTORS = 12
-MAX_ROOM_MONTHS = 240
+MAX_ROOM_ACTORS = 8
+MAX_ROOM_MONTHS = 120
 TIMER_RANGE_S = (10, 900)
 #: A room nobody has looked at or changed for this long is closed (a class is over by then).
 ROOM_IDLE_S = 4 * 3600
