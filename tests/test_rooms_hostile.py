@@ -358,3 +358,31 @@ def test_the_debrief_speaks_of_the_class_own_game(room):
     assert any("Reds" in q for q in out["questions"])
     assert any(out["refusals"][0]["text"] in q for q in out["questions"])
     assert room.debrief_result is out
+
+
+def test_classroom_on_a_missing_reference_fails_in_one_line_before_a_server_starts(tmp_path):
+    import subprocess
+    import sys
+
+    import yaml
+
+    from simulation.dashboard.server import free_port
+    from simulation.world.scenario import scenario_path
+    from tests.conftest import ROOT
+
+    data = yaml.safe_load(scenario_path(BASELINE).read_text())
+    data["reference_scenario"] = "no_such_scenario"
+    bad = tmp_path / "bad_reference.yaml"
+    bad.write_text(yaml.safe_dump(data))
+    port = free_port()
+    proc = subprocess.run(
+        [sys.executable, "-m", "simulation.cli", "classroom", str(bad), "--port", str(port)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    err = proc.stderr.strip()
+    assert proc.returncode == 2 and len(err.splitlines()) == 1, err
+    assert "no_such_scenario" in err and "Traceback" not in err
+    assert "open http" not in proc.stdout  # no server was started, no link printed

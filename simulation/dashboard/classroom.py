@@ -223,6 +223,7 @@ def debrief_html(result: dict) -> str:
         + "</li>"
         for r in result.get("refusals", [])[-4:]
     )
+    treaty = "".join(f"<li><b>{esc(t['date'])}</b> {esc(t['text'])}</li>" for t in result.get("treaty", [])[-3:])
     questions = "".join(f"<li>{esc(q)}</li>" for q in result.get("questions", []))
     chart = ""
     if result.get("model_final_levels"):
@@ -238,6 +239,7 @@ def debrief_html(result: dict) -> str:
         '<div style="display:grid;grid-template-columns:repeat(auto-fit,minmax(22em,1fr));gap:1em">'
         f'<div><b>Discussion</b><ol style="margin:0.2em 0;padding-left:1.6em">{questions}</ol>'
         + (f'<b>Refusals</b><ul style="margin:0.2em 0;padding-left:1.4em">{refusals}</ul>' if refusals else "")
+        + (f'<b>Treaty talks</b><ul style="margin:0.2em 0;padding-left:1.4em">{treaty}</ul>' if treaty else "")
         + "</div>"
         f'<div style="max-width:34em">{chart}</div></div>'
         + (
