@@ -294,7 +294,7 @@ def projector_html(room: Room) -> str:
         f'<div data-testid="pressure" style="margin-top:0.3em">'
         f"{esc(model.structure.pressurer)} pressure (0-1): {pressure}{coord}</div>"
         f'<div data-testid="timeline">{timeline}</div></div></div>'
-        f'<div style="font-size:0.75em">{charts.legend_html()}</div></div>'
+        f'<div style="font-size:1em">{charts.legend_html()}</div></div>'
     )
 
 
@@ -454,11 +454,17 @@ def TeamPanel(room: Room, actor: str, seat: str, version: int, device: str = "lo
     chooser = solara.use_ref(set_choice)
     chooser.current = set_choice
     choose = solara.use_memo(lambda: lambda key, value: chooser.current(key, value), dependencies=[])
+    submit_ref = solara.use_ref(None)
+    submitter = solara.use_memo(lambda: lambda *args: submit_ref.current(*args), dependencies=[])
 
     def set_why(value: str) -> None:
         latest.current["why"] = value or ""
         with contextlib.suppress(InputError):  # too long: said when submitting
             room.set_draft(actor, seat, value or "")
+
+    why_ref = solara.use_ref(set_why)
+    why_ref.current = set_why
+    why_setter = solara.use_memo(lambda: lambda value: why_ref.current(value), dependencies=[])
 
     i = room.actors.index(actor)
     options = {
@@ -494,9 +500,18 @@ def TeamPanel(room: Room, actor: str, seat: str, version: int, device: str = "lo
         if room.finished:
             solara.Info("The game is over: look at the projector for the debrief.")
         html(room.cached(f"feedback:{actor}", lambda: feedback_html(room, actor)))
-        with solara.Card("Your situation and the model's advice"):
-            html(room.cached(f"situation-html:{actor}", lambda: situation_html(room, actor)))
-        with solara.Card(f"Your moves for {room.date}"):
+        with solara.Div(classes=["panel"]):
+            html(
+                room.cached(
+                    f"situation-html:{actor}",
+                    lambda: (
+                        '<h2 class="panel-title">Your situation and the model\'s advice</h2>'
+                        + situation_html(room, actor)
+                    ),
+                )
+            )
+        with solara.Div(classes=["panel"]):
+            solara.HTML(tag="h2", unsafe_innerHTML=f"Your moves for {room.date}", classes=["panel-title"])
             solara.HTML(
                 tag="p",
                 unsafe_innerHTML="Each row starts from your team's choice last month (or <i>hold</i>); the model's "
@@ -533,7 +548,7 @@ def TeamPanel(room: Room, actor: str, seat: str, version: int, device: str = "lo
             solara.InputText(
                 f"Why? (one or two sentences, up to {MAX_WHY} characters; partners see it if they are refused)",
                 value=latest.current["why"],
-                on_value=set_why,
+                on_value=why_setter,
                 continuous_update=True,
             )
 
@@ -552,9 +567,10 @@ def TeamPanel(room: Room, actor: str, seat: str, version: int, device: str = "lo
                 else:
                     set_message((month, "success", "Your moves are in. You can change them until the clock advances."))
 
+            submit_ref.current = guarded(submit, lambda m: set_message((month, *m)))
             solara.Button(
                 "Submit our moves",
-                on_click=guarded(submit, lambda m: set_message((month, *m))),
+                on_click=submitter,
                 color="primary",
                 disabled=room.finished,
             )

@@ -195,6 +195,8 @@ h1 { font-size: clamp(1.4rem, 4.5vw, 2.1rem); line-height: 1.2; }
 .v-btn.choice.not-chosen.advice { border-style: dashed; }
 .advice-note { color: #3b3b3b; font-size: 0.95em; }
 .warn-note { color: #7a2e00; background: #fff1e0; border-left: 5px solid #c05600; padding: 0.2em 0.5em; }
+.panel { border: 1px solid #c8c8c8; border-radius: 0.5em; padding: 0.5em 0.9em; margin: 0.6em 0; }
+.panel-title { font-size: 1.25em; margin: 0.1em 0 0.4em 0; }
 .seat-code { font-family: monospace; font-size: 1.5em; font-weight: bold; letter-spacing: 0.15em; }
 table.rt { border-collapse: collapse; width: 100%; }
 table.rt th, table.rt td { border-bottom: 1px solid #ccc; padding: 0.3em 0.5em; text-align: left; vertical-align: top; }
