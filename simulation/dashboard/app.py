@@ -35,7 +35,7 @@ from simulation.core.paths import shipped_dir
 from simulation.core.references import REFERENCES, in_words
 from simulation.core.stats import proportion
 from simulation.dashboard import charts, hardening
-from simulation.dashboard.classroom import ConsoleView, JoinView, RoomView, TeamPanel, console_url, projector_html
+from simulation.dashboard.classroom import JoinView, RoomView, TeamPanel
 from simulation.dashboard.common import (
     GENERIC_ERROR,
     ROOMS,
@@ -50,7 +50,9 @@ from simulation.dashboard.common import (
     save_to_folder,
     saved_rooms,
 )
+from simulation.dashboard.console import ConsoleView, console_url
 from simulation.dashboard.controls import event_switches, parameter_sliders, pressure_sliders
+from simulation.dashboard.presenters import projector_html
 from simulation.dashboard.upload import TextFileInput
 from simulation.drivers.model import AllianceModel
 from simulation.reporting.explain import event_log
