@@ -82,6 +82,10 @@ def test_idle_rooms_expire_and_a_followed_room_stays():
     followed.touch(now=now - 5)  # a projector page checked in five seconds ago
     assert reg.expire(now=now) == [idle.code]
     assert reg.get(idle.code) is None and reg.get(followed.code) is followed
+    # looking rooms up also closes idle ones (at most once a minute), without anyone opening a room
+    followed.last_active = time.time() - 3600
+    reg._last_expiry = 0.0
+    assert reg.get(followed.code) is None and reg.rooms == {}
 
 
 # ---- room files: version, content hash, seeds, sizes

@@ -1180,6 +1180,7 @@ class RoomRegistry:
     rooms: dict[str, Room] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     restoring: threading.Lock = field(default_factory=threading.Lock)
+    _last_expiry: float = 0.0
 
     def is_instructor(self, key: Any) -> bool:
         return isinstance(key, str) and len(key) < 200 and secrets.compare_digest(key, self.instructor_key)
@@ -1246,6 +1247,10 @@ class RoomRegistry:
         return room if room is not None and self.is_instructor(key) else None
 
     def get(self, code: Any) -> Room | None:
+        now = time.time()
+        if now - self._last_expiry > 60:  # idle rooms close even when nobody opens a new one
+            self._last_expiry = now
+            self.expire(now)
         if not isinstance(code, str) or len(code) > 40:
             return None
         return self.rooms.get(code.strip().upper())
