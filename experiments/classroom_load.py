@@ -1,13 +1,17 @@
 """Load test of a classroom room: one server, many browser sessions (not a timed test).
 
-Starts the dashboard server, opens a room from an instructor's page, then opens SESSIONS browser
-sessions on it: five teams that join and move, the rest projector/observer views. Reports:
+Starts the dashboard server, opens a room from the instructor's console, then opens SESSIONS browser
+sessions on it: five teams that join and move, and the rest either more team pages (devices on the
+same seats, by their seat codes: ``--views team``, the default) or projector views
+(``--views projector``). The instructor's console is one of the sessions. Reports:
 
 - first-render latency of each session (page load until its room view is shown);
 - advance latency: the instructor presses Advance until every session shows the new month;
 - the server's memory (resident set): idle, with every session open, and after they all close.
 
-    PYTHONPATH=$PWD python experiments/classroom_load.py [--sessions 30] [--months 3]
+    PYTHONPATH=$PWD python experiments/classroom_load.py [--sessions 30] [--months 3] [--views team]
+
+and the machine's load average (1, 5, 15 minutes) before and after, since the machine may be shared.
 
 Needs Chromium (/usr/bin/chromium) and Playwright. The browser runs on the same machine, so on a
 2-core laptop the figures include the browser's own load: a class's laptops would do better.
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import re
 import statistics
 import time
@@ -62,7 +67,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=30)
     parser.add_argument("--months", type=int, default=3)
+    parser.add_argument("--views", choices=("team", "projector"), default="team")
     args = parser.parse_args()
+    load_before = os.getloadavg()
 
     from playwright.sync_api import sync_playwright
 
@@ -71,6 +78,12 @@ def main() -> None:
     port = free_port()
     proc = start(None, port)
     url = f"http://127.0.0.1:{port}"
+    key = proc.instructor_key
+
+    def close_room(page) -> None:
+        page.get_by_role("button", name="Close the room...").click()
+        page.get_by_role("button", name="Yes, close the room").click()
+
     try:
         wait_up(url)
         with sync_playwright() as p:
@@ -82,9 +95,9 @@ def main() -> None:
             # idle: the server after one warm-up visit (imports and compiled rules loaded), no session open
             warm = browser.new_context()
             wp = warm.new_page()
-            wp.goto(f"{url}/open?scenario=baseline_2018_2021")
-            wp.wait_for_selector("[data-testid=projector]", timeout=90_000)
-            wp.get_by_role("button", name="Close the room").click()
+            wp.goto(f"{url}/open?scenario=baseline_2018_2021&key={key}")
+            wp.wait_for_selector("[data-testid=console]", timeout=90_000)
+            close_room(wp)
             time.sleep(1)
             warm.close()
             time.sleep(10)
@@ -97,10 +110,10 @@ def main() -> None:
                 return ctx.new_page()
 
             instructor = page()
-            instructor.goto(f"{url}/open?scenario=baseline_2018_2021")
-            instructor.wait_for_selector("[data-testid=projector]", timeout=90_000)
+            instructor.goto(f"{url}/open?scenario=baseline_2018_2021&key={key}")
+            instructor.wait_for_selector("[data-testid=console]", timeout=90_000)
             code = re.search(r"room=(\w+)", instructor.url).group(1)
-            first_render, sessions = [], []
+            first_render, sessions, seats = [], [], []
             for k in range(args.sessions - 1):
                 pg = page()
                 t0 = time.perf_counter()
@@ -109,16 +122,22 @@ def main() -> None:
                     pg.wait_for_selector("[data-testid=join-form]", timeout=90_000)
                     first_render.append(time.perf_counter() - t0)
                     pg.get_by_label("Team name").fill(f"Team {ACTORS[k]}")
-                    pg.get_by_role("button", name=ACTORS[k], exact=True).click()
-                    pg.get_by_role("button", name="Join", exact=True).click()
+                    pg.get_by_test_id(f"country-{ACTORS[k]}").click()
+                    pg.get_by_test_id("join-button").click()
                     pg.wait_for_selector("[data-testid=team-panel]", timeout=90_000)
+                    sessions.append(("[data-testid=team-panel]", pg))
+                    seats.append(pg.url)
+                elif args.views == "team":  # another device of a team, on its seat
+                    pg.goto(seats[k % len(seats)])
+                    pg.wait_for_selector("[data-testid=team-panel]", timeout=90_000)
+                    first_render.append(time.perf_counter() - t0)
                     sessions.append(("[data-testid=team-panel]", pg))
                 else:
                     pg.goto(f"{url}/room?room={code}")
                     pg.wait_for_selector("[data-testid=projector]", timeout=90_000)
                     first_render.append(time.perf_counter() - t0)
                     sessions.append(("[data-testid=projector]", pg))
-            sessions.append(("[data-testid=projector]", instructor))
+            sessions.append(("[data-testid=console]", instructor))
             loaded = rss_mb(proc.pid)
             advance, server_cpu = [], []
             for month in range(args.months):
@@ -138,7 +157,7 @@ def main() -> None:
                 advance.append((max(seen) - t0) / 1000)
                 server_cpu.append(cpu_s(proc.pid) - cpu0)
             peak = rss_mb(proc.pid)
-            instructor.get_by_role("button", name="Close the room").click()
+            close_room(instructor)
             time.sleep(1)
             for ctx in contexts:
                 ctx.close()
@@ -148,9 +167,15 @@ def main() -> None:
         after = rss_mb(proc.pid)
     finally:
         stop(proc)
+    extra = "team pages on the same seats" if args.views == "team" else "projector views"
+    print(f"sessions: {args.sessions} (5 teams, {args.sessions - 6} more {extra}, and the instructor's console)")
+    load_after = os.getloadavg()
     print(
-        f"sessions: {args.sessions} (5 teams, {args.sessions - 5} projector/observer views, the instructor's "
-        "among them)"
+        "machine load average (1/5/15 min): before "
+        + "/".join(f"{x:.2f}" for x in load_before)
+        + ", after "
+        + "/".join(f"{x:.2f}" for x in load_after)
+        + f" on {os.cpu_count()} cores"
     )
     print(f"first render: {summary(first_render)}")
     print(f"advance, until every session shows the new month: {summary(advance)} over {args.months} months")

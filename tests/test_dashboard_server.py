@@ -51,7 +51,9 @@ def test_room_debrief_runs_are_bounded_on_the_server():
 
 
 def test_two_saves_in_the_same_second_write_two_files(tmp_path, monkeypatch):
-    monkeypatch.setattr(app, "ROOMS_DIR", tmp_path / "rooms")
+    from simulation.dashboard import common
+
+    monkeypatch.setattr(common, "ROOMS_DIR", tmp_path / "rooms")
     room = Room(scenario("baseline_2018_2021"), "baseline_2018_2021")
     first, second = app.save_to_folder(room), app.save_to_folder(room)
     assert first != second and first.exists() and second.exists()

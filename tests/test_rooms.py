@@ -12,7 +12,7 @@ import pytest
 from simulation.core.errors import InputError
 from simulation.core.ladder import Intent
 from simulation.core.references import REFERENCES, full_reference, in_words, short_citation
-from simulation.teaching.rooms import Room, RoomRegistry, describe_month, request_feedback
+from simulation.teaching.rooms import Room, RoomRegistry, content_hash, describe_month, request_feedback
 from simulation.teaching.seminar import HumanMove
 from tests.conftest import scenario
 
@@ -98,12 +98,17 @@ def room():
     return Room(scenario("baseline_2018_2021"), "baseline_2018_2021", seed=5)
 
 
-def test_teams_take_free_actors_and_get_their_seat_back(room):
+def test_teams_take_free_actors_and_get_their_seat_back_with_their_seat_code_only(room):
     a = room.join("Red team", "Russia")
     assert "Russia" not in room.free_actors()
     with pytest.raises(InputError, match="already played by team 'Red team'"):
         room.join("Blue", "Russia")
-    assert room.join("red TEAM", "Russia").seat == a.seat  # a reconnect
+    # the same name is not a key: only the seat code brings the seat back, on any device
+    with pytest.raises(InputError, match="already played by team 'Red team'.*seat code"):
+        room.join("red TEAM", "Russia")
+    assert room.rejoin(a.seat.lower()) is a and room.rejoin(f" {a.seat[:3]} {a.seat[3:]} ") is a
+    with pytest.raises(InputError, match="no seat in this room has that code"):
+        room.rejoin("ZZZZZZ" if a.seat != "ZZZZZZ" else "YYYYYY")
     with pytest.raises(InputError, match="already plays Russia"):
         room.join("Red team", "China")
     for bad, actor, message in [
@@ -125,7 +130,7 @@ def test_a_refused_request_is_reported_with_the_partners_reason_and_logged(room)
     before = room.model.level_of("Russia", "EU")
     room.advance()
     assert room.model.level_of("Russia", "EU") == before
-    (fb,) = [f for f in room.feedback["Russia"] if f.partner == "EU"]
+    (fb,) = [f for f in room.feedback_for("Russia") if f.partner == "EU"]
     assert fb.status == "refused" and fb.text.endswith('Their reason: "Crimea"')
     assert any(e.kind == "refusal" and e.text.startswith("Russia asked to raise ties with EU") for e in room.log)
     assert room.pending == {} and room.month == 1
@@ -140,7 +145,7 @@ def test_a_reason_is_one_line_of_plain_text(room):
 def test_a_team_cannot_move_for_another_and_bad_moves_are_messages(room):
     ru = room.join("Reds", "Russia").seat
     room.join("Blues", "EU")
-    assert "not your team's actor" in room.submit("EU", ru, HumanMove({}))[0]
+    assert "not your team's country" in room.submit("EU", ru, HumanMove({}))[0]
     assert "is not a move" in room.submit("Russia", ru, HumanMove({"EU": "ally"}))[0]
     with pytest.raises(InputError, match="up to 300"):
         room.submit("Russia", ru, HumanMove({}), why="x" * 301)
@@ -181,7 +186,8 @@ def test_save_and_reload_restore_the_room_and_it_goes_on_identically(room):
     [
         ("{", "not a saved room"),
         ('{"format": "x"}', "not a saved alliance-sim room"),
-        ('{"format": "alliance-sim room 1"}', "not a valid saved room"),
+        ('{"format": "alliance-sim room 1"}', "seed: None is not a seed"),
+        ('{"format": "alliance-sim room 2"}', "content hash does not match"),
         ("x" * 2_000_001, "too large"),
     ],
 )
@@ -197,6 +203,7 @@ def test_a_tampered_upload_is_refused_by_the_same_move_checks(room):
     room.advance()
     data = json.loads(room.save_json())
     data["rounds"][0]["moves"]["Russia"]["moves"] = {"Mars": "raise"}
+    data["content_hash"] = content_hash(data)  # even with its hash recomputed, the move checks refuse it
     with pytest.raises(InputError, match=r"rounds\[0\].moves.Russia: unknown partner 'Mars'"):
         Room.from_json(json.dumps(data))
 
@@ -219,11 +226,12 @@ def test_export_has_a_row_per_month_actor_and_partner(room):
 
 def test_the_registry_limits_rooms_and_finds_them_by_code():
     reg = RoomRegistry(max_rooms=1)
-    room = reg.open(scenario("baseline_2018_2021"), "baseline_2018_2021")
+    key = reg.instructor_key
+    room = reg.open(scenario("baseline_2018_2021"), "baseline_2018_2021", key=key)
     assert reg.get(room.code.lower()) is room and reg.get(None) is None
     with pytest.raises(InputError, match="already runs 1 rooms"):
-        reg.open(scenario("baseline_2018_2021"), "baseline_2018_2021")
-    reg.close(room.code)
+        reg.open(scenario("baseline_2018_2021"), "baseline_2018_2021", key=key)
+    reg.close(room.code, key=key)
     assert reg.get(room.code) is None
 
 

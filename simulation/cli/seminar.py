@@ -164,31 +164,42 @@ def cmd_handout(args: argparse.Namespace) -> int:
 
 
 def cmd_classroom(args: argparse.Namespace) -> int:
+    from urllib.parse import quote
+
     from simulation.dashboard.server import public_url, serve, start
 
     name = args.scenario.stem if args.scenario is not None else "baseline_2018_2021"
     proc = start(args.scenario, args.port, args.host, args.rooms_dir)
+    key = quote(proc.instructor_key)
     print(
-        f"alliance-sim classroom: instructor, open http://127.0.0.1:{args.port}/open?scenario={name} on this "
-        "machine (the projector view with your controls). Ctrl-C stops the server."
+        f"alliance-sim classroom: instructor, open http://127.0.0.1:{proc.port}/open?scenario={name}&key={key} on this "
+        "machine: it opens a room and shows your console (clock, seats, debrief). Put the projector view it links "
+        "to on the big screen. Keep this link to yourself: its key opens, advances and closes rooms. "
+        "Ctrl-C stops the server."
     )
+    print("Rehearse alone: add &rehearse=1 to that link (model-played bots take the free seats).")
     if args.host != "127.0.0.1":
         print(
-            f"Students join at {public_url(args.host, args.port)}/join (the projector shows the room's code and "
+            f"Students join at {public_url(args.host, proc.port)}/join (the projector shows the room's code and "
             "QR code). Anyone on this network can reach the dashboard: use a network you trust."
         )
     return serve(proc)
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
+    from urllib.parse import quote
+
     from simulation.dashboard.server import public_url, serve, start
 
     proc = start(args.scenario, args.port, args.host, args.rooms_dir)
-    print(f"alliance-sim dashboard: open http://127.0.0.1:{args.port} in a browser (Ctrl-C stops it)")
+    print(
+        f"alliance-sim dashboard: open http://127.0.0.1:{proc.port} in a browser (Ctrl-C stops it). "
+        f"Instructor's link (opens and restores rooms): http://127.0.0.1:{proc.port}/?key={quote(proc.instructor_key)}"
+    )
     if args.host != "127.0.0.1":
         print(
-            f"Listening on {args.host}: anyone on this network can open {public_url(args.host, args.port)}, "
-            "explore, open rooms and join them. Use it only on a network you trust (a classroom's, not a "
+            f"Listening on {args.host}: anyone on this network can open {public_url(args.host, proc.port)}, "
+            "explore and join rooms. Use it only on a network you trust (a classroom's, not a "
             "cafe's); see the README."
         )
     return serve(proc)

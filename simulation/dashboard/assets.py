@@ -5,8 +5,13 @@ Solara's server loads its JavaScript and CSS from a public CDN through a local p
 ahead of time: it reads which npm packages (and versions) the installed Solara asks for, and
 unpacks each, fetched with the ordinary npm client (``npm pack``), to ``<cache>/<name>@<version>/``.
 
-    python -m simulation.dashboard.assets          # fill the cache (idempotent)
-    python -m simulation.dashboard.assets --check  # exit 1 if something is missing
+    python -m simulation.dashboard.assets               # fill the cache (idempotent)
+    python -m simulation.dashboard.assets --check       # exit 1 if something is missing
+    python -m simulation.dashboard.assets --test-tools  # axe-core for the browser tests' accessibility check
+
+The browser tests' accessibility check injects axe-core (npm) into the page; ``--test-tools``
+unpacks it, pinned, to ``<prefix>/share/alliance-sim/npm/axe-core@VERSION/`` beside Solara's cache
+in the environment (the set-up's test task runs it, so a clean clone and CI have it).
 """
 
 from __future__ import annotations
@@ -53,6 +58,25 @@ def wanted() -> dict[str, str]:
     return found
 
 
+#: npm packages the browser tests use (pinned), unpacked in the environment (not in the checkout).
+TEST_TOOLS = {"axe-core": "4.10.2"}
+
+
+def test_tools_dir() -> Path:
+    return Path(sys.prefix) / "share" / "alliance-sim" / "npm"
+
+
+def axe_script() -> Path:
+    """Where axe-core's script is once ``--test-tools`` has run."""
+    return test_tools_dir() / f"axe-core@{TEST_TOOLS['axe-core']}" / "axe.min.js"
+
+
+def fill_test_tools() -> list[str]:
+    dest = test_tools_dir()
+    todo = [f"{n}@{v}" for n, v in TEST_TOOLS.items() if not (dest / f"{n}@{v}" / "package.json").exists()]
+    return _unpack(todo, dest)
+
+
 def missing(cache: Path | None = None) -> list[str]:
     cache = cache_dir() if cache is None else cache
     return [f"{n}@{v}" for n, v in wanted().items() if not (cache / f"{n}@{v}" / "package.json").exists()]
@@ -61,7 +85,11 @@ def missing(cache: Path | None = None) -> list[str]:
 def fill(cache: Path | None = None) -> list[str]:
     """Fetch and unpack every missing package; returns what was added."""
     cache = cache_dir() if cache is None else cache
-    todo = missing(cache)
+    return _unpack(missing(cache), cache)
+
+
+def _unpack(todo: list[str], cache: Path) -> list[str]:
+    """``npm pack`` each ``name@version`` and unpack it to ``cache/name@version``."""
     if not todo:
         return []
     npm = shutil.which("npm")
@@ -93,7 +121,13 @@ def fill(cache: Path | None = None) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true")
+    parser.add_argument("--test-tools", action="store_true", help="also fetch axe-core for the browser tests")
     args = parser.parse_args()
+    if args.test_tools:
+        added = fill_test_tools()
+        print(
+            f"added {', '.join(added)} to {test_tools_dir()}" if added else f"test tools present in {test_tools_dir()}"
+        )
     if args.check:
         gaps = missing()
         print("missing: " + ", ".join(gaps) if gaps else f"all dashboard assets present in {cache_dir()}")

@@ -17,6 +17,8 @@ from simulation.core.ladder import LEVEL_LABELS, MAX_LEVEL
 
 #: One colour per rung, from estranged (grey-blue) to formal alliance (deep red); readable in a lit room.
 LEVEL_COLOURS = ("#6b7b8c", "#9aa5b1", "#e0b04a", "#e07b39", "#c8442c", "#8e1b1b")
+#: The rungs in a word each, for a timeline that must keep large type in a narrow column.
+SHORT_RUNGS = ("estranged", "normal", "partners", "strategic", "entente", "alliance")
 PAIR_COLOURS = (
     "#c8442c",
     "#1f6fb2",
@@ -42,21 +44,31 @@ def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float,
 
 
 def network_svg(
-    level: np.ndarray, actors: tuple[str, ...] | list[str], highlight: tuple[str, str] | None = None
+    level: np.ndarray,
+    actors: tuple[str, ...] | list[str],
+    highlight: tuple[str, str] | None = None,
+    label_size: float = 21,
+    name_size: float = 28,
+    max_height: str = "52vh",
 ) -> str:
-    """The alignment network: one line per pair, thicker and redder the closer the pair; names in large type."""
+    """The alignment network: one line per pair, thicker and redder the closer the pair; names in large type.
+
+    ``label_size`` and ``name_size`` are in viewBox units (the projector asks for larger ones).
+    """
     n = len(actors)
     w, h = 900, 560
     pos = _positions(n, w / 2, h / 2 + 8, 330, 220)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="100%" role="img" '
-        f'aria-label="Alignment network" style="font-family: sans-serif; max-height:52vh">'
+        f'aria-label="Alignment network" style="font-family: sans-serif; max-height:{max_height}">'
     ]
     labels = []
-    boxes = [
-        (x - max(90, 17 * len(a) + 30) / 2, y - 28, max(90, 17 * len(a) + 30), 56)
-        for a, (x, y) in zip(actors, pos, strict=True)
-    ]
+    nh = 2 * name_size
+
+    def name_width(a: str) -> float:
+        return max(90, 0.61 * name_size * len(a) + 30)
+
+    boxes = [(x - name_width(a) / 2, y - nh / 2, name_width(a), nh) for a, (x, y) in zip(actors, pos, strict=True)]
     for i in range(n):
         for j in range(i + 1, n):
             lvl = int(level[i, j])
@@ -69,26 +81,41 @@ def network_svg(
                 f"<title>{escape(actors[i])} - {escape(actors[j])}: {LEVEL_LABELS[lvl]}</title></line>"
             )
             text = LEVEL_LABELS[lvl]
-            tw, th = 11.5 * len(text) + 8, 26
+            tw, th = 0.55 * label_size * len(text) + 8, 1.25 * label_size
             # the first spot along the line where the label hides no other label and no name
-            for f in (0.5, 0.36, 0.64, 0.26, 0.74, 0.45, 0.55):
-                mx, my = x1 + f * (x2 - x1), y1 + f * (y2 - y1)
-                box = (mx - tw / 2, my - th / 2, tw, th)
-                if not any(_overlap(box, other) for other in boxes):
+            # the spot along the line where the label hides the fewest other labels and names
+            best = None
+            length = math.hypot(x2 - x1, y2 - y1) or 1.0
+            nx, ny = -(y2 - y1) / length, (x2 - x1) / length  # the line's normal: a label may sit beside it
+            spots = [(f, 0.0) for f in (0.5, 0.4, 0.6, 0.3, 0.7, 0.25, 0.75, 0.45, 0.55, 0.35, 0.65, 0.2, 0.8)]
+            spots += [(f, s * k * th) for k in (0.8, 1.4) for s in (1, -1) for f in (0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8)]
+            for f, off in spots:
+                cx, cy = x1 + f * (x2 - x1) + off * nx, y1 + f * (y2 - y1) + off * ny
+                cand = (cx - tw / 2, cy - th / 2, tw, th)
+                hits = sum(_overlap(cand, other) for other in boxes)
+                if best is None or hits < best[0]:
+                    best = (hits, cx, cy, cand)
+                if hits == 0:
                     break
+            assert best is not None
+            _, mx, my, box = best
             boxes.append(box)
             labels.append(
-                f'<text x="{mx:.0f}" y="{my + 7:.0f}" text-anchor="middle" font-size="21" '
+                f'<text x="{mx:.0f}" y="{my + label_size / 3:.0f}" text-anchor="middle" font-size="{label_size}" '
                 f'font-weight="{"bold" if focal else "normal"}" paint-order="stroke" stroke="white" '
                 f'stroke-width="6" fill="#222">{text}</text>'
             )
     parts += labels
     for k, (x, y) in enumerate(pos):
         name = escape(actors[k])
-        rw = max(90, 17 * len(actors[k]) + 30)
-        parts.append(f'<rect x="{x - rw / 2:.0f}" y="{y - 28:.0f}" width="{rw}" height="56" rx="28" fill="#1d3557"/>')
+        rw = name_width(actors[k])
         parts.append(
-            f'<text x="{x:.0f}" y="{y + 10:.0f}" text-anchor="middle" font-size="28" font-weight="bold" '
+            f'<rect x="{x - rw / 2:.0f}" y="{y - nh / 2:.0f}" width="{rw:.0f}" height="{nh:.0f}" rx="{nh / 2:.0f}" '
+            'fill="#1d3557"/>'
+        )
+        parts.append(
+            f'<text x="{x:.0f}" y="{y + name_size / 3:.0f}" text-anchor="middle" font-size="{name_size}" '
+            f'font-weight="bold" '
             f'fill="white">{name}</text>'
         )
     parts.append("</svg>")
@@ -113,8 +140,16 @@ def timeline_svg(
     horizon: int,
     pairs: list[tuple[int, int]] | None = None,
     focal: tuple[int, int] | None = None,
+    font: float = 20,
+    zoom: bool = False,
+    short_rungs: bool = False,
+    max_height: str = "45vh",
 ) -> str:
-    """Alignment of each pair month by month (steps), the whole horizon on the x axis, rungs named on y."""
+    """Alignment of each pair month by month (steps), rungs named on y.
+
+    The x axis spans the whole horizon, or with ``zoom`` the months played so far (at least six,
+    a few months ahead), so a class's first months are not squeezed into the axis's left corner.
+    """
     n = len(actors)
     if pairs is None:  # the pairs that moved, the focal pair always
         pairs = [
@@ -123,10 +158,16 @@ def timeline_svg(
             for j in range(i + 1, n)
             if (focal is not None and {i, j} == set(focal)) or levels[:, i, j].min() != levels[:, i, j].max()
         ]
-    w, h = 1000, 470
-    left, right, top, bottom = 230, 230, 20, 60
+    played = len(levels) - 1
+    names = [f"{actors[i]}-{actors[j]}" for i, j in pairs]
+    rungs = SHORT_RUNGS if short_rungs else LEVEL_LABELS
+    left = max(150 if short_rungs else 230, 0.56 * font * max(len(t) for t in rungs) + 14)
+    right = max(230, 0.6 * font * max((len(t) for t in names), default=0) + 24)
+    w = max(900, left + right + (400 if short_rungs else 500))
+    top, bottom = 20, 2 * font + 20
+    h = top + bottom + max(390, 6 * 1.6 * font)
     pw, ph = w - left - right, h - top - bottom
-    span = max(horizon, 1)
+    span = max(horizon, 1) if not zoom else min(max(horizon, 1), max(6, played + 3))
 
     def x(t: float) -> float:
         return left + pw * t / span
@@ -136,18 +177,19 @@ def timeline_svg(
 
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="100%" role="img" '
-        f'aria-label="Alignment over time" style="font-family: sans-serif; max-height:45vh">'
+        f'aria-label="Alignment over time" style="font-family: sans-serif; max-height:{max_height}">'
     ]
     for lv in range(MAX_LEVEL + 1):
         parts.append(f'<line x1="{left}" x2="{left + pw}" y1="{y(lv):.0f}" y2="{y(lv):.0f}" stroke="#ddd"/>')
         parts.append(
-            f'<text x="{left - 10}" y="{y(lv) + 7:.0f}" text-anchor="end" font-size="20" '
-            f'fill="#333">{LEVEL_LABELS[lv]}</text>'
+            f'<text x="{left - 10:.0f}" y="{y(lv) + font / 3:.0f}" text-anchor="end" font-size="{font}" '
+            f'fill="#333">{rungs[lv]}</text>'
         )
-    ticks = sorted({0, span, *range(0, span + 1, 12)})
+    step = 12 if span > 24 else 6 if span > 12 else 3
+    ticks = sorted({0, *range(0, span + 1, step)} | ({span} if span % step > step / 2 or span == step else set()))
     for t in ticks:
         parts.append(
-            f'<text x="{x(t):.0f}" y="{top + ph + 30}" text-anchor="middle" font-size="19" '
+            f'<text x="{x(t):.0f}" y="{top + ph + 1.5 * font:.0f}" text-anchor="middle" font-size="{font}" '
             f'fill="#333">{month_label(start, t)}</text>'
         )
     now = len(levels) - 1
@@ -166,12 +208,12 @@ def timeline_svg(
         parts.append(
             f'<polyline points="{" ".join(pts)}" fill="none" stroke="{colour}" stroke-width="{7 if is_focal else 4}"/>'
         )
-        ly = y(series[-1], k) + 7
-        while any(abs(ly - other) < 22 for other in label_y):
-            ly += 22
+        ly = y(series[-1], k) + font / 3
+        while any(abs(ly - other) < 1.1 * font for other in label_y):
+            ly += 1.1 * font
         label_y.append(ly)
         parts.append(
-            f'<text x="{x(now) + 10:.0f}" y="{ly:.0f}" font-size="20" font-weight="{"bold" if is_focal else "normal"}"'
+            f'<text x="{x(now) + 10:.0f}" y="{ly:.0f}" font-size="{font}" font-weight="{"bold" if is_focal else "normal"}"'
             f' fill="{colour}">{escape(actors[i])}-{escape(actors[j])}</text>'
         )
     parts.append("</svg>")
@@ -181,7 +223,7 @@ def timeline_svg(
 def shares_svg(shares: dict[str, float], marked: str | None = None, title: str = "") -> str:
     """Horizontal bars of shares (0-1) by label; ``marked`` is outlined (the class's own result)."""
     rows = list(shares.items())
-    w, row_h = 800, 44
+    w, row_h = 900, 44  # room for "100% (the class)" after a full bar
     h = 40 + row_h * len(rows)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="100%" role="img" '

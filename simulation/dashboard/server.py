@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -38,9 +39,14 @@ def public_url(host: str, port: int) -> str:
 
 
 def dashboard_env(
-    scenario: Path | None, host: str = "127.0.0.1", port: int = 8765, rooms_dir: Path | None = None
+    scenario: Path | None,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    rooms_dir: Path | None = None,
+    instructor_key: str | None = None,
 ) -> dict[str, str]:
     env = dict(os.environ)
+    env["ALLIANCE_SIM_INSTRUCTOR_KEY"] = instructor_key or new_instructor_key()
     env.update(
         {
             "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false",
@@ -49,8 +55,9 @@ def dashboard_env(
             "SOLARA_THEME_SHOW_BANNER": "false",
             "MPLBACKEND": "Agg",
             "PYTHONWARNINGS": "ignore:Cookies with samesite=none",
-            # a closed laptop frees its session after 5 minutes (a room keeps the seat; reconnecting gets it back)
-            "SOLARA_KERNEL_CULL_TIMEOUT": os.environ.get("SOLARA_KERNEL_CULL_TIMEOUT", "5m"),
+            # a laptop that drops off frees its session after 2 minutes (a closed page at once); the room
+            # keeps the seat and the seat code gets it back
+            "SOLARA_KERNEL_CULL_TIMEOUT": os.environ.get("SOLARA_KERNEL_CULL_TIMEOUT", "2m"),
             "ALLIANCE_SIM_PUBLIC_URL": public_url(host, port),
         }
     )
@@ -60,6 +67,28 @@ def dashboard_env(
     if rooms_dir is not None:
         env["ALLIANCE_SIM_ROOMS_DIR"] = str(rooms_dir.resolve())
     return env
+
+
+def check_scenario_for_rooms(path: Path) -> None:
+    """Everything a room on this scenario would refuse, before a server starts: the file, its size as a
+    room and its reference scenario (which a run resolves only later)."""
+    from simulation.teaching.rooms import check_room_size
+    from simulation.world.resolve import resolve
+    from simulation.world.scenario import load_scenario, scenario_path
+
+    source = scenario_path(path)
+    scenario = load_scenario(source)
+    check_room_size(scenario, source)
+    try:
+        resolve(scenario).reference  # noqa: B018 - resolving the reference is the check
+    except InputError as err:
+        raise InputError(source, err.field, err.message) from None
+    except ValueError as exc:
+        raise InputError(source, "reference_scenario", str(exc)) from None
+
+
+def new_instructor_key() -> str:
+    return secrets.token_urlsafe(12)
 
 
 def free_port() -> int:
@@ -104,15 +133,22 @@ def command(port: int, host: str = "127.0.0.1") -> list[str]:
 
 
 def start(
-    scenario: Path | None, port: int | None, host: str = "127.0.0.1", rooms_dir: Path | None = None
+    scenario: Path | None,
+    port: int | None,
+    host: str = "127.0.0.1",
+    rooms_dir: Path | None = None,
+    instructor_key: str | None = None,
+    log: Path | None = None,
 ) -> subprocess.Popen:
-    """Start the server in a child process (used by the CLI and the browser tests)."""
+    """Start the server in a child process (used by the CLI and the browser tests).
+
+    The returned process carries ``instructor_key``: the key that opens, restores, advances and
+    closes rooms on this server (given, or made fresh here).
+    """
     from simulation.dashboard.assets import fill, missing
 
     if scenario is not None:
-        from simulation.world.scenario import load_scenario
-
-        load_scenario(scenario)  # a bad file fails here, with a one-line error
+        check_scenario_for_rooms(scenario)  # a bad file or a missing reference fails here, in one line
     if rooms_dir is not None and rooms_dir.exists() and not rooms_dir.is_dir():
         raise InputError(rooms_dir, "--rooms-dir", "is not a folder")
     port = free_port() if port is None else port
@@ -122,12 +158,21 @@ def start(
             fill()
         except SystemExit as exc:
             raise InputError(None, "dashboard", str(exc).removeprefix("error: ")) from None
-    return subprocess.Popen(
+    key = instructor_key or new_instructor_key()
+    out = None if log is None else open(log, "ab")  # noqa: SIM115 - the child holds it; closed below
+    proc = subprocess.Popen(
         command(port, host),
-        env=dashboard_env(scenario, host, port, rooms_dir),
+        env=dashboard_env(scenario, host, port, rooms_dir, key),
         cwd=Path(__file__).resolve().parents[2],
         start_new_session=True,
+        stdout=out,
+        stderr=subprocess.STDOUT if out is not None else None,
     )
+    if out is not None:
+        out.close()
+    proc.instructor_key = key  # type: ignore[attr-defined]
+    proc.port = port  # type: ignore[attr-defined]
+    return proc
 
 
 def stop(proc: subprocess.Popen, timeout_s: float = 10) -> None:

@@ -30,6 +30,9 @@ from simulation.world.scenario import Scenario, parse_scenario
 #: A saved session larger than this is refused before it is read.
 MAX_SESSION_BYTES = 5_000_000
 
+#: Seeds are whole numbers that fit an int64 (R and Parquet read larger ones as doubles).
+MAX_SEED = 2**63 - 1
+
 MOVE_WORDS = {"raise": Intent.RAISE, "hold": Intent.HOLD, "lower": Intent.LOWER}
 
 
@@ -66,6 +69,19 @@ class HumanMove:
     moves: dict[str, str]
     pressure: dict[str, float] | None = None
     coordination: float | None = None
+
+
+def check_seed(value: Any, source: Any = None, field: str = "seed") -> int:
+    """A seed read from a file: a whole number from 0 to 2**63 - 1, else one line naming file and field.
+
+    ``true``, ``1.7``, ``1e308``, ``Infinity`` and ``2**64`` are refused, never rounded or wrapped.
+    """
+    from simulation.core.errors import InputError
+
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or not 0 <= int(value) <= MAX_SEED:
+        shown = repr(value) if len(repr(value)) <= 30 else repr(value)[:27] + "..."
+        raise InputError(source, field, f"{shown} is not a seed (allowed: a whole number from 0 to 2**63 - 1)")
+    return int(value)
 
 
 def pressurer_of(model: AllianceModel) -> str:
@@ -358,7 +374,7 @@ class SeminarSession:
             raise InputError(path, None, f"too large for a saved session (limit {MAX_SESSION_BYTES // 1_000_000} MB)")
         try:
             data = json.loads(path.read_text("utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
             raise InputError(path, None, f"not a saved seminar session ({exc})") from None
         if not isinstance(data, dict) or data.get("format") != "alliance-sim seminar 1":
             raise InputError(path, "format", "not a saved alliance-sim seminar session")
@@ -372,7 +388,8 @@ class SeminarSession:
         if title is not None and (not isinstance(title, str) or len(title) > 200):
             raise InputError(path, "title", "expected text of at most 200 characters")
         try:
-            session = cls(parse_scenario(data["scenario"], path), data["humans"], data["seed"], data.get("title"))
+            seed = check_seed(data.get("seed"), path, "seed")
+            session = cls(parse_scenario(data["scenario"], path), data["humans"], seed, data.get("title"))
             history = data["history"]
             if not isinstance(history, list):
                 raise TypeError("history must be a list")

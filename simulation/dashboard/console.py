@@ -1,0 +1,225 @@
+"""The instructor's console (``/console?room=CODE&key=KEY``): the clock and timer, the seats with
+their connected devices and seat codes, a message to every team, rehearsal bots, downloads (the
+room, moves, the per-team summary), the debrief on the projector and a confirmed Close. It is
+shown only with the server's instructor key; every action checks the key again on the server.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import solara
+
+from simulation.dashboard.classroom import Choice, Projector
+from simulation.dashboard.common import (
+    PUBLIC_URL,
+    ROOMS,
+    ROOMS_DIR,
+    Message,
+    esc,
+    guarded,
+    html,
+    query,
+    save_to_folder,
+    use_room_version,
+)
+from simulation.teaching.rooms import MAX_DEBRIEF_RUNS, Room
+
+# --------------------------------------------------------------------------- the instructor's console
+
+
+@solara.component
+def ConsoleView():
+    q = query()
+    router = solara.use_router()
+    key = q.get("key", "")
+    room = ROOMS.instructor_room(q.get("room", ""), key)
+
+    def seats_now():  # the seat list follows devices connecting and leaving
+        room.touch()
+        return tuple(sorted(room.connected().items()))
+
+    version = use_room_version(room, with_clock=True, on_poll=seats_now if room is not None else None)
+    if room is None:
+        solara.Markdown("# Instructor's console")
+        solara.Warning(
+            "No open room with this code, or the instructor's key in this address is wrong "
+            "(use the link the server printed when it started)."
+        )
+        solara.Button("Back to the start page", on_click=lambda: router.push("/"))
+        return
+    Console(room, key, version)
+
+
+@solara.component
+def Console(room: Room, key: str, version: int):
+    router = solara.use_router()
+    message, set_message = solara.use_state(None)
+    runs, set_runs = solara.use_state(500)
+    confirm_close, set_confirm_close = solara.use_state(False)
+    note, set_note = solara.use_state("")
+
+    def advance():
+        ROOMS.advance(room.code, key)
+        set_message(None)
+
+    def apply_timer(value):
+        room.set_timer(int(value) if value else None)
+
+    def show_debrief():
+        room.debrief(runs)
+        set_message(("success", "The debrief is on the projector."))
+
+    def close():
+        ROOMS.close(room.code, key=key)
+        router.push(f"/?key={quote(key)}")
+
+    def rehearse():
+        seated = room.fill_with_bots()
+        set_message(("success", f"Rehearsal: the model's advice plays {', '.join(seated) or 'no free country'}."))
+
+    def send():
+        room.announce(note)
+        set_message(("success", "Sent to every team's page." if note.strip() else "Message removed."))
+
+    moved, teams = len(room.submitted()), len(room.teams)
+    with solara.Div(attributes={"data-testid": "console", "data-month": str(room.month)}):
+        html(
+            f'<h1 style="margin:0">Console: room {room.code}</h1><p>{esc(room.title)} &middot; <b>{room.date}</b>, '
+            f'month {room.month} of {room.horizon}. Projector view (no controls): <a href="/room?room={room.code}" '
+            f'target="_blank">/room?room={room.code}</a>. Teams join at <b>{esc(PUBLIC_URL)}/join?room={room.code}'
+            "</b>. Keep this page's address to yourself: it carries your key.</p>"
+        )
+        for w in room.warnings:
+            solara.Warning(w)
+        if "://127.0.0.1" in PUBLIC_URL or "://localhost" in PUBLIC_URL:
+            solara.Warning(
+                "This server listens on this machine only: students' laptops cannot join. Start it with "
+                "alliance-sim classroom (it listens on the local network)."
+            )
+        with solara.Card("Clock"), solara.Div(attributes={"data-testid": "clock"}):
+            solara.Button(
+                f"Advance to the next month ({moved} of {teams} teams moved; the model plays the rest)",
+                on_click=guarded(advance, set_message),
+                color="primary",
+                disabled=room.finished,
+            )
+            left = room.seconds_left()
+            solara.Markdown(
+                f"Timer: {'off' if room.timer_s is None else f'{room.timer_s} s per month'}"
+                + (f", next month in {left // 60}:{left % 60:02d}" if left is not None else "")
+            )
+            with solara.Row(style={"flex-wrap": "wrap"}):
+                for s in (0, 60, 120, 180, 300):
+                    Choice(
+                        "off" if s == 0 else f"{s} s",
+                        (room.timer_s or 0) == s,
+                        lambda s=s: guarded(apply_timer, set_message)(s),
+                        aria=f"timer {s} seconds per month" if s else "timer off",
+                    )
+        Message(message)
+        with solara.Card("Seats"), solara.Div(attributes={"data-testid": "seats"}):
+            connected = room.connected()
+            rows = []
+            for actor in room.actors:
+                t = room.team_of(actor)
+                if t is None:
+                    rows.append(f"<tr><td>{esc(actor)}</td><td colspan=4><i>free: the model plays it</i></td></tr>")
+                    continue
+                n = connected.get(actor, 0)
+                state = "bot" if t.bot else ("not connected" if n == 0 else f"{n} device{'s' if n > 1 else ''}")
+                rows.append(
+                    f"<tr><td>{esc(actor)}</td><td>{esc(t.name)}</td><td>{state}</td>"
+                    f'<td class="seat-code" style="font-size:1em">{esc(t.seat)}</td>'
+                    f"<td>{'moved' if actor in room.pending else 'thinking'}</td></tr>"
+                )
+            html(
+                '<table class="rt"><thead><tr><th>country</th><th>team</th><th>connected</th><th>seat code</th>'
+                f"<th>this month</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+            )
+            with solara.Row(style={"flex-wrap": "wrap"}):
+                for actor, t in list(room.teams.items()):
+                    solara.Button(f"Free {actor} ({t.name})", on_click=lambda actor=actor: room.leave(actor), text=True)
+                if room.free_actors():
+                    solara.Button(
+                        "Rehearse: fill free seats with model-played bots", on_click=guarded(rehearse, set_message)
+                    )
+        with solara.Card("Message to every team"), solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
+            solara.InputText("Message", value=note, on_value=set_note, continuous_update=True)
+            solara.Button("Send", on_click=guarded(send, set_message))
+        with solara.Card("Debrief and records"):
+            with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
+                solara.SliderInt(
+                    f"Model runs for the debrief: {runs}", value=runs, min=100, max=MAX_DEBRIEF_RUNS, step=100,
+                    on_value=set_runs,
+                )  # fmt: skip
+                solara.Button(
+                    "Debrief on the projector",
+                    on_click=guarded(show_debrief, set_message),
+                    disabled=room.month == 0,
+                    color="primary",
+                )
+            with solara.Row(style={"flex-wrap": "wrap"}):
+                solara.FileDownload(
+                    lambda: room.save_json(),
+                    filename=f"room-{room.code}-month{room.month}.json",
+                    label="Download the room (to restore later)",
+                )
+                solara.FileDownload(
+                    lambda: room.export_csv(),
+                    filename=f"room-{room.code}.csv",
+                    label="Moves (CSV)",
+                    mime_type="text/csv",
+                )
+                solara.FileDownload(
+                    lambda: room.team_summary_csv(),
+                    filename=f"room-{room.code}-teams.csv",
+                    label="Per-team summary (CSV)",
+                    mime_type="text/csv",
+                )
+                solara.FileDownload(
+                    lambda: room.export_json(),
+                    filename=f"room-{room.code}-export.json",
+                    label="Everything (JSON)",
+                    mime_type="application/json",
+                )
+                if ROOMS_DIR is not None:
+                    solara.Button(
+                        "Save in the rooms folder",
+                        on_click=guarded(
+                            lambda: set_message(("success", f"Saved as {save_to_folder(room).name}.")), set_message
+                        ),
+                    )
+            summary = room.cached("team-summary", room.team_summary)
+            if summary:
+                html(
+                    '<table class="rt" data-testid="team-summary"><thead><tr><th>team</th><th>country</th>'
+                    "<th>months moved</th><th>model played</th><th>took advice / against</th><th>raises done / asked</th>"
+                    "<th>reasons</th></tr></thead><tbody>"
+                    + "".join(
+                        f"<tr><td>{esc(t['team'])}</td><td>{esc(t['country'])}</td><td>{t['months_moved']}</td>"
+                        f"<td>{t['months_model_played']}</td><td>{t['followed_advice']} / {t['against_advice']}</td>"
+                        f"<td>{t['raises_done']} / {t['raises_asked']}</td><td>{esc(t['reasons'])}</td></tr>"
+                        for t in summary
+                    )
+                    + "</tbody></table>"
+                )
+        with solara.Card("Close the room"):
+            if not confirm_close:
+                solara.Button(
+                    "Close the room...", on_click=lambda: set_confirm_close(True), color="error", outlined=True
+                )
+            else:
+                solara.Warning(
+                    "Closing ends the game for every team and the projector. Download the room first if you may want "
+                    "to go on later."
+                )
+                with solara.Row():
+                    solara.Button("Yes, close the room", on_click=guarded(close, set_message), color="error")
+                    solara.Button("Cancel", on_click=lambda: set_confirm_close(False))
+    with solara.Details("Projector preview"):
+        Projector(room, version)
+
+
+def console_url(code: str, key: str) -> str:
+    return f"/console?room={code}&key={quote(key)}"
