@@ -42,6 +42,7 @@ from ..resolve import resolve
 from ..rules.params import field_name
 from ..runner import focal_base_trade, replicate_seeds
 from ..scenario import apply_overrides, load_scenario
+from .diagnostics import compatibility, compatibility_text
 from .patterns import PatternsFile, load_patterns, patterns_hash
 
 log = logging.getLogger(__name__)
@@ -504,6 +505,10 @@ def calibrate_rejection(
     patterns = load_patterns(patterns_path)
     minutes = round((time.time() - started) / 60, 2)
     cases = list(patterns.cases())
+    criticism = compatibility(patterns, values)
+    (out_dir / "compatibility.json").write_text(json.dumps(criticism.summary(), indent=2) + "\n", "utf-8")
+    if progress:
+        progress(compatibility_text(criticism))
 
     def write(folder: Path, exclude: str | None) -> dict[str, Any]:
         chosen, distance, tol = rejection_posterior(patterns, theta, values, accept, exclude)
@@ -516,6 +521,7 @@ def calibrate_rejection(
             draws_meeting_every_pattern=int((distance == 0).sum()), effective_sample_size=float(accept),
             replicate_seeds="replicate_seeds(seed + 0, replicates) for every case and draw (common random numbers)",
             particle_evaluations=draws, runs=int(draws * len(cases) * replicates), minutes=minutes,
+            compatibility=criticism.summary(),
         )  # fmt: skip
 
     manifest = write(out_dir, None)

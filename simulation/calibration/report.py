@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..registry import default_registry
 from .abc import PatternSimulator, priors
+from .diagnostics import compatibility_markdown
 from .patterns import PatternsFile, load_patterns
 from .posterior import Posterior
 
@@ -166,6 +167,7 @@ def report_markdown(post: Posterior, patterns: PatternsFile, fit: PatternFit, id
         f"**{int((met_all >= 0.5).sum())} of {len(met_all)} patterns are met by most posterior predictive draws; "
         f"{int((met_all < 0.5).sum())} are not (listed as failing below).**",
         "",
+        *(compatibility_markdown(m["compatibility"]) if "compatibility" in m else []),
         "## Per-pattern fit",
         "",
         "Each of "
