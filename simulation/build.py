@@ -150,9 +150,14 @@ def build_params(resolved: Resolved) -> Params:
             a = actors.index(event.by)
             sl = slice(event.from_step, min(event.from_step + event.duration_steps, T))
             aggression[sl, a] += event.intensity
+            # what the aggression took stands after the fighting: a share of the threat it raised outlasts it
+            after = slice(min(event.from_step + event.duration_steps, T), T)
+            lasting = value("aggression_lasting_share")
             for k, other in enumerate(actors):
                 if k != a:
-                    aggression_stake[sl, k, a] += event.intensity * _order_stake(resolved, event, other)
+                    stake = event.intensity * _order_stake(resolved, event, other)
+                    aggression_stake[sl, k, a] += stake
+                    aggression_stake[after, k, a] += lasting * stake
 
     E = len(sc.random_events)
     random_pairs = np.zeros((E, 2), dtype=np.int64)

@@ -294,9 +294,11 @@ def test_perceive_threat_pressure_raises_the_target_view_of_the_pressurer():
     thr = _threat(_threat_params(), pth=[0, 0.5, 0.25, 0])
     assert thr[1, 0] == pytest.approx(0.5 + 0.4 * 0.5)
     assert thr[2, 0] == pytest.approx(0.4 + 0.4 * 0.25)
+    # threat perception is mutual: the pressurer names its targets threats by as much
+    assert thr[0, 1] == pytest.approx(0.2 + 0.4 * 0.5) and thr[0, 2] == pytest.approx(0.2 + 0.4 * 0.25)
     expect = _BASE.copy()
-    expect[1, 0], expect[2, 0] = thr[1, 0], thr[2, 0]
-    np.testing.assert_allclose(thr, expect)  # nobody else's view changes, nor the pressurer's own
+    expect[1, 0], expect[2, 0], expect[0, 1], expect[0, 2] = thr[1, 0], thr[2, 0], thr[0, 1], thr[0, 2]
+    np.testing.assert_allclose(thr, expect)  # nobody else's view changes
 
 
 def test_perceive_threat_coordination_counts_per_target():
@@ -306,6 +308,8 @@ def test_perceive_threat_coordination_counts_per_target():
     assert thr[2, 3] == pytest.approx(0.1)  # no coordination on target 2: no extra fear of the coordinator
     thr = _threat(_threat_params(), pth=[0, 0.5, 0.5, 0], coord=[0, 0.0, 0.6, 0])
     assert thr[1, 3] == pytest.approx(0.1) and thr[2, 3] == pytest.approx(0.1 + 0.4 * 0.5 * 0.6 * 0.5)
+    # and the coordinator fears the target it coordinates on, by as much (mutual)
+    assert thr[3, 2] == pytest.approx(0.2 + 0.4 * 0.5 * 0.6 * 0.5) and thr[3, 1] == pytest.approx(0.2)
 
 
 def test_perceive_threat_scheduled_crisis_only_in_its_months():
@@ -452,6 +456,8 @@ WEIGH_CASES = [
     ("status", 0, 1, 0.8 * (3 - 1) / (3 + 1)),
     ("status", 1, 0, 0.0),  # the stronger pays none
     ("mistrust", 1, 0, 0.6),  # directed
+    ("partner_threat", 0, 1, 0.1),  # the threat 0 perceives from 1 itself (directed)
+    ("partner_threat", 1, 0, 0.2),
     ("capability", 0, 1, 0.6 * (3 / 4)),  # common threat 2 times min(1, power(1) / power(2))
     ("capability", 1, 0, min(0.6, 0.8) * (1 / 4)),
     ("underwriting", 0, 1, 0.0 + 0.5 * 0.7),  # 1's quarrels 0 does not share: none; 1's aggression 0.7

@@ -22,6 +22,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+from ..state import AlignmentLevel
 from .terms import TERMS
 
 
@@ -120,7 +121,10 @@ def with_behaviour(params: Params, behaviour: np.ndarray) -> Params:
 
 
 N_TERMS = len(TERMS)
-MAX_LEVEL = 5  # the ladder's top rung (formal alliance); levels 0 .. 5
+#: The ladder's top rung (formal alliance) and the rung where the treaty terms start to count: one home,
+#: the ladder of simulation/state.py.
+MAX_LEVEL = int(AlignmentLevel.FORMAL_ALLIANCE)
+ENTENTE = int(AlignmentLevel.ENTENTE)
 
 
 class Scratch(NamedTuple):
