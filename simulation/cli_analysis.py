@@ -139,7 +139,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         manifest = calibrate_rejection(patterns_path=args.patterns, out_dir=out, draws=args.draws, accept=args.accept,
                                        replicates=args.replicates, seed=args.seed, workers=args.workers or 2,
                                        scheduler=args.scheduler, resume=args.resume, leave_out=args.leave_one_out,
-                                       progress=print)  # fmt: skip
+                                       progress=print, waves=args.waves)  # fmt: skip
     else:
         manifest = calibrate(patterns_path=args.patterns, out_dir=out, population_size=args.population,
                              generations=args.generations, replicates=args.replicates, seed=args.seed,
@@ -234,7 +234,8 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
         "labels a model quantity, with uniform priors on its documented range, against the "
         "patterns file (default: the shipped one). Each parameter draw is a batch of "
         "replicate runs of every case on the batch engine. Default: rejection ABC on a "
-        "reference table (resumable chunk by chunk; --leave-one-out reuses it); --method "
+        "reference table, in history-matching waves (--waves; each resumable chunk by chunk; "
+        "--leave-one-out reuses the first), with a simulation-based calibration check; --method "
         "smc: pyabc's ABC-SMC. Writes posterior.parquet and posterior.json.",
     )
     p.add_argument("patterns", type=Path, nargs="?", default=None, help="patterns YAML (default: the shipped one)")
@@ -248,11 +249,17 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--draws",
         type=bounded_int(16, 10_000_000),
-        default=16_384,
-        help="rejection: prior draws in the reference table",
+        default=4_096,
+        help="rejection: draws per wave (each wave is a reference table)",
     )
     p.add_argument(
-        "--accept", type=bounded_int(2, 1_000_000), default=400, help="rejection: draws kept (the posterior)"
+        "--waves",
+        type=bounded_int(1, 10),
+        default=2,
+        help="rejection: history-matching waves (each refocuses on the box not ruled out; the last is the posterior)",
+    )
+    p.add_argument(
+        "--accept", type=bounded_int(2, 1_000_000), default=200, help="rejection: draws kept (the posterior)"
     )
     p.add_argument(
         "--leave-one-out",
@@ -262,7 +269,7 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--population", type=bounded_int(2, 1_000_000), default=400, help="smc: particles per population")
     p.add_argument("--generations", type=bounded_int(1, 1000), default=10, help="smc: at most this many populations")
     p.add_argument("--leave-out", help="smc: calibrate without this pattern id")
-    p.add_argument("--replicates", type=bounded_int(1, 1_000_000), default=32, help="runs of each case per draw")
+    p.add_argument("--replicates", type=bounded_int(1, 1_000_000), default=24, help="runs of each case per draw")
     p.add_argument("--seed", type=seed_int, default=20260101, help="seed of the prior design, replicates and sampler")
     p.add_argument("--workers", type=workers_int, default=None, help="local processes (default 2)")
     p.add_argument("--scheduler", type=scheduler_address, help="a Dask scheduler address (tcp://host:port)")
