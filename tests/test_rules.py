@@ -889,3 +889,32 @@ def test_mesa_model_draws_the_batch_engines_normals(seed):
     z = np.zeros_like(model._z)
     fill_normals(_key(seed), 1, z)
     np.testing.assert_array_equal(model._z, z)
+
+
+# --------------------------------------------------------------------------- the memo sees every declared driver
+
+
+def test_every_monthly_driver_is_declared_for_the_memo():
+    """A Params field with a month axis is a driver; the memo must know it (params.POLICY_DRIVERS or
+    SCHEDULED_DRIVERS), or a month where only it changed would reuse last month's terms."""
+    from simulation.rules.params import POLICY_DRIVERS, SCHEDULED_DRIVERS
+
+    p = make_params(3, steps=7)
+    monthly = {f for f in p._fields if isinstance(getattr(p, f), np.ndarray) and getattr(p, f).ndim >= 3
+               and getattr(p, f).shape[1] == 7}  # fmt: skip
+    assert monthly == set(POLICY_DRIVERS) | set(SCHEDULED_DRIVERS)
+
+
+@pytest.mark.parametrize("driver", ["crisis", "rapport_factor", "aggression", "aggression_stake"])
+def test_a_change_in_any_scheduled_driver_breaks_the_steady_months(driver):
+    """mark_steady_months sees a change in each declared scheduled driver (and only in its month)."""
+    from simulation.rules.params import SCHEDULED_DRIVERS, new_memo
+
+    assert driver in SCHEDULED_DRIVERS
+    p = make_params(3, steps=6)
+    arr = getattr(p, driver).copy()
+    arr[0, 3] += 0.5  # month 3 differs from month 2; month 4 differs from month 3
+    p = p._replace(**{driver: arr})
+    memo = new_memo(3, 0, 6)
+    K.mark_steady_months(p, 0, memo)
+    assert memo.steady.tolist() == [False, True, True, False, False, True]

@@ -546,11 +546,19 @@ def calibrate_rejection(
             f"simulation-based calibration ({sbc.truths} prior draws as truths): 50% intervals hold the "
             f"truth in {sbc.cover50:.0%}, 90% intervals in {sbc.cover90:.0%} (averaged over parameters)"
         )
-    theta_last, values_last, impl_last, box = tables[-1]
+    # Every wave's box holds the last one, so each wave's draws inside the last box are uniform over it: the
+    # posterior is chosen among all of them (when the box did not shrink, every draw of every wave counts).
+    box = tables[-1][3]
+    inside = [np.all([(th[:, k] >= box[key][0]) & (th[:, k] <= box[key][1]) for k, key in enumerate(keys)], axis=0)
+              for th, _, _, _ in tables]  # fmt: skip
+    theta_last = np.concatenate([th[m] for (th, _, _, _), m in zip(tables, inside, strict=True)])
+    values_last = pd.concat([v[m] for (_, v, _, _), m in zip(tables, inside, strict=True)], ignore_index=True)
+    impl_last = np.concatenate([im[m] for (_, _, im, _), m in zip(tables, inside, strict=True)])
+    pooled = len(theta_last)
 
     def write(folder: Path, exclude: str | None) -> dict[str, Any]:
         if exclude is None:
-            th, vals, im, used_box, used_draws = theta_last, values_last, impl_last, box, draws
+            th, vals, im, used_box, used_draws = theta_last, values_last, impl_last, box, pooled
         else:
             th, vals, used_box, used_draws = theta1, values1, prior_bounds, draws
             im = implausibilities(patterns, vals, replicates, exclude)
@@ -561,8 +569,8 @@ def calibrate_rejection(
         return write_posterior(
             folder, keys, post, np.full(len(chosen), 1.0),
             method=f"history matching ({waves} waves of {draws} scrambled-Sobol draws, implausibility cut-off 3) "
-                   "then rejection ABC in the last wave (the closest draws by the sum of squared implausibilities; "
-                   "equal weights)" if exclude is None else
+                   f"then rejection ABC among the {pooled} draws of every wave inside the last box (the closest by "
+                   "the sum of squared implausibilities; equal weights)" if exclude is None else
                    "rejection ABC on the first wave's table (uniform priors), the pattern left out",
             patterns_path=patterns_path, exclude=exclude, replicates=replicates, cases=cases, seed=seed,
             population_size=accept, populations=waves if exclude is None else 1, draws=used_draws,

@@ -64,6 +64,14 @@ class Params(NamedTuple):
     roles: np.ndarray
 
 
+#: The monthly drivers [R, T, ...] of Params, declared once by what the month memo does with them: the
+#: pressure schedules pass through ``apply_policy`` and the memo compares their result every month; the
+#: scheduled drivers are compared month against month once per run (``kernels.mark_steady_months``). A driver
+#: added to Params must be listed here, or ``tests/test_rules.py`` fails (a driver the memo does not see would
+#: silently reuse last month's terms).
+POLICY_DRIVERS = ("pressure_threat", "pressure_trade", "coordination")
+SCHEDULED_DRIVERS = ("crisis", "rapport_factor", "aggression", "aggression_stake")
+
 #: Policy rules, in the order of ``roles[4]``.
 POLICY_RULES = ("schedule", "containment", "engagement", "wedge")
 ROLE_PRESSURER, ROLE_COORDINATOR, ROLE_FOCAL_A, ROLE_FOCAL_B, ROLE_POLICY, ROLE_WEDGE = range(6)
