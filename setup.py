@@ -2,7 +2,7 @@
 
 The top-level ``scenarios/``, ``experiments/`` (YAML only), ``schemas/`` and ``seminar/`` folders
 stay the source of truth; a wheel carries copies under ``simulation/data/<folder>/``, where
-``simulation.resources`` finds them. Their ``$schema`` lines (``../schemas/...``) point at the
+``simulation.core.resources`` finds them. Their ``$schema`` lines (``../schemas/...``) point at the
 copied schemas in an installed package as in a checkout.
 """
 

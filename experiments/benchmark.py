@@ -41,7 +41,7 @@ def mesa_batch(runs: int, workers: int, steps: int) -> tuple[float, np.ndarray]:
     """(a) mesa.batch_run; returns seconds and each run's highest focal-pair level."""
     import mesa
 
-    from simulation.model import AllianceModel
+    from simulation.drivers.model import AllianceModel
 
     t0 = time.perf_counter()
     rows = mesa.batch_run(AllianceModel, parameters={}, rng=list(range(runs)), number_processes=workers,
@@ -55,7 +55,7 @@ def mesa_batch(runs: int, workers: int, steps: int) -> tuple[float, np.ndarray]:
 
 def mesa_direct(runs: int, steps: int) -> float:
     """(b) the Mesa model stepped directly, one run after another."""
-    from simulation.model import AllianceModel
+    from simulation.drivers.model import AllianceModel
 
     t0 = time.perf_counter()
     for seed in range(runs):
@@ -80,10 +80,10 @@ def engine_sweep(runs: int, workers: int, chunk_size: int) -> tuple[float, np.nd
     """
     import pyarrow.parquet as pq
 
-    from simulation.paths import shipped_scenario
-    from simulation.scenario import load_scenario
-    from simulation.sweep import sweep_from_dict
-    from simulation.sweep_runner import run_sweep
+    from simulation.core.paths import shipped_scenario
+    from simulation.sweeps.execute import run_sweep
+    from simulation.sweeps.spec import sweep_from_dict
+    from simulation.world.scenario import load_scenario
 
     base = load_scenario(shipped_scenario("baseline_2018_2021"))
     sweep = sweep_from_dict({"title": "benchmark", "base_scenario": "baseline_2018_2021", "replicates": runs,
@@ -101,8 +101,8 @@ def engine_sweep(runs: int, workers: int, chunk_size: int) -> tuple[float, np.nd
 
 def synthetic_scenario(actors: int, steps: int):
     """The baseline with extra actors (copies of India's figures, labelled) and a longer horizon."""
-    from simulation.paths import shipped_scenario
-    from simulation.scenario import load_scenario, parse_scenario
+    from simulation.core.paths import shipped_scenario
+    from simulation.world.scenario import load_scenario, parse_scenario
 
     base = load_scenario(shipped_scenario("baseline_2018_2021")).model_dump(mode="python", exclude_none=True)
     extra = [f"Power{k}" for k in range(actors - len(base["actors"]))]
@@ -163,9 +163,9 @@ def main() -> int:
         print(json.dumps({"seconds": m_s, "size_mb": m_size, "main_mb": own, "worker_mb": child}))
         return 0
 
-    from simulation.paths import shipped_scenario
+    from simulation.core.paths import shipped_scenario
     from simulation.runner import run_batch
-    from simulation.scenario import load_scenario
+    from simulation.world.scenario import load_scenario
 
     scenario = load_scenario(shipped_scenario("baseline_2018_2021"))
     steps = scenario.steps

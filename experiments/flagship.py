@@ -25,10 +25,10 @@ def main() -> int:
 
     import matplotlib.pyplot as plt
 
-    from simulation import plots
     from simulation.cli import main as cli
-    from simulation.stats import proportion
-    from simulation.sweep_runner import read_results
+    from simulation.core.stats import proportion
+    from simulation.reporting import plots
+    from simulation.sweeps.execute import read_results
 
     sweep_args = ["sweep", str(SWEEP), "--out", str(args.out), "--overwrite"]
     if args.workers:

@@ -40,14 +40,14 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "model_v3.md")
     args = parser.parse_args()
 
+    from simulation.behaviour import shipped_posterior
     from simulation.calibration.abc import PatternSimulator
     from simulation.calibration.patterns import PatternsFile, load_patterns
-    from simulation.calibration.posterior import shipped_posterior
     from simulation.calibration.report import draw_sets, load_posterior_dir
-    from simulation.paths import shipped_scenario
+    from simulation.core.paths import shipped_scenario
+    from simulation.core.stats import proportion
     from simulation.runner import replicate_seeds, run_batch
-    from simulation.scenario import apply_overrides, load_scenario
-    from simulation.stats import proportion
+    from simulation.world.scenario import apply_overrides, load_scenario
 
     post = shipped_posterior()
     if post is None:

@@ -3,32 +3,32 @@
 Python API (for notebooks)::
 
     from simulation import load_scenario, run_scenario
-    result = run_scenario(load_scenario("scenarios/baseline_2018_2021.yaml"), seed=1)
+    result = run_scenario(load_scenario("baseline_2018_2021"), seed=1)
     result.trajectories      # pandas DataFrame: alignment of every pair per month
     result.decisions         # every actor's intent towards every partner, with utility terms
     result.summary()         # dict of headline outcomes
+
+Importing the package (or any module in it) loads nothing heavy: the public names below are
+imported on first use, so a worker that needs the engine alone never loads pydantic, pandas'
+plotting or Mesa.
 """
 
-from importlib import metadata as _metadata
+from importlib import import_module
 
-try:
-    __version__ = _metadata.version("alliance-sim")  # the installed metadata is the one source
-except _metadata.PackageNotFoundError:  # a checkout used without installing it
-    __version__ = "0.0.0+checkout"
+from simulation._version import __version__
 
-from .scenario import Scenario, apply_overrides, load_scenario  # noqa: E402
+_PUBLIC = {
+    "Scenario": "simulation.world.scenario",
+    "apply_overrides": "simulation.world.scenario",
+    "load_scenario": "simulation.world.scenario",
+    "run_scenario": "simulation.runner",
+    "run_batch": "simulation.runner",
+}
 
-__all__ = ["Scenario", "__version__", "apply_overrides", "load_scenario", "run_scenario", "run_batch"]
+__all__ = ["__version__", *_PUBLIC]
 
 
 def __getattr__(name: str):
-    # Lazy imports: nothing heavy happens at import time.
-    if name == "run_scenario":
-        from .runner import run_scenario
-
-        return run_scenario
-    if name == "run_batch":
-        from .runner import run_batch
-
-        return run_batch
-    raise AttributeError(name)
+    if name in _PUBLIC:
+        return getattr(import_module(_PUBLIC[name]), name)
+    raise AttributeError(f"module 'simulation' has no attribute {name!r}")

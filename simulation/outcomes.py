@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .state import MAX_LEVEL, AlignmentLevel
+from simulation.core.ladder import MAX_LEVEL, AlignmentLevel
 
 #: Level at or above which two actors count as one bloc.
 BLOC_LEVEL = int(AlignmentLevel.ENTENTE)

@@ -16,21 +16,20 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from .build import build_params, structure
-from .engine import simulate
-from .outcomes import BatchView, pair_columns, run_outcomes
-from .registry import Registry
-from .resolve import Resolved, resolve
-from .rules.params import Params, Structure, stack
-from .scenario import Scenario
-from .state import LEVEL_LABELS, AlignmentLevel
-
-ParameterMode = Literal["posterior", "point", "registry"]
+from simulation.behaviour import ParameterMode
+from simulation.core.calendar import month_label
+from simulation.core.ladder import LEVEL_LABELS, AlignmentLevel
+from simulation.drivers.engine import simulate
+from simulation.drivers.inputs import prepare_inputs
+from simulation.outcomes import BatchView, pair_columns, run_outcomes
+from simulation.rules.params import Params, Structure
+from simulation.world.registry import Registry
+from simulation.world.resolve import Resolved
+from simulation.world.scenario import Scenario
 
 
 def replicate_seeds(master_seed: int, count: int) -> np.ndarray:
@@ -41,35 +40,7 @@ def replicate_seeds(master_seed: int, count: int) -> np.ndarray:
     return (words >> np.uint64(1)).astype(np.int64)
 
 
-def month_label(start: str, step: int) -> str:
-    """Calendar month (YYYY-MM) of month ``step`` after ``start``."""
-    year, month = (int(x) for x in start.split("-"))
-    total = year * 12 + (month - 1) + step
-    return f"{total // 12:04d}-{total % 12 + 1:02d}"
-
-
 # --------------------------------------------------------------------------- parameters
-
-
-def behaviour_for(
-    resolved: Resolved, params: Params, seeds: np.ndarray, mode: ParameterMode | None
-) -> tuple[np.ndarray, str]:
-    """The behaviour records for ``seeds`` under ``mode`` and a label of what was used."""
-    from .calibration.posterior import shipped_posterior
-
-    post = shipped_posterior(resolved.registry)
-    if mode is None:
-        mode = "posterior" if post is not None else "registry"
-    if mode == "registry" or post is None:
-        if mode != "registry" and post is None:
-            mode = "registry"
-        return params.behaviour, "registry values (no calibrated posterior ships)" if mode == "registry" else mode
-    keep = {k: v for k, v in resolved.overrides.items() if k in post.keys}
-    if mode == "point":
-        return post.point_record(params.behaviour, keep), "posterior median (one parameter set)"
-    if mode == "posterior":
-        return post.draw_records(params.behaviour, seeds, keep), "posterior predictive (a parameter draw per run)"
-    raise ValueError(f"unknown parameters mode {mode!r} (allowed: posterior, point, registry)")
 
 
 # --------------------------------------------------------------------------- one run
@@ -143,10 +114,6 @@ class RunResult:
         )
 
 
-def _resolved(scenario: Scenario | Resolved, registry: Registry | None = None) -> Resolved:
-    return scenario if isinstance(scenario, Resolved) else resolve(scenario, registry)
-
-
 def run_scenario(
     scenario: Scenario | Resolved,
     seed: int = 0,
@@ -155,13 +122,11 @@ def run_scenario(
     parameters: ParameterMode = "point",
 ) -> RunResult:
     """Run one scenario through the Mesa model, with explanations (one parameter set: ``point``)."""
-    from .model import AllianceModel
+    from simulation.drivers.model import AllianceModel
 
-    resolved = _resolved(scenario, registry)
-    params = build_params(resolved)
-    behaviour, used = behaviour_for(resolved, params, np.array([seed], dtype=np.int64), parameters)
-    model = AllianceModel(resolved, seed=seed, behaviour=behaviour, behaviour_label=used)
-    resolved = model.resolved  # with the behavioural values the run uses (for explanations)
+    inputs = prepare_inputs(scenario, [seed], parameters, registry)
+    model = AllianceModel.from_inputs(inputs, seed=seed)
+    resolved = inputs.resolved  # with the behavioural values the run uses (for explanations)
     horizon = resolved.steps if steps is None else min(steps, resolved.steps)
     model.run_for(horizon)
     traj = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
@@ -171,17 +136,12 @@ def run_scenario(
     levels = model.levels_array()
     fa, fb = resolved.focal_index
     trade = np.array([[r.trade[fa, fb] for r in model.history]])
-    view = BatchView(levels[None], trade, resolved.actors, resolved.focal_index, focal_base_trade(resolved))
+    view = BatchView(levels[None], trade, resolved.actors, resolved.focal_index, inputs.base_trade)
     outcomes = run_outcomes(view).iloc[0]
-    return RunResult(resolved, int(seed), model, traj, decisions, outcomes, used)
+    return RunResult(resolved, int(seed), model, traj, decisions, outcomes, inputs.parameters)
 
 
 # --------------------------------------------------------------------------- many runs
-
-
-def focal_base_trade(resolved: Resolved) -> float:
-    a, b = resolved.focal_pair
-    return resolved.pair_value("trade_usd_bn", a, b, directed=False) or float("nan")
 
 
 def _outcome_table(levels_result, shape: Structure, seeds: np.ndarray, base_trade: float) -> pd.DataFrame:
@@ -206,13 +166,8 @@ def prepare(
     registry: Registry | None = None,
 ) -> tuple[Params, Params, Structure, float, str]:
     """Everything a batch of one scenario needs: params (with behaviour per run), reference, structure."""
-    resolved = _resolved(scenario, registry)
-    params = build_params(resolved)
-    behaviour, used = behaviour_for(resolved, params, seeds, parameters)
-    params = params._replace(behaviour=behaviour)
-    ref_resolved = resolved.reference
-    reference = params if ref_resolved is resolved else build_params(ref_resolved)._replace(behaviour=behaviour)
-    return params, reference, structure(resolved), focal_base_trade(resolved), used
+    inputs = prepare_inputs(scenario, seeds, parameters, registry)
+    return inputs.params, inputs.reference, inputs.structure, inputs.base_trade, inputs.parameters
 
 
 def run_batch(
@@ -301,80 +256,19 @@ def noise_free_desire(
 ) -> tuple[np.ndarray, Structure]:
     """Every actor's month-0 desire for every partner without noise and without the resting constant:
     the structural pull of the terms alone (for landscape theory)."""
-    from .model import AllianceModel
+    from simulation.drivers.model import AllianceModel
 
-    resolved = _resolved(scenario)
-    params = build_params(resolved)
-    behaviour, _ = behaviour_for(resolved, params, np.zeros(1, dtype=np.int64), parameters)
-    model = AllianceModel(resolved, seed=0, behaviour=behaviour)
+    inputs = prepare_inputs(scenario, [0], parameters)
+    model = AllianceModel.from_inputs(inputs, seed=0)
     record = model.advice()
-    return record.desire - model.anchor, structure(resolved)
-
-
-def write_run(result: RunResult, out_dir, scenario_file: str | None) -> dict:
-    """Write trajectories, decisions, event log, manifest and plots of one run into ``out_dir``."""
-    import json
-    from pathlib import Path
-
-    from . import plots
-    from .explain import event_log, event_log_markdown
-    from .manifest import base_manifest, write_json
-    from .scenario import scenario_hash
-
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    files: dict[str, Path] = {}
-    files["trajectories"] = out_dir / "trajectories.parquet"
-    result.trajectories.to_parquet(files["trajectories"], index=False)
-    files["decisions"] = out_dir / "decisions.parquet"
-    result.decisions.to_parquet(files["decisions"], index=False)
-    levels = result.levels()
-    threats = {r.month: r.threat for r in result.model.history}  # type: ignore[attr-defined]
-    entries = event_log(result.decisions, levels, result.resolved, threats)
-    files["event_log"] = out_dir / "event_log.md"
-    files["event_log"].write_text(event_log_markdown(entries, result.scenario.title), "utf-8")
-    files["events"] = out_dir / "events.jsonl"
-    files["events"].write_text("".join(json.dumps(e) + "\n" for e in entries), "utf-8")
-    pairs = [col for _, _, col in pair_columns(result.actors)]
-    fa, fb = result.resolved.focal_index
-    focal = next(col for i, j, col in pair_columns(result.actors) if {i, j} == {fa, fb})
-    fig = plots.alignment_over_time(
-        result.trajectories, pairs, f"{result.scenario.title} (seed {result.seed})", focal=focal
-    )
-    files["alignment_plot"], _ = plots.save(fig, out_dir / "alignment")
-    fig = plots.alignment_network(levels[-1], result.actors, f"Alignment at {result.trajectories['date'].iloc[-1]}")
-    files["network_plot"], _ = plots.save(fig, out_dir / "network")
-    import matplotlib.pyplot as plt
-
-    plt.close("all")
-    manifest = base_manifest("run")
-    manifest.update(
-        {
-            "scenario_file": scenario_file,
-            "scenario_hash": scenario_hash(result.scenario),
-            "seed": result.seed,
-            "parameters": result.parameters,
-            "overrides": {k: {"value": v, "set_by": result.resolved.origin.get(k)} for k, v in
-                          result.resolved.overrides.items()},
-            "steps": int(len(result.trajectories) - 1),
-            "scenario": result.scenario.model_dump(mode="json"),
-            "summary": result.summary(),
-            "outputs": {k: p.name for k, p in files.items()},
-        }
-    )  # fmt: skip
-    files["manifest"] = out_dir / "manifest.json"
-    write_json(files["manifest"], manifest)
-    return files
+    return record.desire - model.anchor, inputs.structure
 
 
 __all__ = [
     "RunResult",
-    "month_label",
     "replicate_seeds",
     "run_batch",
     "run_points",
     "run_scenario",
     "simulate_trajectories",
-    "stack",
-    "write_run",
 ]

@@ -35,13 +35,13 @@ def seeds() -> Path:
 
 @pytest.fixture(scope="session")
 def registry():
-    from simulation.registry import default_registry
+    from simulation.world.registry import default_registry
 
     return default_registry()
 
 
 def scenario(name: str, **overrides):
-    from simulation.scenario import apply_overrides, load_scenario
+    from simulation.world.scenario import apply_overrides, load_scenario
 
     sc = load_scenario(SCENARIOS / f"{name}.yaml")
     return apply_overrides(sc, overrides) if overrides else sc
@@ -59,7 +59,7 @@ BEHAVIOUR_SEEDS = list(range(1000, 1400))
 
 def wilson(successes: int, n: int) -> tuple[float, float]:
     """Wilson 95% score interval for a binomial proportion."""
-    from simulation.stats import proportion
+    from simulation.core.stats import proportion
 
     _, lo, hi = proportion(successes, n)
     return lo, hi

@@ -23,8 +23,8 @@ _SHARED = ("random_pairs", "roles")
 
 @functools.cache
 def behaviour_dtype() -> np.dtype:
-    from simulation.build import behaviour_dtype as dtype
-    from simulation.registry import default_registry
+    from simulation.world.build import behaviour_dtype as dtype
+    from simulation.world.registry import default_registry
 
     return dtype(default_registry())
 
@@ -117,8 +117,8 @@ def month(p: Params, t: int = 0, level: np.ndarray | None = None, anchor: np.nda
 @functools.cache
 def shipped(name: str, **values: float) -> Params:
     """build_params of a shipped scenario (values: registry overrides by key)."""
-    from simulation.build import build_params
-    from simulation.resolve import resolve
+    from simulation.world.build import build_params
+    from simulation.world.resolve import resolve
     from tests.conftest import scenario
 
     return build_params(resolve(scenario(name), values=values or None))

@@ -4,13 +4,16 @@ the focal pair as data, the rules layer importing nothing from the world-buildin
 from __future__ import annotations
 
 import ast
+import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from simulation.explain import event_log
+from simulation.reporting.explain import event_log
 from simulation.runner import run_batch, run_scenario
 from tests.conftest import ROOT, scenario
 
@@ -30,7 +33,7 @@ def test_event_log_quotes_the_value_the_run_used_and_who_set_it():
 def test_mesa_batch_run_with_iterations_and_scalar_levers():
     import mesa
 
-    from simulation.model import AllianceModel
+    from simulation.drivers.model import AllianceModel
 
     rows = mesa.batch_run(AllianceModel, parameters={"pressure_on_china": [0.2, 0.6]}, iterations=3, max_steps=12,
                           number_processes=1, data_collection_period=-1, display_progress=False)  # fmt: skip
@@ -42,8 +45,8 @@ def test_mesa_batch_run_with_iterations_and_scalar_levers():
 def test_levers_reach_the_model_and_unknown_levers_are_refused():
     import pytest
 
-    from simulation.errors import InputError
-    from simulation.model import AllianceModel
+    from simulation.core.errors import InputError
+    from simulation.drivers.model import AllianceModel
 
     model = AllianceModel(pressure_on_china=0.6, coordination=0.5, seed=1)
     c = model.structure.index("China")
@@ -54,7 +57,7 @@ def test_levers_reach_the_model_and_unknown_levers_are_refused():
 
 
 def test_alignment_graph_is_a_networkx_graph_of_levels():
-    from simulation.model import AllianceModel
+    from simulation.drivers.model import AllianceModel
 
     g = AllianceModel(seed=0).alignment_graph
     assert g.number_of_nodes() == 5 and g.number_of_edges() == 10
@@ -69,17 +72,40 @@ def test_any_focal_pair_gets_the_same_outcomes():
     assert (other["final_level"].to_numpy() == other["final_china_india"].to_numpy()).all()
 
 
-def test_rules_import_nothing_from_the_world_building_layer():
-    forbidden = {"build", "resolve", "scenario", "registry", "runner", "model", "engine"}
-    for path in (ROOT / "simulation" / "rules").glob("*.py"):
-        tree = ast.parse(path.read_text("utf-8"))
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.level >= 2:
-                assert (node.module or "").split(".")[0] not in forbidden, f"{path.name} imports {node.module}"
+def _lint_imports(root: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    lint = Path(sys.executable).with_name("lint-imports")
+    return subprocess.run([str(lint), "--no-cache"], cwd=root, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_the_layers_hold_and_a_tool_would_catch_an_upward_import(tmp_path):
+    """import-linter's contracts (pyproject.toml) hold on the package, imports inside functions
+    included; and the same contracts break when rules/ imports the runner from inside a function."""
+    assert _lint_imports(ROOT).returncode == 0, _lint_imports(ROOT).stdout[-2000:]
+    shutil.copytree(ROOT / "simulation", tmp_path / "simulation", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    terms = tmp_path / "simulation" / "rules" / "terms.py"
+    terms.write_text(terms.read_text("utf-8") + "\n\ndef _upward():\n    from simulation.runner import run_batch\n\n"
+                     "    return run_batch\n", "utf-8")  # fmt: skip
+    broken = _lint_imports(tmp_path)
+    assert broken.returncode != 0 and "simulation.rules.terms -> simulation.runner" in broken.stdout
+
+
+def test_nothing_in_the_package_imports_its_root():
+    """The version lives in simulation._version: no module imports the package root (which would
+    load the public API, and with it the whole package, into every worker)."""
+    offenders = []
+    for path in (ROOT / "simulation").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module == "simulation":
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+            if isinstance(node, ast.ImportFrom) and node.level > 0:
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} (relative import)")
+    assert offenders == []
 
 
 def test_importing_plots_leaves_a_notebooks_backend_alone():
-    code = ("import matplotlib; matplotlib.use('svg'); import simulation.plots, simulation.runner; "
+    code = ("import matplotlib; matplotlib.use('svg'); import simulation.reporting.plots, simulation.runner; "
             "import matplotlib as m; print(m.get_backend())")  # fmt: skip
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip() == "svg"

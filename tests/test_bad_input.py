@@ -106,9 +106,6 @@ def test_steps_beyond_the_scenario_are_refused(capsys):
 def test_bad_arguments_give_one_line_and_exit_2(argv, fragment):
     from tests.conftest import ROOT
 
-    if argv[0] == "play":
-        pytest.importorskip("simulation.seminar", reason="the seminar module does not import on this core")
-
     proc = subprocess.run(
         [sys.executable, "-m", "simulation.cli", *argv],
         capture_output=True,

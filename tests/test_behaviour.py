@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from simulation.calibration.patterns import load_patterns
-from simulation.model import AllianceModel
+from simulation.drivers.model import AllianceModel
 from simulation.runner import replicate_seeds, run_batch
 from tests.conftest import ROOT, scenario, wilson
 
@@ -29,7 +29,7 @@ N = len(SEEDS)
 def predictive_fit():
     """The calibration report's posterior predictive check, recomputed with the report's own settings
     (100 posterior draws, 48 runs of every case, seed 7): deterministic, so it must equal the shipped figures."""
-    from simulation.calibration.posterior import shipped_posterior
+    from simulation.behaviour import shipped_posterior
     from simulation.calibration.report import predictive_fit as fit
 
     return fit(shipped_posterior(), load_patterns(), draws=100, replicates=48, seed=7)

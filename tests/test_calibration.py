@@ -7,12 +7,12 @@ import json
 import numpy as np
 import pytest
 
+from simulation.behaviour import Posterior, posterior_files, seed_uniforms
 from simulation.calibration.abc import calibrate_rejection, calibrated_keys, priors, rejection_abc, run_abc
 from simulation.calibration.patterns import load_patterns, patterns_hash
-from simulation.calibration.posterior import Posterior, posterior_files, seed_uniforms
 from simulation.cli import main
-from simulation.errors import InputError
-from simulation.registry import normalise_text
+from simulation.core.errors import InputError
+from simulation.world.registry import normalise_text
 
 
 def test_shipped_patterns_validate_and_cover_the_required_claims():

@@ -12,9 +12,9 @@ import time
 import pytest
 import solara
 
+from simulation.core.errors import InputError
 from simulation.dashboard import app
 from simulation.dashboard.server import check_port, free_port
-from simulation.errors import InputError
 from simulation.teaching.rooms import Room
 from tests.conftest import ROOT, scenario
 
@@ -136,7 +136,7 @@ def test_sigterm_to_the_command_stops_its_server():
 def test_a_partners_reason_cannot_inject_html_into_a_team_page():
     import ipywidgets
 
-    from simulation.seminar import HumanMove
+    from simulation.teaching.seminar import HumanMove
 
     room = Room(scenario("baseline_2018_2021"), "baseline_2018_2021")
     ru, eu = room.join("Reds", "Russia").seat, room.join("Blues", "EU").seat

@@ -19,10 +19,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simulation.cli import main
-from simulation.errors import InputError
-from simulation.scenario import load_scenario
-from simulation.sweep import load_sweep, sweep_from_dict
-from simulation.sweep_runner import read_results, run_sweep
+from simulation.core.errors import InputError
+from simulation.sweeps.execute import read_results, run_sweep
+from simulation.sweeps.spec import load_sweep, sweep_from_dict
+from simulation.world.scenario import load_scenario
 from tests.conftest import ROOT, SCENARIOS, scenario
 from tests.test_sweep import small
 
@@ -108,7 +108,18 @@ def test_sigkill_then_resume_equals_uninterrupted(tmp_path):
     path = _sweep_file(tmp_path, **data)
     out = tmp_path / "out"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "simulation.cli", "sweep", str(path), "--out", str(out), "--workers", "1", "--quiet"],
+        [
+            sys.executable,
+            "-m",
+            "simulation.cli",
+            "sweep",
+            str(path),
+            "--out",
+            str(out),
+            "--workers",
+            "1",
+            "--quiet",
+        ],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from simulation.dashboard.controls import field_bounds, parameter_sliders, pressure_sliders
-from simulation.handout import write_handout
-from simulation.registry import default_registry
-from simulation.scenario import LevelSegment, PressureSegment
+from simulation.teaching.handout import write_handout
+from simulation.world.registry import default_registry
+from simulation.world.scenario import LevelSegment, PressureSegment
 from tests.conftest import ROOT, SCENARIOS, scenario
 
 
@@ -20,7 +20,7 @@ def test_handout_has_story_cards_figures_and_questions(tmp_path):
         assert f"### {actor}" in md
     assert 'Cheang 2018: "would not allow it to accept a de facto junior partner status"' in md  # a card quote
     assert "000_13cebfda7c8178fb.txt" not in md and "**Cheang 2018**: Chris Cheang" in md  # sources in words
-    assert "## Compared with the baseline" in md and "event: border crisis" in md
+    assert "## Compared with the baseline" in md and "event: China-India border crisis for" in md
     questions = md.split("## Discussion questions")[1].split("## Sources")[0]
     assert sum(line[:2] in {f"{k}." for k in range(1, 10)} for line in questions.splitlines()) >= 3
     assert "China-India border crisis" in md and "Discussion questions" in md

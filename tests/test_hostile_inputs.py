@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from simulation.cli import main
-from simulation.scenario import ACTOR_FAMILIES
+from simulation.world.scenario import ACTOR_FAMILIES
 from tests.conftest import EXPERIMENTS, ROOT, SCENARIOS
 
 BASE_PATH = SCENARIOS / "baseline_2018_2021.yaml"
@@ -424,7 +424,7 @@ def test_duplicate_keys_name_both_lines(files, capsys):
 
 
 def test_yaml_merge_keys_are_not_duplicates(tmp_path):
-    from simulation.io import parse_yaml
+    from simulation.core.io import parse_yaml
 
     data = parse_yaml("base: &b {x: 1, y: 2}\nother:\n  <<: *b\n  y: 3\n", tmp_path / "m.yaml")
     assert data["other"] == {"x": 1, "y": 3}

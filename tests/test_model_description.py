@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from simulation import odd
+from simulation.core.ladder import LEVEL_LABELS
+from simulation.reporting import odd
 from simulation.rules import kernels, rng
 from simulation.rules.params import POLICY_RULES, Params
 from simulation.rules.terms import TERMS
-from simulation.scenario import Event
-from simulation.state import LEVEL_LABELS
+from simulation.world.scenario import Event
 from tests.conftest import ROOT
 
 MODEL = (ROOT / "MODEL.md").read_text("utf-8")
@@ -112,4 +112,4 @@ def test_every_scheduled_event_kind_is_described(kind):
 
 
 def test_parameter_appendix_matches_the_registry():
-    assert odd.appendix() in MODEL, "run `python -m simulation.odd` to refresh MODEL.md"
+    assert odd.appendix() in MODEL, "run `python -m simulation.reporting.odd` to refresh MODEL.md"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulation.model import AllianceModel
+from simulation.drivers.model import AllianceModel
 from simulation.runner import prepare, run_batch, simulate
 from tests.conftest import scenario
 

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from simulation.engine import simulate
+from simulation.drivers.engine import simulate
 from simulation.rules import kernels as K
 from simulation.rules.rng import fill_normals, run_key
 
@@ -93,8 +93,8 @@ def test_noise_stream_is_the_same_however_steps_are_requested(seed, width, first
 
 
 def _params(pressure: float, coordination: float):
-    from simulation.build import build_params
-    from simulation.resolve import resolve
+    from simulation.world.build import build_params
+    from simulation.world.resolve import resolve
     from tests.conftest import scenario
 
     sc = scenario("baseline_2018_2021", **{"pressure.targets.China": pressure, "pressure.coordination": coordination})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from simulation.registry import DocumentSource, normalise_text, registry_markdown
+from simulation.world.registry import DocumentSource, normalise_text, registry_markdown
 
 
 def test_every_parameter_has_a_source(registry):
@@ -79,10 +79,10 @@ def test_markdown_lists_every_key(registry):
 def test_every_model_quantity_is_in_the_registry(registry):
     """The builder reads only registry keys (a missing key would raise KeyError), and every behavioural
     quantity of the registry reaches the rules' record under its own name."""
-    from simulation.build import behaviour_keys, build_params
-    from simulation.resolve import resolve
     from simulation.rules.params import field_name
-    from simulation.scenario import load_scenario
+    from simulation.world.build import behaviour_keys, build_params
+    from simulation.world.resolve import resolve
+    from simulation.world.scenario import load_scenario
     from tests.conftest import SCENARIOS
 
     params = build_params(resolve(load_scenario(SCENARIOS / "baseline_2018_2021.yaml"), registry))

@@ -27,8 +27,8 @@ def cli(capsys, *args) -> tuple[int, str, str]:
 @pytest.fixture(scope="module")
 def lhs(tmp_path_factory):
     """The shipped small LHS sweep, run once (400 runs)."""
-    from simulation.sweep import load_sweep
-    from simulation.sweep_runner import read_results, run_sweep
+    from simulation.sweeps.execute import read_results, run_sweep
+    from simulation.sweeps.spec import load_sweep
 
     out = tmp_path_factory.mktemp("lhs") / "tiny_lhs"
     report = run_sweep(load_sweep("tiny_lhs"), out, workers=1, progress=False)
@@ -41,7 +41,7 @@ def lhs(tmp_path_factory):
 
 def test_bare_names_resolve_to_shipped_files_from_any_folder(tmp_path, monkeypatch):
     from simulation import load_scenario
-    from simulation.sweep import load_sweep
+    from simulation.sweeps.spec import load_sweep
 
     monkeypatch.chdir(tmp_path)
     assert load_scenario("baseline_2018_2021").title == load_scenario(ROOT / "scenarios/baseline_2018_2021.yaml").title
@@ -79,7 +79,7 @@ def test_scenarios_lists_every_shipped_scenario_and_sweep(capsys):
 
 
 def test_validate_detects_every_file_kind(capsys, tmp_path):
-    from simulation.cli_research import detect_kind
+    from simulation.cli.research import detect_kind
 
     landscape_yaml = tmp_path / "land.yaml"
     landscape_yaml.write_text("sizes: {A: 1, B: 2, C: 1}\npropensity: {A-B: 0.5, B-C: -0.2, A-C: 0.1}\n", "utf-8")
@@ -103,7 +103,7 @@ def test_validate_detects_every_file_kind(capsys, tmp_path):
 
 def test_validate_reads_a_saved_seminar(capsys, tmp_path):
     from simulation import load_scenario
-    from simulation.seminar import HumanMove, SeminarSession
+    from simulation.teaching.seminar import HumanMove, SeminarSession
 
     session = SeminarSession(load_scenario("baseline_2018_2021"), ["Russia"], seed=1)
     assert session.submit("Russia", HumanMove({"China": "hold"})) == []
@@ -159,7 +159,7 @@ def test_seed_round_trip_as_r_reads_it_reproduces_the_run(lhs):
     import pyarrow as pa
 
     from simulation import apply_overrides, run_batch
-    from simulation.sweep import load_sweep
+    from simulation.sweeps.spec import load_sweep
 
     out, df, manifest = lhs
     table = pq.read_table(out / "results.parquet")
@@ -182,7 +182,7 @@ def test_seed_round_trip_as_r_reads_it_reproduces_the_run(lhs):
 
 
 def test_non_grid_plot_has_few_legend_entries_human_labels_and_says_what_it_pools(lhs):
-    from simulation import plots
+    from simulation.reporting import plots
 
     _, df, manifest = lhs
     fig = plots.alliance_probability(
@@ -201,7 +201,7 @@ def test_non_grid_plot_has_few_legend_entries_human_labels_and_says_what_it_pool
 
 
 def test_main_effects_pool_over_the_other_quantities(lhs):
-    from simulation import plots
+    from simulation.reporting import plots
 
     _, df, manifest = lhs
     fig = plots.main_effects(df, plots.factors_of(manifest), "max_level", manifest)
@@ -222,7 +222,7 @@ def test_plot_cli_draws_the_default_set_and_refuses_too_many_entries(capsys, lhs
     code, _, err = cli(capsys, "plot", out, "--kind", "probability", "--hue", "seed", "--out", tmp_path / "f2")
     assert code == 0  # a numeric column with many values is binned into 4, not refused
     df2 = df.assign(label=[f"g{i % 13}" for i in range(len(df))])
-    from simulation import plots
+    from simulation.reporting import plots
 
     with pytest.raises(plots.TooManyEntries, match="13 legend entries"):
         plots.alliance_probability(df2, "pressure_on_china", hue="label")
@@ -245,7 +245,7 @@ def test_manifest_lists_every_dependency_with_its_version(lhs):
     "module, extra", [("solara", "dashboard"), ("ema_workbench", "analysis"), ("distributed", "dask")]
 )
 def test_a_missing_extra_is_one_line_naming_it(capsys, monkeypatch, module, extra):
-    import simulation.cli as cli_module
+    import simulation.cli.app as cli_module
 
     def needs_it(args):
         raise ModuleNotFoundError(f"No module named '{module}'", name=module)
@@ -268,7 +268,7 @@ def test_importing_plots_leaves_the_backend_and_rcparams_alone():
     code = (
         "import matplotlib; matplotlib.use('svg'); import matplotlib as mpl\n"
         "before = dict(mpl.rcParams)\n"
-        "import simulation.plots as p\n"
+        "import simulation.reporting.plots as p\n"
         "fig = p.final_alignment(__import__('pandas').DataFrame({'final_level': [3, 4], 'x': [0.0, 1.0]}), by='x')\n"
         "assert mpl.get_backend() == 'svg', mpl.get_backend()\n"
         "after = dict(mpl.rcParams)\n"

@@ -9,11 +9,11 @@ import json
 import numpy as np
 import pytest
 
-from simulation.errors import InputError
-from simulation.references import REFERENCES, full_reference, in_words, short_citation
-from simulation.seminar import HumanMove
-from simulation.state import Intent
+from simulation.core.errors import InputError
+from simulation.core.ladder import Intent
+from simulation.core.references import REFERENCES, full_reference, in_words, short_citation
 from simulation.teaching.rooms import Room, RoomRegistry, describe_month, request_feedback
+from simulation.teaching.seminar import HumanMove
 from tests.conftest import scenario
 
 R, H, L = int(Intent.RAISE), int(Intent.HOLD), int(Intent.LOWER)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulation.engine import noise_width, simulate
+from simulation.drivers.engine import noise_width, simulate
 from simulation.rules import kernels as K
 from simulation.rules import terms as T
 from simulation.rules.params import POLICY_RULES, new_memo, new_scratch
@@ -602,8 +602,8 @@ def test_compute_anchor_puts_the_reference_month0_desire_at_the_rest_point(name)
 
 @pytest.mark.parametrize("name", ["baseline_2018_2021", "held_inputs_2018", "hindcast_2008_2013"])
 def test_initial_levels_do_not_move_in_month0_without_noise(name):
-    from simulation.build import build_params
-    from simulation.resolve import resolve
+    from simulation.world.build import build_params
+    from simulation.world.resolve import resolve
     from tests.conftest import scenario
 
     resolved = resolve(scenario(name))
@@ -790,7 +790,7 @@ def test_mix64_is_the_splitmix64_finaliser():
 
 
 def _key(seed):
-    """The run's key as the compiled loops hold it: a uint64 (see the xfail test below)."""
+    """The run's key as the compiled loops hold it: a uint64."""
     return np.uint64(run_key(np.int64(seed)))
 
 
@@ -860,16 +860,10 @@ def test_fill_normals_with_the_key_as_python_receives_it():
     np.testing.assert_array_equal(out, _normals(1, 0, 1000))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=OverflowError,
-    reason="fill_normals cannot take a key of 2**63 or more as run_key returns it to Python (a plain int) "
-    "once its int64 version is compiled (in the process or in the disk cache): numba tries the int64 "
-    "signature and raises OverflowError 'int too big to convert'; about half of all seeds have such a key. "
-    "Callers must pass np.uint64(key), as AllianceModel now does",
-)
 def test_fill_normals_accepts_every_key_run_key_returns():
-    for seed in (1, 0):  # keys under and over 2**63: the first compiles the int64 version
+    """Keys under and over 2**63, as run_key returns them to Python (plain ints), draw the compiled
+    loops' stream (numba once compiled an int64 version and then raised OverflowError on half the keys)."""
+    for seed in (1, 0):  # keys under and over 2**63
         key = run_key(np.int64(seed))
         out = np.zeros(8)
         fill_normals(key, 0, out)
@@ -879,7 +873,7 @@ def test_fill_normals_accepts_every_key_run_key_returns():
 @pytest.mark.parametrize("seed", [1, 0])
 def test_mesa_model_draws_the_batch_engines_normals(seed):
     """For keys under and over 2**63 (seeds 1 and 0) the Mesa driver draws the batch engine's stream."""
-    from simulation.model import AllianceModel
+    from simulation.drivers.model import AllianceModel
     from tests.conftest import scenario
 
     assert (run_key(np.int64(1)) < 2**63) and (run_key(np.int64(0)) >= 2**63)

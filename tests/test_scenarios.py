@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from simulation.build import build_params
-from simulation.resolve import resolve
-from simulation.scenario import apply_overrides, load_scenario, scenario_json_schema
+from simulation.world.build import build_params
+from simulation.world.resolve import resolve
+from simulation.world.scenario import apply_overrides, load_scenario, scenario_json_schema
 from tests.conftest import SCENARIOS, scenario
 
 SHIPPED = sorted(SCENARIOS.glob("*.yaml"))
@@ -95,7 +95,7 @@ def test_json_schema_exports_descriptions_and_bounds():
 
 
 def test_overrides_are_validated():
-    from simulation.errors import InputError
+    from simulation.core.errors import InputError
 
     with pytest.raises(InputError, match="pressure.targets.China"):
         apply_overrides(scenario("baseline_2018_2021"), {"pressure.targets.China": 1.5})
@@ -105,8 +105,8 @@ def test_overrides_are_validated():
 def test_shipped_json_schemas_are_current(kind):
     """schemas/*.schema.json are what `alliance-sim schema` exports (refresh with that command)."""
     from simulation.calibration.patterns import patterns_json_schema
-    from simulation.scenario import scenario_json_schema
-    from simulation.sweep import sweep_json_schema
+    from simulation.sweeps.spec import sweep_json_schema
+    from simulation.world.scenario import scenario_json_schema
     from tests.conftest import ROOT
 
     shipped = json.loads((ROOT / "schemas" / f"{kind}.schema.json").read_text())

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from simulation.seminar import HumanMove, SeminarSession
+from simulation.teaching.seminar import HumanMove, SeminarSession
 from tests.conftest import ROOT, scenario
 
 
@@ -109,7 +109,7 @@ def test_save_and_reload_give_the_same_state(tmp_path):
 
 
 def test_a_broken_session_file_is_a_one_line_error(tmp_path):
-    from simulation.errors import InputError
+    from simulation.core.errors import InputError
 
     bad = tmp_path / "x.json"
     bad.write_text("{not json")

@@ -18,7 +18,7 @@ ipyvuetify = pytest.importorskip("ipyvuetify")
 from mesa.visualization import SolaraViz  # noqa: E402
 from mesa.visualization.solara_viz import ModelController  # noqa: E402
 
-from simulation.model import AllianceModel  # noqa: E402
+from simulation.drivers.model import AllianceModel  # noqa: E402
 
 
 def test_solaraviz_constructs_the_page_without_error():

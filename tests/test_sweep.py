@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation import plots
 from simulation.cli import main
-from simulation.sweep import load_sweep, sweep_from_dict
-from simulation.sweep_runner import read_results, run_sweep
+from simulation.reporting import plots
+from simulation.sweeps.execute import read_results, run_sweep
+from simulation.sweeps.spec import load_sweep, sweep_from_dict
 from tests.conftest import EXPERIMENTS, SCENARIOS, scenario
 
 matplotlib.use("Agg")
@@ -181,18 +181,6 @@ def results(tmp_path_factory):
     return read_results(report.results)
 
 
-def _plots_read_the_catalogue() -> bool:
-    import inspect
-
-    from simulation import plots
-
-    return inspect.signature(plots.alliance_probability).parameters["outcome"].default == "alliance"
-
-
-old_plots = pytest.mark.skipif(not _plots_read_the_catalogue(), reason="plots.py still reads the old rc_* columns")
-
-
-@old_plots
 def test_probability_plot_shows_the_data_with_wilson_bands(results):
     df, _ = results
     fig = plots.alliance_probability(df, "china", hue="coord")
@@ -204,7 +192,6 @@ def test_probability_plot_shows_the_data_with_wilson_bands(results):
     assert len(ax.collections) == 2  # one Wilson band per line
 
 
-@old_plots
 def test_heatmap_time_final_fan(results, tmp_path):
     df, _ = results
     fig = plots.alliance_heatmap(df, "china", "coord")
@@ -223,7 +210,6 @@ def test_heatmap_time_final_fan(results, tmp_path):
     assert [p.suffix for p in paths] == [".png", ".svg"] and all(p.stat().st_size > 1000 for p in paths)
 
 
-@old_plots
 def test_cli_plot(tmp_path, results, capsys):
     path = _write_sweep(tmp_path, small())
     out = tmp_path / "res"

@@ -172,3 +172,32 @@ def test_a_sweep_file_of_the_user_names_a_shipped_base_scenario(installed):
     out = _run(installed, "validate", "mine.yaml").stdout
     assert "ok (sweep)" in out and "3 runs" in out
     sweep.unlink()
+
+
+BATCH = (
+    "import hashlib, sys; import pandas as pd; from simulation import load_scenario, run_batch; "
+    "df = run_batch(load_scenario('baseline_2018_2021'), runs=300, master_seed=11); "
+    "print(df.attrs['parameters']); "
+    "print(hashlib.sha256(pd.util.hash_pandas_object(df, index=False).values.tobytes()).hexdigest()); "
+    "print(float((df['max_level'] >= 4).mean()))"
+)
+
+
+def test_the_wheel_runs_the_checkouts_model_with_the_shipped_posterior(installed):
+    """One model everywhere: the same 300 baseline runs from the wheel and from the checkout are identical
+    (same posterior, same table hash), and both say they are posterior predictive."""
+    wheel = subprocess.run(
+        [str(installed["python"]), "-c", BATCH],
+        cwd=installed["work"],
+        env=installed["env"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=1200,
+    ).stdout.split("\n")
+    here = subprocess.run(
+        [sys.executable, "-c", BATCH], cwd=ROOT, capture_output=True, text=True, check=True, timeout=1200
+    ).stdout.split("\n")
+    assert wheel[0] == here[0] == "posterior predictive (a parameter draw per run)"
+    assert wheel[1] == here[1], "the wheel's batch differs from the checkout's"
+    assert (installed["package"] / "data" / "posterior.parquet").is_file()

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
+from simulation.core.errors import InputError
 
 
 @dataclass
@@ -79,7 +79,7 @@ def prim_boxes(x: pd.DataFrame, y: np.ndarray, min_density: float = 0.8) -> Disc
 def discovery_figure(result: DiscoveryResult, title: str):
     import matplotlib.pyplot as plt
 
-    from ..plots import SLIDE_STYLE
+    from simulation.reporting.plots import SLIDE_STYLE
 
     with plt.rc_context(SLIDE_STYLE):
         fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(14, 6), gridspec_kw={"width_ratios": [1, 1.3]})
@@ -120,8 +120,8 @@ def discover_from_results(
 ) -> str:
     import matplotlib.pyplot as plt
 
-    from ..plots import save
-    from ..sweep_runner import read_results
+    from simulation.reporting.plots import save
+    from simulation.sweeps.execute import read_results
 
     df, manifest = read_results(results)
     factors = list(manifest.get("design", {}).get("factors", []))

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
-from ..scenario import Scenario
+from simulation.core.errors import InputError
+from simulation.world.scenario import Scenario
 
 
 @dataclass(frozen=True)
@@ -66,9 +66,9 @@ def energy(sizes: np.ndarray, propensity: np.ndarray, side: np.ndarray) -> float
 def landscape_from_scenario(scenario: Scenario, label: str) -> Landscape:
     """Sizes and propensities of a scenario's actors at its start (the noise-free pull of the
     utility terms, without the resting constants), through the runner."""
-    from ..build import build_params
-    from ..resolve import resolve
-    from ..runner import noise_free_desire
+    from simulation.runner import noise_free_desire
+    from simulation.world.build import build_params
+    from simulation.world.resolve import resolve
 
     desire, shape = noise_free_desire(scenario)
     propensity = (desire + desire.T) / 2
@@ -91,7 +91,7 @@ def _landscape_from_csv(path: Path) -> tuple[tuple[str, ...], np.ndarray, np.nda
     """A CSV with columns ``actor, size, <actor 1>, <actor 2>, ...`` (a symmetric propensity matrix)."""
     import pandas as pd
 
-    from ..io import read_input_bytes
+    from simulation.core.io import read_input_bytes
 
     raw = read_input_bytes(path, "landscape CSV")
     try:
@@ -143,7 +143,7 @@ def _check_actor_count(path: Path, count: int) -> None:
 
 def landscape_from_file(path: Path) -> Landscape:
     """A scenario YAML, a YAML table (``sizes:`` and ``propensity:``) or a CSV table; bad input is an InputError."""
-    from ..scenario import parse_scenario, read_yaml_mapping
+    from simulation.world.scenario import parse_scenario, read_yaml_mapping
 
     path = Path(path)
     if path.suffix.lower() == ".csv":

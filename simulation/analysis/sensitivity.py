@@ -62,7 +62,7 @@ def indices_chart(table: pd.DataFrame, method: str, outcome: str, top: int = 15)
     """Horizontal bar chart with confidence intervals, largest first."""
     import matplotlib.pyplot as plt
 
-    from ..plots import SLIDE_STYLE
+    from simulation.reporting.plots import SLIDE_STYLE
 
     if method == "sobol":
         data = table.sort_values("ST", ascending=False).head(top)[::-1]

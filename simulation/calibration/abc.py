@@ -23,6 +23,7 @@ stays available for smaller parameter sets.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import logging
 import time
@@ -33,17 +34,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..build import behaviour_keys
-from ..engine import simulate
-from ..outcomes import BatchView, run_outcomes
-from ..paths import shipped_scenario
-from ..registry import Registry, default_registry
-from ..resolve import resolve
-from ..rules.params import field_name
-from ..runner import focal_base_trade, replicate_seeds
-from ..scenario import apply_overrides, load_scenario
-from .diagnostics import compatibility, compatibility_text
-from .patterns import PatternsFile, load_patterns, patterns_hash
+from simulation.calibration.diagnostics import compatibility, compatibility_text
+from simulation.calibration.patterns import PatternsFile, load_patterns, patterns_hash
+from simulation.core.paths import shipped_scenario
+from simulation.drivers.engine import simulate
+from simulation.drivers.inputs import prepare_inputs
+from simulation.outcomes import BatchView, run_outcomes
+from simulation.rules.params import field_name
+from simulation.runner import replicate_seeds
+from simulation.world.build import behaviour_keys
+from simulation.world.registry import Registry, default_registry
+from simulation.world.scenario import apply_overrides, load_scenario
 
 log = logging.getLogger(__name__)
 
@@ -83,19 +84,16 @@ class PatternSimulator:
         self.runs_done = 0
         self.needed = {p.measure.outcome for p in patterns.patterns}
         self.cases: dict[str, _Case] = {}
-        from ..build import build_params, structure
-
         for key, case in patterns.cases().items():
             sc = load_scenario(shipped_scenario(case.scenario))
             if case.overrides:
                 sc = apply_overrides(sc, dict(case.overrides))
-            r = resolve(sc)
-            params = build_params(r)
-            reference = params if r.reference is r else build_params(r.reference)
-            shape = structure(r)
+            # the runner's construction path; each particle then lays its values over the registry's
+            inputs = prepare_inputs(sc, self.seeds, "registry")
+            r, shape = inputs.resolved, inputs.structure
             keep = {k: v for k, v in r.overrides.items() if k in behaviour_keys(r.registry)}
-            self.cases[key] = _Case(params, reference, shape.steps, shape.actors, shape.focal_index,
-                                    focal_base_trade(r), keep)  # fmt: skip
+            self.cases[key] = _Case(inputs.params, inputs.reference, shape.steps, shape.actors, shape.focal_index,
+                                    inputs.base_trade, keep)  # fmt: skip
 
     def outcomes(self, values: dict[str, float]) -> dict[str, pd.DataFrame]:
         out = {}
@@ -243,7 +241,7 @@ def write_posterior(
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from .. import __version__
+    from simulation._version import __version__
 
     folder.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.table({**{k: samples[:, p] for p, k in enumerate(keys)}, "weight": weights}),
@@ -255,6 +253,7 @@ def write_posterior(
         "method": method,
         "patterns_file": str(patterns_path) if patterns_path is not None else "simulation/data/patterns.yaml",
         "patterns_sha256": patterns_hash(patterns_path),
+        "table_sha256": hashlib.sha256((folder / "posterior.parquet").read_bytes()).hexdigest(),
         "excluded_pattern": exclude,
         "parameters": keys,
         "fixed": {k: default_registry().value(k) for k in FIXED_KEYS},
@@ -505,7 +504,7 @@ def calibrate_rejection(
     waves' boxes were focused with every pattern, the held-out one included, so they would not hold it out.
     The simulation-based calibration check also runs on the first wave (truths drawn from the prior).
     """
-    from .history import contraction, distance, implausibilities, refocus, sbc_check
+    from simulation.calibration.history import contraction, distance, implausibilities, refocus, sbc_check
 
     started = time.time()
     out_dir = Path(out_dir) if out_dir is not None else Path.cwd() / "calibration"

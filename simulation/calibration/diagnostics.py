@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .patterns import PatternsFile
+from simulation.calibration.patterns import PatternsFile
 
 
 @dataclass(frozen=True)

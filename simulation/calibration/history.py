@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .patterns import PatternsFile
+from simulation.calibration.patterns import PatternsFile
 
 #: Pukelsheim's three-sigma rule (any unimodal distribution puts 95% of its mass within 3 sd), the usual
 #: history-matching cut-off.

@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..errors import InputError
-from ..outcomes import OUTCOME_NAMES
+from simulation.core.errors import InputError
+from simulation.outcomes import OUTCOME_NAMES
 
 #: The miss of a measure that is undefined in a batch (a median month of an event that never came):
 #: a modelling choice, larger than any pattern's miss inside its plausible range, so such batches rank last.
@@ -226,7 +226,7 @@ def shipped_patterns_path() -> Path:
 
 def load_patterns(path: str | Path | None = None) -> PatternsFile:
     """Load and validate a patterns file (default: the shipped one). Bad input: one-line InputError."""
-    from ..scenario import read_yaml_mapping, validation_error_to_input_error
+    from simulation.world.scenario import read_yaml_mapping, validation_error_to_input_error
 
     source = shipped_patterns_path() if path is None else Path(path)
     data = read_yaml_mapping(source, "patterns")
@@ -234,7 +234,7 @@ def load_patterns(path: str | Path | None = None) -> PatternsFile:
         parsed = PatternsFile.model_validate(data)
     except ValidationError as err:
         raise validation_error_to_input_error(err, PatternsFile, source) from None
-    from ..paths import shipped_dir
+    from simulation.core.paths import shipped_dir
 
     known = {p.stem for p in shipped_dir("scenarios").glob("*.yaml")}
     for k, pattern in enumerate(parsed.patterns):

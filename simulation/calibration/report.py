@@ -13,16 +13,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..registry import default_registry
-from .abc import PatternSimulator, priors
-from .diagnostics import compatibility_markdown
-from .patterns import PatternsFile, load_patterns
-from .posterior import Posterior
+from simulation.behaviour import Posterior
+from simulation.calibration.abc import PatternSimulator, priors
+from simulation.calibration.diagnostics import compatibility_markdown
+from simulation.calibration.patterns import PatternsFile, load_patterns
+from simulation.world.registry import default_registry
 
 
 def draw_sets(post: Posterior, count: int, seed: int) -> np.ndarray:
     """``count`` parameter sets drawn from the weighted posterior (rows of ``post.samples``)."""
-    from ..runner import replicate_seeds
+    from simulation.runner import replicate_seeds
 
     return post.samples[post.indices(replicate_seeds(seed, count))]
 
@@ -89,7 +89,7 @@ def marginals_figure(post: Posterior, path_stem: Path) -> list[Path]:
     """Posterior marginals (weighted histograms) against the uniform priors, one panel per parameter."""
     import matplotlib.pyplot as plt
 
-    from ..plots import save
+    from simulation.reporting.plots import save
 
     bounds = priors()
     k = len(post.keys)
@@ -120,7 +120,7 @@ def fit_figure(fit: PatternFit, loo: pd.Series | None, path_stem: Path) -> list[
     """Share of posterior predictive draws meeting each pattern (and, if given, held out)."""
     import matplotlib.pyplot as plt
 
-    from ..plots import save
+    from simulation.reporting.plots import save
 
     ids = list(fit.met.index)
     y = np.arange(len(ids))
@@ -279,15 +279,13 @@ def scenario_uncertainty(scenario, draws: int = 200, runs_per_draw: int = 50, se
 
     Law of total variance for the binary outcome Y: Var(Y) = E[p(1 - p)] + Var(p) over draws of p.
     """
-    from ..runner import replicate_seeds, run_batch
+    from simulation.runner import replicate_seeds, run_batch
 
     seeds = replicate_seeds(seed, draws * runs_per_draw)
     df = run_batch(scenario, seeds, parameters="posterior")
-    from .posterior import shipped_posterior
+    from simulation.behaviour import shipped_posterior
 
     post = shipped_posterior()
-    if post is None:
-        raise RuntimeError("no posterior ships")
     draw = post.indices(seeds)
     per = df.groupby(draw)["alliance"].agg(["mean", "size"])
     p_all = float(df["alliance"].mean())
@@ -305,9 +303,9 @@ def scenario_uncertainty(scenario, draws: int = 200, runs_per_draw: int = 50, se
 def write_report(posterior_dir: Path | None, out: Path, figures_dir: Path, loo_dir: Path | None = None,
                  draws: int = 100, patterns_path: Path | None = None) -> Path:  # fmt: skip
     """Write the calibration report (Markdown) and its figures."""
-    from ..paths import shipped_dir
-    from ..scenario import load_scenario
-    from .posterior import posterior_files
+    from simulation.behaviour import posterior_files
+    from simulation.core.paths import shipped_dir
+    from simulation.world.scenario import load_scenario
 
     if posterior_dir is None:
         table, manifest = posterior_files()

@@ -30,19 +30,20 @@ from urllib.parse import parse_qs, quote
 
 import solara
 
-from ..errors import InputError
-from ..explain import event_log
-from ..model import AllianceModel
-from ..paths import shipped_dir
-from ..references import REFERENCES, in_words
-from ..runner import month_label, run_batch
-from ..scenario import Scenario, apply_overrides, load_scenario, parse_scenario
-from ..seminar import HumanMove
-from ..stats import proportion
-from ..teaching.rooms import MAX_DEBRIEF_RUNS, MAX_ROOM_BYTES, MAX_WHY, Room, RoomRegistry
-from . import charts
-from .controls import event_switches, parameter_sliders, pressure_sliders
-from .upload import TextFileInput
+from simulation.core.calendar import month_label
+from simulation.core.errors import InputError
+from simulation.core.paths import shipped_dir
+from simulation.core.references import REFERENCES, in_words
+from simulation.core.stats import proportion
+from simulation.dashboard import charts
+from simulation.dashboard.controls import event_switches, parameter_sliders, pressure_sliders
+from simulation.dashboard.upload import TextFileInput
+from simulation.drivers.model import AllianceModel
+from simulation.reporting.explain import event_log
+from simulation.runner import run_batch
+from simulation.teaching.rooms import MAX_DEBRIEF_RUNS, MAX_ROOM_BYTES, MAX_WHY, Room, RoomRegistry
+from simulation.teaching.seminar import HumanMove
+from simulation.world.scenario import Scenario, apply_overrides, load_scenario, parse_scenario
 
 logger = logging.getLogger(__name__)
 
@@ -230,7 +231,7 @@ def DistributionPanel(scenario_factory):
     if result is not None and "alliance" in result:
         share, lo, hi = proportion(int(result["alliance"].sum()), len(result))
         finals = result["final_level"].value_counts(normalize=True).sort_index()
-        from ..state import LEVEL_LABELS
+        from simulation.core.ladder import LEVEL_LABELS
 
         with solara.Div(attributes={"data-testid": "distribution"}):
             solara.Markdown(
@@ -259,7 +260,7 @@ def ModelView(model: AllianceModel, version: int):
 
 @solara.component
 def PressureText(model: AllianceModel):
-    from ..seminar import situation
+    from simulation.teaching.seminar import situation
 
     s = situation(model, model.actors[0])
     parts = [

@@ -12,8 +12,8 @@ from html import escape
 
 import numpy as np
 
-from ..runner import month_label
-from ..state import LEVEL_LABELS, MAX_LEVEL
+from simulation.core.calendar import month_label
+from simulation.core.ladder import LEVEL_LABELS, MAX_LEVEL
 
 #: One colour per rung, from estranged (grey-blue) to formal alliance (deep red); readable in a lit room.
 LEVEL_COLOURS = ("#6b7b8c", "#9aa5b1", "#e0b04a", "#e07b39", "#c8442c", "#8e1b1b")

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import annotated_types
 import numpy as np
 
-from ..registry import default_registry
-from ..scenario import (
+from simulation.world.registry import default_registry
+from simulation.world.scenario import (
     ACTOR_FAMILIES,
     DIRECTED_PAIR_FAMILIES,
     SYMMETRIC_PAIR_FAMILIES,
@@ -69,9 +69,9 @@ INSTRUMENT_FIELDS = tuple(
 
 def pressure_sliders(scenario: Scenario) -> list[SliderSpec]:
     """One slider per pressure target (all instruments at one level), and EU coordination."""
-    from ..build import build_params
-    from ..resolve import resolve
-    from ..rules.params import ROLE_PRESSURER
+    from simulation.rules.params import ROLE_PRESSURER
+    from simulation.world.build import build_params
+    from simulation.world.resolve import resolve
 
     params = build_params(resolve(scenario))
     lo, hi, _ = field_bounds(PressureSegment, "sanctions")
@@ -148,12 +148,4 @@ def _actors_present(family: str, of: str | None, actors: list[str]) -> bool:
 
 def event_switches(scenario: Scenario) -> list[tuple[int, str]]:
     """(index, label) of each scheduled event, to switch off."""
-    out = []
-    for k, ev in enumerate(scenario.events):
-        what = ev.kind.replace("_", " ")
-        if getattr(ev, "between", None):
-            what += f" {ev.between[0]}-{ev.between[1]}"
-        if getattr(ev, "actor", None):
-            what += f" {ev.actor}"
-        out.append((k, what))
-    return out
+    return [(k, ev.label()) for k, ev in enumerate(scenario.events)]

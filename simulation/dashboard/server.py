@@ -16,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ..errors import InputError
+from simulation.core.errors import InputError
 
 PORT_RANGE = (1024, 65535)
 
@@ -107,10 +107,10 @@ def start(
     scenario: Path | None, port: int | None, host: str = "127.0.0.1", rooms_dir: Path | None = None
 ) -> subprocess.Popen:
     """Start the server in a child process (used by the CLI and the browser tests)."""
-    from .assets import fill, missing
+    from simulation.dashboard.assets import fill, missing
 
     if scenario is not None:
-        from ..scenario import load_scenario
+        from simulation.world.scenario import load_scenario
 
         load_scenario(scenario)  # a bad file fails here, with a one-line error
     if rooms_dir is not None and rooms_dir.exists() and not rooms_dir.is_dir():

@@ -26,10 +26,20 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .params import ENTENTE, MAX_LEVEL, N_TERMS, ROLE_COORDINATOR, ROLE_FOCAL_A, ROLE_FOCAL_B, ROLE_POLICY
-from .params import ROLE_PRESSURER, ROLE_WEDGE, new_work
-from .rng import fill_normals, run_key
-from .terms import TERM_NAMES, TREATY_ONLY
+from simulation.rules.params import (
+    ENTENTE,
+    MAX_LEVEL,
+    N_TERMS,
+    ROLE_COORDINATOR,
+    ROLE_FOCAL_A,
+    ROLE_FOCAL_B,
+    ROLE_POLICY,
+    ROLE_PRESSURER,
+    ROLE_WEDGE,
+    new_work,
+)
+from simulation.rules.rng import fill_normals, run_key
+from simulation.rules.terms import TERM_NAMES, TREATY_ONLY
 
 _at = TERM_NAMES.index
 

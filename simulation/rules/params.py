@@ -8,7 +8,7 @@ run shares it, B when runs differ, as in a sweep or a posterior-predictive batch
   (``weight.shared_threat`` -> ``weight__shared_threat``). Adding a behavioural parameter
   to the registry adds its field here with no code; the rule that uses it reads it by name.
 - data arrays named after their registry families (``threat``, ``trade_usd_bn``, ...) and the
-  derived quantities of ``simulation/build.py`` (``power``, ``affinity``);
+  derived quantities of ``simulation/world/build.py`` (``power``, ``affinity``);
 - drivers over months (pressure, coordination per target, events).
 
 ``Structure`` holds what is not an array: actor names, roles, focal pair, horizon.
@@ -22,8 +22,8 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from ..state import AlignmentLevel
-from .terms import TERMS
+from simulation.core.ladder import AlignmentLevel
+from simulation.rules.terms import TERMS
 
 
 def field_name(key: str) -> str:
@@ -98,34 +98,6 @@ class Structure:
     @property
     def focal_index(self) -> tuple[int, int]:
         return self.index(self.focal_pair[0]), self.index(self.focal_pair[1])
-
-
-def stack(params: list[Params], index: np.ndarray | None = None) -> Params:
-    """Stack per-design-point Params along the run axis; run b uses ``params[index[b]]``.
-
-    Arrays that are identical across points keep R = 1 (they broadcast).
-    """
-    first = params[0]
-    out = {}
-    for name in Params._fields:
-        arrays = [getattr(p, name) for p in params]
-        if name in ("random_pairs", "roles"):
-            if any(not np.array_equal(a, arrays[0]) for a in arrays[1:]):
-                raise ValueError(f"runs in one batch must share {name}")
-            out[name] = arrays[0]
-            continue
-        if all(a is arrays[0] or np.array_equal(a, arrays[0]) for a in arrays[1:]):
-            out[name] = arrays[0]
-            continue
-        stacked = np.concatenate(arrays, axis=0)
-        out[name] = stacked if index is None else stacked[np.asarray(index)]
-    del first
-    return Params(**out)
-
-
-def with_behaviour(params: Params, behaviour: np.ndarray) -> Params:
-    """The same data with another behaviour record array (a posterior draw per run)."""
-    return params._replace(behaviour=behaviour)
 
 
 N_TERMS = len(TERMS)

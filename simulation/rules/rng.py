@@ -14,9 +14,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import float64, int64, njit, uint64, void
 
-_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+GAMMA = _GAMMA = np.uint64(0x9E3779B97F4A7C15)  # the golden-ratio increment
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _S30 = np.uint64(30)
@@ -60,7 +60,9 @@ def _normal_pair(key, pair):
     return np.float64(radius * math.cos(angle)), np.float64(radius * math.sin(angle))
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+# One signature, with an unsigned key: from Python a key under 2**63 arrives as an int64 and converts;
+# without it numba compiled an int64 version first and then refused keys of 2**63 or more (half of all).
+@njit(void(uint64, int64, float64[:]), cache=True, error_model="numpy", inline="always")
 def fill_normals(key, step, out):
     """Standard normals number ``step * len(out) + k`` of the run's stream, into ``out``.
 

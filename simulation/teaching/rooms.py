@@ -26,12 +26,12 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InputError
-from ..model import AllianceModel
-from ..runner import month_label
-from ..scenario import Scenario, parse_scenario
-from ..seminar import HumanMove, Situation, apply_moves, debrief, situation, validate_move
-from ..state import LEVEL_LABELS, MAX_LEVEL, Intent
+from simulation.core.calendar import month_label
+from simulation.core.errors import InputError
+from simulation.core.ladder import LEVEL_LABELS, MAX_LEVEL, Intent
+from simulation.drivers.model import AllianceModel
+from simulation.teaching.seminar import HumanMove, Situation, apply_moves, debrief, situation, validate_move
+from simulation.world.scenario import Scenario, parse_scenario
 
 ROOM_FORMAT = "alliance-sim room 1"
 #: Limits checked on the server, whatever the browser sends.

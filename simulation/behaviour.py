@@ -1,0 +1,161 @@
+"""Where a run's behavioural values come from: the registry, the posterior's median, or a posterior draw per run.
+
+The calibrated posterior: weighted behavioural parameter sets, shipped as package data.
+
+``posterior.parquet`` holds one row per parameter set (columns: registry keys, and ``weight``);
+``posterior.json`` its manifest (patterns-file hash, method, populations, acceptance, effective
+sample size, seeds, version). Posterior-predictive batches draw a set per run from the run's
+seed: a SplitMix64 hash of the seed on its own stream (``POSTERIOR_STREAM``), so the draw does
+not depend on batch, chunk or worker, and never touches the run's decision noise.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from simulation.core.errors import InputError
+from simulation.core.io import load_json
+from simulation.rules.params import Params, field_name
+from simulation.rules.rng import GAMMA, mix64
+from simulation.world.registry import Registry
+from simulation.world.resolve import Resolved
+
+#: Added to a run's seed before hashing, so the posterior draw has its own stream.
+POSTERIOR_STREAM = np.uint64(0x5EED_CA11_B2A7_E000)
+
+
+def seed_uniforms(seeds: np.ndarray) -> np.ndarray:
+    """One uniform in [0, 1) per seed, from the posterior stream (vectorised SplitMix64)."""
+    with np.errstate(over="ignore"):
+        # SplitMix64 (rules/rng.py), its numpy form: the compiled one's arithmetic on whole arrays
+        x = mix64.py_func(np.asarray(seeds, dtype=np.int64).astype(np.uint64) * GAMMA + POSTERIOR_STREAM)
+    return (x >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
+
+
+@dataclass(frozen=True)
+class Posterior:
+    keys: tuple[str, ...]  # registry keys
+    samples: np.ndarray  # [S, P]
+    weights: np.ndarray  # [S], sum 1
+    manifest: dict
+
+    @classmethod
+    def from_files(cls, table: Path, manifest: Path | None = None) -> Posterior:
+        """Read a posterior; a missing or malformed file is a one-line InputError naming it."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = Path(table)
+        if not table.is_file():
+            raise InputError(
+                table, None, "no posterior here (expected posterior.parquet from `alliance-sim calibrate`)"
+            )
+        try:
+            t = pq.read_table(table)
+        except (pa.ArrowInvalid, OSError) as err:
+            raise InputError(table, None, f"not a readable Parquet table ({err})") from None
+        if "weight" not in t.column_names or t.num_columns < 2 or t.num_rows == 0:
+            raise InputError(table, None, "not a posterior: needs parameter columns, a weight column and rows")
+        keys = tuple(c for c in t.column_names if c != "weight")
+        samples = np.column_stack([t.column(k).to_numpy() for k in keys])
+        w = t.column("weight").to_numpy().astype(float)
+        if not (np.all(np.isfinite(w)) and np.all(w >= 0) and w.sum() > 0):
+            raise InputError(table, "weight", "weights must be finite, non-negative and not all zero")
+        meta = load_json(manifest, "posterior manifest") if manifest is not None and Path(manifest).exists() else {}
+        return cls(keys, samples, w / w.sum(), meta)
+
+    @property
+    def effective_sample_size(self) -> float:
+        return float(1.0 / np.sum(self.weights**2))
+
+    def median(self) -> np.ndarray:
+        """Weighted median of each parameter."""
+        out = np.empty(len(self.keys))
+        for p in range(len(self.keys)):
+            order = np.argsort(self.samples[:, p])
+            cum = np.cumsum(self.weights[order])
+            out[p] = self.samples[order[np.searchsorted(cum, 0.5)], p]
+        return out
+
+    def indices(self, seeds: np.ndarray) -> np.ndarray:
+        """The parameter set each run uses (weighted, from its seed)."""
+        cum = np.cumsum(self.weights)
+        cum[-1] = 1.0
+        return np.minimum(np.searchsorted(cum, seed_uniforms(seeds), side="right"), len(cum) - 1)
+
+    def _fill(self, base: np.ndarray, values: np.ndarray, keep: dict[str, float]) -> np.ndarray:
+        out = np.repeat(base[:1], values.shape[0])
+        for p, key in enumerate(self.keys):
+            name = field_name(key)
+            if name in out.dtype.names:
+                out[name] = keep[key] if key in keep else values[:, p]
+        return out
+
+    def draw_records(self, base: np.ndarray, seeds: np.ndarray, keep: dict[str, float]) -> np.ndarray:
+        """Behaviour records [B]: run b gets the set its seed draws (``keep`` overrides win)."""
+        return self._fill(base, self.samples[self.indices(seeds)], keep)
+
+    def point_record(self, base: np.ndarray, keep: dict[str, float]) -> np.ndarray:
+        """One behaviour record [1] at the posterior median (``keep`` overrides win)."""
+        return self._fill(base, self.median()[None], keep)
+
+
+def posterior_files() -> tuple[Path, Path]:
+    root = Path(str(resources.files("simulation").joinpath("data")))
+    return root / "posterior.parquet", root / "posterior.json"
+
+
+#: What to do when the shipped posterior cannot be used (said in every such error).
+REMEDY = "reinstall alliance-sim, or pass --parameters registry to run on the registry's values (labelled as such)"
+
+
+@functools.cache
+def _load_shipped() -> Posterior:
+    table, manifest = posterior_files()
+    if not table.is_file():
+        raise InputError(table, None, f"the calibrated posterior is missing from this installation; {REMEDY}")
+    if not manifest.is_file():
+        raise InputError(manifest, None, f"the calibrated posterior's manifest is missing; {REMEDY}")
+    meta = load_json(manifest, "posterior manifest")
+    expected = meta.get("table_sha256") if isinstance(meta, dict) else None
+    if not isinstance(expected, str):
+        raise InputError(manifest, "table_sha256", f"the posterior manifest records no hash of its table; {REMEDY}")
+    if hashlib.sha256(table.read_bytes()).hexdigest() != expected:
+        raise InputError(table, None, f"damaged: its SHA-256 differs from the one in posterior.json; {REMEDY}")
+    return Posterior.from_files(table, manifest)
+
+
+def shipped_posterior(registry: Registry | None = None) -> Posterior:
+    """The posterior that ships with the package.
+
+    A missing, unhashed or damaged posterior is a one-line ``InputError`` (never a silent fallback to
+    the registry's values: those are another model, used only when asked for by name).
+    """
+    del registry
+    return _load_shipped()
+
+
+ParameterMode = Literal["posterior", "point", "registry"]
+
+
+def behaviour_for(
+    resolved: Resolved, params: Params, seeds: np.ndarray, mode: ParameterMode | None
+) -> tuple[np.ndarray, str]:
+    """The behaviour records for ``seeds`` under ``mode`` and a label of what was used."""
+    mode = "posterior" if mode is None else mode
+    if mode == "registry":
+        return params.behaviour, "registry values (uncalibrated, asked for with --parameters registry)"
+    if mode not in ("posterior", "point"):
+        raise ValueError(f"unknown parameters mode {mode!r} (allowed: posterior, point, registry)")
+    post = shipped_posterior(resolved.registry)
+    keep = {k: v for k, v in resolved.overrides.items() if k in post.keys}
+    if mode == "point":
+        return post.point_record(params.behaviour, keep), "posterior median (one parameter set)"
+    return post.draw_records(params.behaviour, seeds, keep), "posterior predictive (a parameter draw per run)"

@@ -1,0 +1,5 @@
+"""The command line: parse and print only; one module per command group."""
+
+from simulation.cli.app import main
+
+__all__ = ["main"]

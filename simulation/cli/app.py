@@ -1,0 +1,265 @@
+"""The ``alliance-sim`` command line: a thin dispatcher over the library.
+
+Every bad input ends in one line on stderr (file, field, what is allowed) and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from simulation.cli.argtypes import OneLineParser, input_mb, seed_int, steps_int
+from simulation.core.errors import InputError
+
+EXAMPLES = """\
+examples:
+  alliance-sim scenarios
+  alliance-sim run baseline_2018_2021 --seed 7
+  alliance-sim params --format markdown --out PARAMETERS.md
+  alliance-sim validate scenarios/*.yaml experiments/*.yaml
+  alliance-sim schema --kind sweep --out sweep.schema.json
+  alliance-sim sweep experiments/flagship_us_pressure.yaml --workers 2
+  alliance-sim plot results/flagship_us_pressure --kind heatmap
+  alliance-sim dashboard
+  alliance-sim play scenarios/baseline_2018_2021.yaml --human Russia --human China
+"""
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+# --------------------------------------------------------------------------- run
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from simulation.core.io import check_output_dir, refuse_sweep_folder
+    from simulation.reporting.run_output import write_run
+    from simulation.runner import run_scenario
+    from simulation.world.scenario import load_scenario, scenario_id
+
+    if args.out is not None:
+        check_output_dir(args.out)
+        refuse_sweep_folder(args.out)
+    scenario = load_scenario(args.scenario)
+    if args.steps is not None and args.steps > scenario.steps:
+        raise InputError(None, "--steps", f"{args.steps} is more than the scenario's {scenario.steps} steps")
+    out_dir = Path(args.out) if args.out else Path("results") / f"{scenario_id(args.scenario)}-seed{args.seed}"
+    check_output_dir(out_dir)
+    refuse_sweep_folder(out_dir)
+    result = run_scenario(scenario, seed=args.seed, steps=args.steps, parameters=args.parameters)
+    files = write_run(result, out_dir, str(args.scenario))
+    print_summary(result.summary())
+    console = _console()
+    console.print(f"\nWrote {len(files)} files to [bold]{out_dir}[/bold]:")
+    for kind, path in files.items():
+        console.print(f"  {kind:14s} {path}")
+    return 0
+
+
+def print_summary(summary: dict) -> None:
+    from rich.table import Table
+
+    console = _console()
+    focal = summary["focal_pair"]
+    console.print(f"[bold]{summary['scenario']}[/bold]  (seed {summary['seed']}; {summary['parameters']})")
+    table = Table(title="Final alignment", show_header=True)
+    table.add_column("pair")
+    table.add_column("level")
+    for pair, level in summary["final_alignment"].items():
+        table.add_row(pair, level, style="bold" if pair == focal else "")
+    console.print(table)
+    table = Table(title=f"{focal}: first month at or above each level")
+    table.add_column("level")
+    table.add_column("reached")
+    for level, when in summary["focal_pair_first_reached"].items():
+        table.add_row(level, when or "never")
+    console.print(table)
+    verdict = "a formal alliance formed" if summary["alliance"] else "no formal alliance"
+    console.print(f"{focal}: [bold]{verdict}[/bold].")
+    console.print(f"Blocs (entente or closer): {summary['blocs']}")
+
+
+# --------------------------------------------------------------------------- params
+
+
+def cmd_params(args: argparse.Namespace) -> int:
+    from simulation.core.io import check_output_file
+    from simulation.world.registry import default_registry, registry_markdown, registry_rows
+
+    if args.out:
+        check_output_file(args.out)
+    registry = default_registry()
+    rows = registry_rows(registry)
+    if args.role:
+        rows = [r for r in rows if r["role"] == args.role]
+    if args.grep:
+        rows = [r for r in rows if args.grep.lower() in r["key"].lower()]
+    if args.format == "markdown":
+        text = registry_markdown(registry) if not (args.role or args.grep) else _rows_markdown(rows)
+        if args.out:
+            Path(args.out).write_text(text, "utf-8")
+            _console().print(f"Wrote {len(rows)} parameters to {args.out}")
+        else:
+            sys.stdout.write(text)
+        return 0
+    if args.format == "json":
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return 0
+    from rich.table import Table
+
+    table = Table(title=f"alliance-sim parameter registry ({len(rows)} entries)", show_lines=False)
+    for col in ("key", "value", "range", "unit", "role", "sources"):
+        table.add_column(col, overflow="fold", max_width=70 if col == "sources" else None)
+    for r in rows:
+        table.add_row(*(r[c] for c in ("key", "value", "range", "unit", "role", "sources")))
+    _console().print(table)
+    return 0
+
+
+def _rows_markdown(rows: list[dict[str, str]]) -> str:
+    lines = ["| key | value | range | unit | role | sources |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append("| " + " | ".join(r[c].replace("|", "\\|") for c in r) + " |")
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- validate / schema
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from simulation.core.io import check_output_file
+    from simulation.sweeps.spec import sweep_json_schema
+    from simulation.world.scenario import scenario_json_schema
+
+    if args.out:
+        check_output_file(args.out)
+    from simulation.calibration.patterns import patterns_json_schema
+
+    schema = {"scenario": scenario_json_schema, "sweep": sweep_json_schema, "patterns": patterns_json_schema}[
+        args.kind
+    ]()
+    text = json.dumps(schema, indent=2) + "\n"
+    if args.out:
+        Path(args.out).write_text(text, "utf-8")
+        _console().print(f"Wrote the {args.kind} JSON Schema to {args.out}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(
+        prog="alliance-sim",
+        description=(
+            "Agent-based simulation of great-power alignment: do Russia and China form an "
+            "alliance, and under how much US pressure?"
+        ),
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    from simulation._version import __version__
+
+    parser.add_argument("--version", action="version", version=f"alliance-sim {__version__}")
+    parser.add_argument(
+        "--max-input-mb",
+        type=input_mb,
+        default=None,
+        help="size limit of a scenario, sweep or other input file in MB (default 4); goes before the command",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser(
+        "run",
+        help="run one scenario once, explain every decision, write plots",
+        description=(
+            "Run a scenario once through the Mesa model. Prints the final alignment of every pair "
+            "and when Russia-China reached each level; writes trajectories (Parquet), the "
+            "decisions table, an event log explaining each decision with its sources, a "
+            "manifest and two plots."
+        ),
+    )
+    p.add_argument("scenario", type=Path, help="scenario YAML file (see scenarios/)")
+    p.add_argument("--seed", type=seed_int, default=0, help="random seed (default 0); same seed, same run")
+    p.add_argument("--steps", type=steps_int, default=None, help="stop after this many months")
+    p.add_argument(
+        "--parameters",
+        choices=["point", "posterior", "registry"],
+        default="point",
+        help="behavioural parameters of this explained run: the posterior median (point, default), a draw "
+        "from the calibrated posterior by the seed (posterior), or the registry's values",
+    )
+    p.add_argument("--out", type=Path, default=None, help="output folder (default results/<scenario>-seed<N>)")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser(
+        "params",
+        help="print the parameter registry with sources",
+        description="Print every model parameter: value, documented range, unit, role and sources.",
+    )
+    p.add_argument("--format", choices=["table", "markdown", "json"], default="table")
+    p.add_argument("--role", choices=["input", "derived-input", "model", "evidence"], help="only this role")
+    p.add_argument("--grep", help="only keys containing this text")
+    p.add_argument("--out", type=Path, help="write to this file (markdown)")
+    p.set_defaults(func=cmd_params)
+
+    p = sub.add_parser(
+        "schema", help="export the scenario JSON Schema (for editors)", description="Export the JSON Schema."
+    )
+    p.add_argument("--kind", choices=["scenario", "sweep", "patterns"], default="scenario")
+    p.add_argument("--out", type=Path)
+    p.set_defaults(func=cmd_schema)
+
+    from simulation.cli.analysis import add_analysis_commands
+    from simulation.cli.research import add_research_commands
+    from simulation.cli.seminar import add_seminar_commands
+    from simulation.cli.sweep import add_sweep_commands
+
+    add_sweep_commands(sub)
+    add_research_commands(sub)
+    add_analysis_commands(sub)
+    add_seminar_commands(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # --help, --version and argument errors (already reported on one line)
+        return exit_.code if isinstance(exit_.code, int) else 2
+    from simulation.core.io import DEFAULT_INPUT_LIMIT_MB, input_limit, is_disk_full
+
+    try:
+        with input_limit(args.max_input_mb if args.max_input_mb is not None else DEFAULT_INPUT_LIMIT_MB):
+            return int(args.func(args) or 0)
+    except InputError as err:
+        print(f"error: {err.one_line()}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        if not is_disk_full(err):
+            raise
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"error: {where}no room to write ({err.strerror}); free space and try again", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as err:
+        from simulation.core.resources import missing_extra_message
+
+        if (message := missing_extra_message(err)) is None:
+            raise
+        print(f"error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Foundations every layer may use: errors (the one input gate), io, paths, resources, stats, the calendar and the alignment ladder."""

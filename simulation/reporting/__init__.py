@@ -1,0 +1,1 @@
+"""What users read about runs: explanations, figures, run output, manifests, exports."""

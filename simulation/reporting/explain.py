@@ -1,0 +1,174 @@
+"""Explanations: why an actor moved, in plain words, with the values the run used and their sources.
+
+Everything here reads the run's ``Resolved`` scenario, so a value a scenario sets is quoted as
+the run used it, "set by the scenario", never as the registry's default. Terms, their labels
+and the families they read come from the declaration in ``rules/terms.py``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from simulation.core.calendar import month_label
+from simulation.core.ladder import LEVEL_LABELS, MAX_LEVEL
+from simulation.core.references import in_words
+from simulation.rules.terms import TERMS, TREATY_ONLY
+from simulation.world.resolve import Resolved
+
+TERM_LABELS = {t.name: t.label for t in TERMS}
+
+
+def term_parameters(term: str, resolved: Resolved, i: int, j: int, level: np.ndarray, threat: np.ndarray) -> list[str]:
+    """Keys a term rests on for actor i towards partner j (the largest contributors), that the run used."""
+    actors = resolved.actors
+    a, b = actors[i], actors[j]
+    others = [k for k in range(resolved.n) if k not in (i, j)]
+    keys: list[str | None] = []
+    if term in ("shared_threat", "capability") and others:
+        k = max(others, key=lambda k: min(threat[i, k], threat[j, k]))
+        c = actors[k]
+        keys = [f"threat.{a}->{c}", f"threat.{b}->{c}", "pressure_threat_gain"]
+    elif term == "economic_stake":
+        keys = [resolved.pair_key("trade_usd_bn", a, b, False), f"total_trade_usd_bn.{a}",
+                resolved.pair_key("arms_export_share", a, b, True)]  # fmt: skip
+    elif term == "affinity":
+        keys = [f"liberal_democracy_index.{a}", f"liberal_democracy_index.{b}"]
+    elif term == "rapport":
+        keys = [resolved.pair_key("rapport", a, b, False)]
+    elif term in ("entrapment", "third_party") and others:
+        k = max(others, key=lambda k: level[i, k] * (threat[j, k] if term == "entrapment" else threat[k, j]))
+        c = actors[k]
+        keys = [f"threat.{b}->{c}" if term == "entrapment" else f"threat.{c}->{b}",
+                resolved.pair_key("initial_level", a, c, False)]  # fmt: skip
+    elif term == "exposure" and others:
+        k = max(others, key=lambda k: threat[k, j])
+        c = actors[k]
+        keys = [f"trade_vulnerability.{a}", f"threat.{c}->{b}", resolved.pair_key("trade_usd_bn", a, c, False)]
+    elif term == "status":
+        keys = [f"status_concern.{a}", f"gdp_usd_bn.{a}", f"gdp_usd_bn.{b}"]
+    elif term == "mistrust":
+        keys = [f"mistrust.{a}->{b}"]
+    elif term == "partner_threat":
+        keys = [f"threat.{a}->{b}", "aggression_threat_gain", f"order_stake.{a}", "pressure_threat_gain"]
+    elif term == "underwriting" and others:
+        k = max(others, key=lambda k: threat[j, k] - threat[i, k])
+        keys = [f"threat.{b}->{actors[k]}", "aggression_threat_gain"]
+    elif term == "autonomy":
+        keys = ["treaty_weight.autonomy"]
+    return [k for k in keys if k is not None and k in resolved]
+
+
+def _wish(intent: str, partner_intent: str, before: int, after: int, consent: int, treaty_steps: int) -> str:
+    """What became of the actor's wish: done, refused, waiting for treaty consent, or lowered by the other side."""
+    if intent == "raise":
+        if after > before:
+            return "raised (both wanted it)"
+        if after < before:
+            return "the other side lowered it instead"
+        if before == MAX_LEVEL - 1 and partner_intent == "raise":
+            return f"treaty talks: consent held {consent} of {treaty_steps} months"
+        return "refused by the partner (it did not want to climb)"
+    if intent == "lower":
+        return "lowered" if after < before else "could not lower further"
+    if after < before:
+        return "lowered by the other side"
+    if after > before:
+        return "raised"
+    return "held"
+
+
+def explain_decision(row: pd.Series | dict, resolved: Resolved, level: np.ndarray, threat: np.ndarray) -> str:
+    """A paragraph explaining one decision row of the ``decisions`` table."""
+    a, b = row["actor"], row["partner"]
+    i, j = resolved.index(a), resolved.index(b)
+    before_level = int(row["level_before"])
+    before = LEVEL_LABELS[before_level]
+    intent = row["intent"]
+    treaty = before_level >= MAX_LEVEL - 1
+    names = [t.name for k, t in enumerate(TERMS) if treaty or k not in TREATY_ONLY]
+    contributions = {t: float(row[f"term_{t}"]) for t in names}
+    pulls = sorted((t for t in names if contributions[t] > 0), key=lambda t: -contributions[t])[:2]
+    costs = sorted((t for t in names if contributions[t] < 0), key=lambda t: contributions[t])[:2]
+    desire = row["treaty_desire"] if before_level == MAX_LEVEL - 1 and intent == "raise" else row["desire"]
+    if intent == "raise":
+        head = f"{a} wants to raise its relationship with {b} above {before}: desire {desire:+.2f} exceeds the bar " \
+               f"{row['raise_threshold']:+.2f}."  # fmt: skip
+    elif intent == "lower":
+        head = f"{a} wants to lower its relationship with {b} below {before}: desire {desire:+.2f} fell under " \
+               f"{row['lower_threshold']:+.2f}."  # fmt: skip
+    else:
+        head = f"{a} holds its {before} with {b} (desire {desire:+.2f})."
+    parts = [head]
+    if pulls:
+        parts.append("Pulling closer: " + ", ".join(f"{TERM_LABELS[t]} {contributions[t]:+.2f}" for t in pulls) + ".")
+    if costs:
+        parts.append("Holding back: " + ", ".join(f"{TERM_LABELS[t]} {contributions[t]:+.2f}" for t in costs) + ".")
+    parts.append(f"Resting constant {row['anchor']:+.2f}; noise {row['noise']:+.2f}.")
+    lines = [" ".join(parts)]
+    for t in pulls + costs:
+        for key in term_parameters(t, resolved, i, j, level, threat):
+            lines.append(f"  - {TERM_LABELS[t]}: {in_words(resolved.cite(key))}")
+    return "\n".join(lines)
+
+
+def event_log(
+    decisions: pd.DataFrame, levels: np.ndarray, resolved: Resolved, threats: dict[int, np.ndarray] | None = None
+) -> list[dict]:
+    """Entries for every change of level and every wish to change, in month order.
+
+    Each entry says what the actor wished (``intent``) and what became of it (``outcome``):
+    done, refused by the partner, waiting for treaty consent, or lowered by the other side.
+    """
+    treaty_steps = int(round(resolved.value("treaty_consent_steps")))
+    base_threat = None
+    entries = []
+    notable = decisions[(decisions["intent"] != "hold") | (decisions["level_before"] != decisions["level_after"])]
+    for _, row in notable.iterrows():
+        step = int(row["step"])
+        if threats is not None and step in threats:
+            threat = threats[step]
+        else:
+            if base_threat is None:
+                from simulation.world.build import build_params
+
+                base_threat = build_params(resolved).threat[0]
+            threat = base_threat
+        before, after = int(row["level_before"]), int(row["level_after"])
+        entries.append(
+            {
+                "step": step,
+                "date": month_label(resolved.start, step),
+                "actor": row["actor"],
+                "partner": row["partner"],
+                "intent": row["intent"],
+                "outcome": _wish(
+                    row["intent"],
+                    row.get("partner_intent", "hold"),
+                    before,
+                    after,
+                    int(row.get("consent_months", 0)),
+                    treaty_steps,
+                ),  # fmt: skip
+                "level_before": LEVEL_LABELS[before],
+                "level_after": LEVEL_LABELS[after],
+                "explanation": explain_decision(row, resolved, levels[step], threat),
+            }
+        )
+    return entries
+
+
+def event_log_markdown(entries: list[dict], title: str) -> str:
+    lines = [f"# Event log: {title}", ""]
+    lines.append("Every change of alignment and every wish to change, what became of the wish, the utility terms")
+    lines.append("and the values the run used (with their sources) behind the largest terms.")
+    lines.append("")
+    for e in entries:
+        changed = e["level_before"] != e["level_after"]
+        move = f"{e['level_before']} -> **{e['level_after']}**" if changed else f"stays {e['level_before']}"
+        lines.append(f"## {e['date']} (month {e['step']}): {e['actor']} wishes to {e['intent']} ties with "
+                     f"{e['partner']}: {e['outcome']} ({move})")  # fmt: skip
+        lines.append("")
+        lines.append(e["explanation"])
+        lines.append("")
+    return "\n".join(lines)

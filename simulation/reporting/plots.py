@@ -1,0 +1,605 @@
+"""Figures with matplotlib, sized and lettered to be read on a slide; saved as PNG and SVG.
+
+Nothing here touches a user's matplotlib settings: no backend is chosen and no ``rcParams`` are
+changed (styles apply inside ``rc_context`` only). Figures are made as ``matplotlib.figure.Figure``
+objects without pyplot, so they need no window system, display in a notebook and are freed when
+dropped.
+
+Sweep figures work for any design (grid, LHS, Sobol, Morris): a swept quantity with more than
+12 distinct values is binned into quantile bins, every figure says what it pools over, labels
+are human words, and a figure that would need more than 12 legend entries is refused with one
+line (:class:`TooManyEntries`). Colours are the Okabe-Ito palette (colour-blind safe, legible
+on white).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib as mpl
+import networkx as nx
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from simulation.core.errors import InputError
+from simulation.core.ladder import LEVEL_LABELS, MAX_LEVEL
+
+#: Okabe & Ito (2008), "Color Universal Design": distinguishable under the common colour-vision
+#: deficiencies; yellow is left out (too faint on white).
+OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#999999")
+#: At most this many legend entries (lines, groups) in one figure.
+MAX_LEGEND_ENTRIES = 12
+#: A swept quantity with more distinct values than this is binned.
+MAX_LEVELS_UNBINNED = 12
+
+SLIDE_STYLE = {
+    "font.size": 13,
+    "axes.titlesize": 15,
+    "axes.labelsize": 13,
+    "legend.fontsize": 11,
+    "xtick.labelsize": 12,
+    "ytick.labelsize": 12,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "svg.hashsalt": "alliance-sim",
+}
+LEVEL_COLOURS = ["#b2182b", "#bdbdbd", "#92c5de", "#4393c3", "#2166ac", "#053061"]
+
+
+class TooManyEntries(InputError):
+    """A figure would need more than ``MAX_LEGEND_ENTRIES`` legend entries."""
+
+
+def new_figure(figsize: tuple[float, float]) -> tuple[Figure, object]:
+    """A figure and its one axes, without pyplot (no backend, no global figure list)."""
+    fig = Figure(figsize=figsize)
+    return fig, fig.add_subplot()
+
+
+def save(fig: Figure, path_stem: Path) -> list[Path]:
+    """Save ``fig`` as PNG (150 dpi) and SVG next to each other; returns the paths."""
+    path_stem.parent.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for ext in ("png", "svg"):
+        path = path_stem.with_suffix(f".{ext}")
+        fig.savefig(path, dpi=150, bbox_inches="tight", metadata={"Date": None} if ext == "svg" else None)
+        paths.append(path)
+    return paths
+
+
+def alignment_over_time(trajectories: pd.DataFrame, pairs: list[str], title: str, focal: str | None = None) -> Figure:
+    """Alignment level of every pair, month by month; the ``focal`` pair's column (default: the
+    first of ``pairs``) drawn thick and black."""
+    focal = pairs[0] if focal is None and pairs else focal
+    with mpl.rc_context(SLIDE_STYLE):
+        fig, ax = new_figure((11, 6))
+        x = pd.to_datetime(trajectories["date"]) if "date" in trajectories else trajectories.index
+        palette = OKABE_ITO[:6]
+        for k, pair in enumerate(pairs):
+            emphasis = pair == focal
+            offset = (k - len(pairs) / 2) * 0.025  # keep overlapping step lines apart
+            ax.step(
+                x,
+                trajectories[pair] + (0 if emphasis else offset),
+                where="post",
+                label=pair,
+                lw=3.5 if emphasis else 1.6,
+                color="black" if emphasis else palette[k % len(palette)],
+                zorder=3 if emphasis else 2,
+            )
+        ax.set_yticks(range(MAX_LEVEL + 1), [label.capitalize() for label in LEVEL_LABELS])
+        ax.set_ylim(-0.3, MAX_LEVEL + 0.3)
+        ax.set_title(title)
+        ax.set_xlabel("Month")
+        ax.grid(axis="y", alpha=0.3)
+        ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+        fig.autofmt_xdate()
+        fig.tight_layout()
+    return fig
+
+
+def alignment_network(levels: np.ndarray, actors: tuple[str, ...], title: str) -> Figure:
+    """The actors as a network; edges coloured and widened by alignment level."""
+    with mpl.rc_context(SLIDE_STYLE):
+        fig, ax = new_figure((7.5, 7))
+        graph = nx.Graph()
+        graph.add_nodes_from(actors)
+        n = len(actors)
+        for i in range(n):
+            for j in range(i + 1, n):
+                graph.add_edge(actors[i], actors[j], level=int(levels[i, j]))
+        pos = nx.circular_layout(graph)
+        for level in range(MAX_LEVEL + 1):
+            edges = [(u, v) for u, v, d in graph.edges(data=True) if d["level"] == level]
+            if not edges:
+                continue
+            nx.draw_networkx_edges(
+                graph,
+                pos,
+                edgelist=edges,
+                ax=ax,
+                width=1.0 + 1.6 * level,
+                edge_color=LEVEL_COLOURS[level],
+                style="dashed" if level == 0 else "solid",
+            )
+        nx.draw_networkx_nodes(graph, pos, ax=ax, node_size=2600, node_color="#fdfdfd", edgecolors="#333333")
+        nx.draw_networkx_labels(graph, pos, ax=ax, font_size=13, font_weight="bold")
+        handles = [
+            Line2D([], [], color=LEVEL_COLOURS[k], lw=1.0 + 1.6 * k, ls="--" if k == 0 else "-")
+            for k in range(MAX_LEVEL + 1)
+        ]
+        ax.legend(
+            handles,
+            [label.capitalize() for label in LEVEL_LABELS],
+            loc="lower center",
+            bbox_to_anchor=(0.5, -0.2),
+            ncol=3,
+            frameon=False,
+        )
+        ax.set_title(title)
+        ax.set_axis_off()
+        ax.margins(0.15)
+        fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------- sweep figures: labels
+
+
+def factor_paths(manifest: dict | None) -> dict[str, str]:
+    """Column name -> scenario path of every swept quantity, from a sweep's manifest."""
+    spec = (manifest or {}).get("sweep_spec", {}) or {}
+    out = {}
+    for item in spec.get("vary", []) or []:
+        name = item.get("label") or item.get("path", "").replace(".", "_")
+        out[name] = item.get("path", name)
+    return out
+
+
+def factors_of(manifest: dict | None) -> list[str]:
+    """The swept columns, in the sweep file's order."""
+    return list((manifest or {}).get("design", {}).get("factors", []))
+
+
+def human_label(name: str, manifest: dict | None = None) -> str:
+    """Words for a column: outcomes from the outcome catalogue, swept scenario paths described
+    from the scenario (``pressure.targets.China`` -> "US pressure on China (0-1)"), registry keys
+    from the registry's descriptions, anything else with its underscores as spaces."""
+    import simulation.outcomes as outcomes
+
+    if name in getattr(outcomes, "OUTCOME_NAMES", ()):
+        return outcomes.label(name)
+    path = factor_paths(manifest).get(name, name)
+    base = (manifest or {}).get("base_scenario", {}) or {}
+    pressure = base.get("pressure", {}) or {}
+    by = pressure.get("by") or "the pressuring actor's"
+    coord = pressure.get("coordinated_by") or "the coordinating actor's"
+    parts = path.split(".")
+    if parts[:2] == ["pressure", "targets"] and len(parts) >= 3:
+        return f"{by} pressure on {parts[2]} (0-1)"
+    if parts[:2] == ["pressure", "coordination"]:
+        return f"{coord} coordination with {by} pressure (0-1)"
+    key = path[len("parameters.") :] if path.startswith("parameters.") else path
+    try:
+        from simulation.world.registry import default_registry
+
+        reg = default_registry()
+        if key in reg:
+            p = reg[key]
+            who = f" ({p.of})" if p.of else ""
+            return f"{p.family.replace('_', ' ')}{who}"
+    except Exception:  # noqa: BLE001 - a label is never worth failing a figure
+        pass
+    if name.startswith("final_") and name not in getattr(outcomes, "OUTCOME_NAMES", ()):
+        return outcomes.label(name)
+    return name.replace("_", " ")
+
+
+def _outcome_words(outcome: str) -> str:
+    import simulation.outcomes as outcomes
+
+    try:
+        return outcomes.label(outcome)
+    except Exception:  # noqa: BLE001
+        return outcome.replace("_", " ")
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _is_binary(series: pd.Series) -> bool:
+    return series.dtype == bool or set(pd.unique(series.dropna())) <= {0, 1}
+
+
+# --------------------------------------------------------------------------- sweep figures: data
+
+
+def binned(values: pd.Series, max_levels: int = MAX_LEVELS_UNBINNED, bins: int = 8) -> tuple[pd.Series, bool]:
+    """``values`` as they are if they take at most ``max_levels`` distinct values (a grid), else the
+    centre of their quantile bin (``bins`` bins of about equal counts); and whether it binned."""
+    if values.nunique() <= max_levels or not pd.api.types.is_numeric_dtype(values):
+        return values, False
+    codes = pd.qcut(values, q=bins, duplicates="drop")
+    centres = codes.map(lambda iv: (iv.left + iv.right) / 2).astype(float)
+    return centres, True
+
+
+def summarise(data: pd.DataFrame, keys: list[str], outcome: str) -> pd.DataFrame:
+    """Per group: runs ``n``, ``mean`` of ``outcome`` and a 95% band (``lo``, ``hi``): Wilson for a
+    yes/no outcome, mean +- 1.96 standard errors otherwise."""
+    from simulation.core.stats import wilson_interval
+
+    y = data[outcome].astype(float)
+    g = y.groupby([data[k] for k in keys], observed=True)
+    out = pd.DataFrame({"n": g.count(), "mean": g.mean(), "sd": g.std(ddof=1)}).reset_index()
+    if _is_binary(data[outcome]):
+        out["lo"], out["hi"] = wilson_interval((out["mean"] * out["n"]).round().to_numpy(), out["n"].to_numpy())
+    else:
+        half = 1.96 * out["sd"].fillna(0.0) / np.sqrt(out["n"].clip(lower=1))
+        out["lo"], out["hi"] = out["mean"] - half, out["mean"] + half
+    return out
+
+
+def _filter(df: pd.DataFrame, fix: dict[str, float] | None) -> pd.DataFrame:
+    data = df
+    for col, value in (fix or {}).items():
+        data = data[np.isclose(data[col].astype(float), value)]
+    return data
+
+
+def _pooled_note(
+    df: pd.DataFrame,
+    shown: list[str],
+    factors: list[str],
+    fix: dict | None,
+    manifest: dict | None,
+    binned_cols: list[str],
+) -> str:
+    """A sentence saying what a figure pools over."""
+    pooled = [human_label(f, manifest) for f in factors if f not in shown and f not in (fix or {})]
+    parts = []
+    if pooled:
+        parts.append("pooled over " + "; ".join(pooled))
+    if fix:
+        parts.append("with " + ", ".join(f"{human_label(k, manifest)} = {v:g}" for k, v in fix.items()))
+    if binned_cols:
+        parts.append("binned: " + ", ".join(human_label(c, manifest) for c in binned_cols) + " (quantile bins)")
+    reps = (manifest or {}).get("design", {}).get("replicates")
+    parts.append(f"{len(df):,} runs" + (f", {reps} replicates per point" if reps else ""))
+    return "; ".join(parts)
+
+
+def _check_entries(count: int, what: str, source: str | None = None) -> None:
+    if count > MAX_LEGEND_ENTRIES:
+        raise TooManyEntries(
+            source,
+            what,
+            f"{count} legend entries (more than {MAX_LEGEND_ENTRIES}); choose a column with fewer "
+            "values, or fix one with --fix COLUMN=VALUE",
+        )
+
+
+def _hue_groups(data: pd.DataFrame, hue: str | None) -> tuple[list[tuple[object, pd.DataFrame]], bool]:
+    if hue is None:
+        return [(None, data)], False
+    values, was_binned = binned(data[hue], bins=4)
+    groups = list(data.groupby(values, observed=True, sort=True))
+    _check_entries(len(groups), hue)
+    return groups, was_binned
+
+
+def _value_text(value: object) -> str:
+    return f"{value:.3g}" if isinstance(value, float | np.floating) else str(value)
+
+
+# --------------------------------------------------------------------------- sweep figures
+
+
+def alliance_probability(
+    df: pd.DataFrame,
+    x: str,
+    hue: str | None = None,
+    outcome: str = "alliance",
+    fix: dict[str, float] | None = None,
+    manifest: dict | None = None,
+    factors: list[str] | None = None,
+) -> Figure:
+    """P(``outcome``) (or its mean) against ``x`` with 95% bands, one line per value of ``hue``.
+
+    Works for any design: ``x`` is binned into quantile bins when it takes more than 12 values
+    (an LHS or Sobol sample); ``hue`` into 4. Other swept quantities are pooled (the title says
+    which) unless fixed in ``fix``. More than 12 lines are refused (:class:`TooManyEntries`).
+    """
+    data = _filter(df, fix)
+    factors = factors if factors is not None else factors_of(manifest)
+    groups, hue_binned = _hue_groups(data, hue)
+    binary = _is_binary(df[outcome])
+    with mpl.rc_context(SLIDE_STYLE):
+        fig, ax = new_figure((9.5, 6.2))
+        xs_all, x_binned = binned(data[x])  # bin on the whole design, not per line
+        for k, (value, g) in enumerate(groups):
+            s = summarise(g.assign(**{x: xs_all.loc[g.index]}), [x], outcome)
+            colour = "black" if hue is None else OKABE_ITO[k % len(OKABE_ITO)]
+            sign = "~" if hue_binned else "="
+            label = None if hue is None else f"{human_label(hue, manifest)} {sign} {_value_text(value)}"
+            ax.plot(s[x], s["mean"], marker="o", color=colour, label=label, lw=2.2)
+            ax.fill_between(s[x], s["lo"], s["hi"], color=colour, alpha=0.22, lw=0)
+        ax.set_xlabel(human_label(x, manifest))
+        ax.set_ylabel(
+            ("P(" + _outcome_words(outcome).removeprefix("P(").removesuffix(")") + ")")
+            if binary
+            else _outcome_words(outcome)
+        )
+        if binary:
+            ax.set_ylim(-0.02, 1.02)
+        ax.grid(alpha=0.3)
+        band = "Wilson 95%" if binary else "mean +- 1.96 s.e."
+        ax.set_title(f"{_capital(_outcome_words(outcome))} (bands: {band})")
+        note = _pooled_note(
+            data,
+            [x] + ([hue] if hue else []),
+            factors,
+            fix,
+            manifest,
+            [c for c, b in ((x, x_binned), (hue, hue_binned)) if b and c],
+        )
+        fig.text(0.01, 0.005, note, fontsize=9, color="#444444", wrap=True)
+        if hue is not None:
+            ax.legend(frameon=False, loc="best")
+        fig.tight_layout(rect=(0, 0.05, 1, 1))
+    return fig
+
+
+def main_effects(
+    df: pd.DataFrame, factors: list[str], outcome: str = "alliance", manifest: dict | None = None
+) -> Figure:
+    """One panel per swept quantity: the outcome (binned) against it, pooling over all the others
+    (main effects, the marginal means of a sampled design), with 95% bands."""
+    if not factors:
+        raise InputError(None, "--kind", "main effects need at least one swept quantity")
+    binary = _is_binary(df[outcome])
+    n = len(factors)
+    cols = min(n, 3)
+    rows = int(np.ceil(n / cols))
+    with mpl.rc_context(SLIDE_STYLE):
+        fig = Figure(figsize=(4.6 * cols, 3.9 * rows + 0.6))
+        axes = fig.subplots(rows, cols, squeeze=False, sharey=True)
+        for k, factor in enumerate(factors):
+            ax = axes[k // cols][k % cols]
+            xs, _ = binned(df[factor])
+            s = summarise(df.assign(**{factor: xs}), [factor], outcome)
+            colour = OKABE_ITO[0]
+            ax.plot(s[factor], s["mean"], marker="o", color=colour, lw=2)
+            ax.fill_between(s[factor], s["lo"], s["hi"], color=colour, alpha=0.25, lw=0)
+            ax.set_xlabel(human_label(factor, manifest), fontsize=11)
+            if binary:
+                ax.set_ylim(-0.02, 1.02)
+            ax.grid(alpha=0.3)
+        for k in range(n, rows * cols):
+            axes[k // cols][k % cols].set_axis_off()
+        for r in range(rows):
+            axes[r][0].set_ylabel(_outcome_words(outcome), fontsize=11)
+        fig.suptitle(f"Main effects on {_outcome_words(outcome)}: each panel pools over the other quantities")
+        fig.text(
+            0.01,
+            0.005,
+            f"{len(df):,} runs; bands: {'Wilson 95%' if binary else 'mean +- 1.96 s.e.'}; "
+            "quantities with more than 12 values in quantile bins",
+            fontsize=9,
+            color="#444444",
+        )
+        fig.tight_layout(rect=(0, 0.04, 1, 0.95))
+    return fig
+
+
+def alliance_heatmap(
+    df: pd.DataFrame,
+    x: str,
+    y: str,
+    outcome: str = "alliance",
+    fix: dict[str, float] | None = None,
+    manifest: dict | None = None,
+    factors: list[str] | None = None,
+) -> Figure:
+    """Mean of ``outcome`` over two swept quantities (each binned if it takes more than 12 values)."""
+    data = _filter(df, fix)
+    factors = factors if factors is not None else factors_of(manifest)
+    xs, xb = binned(data[x], bins=6)
+    ys, yb = binned(data[y], bins=6)
+    table = data.assign(**{x: xs, y: ys}).pivot_table(index=y, columns=x, values=outcome, aggfunc="mean", observed=True)
+    binary = _is_binary(df[outcome])
+    with mpl.rc_context(SLIDE_STYLE):
+        fig, ax = new_figure((8.8, 7.2))
+        im = ax.imshow(
+            table.to_numpy(dtype=float),
+            origin="lower",
+            cmap="cividis",
+            vmin=0,
+            vmax=1 if binary else None,
+            aspect="auto",
+        )
+        ax.set_xticks(range(len(table.columns)), [f"{v:.3g}" for v in table.columns], rotation=45)
+        ax.set_yticks(range(len(table.index)), [f"{v:.3g}" for v in table.index])
+        ax.set_xlabel(human_label(x, manifest))
+        ax.set_ylabel(human_label(y, manifest))
+        words = _outcome_words(outcome)
+        fig.colorbar(im, ax=ax, label=words)
+        ax.set_title(_capital(words))
+        note = _pooled_note(data, [x, y], factors, fix, manifest, [c for c, b in ((x, xb), (y, yb)) if b])
+        if table.isna().to_numpy().any():
+            note += "; white: no design point in that cell"
+        fig.text(0.01, 0.005, note, fontsize=9, color="#444444", wrap=True)
+        fig.tight_layout(rect=(0, 0.05, 1, 1))
+    return fig
+
+
+def time_to_alliance(
+    df: pd.DataFrame, by: str | None = None, start: str | None = None, manifest: dict | None = None
+) -> Figure:
+    """Histogram of the month a formal alliance was signed (runs with an alliance only)."""
+    month = "alliance_month"
+    data = df[df[month].notna()] if month in df else df.iloc[:0]
+    with mpl.rc_context(SLIDE_STYLE):
+        fig, ax = new_figure((9, 6))
+        if data.empty:
+            ax.text(0.5, 0.5, "no run reached a formal alliance", ha="center", transform=ax.transAxes)
+        else:
+            bins = np.arange(0, int(data[month].max()) + 3) - 0.5
+            groups, was_binned = _hue_groups(data, by)
+            for k, (value, g) in enumerate(groups):
+                ax.hist(
+                    g[month].astype(float),
+                    bins=bins,
+                    alpha=0.6,
+                    color=OKABE_ITO[k % len(OKABE_ITO)],
+                    label=None if by is None else f"{human_label(by, manifest)} = {_value_text(value)}",
+                )
+            if by is not None:
+                ax.legend(frameon=False)
+        ax.set_xlabel("Month the alliance was signed" + (f" (0 = {start})" if start else ""))
+        ax.set_ylabel("Runs")
+        share = len(data) / max(len(df), 1)
+        ax.set_title(f"Time to alliance ({len(data)} of {len(df)} runs, {share:.1%}; all design points pooled)")
+        fig.tight_layout()
+    return fig
+
+
+def final_alignment(df: pd.DataFrame, by: str, manifest: dict | None = None) -> Figure:
+    """Distribution of the focal pair's final level across runs, for each value (or bin) of ``by``."""
+    values, was_binned = binned(df[by])
+    _check_entries(values.nunique(), by)
+    shares = df["final_level"].groupby(values, observed=True).value_counts(normalize=True).unstack(fill_value=0)
+    shares = shares.reindex(columns=range(MAX_LEVEL + 1), fill_value=0)
+    with mpl.rc_context(SLIDE_STYLE):
+        fig, ax = new_figure((9, 6))
+        bottom = np.zeros(len(shares))
+        xs = np.arange(len(shares))
+        for level in range(MAX_LEVEL + 1):
+            ax.bar(
+                xs,
+                shares[level],
+                bottom=bottom,
+                color=LEVEL_COLOURS[level],
+                label=LEVEL_LABELS[level].capitalize(),
+                width=0.85,
+            )
+            bottom += shares[level].to_numpy()
+        ax.set_xticks(xs, [_value_text(v) for v in shares.index], rotation=45 if len(xs) > 6 else 0)
+        ax.set_xlabel(human_label(by, manifest) + (" (quantile bins)" if was_binned else ""))
+        ax.set_ylabel("Share of runs")
+        ax.set_title("Final level of the focal pair")
+        ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+        fig.tight_layout()
+    return fig
+
+
+def fan_chart(
+    df: pd.DataFrame, by: str | None = None, values: list[float] | None = None, manifest: dict | None = None
+) -> Figure:
+    """Mean, median and 10-90% / 25-75% bands of the focal pair's level over time, across runs."""
+    if "trajectory" not in df:
+        raise InputError(None, "--kind", "the results hold no trajectories (add trajectory to the sweep's outcomes)")
+    if by is None:
+        groups = [(None, df)]
+    elif values is not None:
+        groups = [(v, df[np.isclose(df[by].astype(float), v)]) for v in values]
+    else:
+        keys, _ = binned(df[by], bins=3)
+        groups = list(df.groupby(keys, observed=True))
+    _check_entries(len(groups), by or "--by")
+    with mpl.rc_context(SLIDE_STYLE):
+        fig, ax = new_figure((10, 6))
+        for k, (value, g) in enumerate(groups):
+            traj = np.stack(g["trajectory"].to_numpy()).astype(float)
+            t = np.arange(traj.shape[1])
+            q10, q25, q50, q75, q90 = np.percentile(traj, [10, 25, 50, 75, 90], axis=0)
+            colour = "black" if by is None else OKABE_ITO[k % len(OKABE_ITO)]
+            ax.fill_between(t, q10, q90, color=colour, alpha=0.12, lw=0)
+            ax.fill_between(t, q25, q75, color=colour, alpha=0.25, lw=0)
+            label = "mean" if by is None else f"{human_label(by, manifest)} = {_value_text(value)} (mean)"
+            ax.plot(t, traj.mean(axis=0), color=colour, lw=2.5, label=label)
+            ax.plot(t, q50, color=colour, lw=1, ls="--")
+        ax.set_yticks(range(MAX_LEVEL + 1), [label.capitalize() for label in LEVEL_LABELS])
+        ax.set_xlabel("Month")
+        ax.set_title("Focal pair's level across runs (bands: 10-90% and 25-75%; dashed: median)")
+        ax.legend(frameon=False, loc="lower right")
+        ax.grid(axis="y", alpha=0.3)
+        fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------- the default set
+
+SWEEP_FIGURES = ("probability", "main_effects", "heatmap", "time", "final", "fan")
+
+
+def is_grid(df: pd.DataFrame, factors: list[str]) -> bool:
+    """Whether every swept quantity takes few enough values to be shown unbinned."""
+    return all(df[f].nunique() <= MAX_LEVELS_UNBINNED for f in factors)
+
+
+def sweep_figures(
+    df: pd.DataFrame,
+    manifest: dict,
+    out: Path,
+    kinds: tuple[str, ...] = SWEEP_FIGURES,
+    x: str | None = None,
+    y: str | None = None,
+    hue: str | None = None,
+    by: str | None = None,
+    outcome: str = "alliance",
+    fix: dict[str, float] | None = None,
+) -> list[Path]:
+    """Draw and save (PNG and SVG) the figures of a sweep's results; returns the paths written.
+
+    Defaults read the design: ``x`` is the first swept quantity, ``y`` the second; a third is the
+    ``hue`` only for a grid design (a sampled design pools over it instead). A figure that does
+    not apply (a heatmap with one swept quantity, a fan chart without trajectories) is skipped
+    when drawing the default set and refused when asked for by name.
+    """
+    factors = factors_of(manifest) or [c for c in (x, y, hue) if c]
+    for name, value in (("--x", x), ("--y", y), ("--hue", hue), ("--by", by), ("--outcome", outcome)):
+        if value is not None and value not in df.columns:
+            raise InputError(None, name, f"no column '{value}' (swept: {', '.join(factors) or 'none'})")
+    for col in fix or {}:
+        if col not in df.columns:
+            raise InputError(None, "--fix", f"no column '{col}'")
+    grid = is_grid(df, factors)
+    x = x or (factors[0] if factors else None)
+    y = y or (factors[1] if len(factors) > 1 else None)
+    if hue is None and grid and len(factors) > 2 and factors[2] not in (fix or {}):
+        hue = factors[2]
+    explicit = len(kinds) == 1
+    written: list[Path] = []
+    for kind in kinds:
+        if kind in ("probability", "heatmap", "main_effects") and x is None:
+            if explicit:
+                raise InputError(None, "--x", "this sweep varied nothing; choose --kind time, final or fan")
+            continue
+        if kind == "probability":
+            fig = alliance_probability(df, x, hue=hue, outcome=outcome, fix=fix, manifest=manifest, factors=factors)
+        elif kind == "main_effects":
+            fig = main_effects(_filter(df, fix), [f for f in factors if f not in (fix or {})] or [x], outcome, manifest)
+        elif kind == "heatmap":
+            if y is None:
+                if explicit:
+                    raise InputError(None, "--y", "a heatmap needs two swept quantities")
+                continue
+            fig = alliance_heatmap(df, x, y, outcome=outcome, fix=fix, manifest=manifest, factors=factors)
+        elif kind == "time":
+            fig = time_to_alliance(_filter(df, fix), by=by, manifest=manifest)
+        elif kind == "final":
+            fig = final_alignment(_filter(df, fix), by=by or x or "replicate", manifest=manifest)
+        elif kind == "fan":
+            if "trajectory" not in df:
+                if explicit:
+                    raise InputError(None, "--kind", "no trajectories in these results (add trajectory to outcomes)")
+                continue
+            fig = fan_chart(_filter(df, fix), by=by or x, manifest=manifest)
+        else:
+            raise InputError(None, "--kind", f"unknown figure '{kind}' (known: {', '.join(SWEEP_FIGURES)})")
+        written += save(fig, out / kind)
+    return written

@@ -1,0 +1,555 @@
+"""Scenario files: the pydantic schema, safe YAML loading and dotted-path overrides.
+
+A scenario is data only (``yaml.safe_load``; nothing is executed). It names the actors,
+US pressure on each target over time, EU coordination with the US over time, scheduled
+and random events, and overrides of registry parameters (which is also how a user adds
+an actor: give ``gdp_usd_bn.Japan`` and the other per-actor values).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import re
+import types
+import typing
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    Field,
+    ValidationError,
+)
+
+from simulation.core.errors import InputError, format_loc
+from simulation.world import events as _events
+from simulation.world.fields import ActorName, Fraction, Step, Strict
+from simulation.world.registry import Registry, default_registry
+
+#: Per-actor registry families every actor needs (from the registry or the scenario).
+ACTOR_FAMILIES = (
+    "gdp_usd_bn",
+    "military_spending_usd_bn",
+    "total_trade_usd_bn",
+    "liberal_democracy_index",
+    "status_concern",
+    "trade_vulnerability",
+)
+#: Pair families (symmetric "A-B") with a documented default for unlisted pairs.
+SYMMETRIC_PAIR_FAMILIES = ("trade_usd_bn", "rapport", "initial_level")
+#: Directed pair families ("A->B": A's view of B) with a default for unlisted pairs.
+DIRECTED_PAIR_FAMILIES = ("threat", "mistrust", "arms_export_share")
+
+_Strict = Strict
+
+
+@functools.cache
+def scenario_defaults() -> dict[str, Any]:
+    """Defaults a scenario may omit (actors, focal pair, roles), declared once in data/defaults.yaml."""
+    text = resources.files("simulation").joinpath("data/defaults.yaml").read_text("utf-8")
+    return yaml.safe_load(text)
+
+
+# --------------------------------------------------------------------------- schedules
+
+
+class PressureSegment(_Strict):
+    """US pressure on one target from ``from_step`` until the next segment."""
+
+    from_step: Step = Field(0, description="First month (0 = scenario start) this segment applies.")
+    sanctions: Fraction = Field(0.0, description="Financial and individual sanctions, 0 none to 1 maximal.")
+    tariffs: Fraction = Field(0.0, description="Share of the target's exports to the US under tariffs, 0-1.")
+    technology_bans: Fraction = Field(0.0, description="Export controls and technology bans, 0-1.")
+    military_posture: Fraction = Field(0.0, description="Forward military posture aimed at the target, 0-1.")
+    source: str | None = Field(None, description="Where these numbers come from (document quote or rationale).")
+
+
+class LevelSegment(_Strict):
+    """A 0-1 level (e.g. EU coordination with the US) from ``from_step`` on."""
+
+    from_step: Step = Field(0, description="First month this level applies.")
+    level: Fraction = Field(description="Level from 0 (none) to 1 (full).")
+    source: str | None = Field(None, description="Where this number comes from.")
+
+
+def _constant_pressure(value: Any) -> Any:
+    """A bare number means that level on every instrument for the whole run."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        v = float(value)
+        return [{"from_step": 0, "sanctions": v, "tariffs": v, "technology_bans": v, "military_posture": v}]
+    return value
+
+
+def _constant_level(value: Any) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return [{"from_step": 0, "level": float(value)}]
+    return value
+
+
+PressureSchedule = Annotated[list[PressureSegment], BeforeValidator(_constant_pressure), Field(min_length=1)]
+LevelSchedule = Annotated[list[LevelSegment], BeforeValidator(_constant_level), Field(min_length=1)]
+
+
+class Policy(_Strict):
+    """A strategic pressurer: pressure on the focal pair reacts to the pair's alignment.
+
+    - ``schedule``: pressure follows the scenario's schedules (no reaction);
+    - ``containment``: pressure on both rises as the pair draws closer (and on an aggressor);
+    - ``engagement``: pressure on both eases as the pair draws closer (inducements);
+    - ``wedge``: pressure eases on ``wedge_target`` and rises on its partner as the pair draws
+      closer (the "reverse Nixon" 004 says the US should not expect).
+    """
+
+    rule: Literal["schedule", "containment", "engagement", "wedge"] = Field(
+        "schedule", description="How pressure responds: schedule, containment, engagement or wedge."
+    )
+    gain: Annotated[float, Field(ge=0.0, le=5.0)] | None = Field(
+        None, description="Pressure change per unit alignment change of the focal pair (default: registry policy_gain)."
+    )
+    wedge_target: ActorName | None = Field(
+        None, description="For the wedge rule: the focal-pair member courted with less pressure."
+    )
+    coordination_follows: Fraction = Field(
+        0.0, description="Share of the pressurer's reaction the coordinating actor copies in its coordination."
+    )
+
+
+class Pressure(_Strict):
+    """Pressure by one actor (the US) on targets, and coordination of another (the EU) with it."""
+
+    by: ActorName = Field(
+        default_factory=lambda: scenario_defaults()["pressure_by"], description="The actor applying pressure."
+    )
+    coordinated_by: ActorName | None = Field(
+        default_factory=lambda: scenario_defaults()["coordinated_by"],
+        description="The actor whose coordination amplifies the pressure (or null).",
+    )
+    targets: dict[ActorName, PressureSchedule] = Field(
+        default_factory=dict,
+        description="Target actor -> schedule: a number (all instruments at that level) or segments.",
+    )
+    coordination: LevelSchedule | dict[ActorName, LevelSchedule] = Field(
+        default_factory=lambda: [LevelSegment(from_step=0, level=0.0)],
+        description=(
+            "Coordination of `coordinated_by` with `by`, 0-1: one schedule for every target (a number or "
+            "segments), or a schedule per target (the EU followed the US on Russia far more than on China)."
+        ),
+    )
+    policy: Policy = Field(
+        default_factory=lambda: Policy(),
+        description="How the pressure responds to what the pressurer sees (default: it follows the schedules).",
+    )
+
+    def coordination_for(self, target: str) -> list[LevelSegment]:
+        """The coordination schedule that applies to pressure on ``target``."""
+        if isinstance(self.coordination, dict):
+            return self.coordination.get(target, [LevelSegment(from_step=0, level=0.0)])
+        return self.coordination
+
+
+# --------------------------------------------------------------------------- events
+
+
+#: A scheduled event: any registered kind (simulation/world/events.py), told apart by its ``kind``.
+Event = _events.event_union()
+
+
+class RandomBorderCrisis(_Strict):
+    """A border crisis that may break out in any month with a fixed probability."""
+
+    kind: Literal["border_crisis"]
+    between: tuple[ActorName, ActorName]
+    probability_per_step: Fraction = Field(description="Chance of an outbreak in a month with none ongoing.")
+    duration_steps: Annotated[int, Field(ge=1, le=10_000)]
+    intensity: Annotated[float, Field(ge=0.0, le=3.0)] = 1.0
+    note: str | None = None
+
+
+# --------------------------------------------------------------------------- scenario
+
+
+class Scenario(_Strict):
+    """One scenario: actors, pressure and coordination schedules, events, parameter overrides."""
+
+    title: Annotated[str, Field(min_length=1, max_length=200)] = Field(description="Human title.")
+    description: str = Field("", description="The story of the scenario (used in handouts).")
+    start: Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = Field(
+        "2018-01", description="Calendar month of step 0 (YYYY-MM); one step is one month."
+    )
+    steps: Annotated[int, Field(ge=1, le=600)] = Field(48, description="Number of monthly steps.")
+    actors: Annotated[list[ActorName], Field(min_length=2, max_length=30)] = Field(
+        default_factory=lambda: list(scenario_defaults()["actors"]),
+        description="The actors; any name with its per-actor parameters in the registry or below.",
+    )
+    focal_pair: tuple[ActorName, ActorName] = Field(
+        default_factory=lambda: tuple(scenario_defaults()["focal_pair"]),
+        description="The pair whose alliance the outcomes, plots and reports track.",
+    )
+    reference_scenario: Annotated[str, Field(pattern=r"^[A-Za-z0-9_\-]{1,80}$")] | None = Field(
+        None,
+        description=(
+            "A shipped scenario whose month-0 inputs define each pair's resting point (a counterfactual "
+            "names the baseline it departs from); default: this scenario itself."
+        ),
+    )
+    pressure: Pressure = Field(default_factory=Pressure, description="US pressure and EU coordination.")
+    events: list[Event] = Field(
+        default_factory=list, description="Scheduled events (kinds: simulation/world/events.py)."
+    )
+    random_events: list[RandomBorderCrisis] = Field(
+        default_factory=list, description="Events that may occur at random."
+    )
+    parameters: dict[str, Annotated[float, Field(allow_inf_nan=False)]] = Field(
+        default_factory=dict,
+        description="Registry values to override, by key (e.g. status_concern.Russia: 0.95).",
+    )
+    discussion_questions: list[str] = Field(default_factory=list, description="For seminar handouts.")
+
+
+# --------------------------------------------------------------------------- cross-checks
+
+
+def _split_pair(text: str) -> tuple[str, str, bool] | None:
+    if "->" in text:
+        a, b = text.split("->", 1)
+        return a, b, True
+    if "-" in text:
+        a, b = text.split("-", 1)
+        return a, b, False
+    return None
+
+
+def check_scenario(scenario: Scenario, registry: Registry, source: str | Path | None) -> None:
+    """Checks pydantic cannot express: actor names, parameter keys and bounds, completeness."""
+    actors = scenario.actors
+    allowed = ", ".join(actors)
+    if len(set(actors)) != len(actors):
+        raise InputError(source, "actors", "actor names must be unique")
+
+    def need_actor(name: str, field: str) -> None:
+        if name not in actors:
+            raise InputError(source, field, f"unknown actor '{name}' (allowed: {allowed})")
+
+    need_actor(scenario.pressure.by, "pressure.by")
+    if scenario.pressure.coordinated_by is not None:
+        need_actor(scenario.pressure.coordinated_by, "pressure.coordinated_by")
+        if scenario.pressure.coordinated_by == scenario.pressure.by:
+            raise InputError(
+                source,
+                "pressure.coordinated_by",
+                f"must differ from pressure.by ({scenario.pressure.by}): an actor cannot coordinate with itself",
+            )
+    horizon = scenario.steps
+
+    def within_horizon(step: int | None, field: str) -> None:
+        if step is not None and step >= horizon:
+            raise InputError(
+                source, field, f"step {step} is beyond the horizon (allowed: 0 to {horizon - 1}, steps: {horizon})"
+            )
+
+    for target, schedule in scenario.pressure.targets.items():
+        for k, segment in enumerate(schedule):
+            within_horizon(segment.from_step, f"pressure.targets.{target}[{k}].from_step")
+    coordination = scenario.pressure.coordination
+    schedules = coordination.items() if isinstance(coordination, dict) else [(None, coordination)]
+    for target, schedule in schedules:
+        for k, segment in enumerate(schedule):
+            name = "pressure.coordination" + (f".{target}" if target is not None else "")
+            within_horizon(segment.from_step, f"{name}[{k}].from_step")
+    for i, event in enumerate(scenario.events):
+        within_horizon(event.start_step, f"events[{i}].{'at_step' if hasattr(event, 'at_step') else 'from_step'}")
+    for target, schedule in scenario.pressure.targets.items():
+        need_actor(target, f"pressure.targets.{target}")
+        if target == scenario.pressure.by:
+            raise InputError(source, f"pressure.targets.{target}", "an actor cannot pressure itself")
+        _check_increasing([s.from_step for s in schedule], source, f"pressure.targets.{target}")
+    for i, event in enumerate(scenario.events):
+        for field, name in event.named_actors():
+            need_actor(name, f"events[{i}].{field}")
+
+        def fail(field: str, message: str, i: int = i) -> typing.NoReturn:
+            raise InputError(source, f"events[{i}].{field}", message)
+
+        event.check(actors, fail)
+    for i, event in enumerate(scenario.random_events):
+        for name in event.between:
+            need_actor(name, f"random_events[{i}].between")
+        if event.between[0] == event.between[1]:
+            raise InputError(source, f"random_events[{i}].between", "a crisis needs two different actors")
+
+    families = {p.family for p in registry}
+    whole_number_families = ("initial_level", "treaty_consent_steps")  # ladder rungs and months
+    for key, value in scenario.parameters.items():
+        field = f"parameters.{key}"
+        if key.partition(".")[0] in whole_number_families and value != int(value):
+            raise InputError(source, field, f"expected a whole number, got {value:g}")
+        if key in registry:
+            param = registry[key]
+            if not param.min <= value <= param.max:
+                raise InputError(source, field, f"{value:g} is out of range (allowed: {param.min:g} to {param.max:g})")
+            continue
+        family, _, suffix = key.partition(".")
+        if family not in families or not suffix:
+            raise InputError(source, field, "unknown parameter (see `alliance-sim params` for the keys)")
+        fam_param = next(iter(registry.family(family).values()))
+        if family in ACTOR_FAMILIES:
+            need_actor(suffix, field)
+        elif family in SYMMETRIC_PAIR_FAMILIES + DIRECTED_PAIR_FAMILIES:
+            pair = _split_pair(suffix)
+            directed = family in DIRECTED_PAIR_FAMILIES
+            form = "A->B" if directed else "A-B"
+            if pair is None or pair[2] != directed:
+                raise InputError(source, field, f"expected {family}.{form} with two actor names")
+            need_actor(pair[0], field)
+            need_actor(pair[1], field)
+            if pair[0] == pair[1]:
+                raise InputError(source, field, f"a pair needs two different actors ({family}.{form})")
+        else:
+            raise InputError(source, field, "unknown parameter (see `alliance-sim params` for the keys)")
+        if not fam_param.min <= value <= fam_param.max:
+            raise InputError(
+                source,
+                field,
+                f"{value:g} is out of range (allowed: {fam_param.min:g} to {fam_param.max:g})",
+            )
+    for actor in actors:
+        for family in ACTOR_FAMILIES:
+            key = f"{family}.{actor}"
+            if key not in registry and key not in scenario.parameters:
+                raise InputError(source, "parameters", f"actor '{actor}' needs a value for {key} (not in the registry)")
+
+
+def check_focal_and_policy(scenario: Scenario, source: str | Path | None) -> None:
+    """Cross-checks of the focal pair, per-target coordination, the policy rule and aggressions."""
+    actors = scenario.actors
+    allowed = ", ".join(actors)
+
+    def need_actor(name: str, field: str) -> None:
+        if name not in actors:
+            raise InputError(source, field, f"unknown actor '{name}' (allowed: {allowed})")
+
+    a, b = scenario.focal_pair
+    need_actor(a, "focal_pair")
+    need_actor(b, "focal_pair")
+    if a == b:
+        raise InputError(source, "focal_pair", "the focal pair needs two different actors")
+    coordination = scenario.pressure.coordination
+    if isinstance(coordination, dict):
+        for target, schedule in coordination.items():
+            need_actor(target, f"pressure.coordination.{target}")
+            _check_increasing([s.from_step for s in schedule], source, f"pressure.coordination.{target}")
+    else:
+        _check_increasing([s.from_step for s in coordination], source, "pressure.coordination")
+    policy = scenario.pressure.policy
+    if policy.rule == "wedge":
+        if policy.wedge_target is None or policy.wedge_target not in (a, b):
+            raise InputError(
+                source, "pressure.policy.wedge_target", f"the wedge rule needs one of the focal pair ({a}, {b})"
+            )
+    elif policy.wedge_target is not None:
+        raise InputError(source, "pressure.policy.wedge_target", "only the wedge rule takes a wedge_target")
+    if scenario.pressure.by in (a, b) and policy.rule != "schedule":
+        raise InputError(source, "pressure.policy.rule", "a policy rule needs a pressurer outside the focal pair")
+
+
+def _check_increasing(steps: list[int], source: str | Path | None, field: str) -> None:
+    if steps[0] != 0:
+        raise InputError(source, f"{field}[0].from_step", "the first segment must start at step 0")
+    for i in range(1, len(steps)):
+        if steps[i] <= steps[i - 1]:
+            raise InputError(source, f"{field}[{i}].from_step", "segments must start at increasing steps")
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _unknown_key_hint(root: type[BaseModel], loc: tuple[Any, ...]) -> str:
+    """'allowed: a, b, c' for an extra key at ``loc`` (best effort)."""
+    model: Any = root
+    for part in loc[:-1]:
+        model = _descend(model, part)
+        if model is None:
+            return ""
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return "allowed: " + ", ".join(model.model_fields)
+    return ""
+
+
+def _unwrap(annotation: Any) -> list[Any]:
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        return _unwrap(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        out = []
+        for arg in typing.get_args(annotation):
+            out.extend(_unwrap(arg))
+        return out
+    return [annotation]
+
+
+def _descend(model: Any, part: Any) -> Any:
+    for candidate in _unwrap(model):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            if isinstance(part, str) and part in candidate.model_fields:
+                return candidate.model_fields[part].annotation
+            if isinstance(part, str):  # discriminator tag of a union member
+                for ann in _unwrap(model):
+                    if isinstance(ann, type) and issubclass(ann, BaseModel):
+                        kind = ann.model_fields.get("kind")
+                        if kind is not None and part in typing.get_args(kind.annotation):
+                            return ann
+        origin = typing.get_origin(candidate)
+        if origin in (list, tuple) and isinstance(part, int):
+            return typing.get_args(candidate)[0]
+        if origin is dict:
+            return typing.get_args(candidate)[1]
+    return None
+
+
+def validation_error_to_input_error(
+    err: ValidationError, root: type[BaseModel], source: str | Path | None
+) -> InputError:
+    first = err.errors()[0]
+    loc = tuple(first["loc"])
+    field = format_loc(loc)
+    if first["type"] == "extra_forbidden":
+        hint = _unknown_key_hint(root, loc)
+        message = f"unknown key '{loc[-1]}'" + (f" ({hint})" if hint else "")
+        field = format_loc(loc[:-1])
+    elif first["type"] == "missing":
+        message = "required field is missing"
+    else:
+        message = first["msg"]
+        value = first.get("input")
+        if isinstance(value, int | float | str | bool) and len(repr(value)) < 60:
+            message += f" (got {value!r})"
+    more = len(err.errors()) - 1
+    if more:
+        message += f" [+{more} more problem{'s' if more > 1 else ''}]"
+    return InputError(source, field, message)
+
+
+def read_yaml_mapping(path: str | Path, what: str) -> dict[str, Any]:
+    """Read a YAML file that must hold a mapping, through the input gate (simulation/core/io.py):
+    regular files only, a size limit, duplicate keys refused; every failure is one line."""
+    from simulation.core.io import load_yaml
+
+    data = load_yaml(path, what)
+    if not isinstance(data, dict):
+        raise InputError(path, None, f"expected a mapping of {what} fields at the top level")
+    for key in data:
+        if not isinstance(key, str):
+            raise InputError(path, None, f"top-level keys must be text, got {key!r}")
+    return data
+
+
+def parse_scenario(
+    data: dict[str, Any], source: str | Path | None = None, registry: Registry | None = None
+) -> Scenario:
+    """Validate a scenario mapping (schema, then cross-checks against the registry)."""
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as err:
+        raise validation_error_to_input_error(err, Scenario, source) from None
+    except RecursionError:
+        raise InputError(source, None, "nesting too deep") from None
+    check_scenario(scenario, registry if registry is not None else default_registry(), source)
+    check_focal_and_policy(scenario, source)
+    return scenario
+
+
+def scenario_path(ref: str | Path) -> Path:
+    """The file a scenario reference names: an existing path, else the shipped scenario of that
+    bare name (``baseline_2018_2021``); see ``alliance-sim scenarios``."""
+    from simulation.core.resources import resolve_ref
+
+    return resolve_ref(ref, "scenarios")
+
+
+def load_scenario(path: str | Path, registry: Registry | None = None) -> Scenario:
+    """Load and validate a scenario: a YAML file's path, or the bare name of a shipped scenario."""
+    path = scenario_path(path)
+    return parse_scenario(read_yaml_mapping(path, "scenario"), path, registry)
+
+
+def scenario_id(path: str | Path) -> str:
+    """The file stem is the scenario's id."""
+    return Path(path).stem
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    import hashlib
+
+    text = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def scenario_json_schema() -> dict[str, Any]:
+    schema = Scenario.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "alliance-sim scenario"
+    return schema
+
+
+# --------------------------------------------------------------------------- overrides
+
+_INDEX = re.compile(r"^\d+$")
+
+
+def set_path(data: dict[str, Any], path: str, value: Any) -> None:
+    """Set ``value`` at a dotted ``path`` in nested dicts/lists (``parameters.<key>`` keeps dots)."""
+    if path.startswith("parameters."):
+        data.setdefault("parameters", {})[path[len("parameters.") :]] = value
+        return
+    parts = path.split(".")
+    node: Any = data
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if isinstance(node, list):
+            if not _INDEX.match(part) or int(part) >= len(node):
+                raise KeyError(path)
+            if last:
+                node[int(part)] = value
+            else:
+                node = node[int(part)]
+        elif isinstance(node, dict):
+            if last:
+                node[part] = value
+            else:
+                if part not in node:
+                    node[part] = {}
+                node = node[part]
+        else:
+            raise KeyError(path)
+
+
+def apply_overrides(
+    scenario: Scenario,
+    overrides: dict[str, Any],
+    source: str | Path | None = None,
+    registry: Registry | None = None,
+) -> Scenario:
+    """A new, validated scenario with values set at dotted paths (used by sweeps and tests)."""
+    data = copy.deepcopy(scenario.model_dump(mode="python", exclude_none=True))
+    for path, value in overrides.items():
+        try:
+            set_path(data, path, value)
+        except KeyError:
+            raise InputError(source, path, "no such field in the scenario") from None
+    return parse_scenario(data, source, registry)
+
+
+def _rebuild_scenario() -> None:
+    """Scenario files accept every registered event kind: rebuild the schema when the set changes."""
+    global Event
+    Event = _events.event_union()
+    Scenario.model_fields["events"].annotation = list[Event]
+    Scenario.model_rebuild(force=True)
+
+
+_events.on_registry_change(_rebuild_scenario)
