@@ -157,8 +157,8 @@ def report_markdown(post: Posterior, patterns: PatternsFile, fit: PatternFit, id
         f"{len(patterns.patterns)} patterns (`simulation/data/patterns.yaml`, sha256 `{m.get('patterns_sha256', '')[:12]}`). "
         f"{m.get('particle_evaluations', 0):,} parameter draws, {m.get('population_size')} kept "
         f"({m.get('replicates_per_case')} runs of each of {len(m.get('cases', []))} cases per draw: "
-        f"{m.get('runs', 0):,} runs, {m.get('minutes')} minutes on 2 cores). Tolerance (sum of pattern misses of the "
-        f"last draw kept): {m.get('epsilons', [float('nan')])[-1]:.3g}; draws meeting every pattern: "
+        f"{m.get('runs', 0):,} runs, {m.get('minutes')} minutes on 2 cores). Distance of the last draw kept (sum of squared "
+        f"implausibilities; earlier calibrations: sum of misses): {m.get('epsilons', [float('nan')])[-1]:.3g}; draws meeting every pattern: "
         f"{m.get('draws_meeting_every_pattern', 'n/a')}; effective sample size {post.effective_sample_size:.0f}.",
         "",
         "Reproduce: `alliance-sim calibrate` (the shipped settings; see the README's *Calibration* section), then "
