@@ -50,7 +50,7 @@ def term_parameters(term: str, resolved: Resolved, i: int, j: int, level: np.nda
     elif term == "mistrust":
         keys = [f"mistrust.{a}->{b}"]
     elif term == "partner_threat":
-        keys = [f"threat.{a}->{b}", "aggression_threat_gain", f"order_stake.{a}", "pressure_threat_gain"]
+        keys = [f"threat.{a}->{b}"]
     elif term == "underwriting" and others:
         k = max(others, key=lambda k: threat[j, k] - threat[i, k])
         keys = [f"threat.{b}->{actors[k]}", "aggression_threat_gain"]
