@@ -25,10 +25,15 @@ _PUBLIC = {
     "run_batch": "simulation.runner",
 }
 
-__all__ = ["__version__", *_PUBLIC]
+#: Modules of the public API: ``from simulation import plots`` (figures for notebooks).
+_MODULES = {"plots": "simulation.reporting.plots"}
+
+__all__ = ["__version__", *_PUBLIC, *_MODULES]
 
 
 def __getattr__(name: str):
     if name in _PUBLIC:
         return getattr(import_module(_PUBLIC[name]), name)
+    if name in _MODULES:
+        return import_module(_MODULES[name])
     raise AttributeError(f"module 'simulation' has no attribute {name!r}")

@@ -124,3 +124,18 @@ def test_no_module_names_a_country():
                 if node.value in countries:
                     offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.value!r}")
     assert offenders == []
+
+
+def test_only_the_cli_maps_a_library_field_to_its_flag():
+    """The library names the argument it refuses (``chunk_size``); the CLI shows the flag the user typed
+    (``--chunk-size``), and leaves a file's field path alone."""
+    from simulation.cli.app import as_flag, build_parser
+    from simulation.core.errors import InputError
+
+    parser = build_parser()
+    args = parser.parse_args(["sweep", "tiny_lhs", "--chunk-size", "100"])
+    assert as_flag(InputError("R", "chunk_size", "must stay 400"), parser, args).one_line() == (
+        "R: --chunk-size: must stay 400"
+    )
+    kept = InputError("s.yaml", "pressure.targets.China", "out of range")
+    assert as_flag(kept, parser, args) is kept

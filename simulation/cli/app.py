@@ -155,6 +155,24 @@ def cmd_schema(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- parser
 
 
+def as_flag(err: InputError, parser: argparse.ArgumentParser, args: argparse.Namespace) -> InputError:
+    """The library names the argument it refuses (``chunk_size``); on the command line that is a flag
+    (``--chunk-size``). Only the CLI knows the flags: it renames the field when it is one of them."""
+    if not err.field or err.field.startswith("-"):
+        return err
+    command = getattr(args, "command", None)
+    parsers = [parser]
+    for action in parser._subparsers._group_actions if parser._subparsers else []:
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            parsers.append(action.choices[command])
+    for p in parsers:
+        for action in p._actions:
+            if action.dest == err.field and action.option_strings:
+                flag = max(action.option_strings, key=len)
+                return InputError(err.source, flag, err.message)
+    return err
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="alliance-sim",
@@ -241,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
         with input_limit(args.max_input_mb if args.max_input_mb is not None else DEFAULT_INPUT_LIMIT_MB):
             return int(args.func(args) or 0)
     except InputError as err:
-        print(f"error: {err.one_line()}", file=sys.stderr)
+        print(f"error: {as_flag(err, parser, args).one_line()}", file=sys.stderr)
         return 2
     except OSError as err:
         if not is_disk_full(err):
