@@ -21,13 +21,13 @@ from tests.conftest import ROOT, scenario
 def test_event_log_quotes_the_value_the_run_used_and_who_set_it():
     """A scenario override's value and its provenance ('set by the scenario') appear in the event log,
     not the registry's default."""
-    sc = scenario("baseline_2018_2021", **{"parameters.status_concern.Russia": 0.5})
+    sc = scenario("baseline_2018_2021", **{"parameters.threat.Russia->EU": 0.45})
     result = run_scenario(sc, seed=1)
-    assert result.resolved.cite("status_concern.Russia") == "status_concern.Russia = 0.5 [set by the scenario]"
+    assert result.resolved.cite("threat.Russia->EU") == "threat.Russia->EU = 0.45 [set by the scenario]"
     threats = {r.month: r.threat for r in result.model.history}
     text = "\n".join(e["explanation"] for e in event_log(result.decisions, result.levels(), result.resolved, threats))
-    assert "status_concern.Russia = 0.5 [set by the scenario]" in text
-    assert "status_concern.Russia = 0.9" not in text
+    assert "threat.Russia->EU = 0.45 [set by the scenario]" in text
+    assert "threat.Russia->EU = 0.5 " not in text
 
 
 def test_mesa_batch_run_with_iterations_and_scalar_levers():

@@ -28,7 +28,7 @@ def test_shipped_patterns_validate_and_cover_the_required_claims():
         "india_ties_hold",
         "west_holds",
     } <= ids
-    assert {p.group for p in pats.patterns} == {"documents", "model-v2", "hindcast"}
+    assert {p.group for p in pats.patterns} == {"documents", "model-v2", "quantitative", "hindcast"}
 
 
 def test_pattern_quotes_are_verbatim(seeds):

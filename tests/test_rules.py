@@ -294,9 +294,11 @@ def test_perceive_threat_pressure_raises_the_target_view_of_the_pressurer():
     thr = _threat(_threat_params(), pth=[0, 0.5, 0.25, 0])
     assert thr[1, 0] == pytest.approx(0.5 + 0.4 * 0.5)
     assert thr[2, 0] == pytest.approx(0.4 + 0.4 * 0.25)
+    # threat perception is mutual: the pressurer names its targets threats by as much
+    assert thr[0, 1] == pytest.approx(0.2 + 0.4 * 0.5) and thr[0, 2] == pytest.approx(0.2 + 0.4 * 0.25)
     expect = _BASE.copy()
-    expect[1, 0], expect[2, 0] = thr[1, 0], thr[2, 0]
-    np.testing.assert_allclose(thr, expect)  # nobody else's view changes, nor the pressurer's own
+    expect[1, 0], expect[2, 0], expect[0, 1], expect[0, 2] = thr[1, 0], thr[2, 0], thr[0, 1], thr[0, 2]
+    np.testing.assert_allclose(thr, expect)  # nobody else's view changes
 
 
 def test_perceive_threat_coordination_counts_per_target():
@@ -306,6 +308,8 @@ def test_perceive_threat_coordination_counts_per_target():
     assert thr[2, 3] == pytest.approx(0.1)  # no coordination on target 2: no extra fear of the coordinator
     thr = _threat(_threat_params(), pth=[0, 0.5, 0.5, 0], coord=[0, 0.0, 0.6, 0])
     assert thr[1, 3] == pytest.approx(0.1) and thr[2, 3] == pytest.approx(0.1 + 0.4 * 0.5 * 0.6 * 0.5)
+    # and the coordinator fears the target it coordinates on, by as much (mutual)
+    assert thr[3, 2] == pytest.approx(0.2 + 0.4 * 0.5 * 0.6 * 0.5) and thr[3, 1] == pytest.approx(0.2)
 
 
 def test_perceive_threat_scheduled_crisis_only_in_its_months():
@@ -452,6 +456,8 @@ WEIGH_CASES = [
     ("status", 0, 1, 0.8 * (3 - 1) / (3 + 1)),
     ("status", 1, 0, 0.0),  # the stronger pays none
     ("mistrust", 1, 0, 0.6),  # directed
+    ("partner_threat", 0, 1, 0.1),  # the threat 0 perceives from 1 itself (directed)
+    ("partner_threat", 1, 0, 0.2),
     ("capability", 0, 1, 0.6 * (3 / 4)),  # common threat 2 times min(1, power(1) / power(2))
     ("capability", 1, 0, min(0.6, 0.8) * (1 / 4)),
     ("underwriting", 0, 1, 0.0 + 0.5 * 0.7),  # 1's quarrels 0 does not share: none; 1's aggression 0.7
@@ -877,3 +883,32 @@ def test_mesa_model_draws_the_batch_engines_normals(seed):
     z = np.zeros_like(model._z)
     fill_normals(_key(seed), 1, z)
     np.testing.assert_array_equal(model._z, z)
+
+
+# --------------------------------------------------------------------------- the memo sees every declared driver
+
+
+def test_every_monthly_driver_is_declared_for_the_memo():
+    """A Params field with a month axis is a driver; the memo must know it (params.POLICY_DRIVERS or
+    SCHEDULED_DRIVERS), or a month where only it changed would reuse last month's terms."""
+    from simulation.rules.params import POLICY_DRIVERS, SCHEDULED_DRIVERS
+
+    p = make_params(3, steps=7)
+    monthly = {f for f in p._fields if isinstance(getattr(p, f), np.ndarray) and getattr(p, f).ndim >= 3
+               and getattr(p, f).shape[1] == 7}  # fmt: skip
+    assert monthly == set(POLICY_DRIVERS) | set(SCHEDULED_DRIVERS)
+
+
+@pytest.mark.parametrize("driver", ["crisis", "rapport_factor", "aggression", "aggression_stake"])
+def test_a_change_in_any_scheduled_driver_breaks_the_steady_months(driver):
+    """mark_steady_months sees a change in each declared scheduled driver (and only in its month)."""
+    from simulation.rules.params import SCHEDULED_DRIVERS, new_memo
+
+    assert driver in SCHEDULED_DRIVERS
+    p = make_params(3, steps=6)
+    arr = getattr(p, driver).copy()
+    arr[0, 3] += 0.5  # month 3 differs from month 2; month 4 differs from month 3
+    p = p._replace(**{driver: arr})
+    memo = new_memo(3, 0, 6)
+    K.mark_steady_months(p, 0, memo)
+    assert memo.steady.tolist() == [False, True, True, False, False, True]

@@ -123,6 +123,16 @@ PROBES = {
         "baseline_2018_2021", 0, ("Russia", "China"), "military_spending_usd_bn.China", 400.0, +1, None),
     ("status", "power_gdp_weight"): ("baseline_2018_2021", 0, ("Russia", "China"), "power_gdp_weight", 0.7, +1, None),
     ("mistrust", "mistrust"): ("baseline_2018_2021", 0, ("Russia", "China"), "mistrust.Russia->China", 0.65, +1, None),
+    ("partner_threat", "threat"): ("baseline_2018_2021", 0, ("Russia", "China"), "threat.Russia->China", 0.5, +1,
+                                   None),
+    ("partner_threat", "pressure_threat_gain"): (
+        "baseline_2018_2021", 20, ("China", "US"), "pressure_threat_gain", 0.6, +1, None),
+    ("partner_threat", "aggression_threat_gain"): (
+        "hindcast_2014_2017", 3, ("EU", "Russia"), "aggression_threat_gain", 0.5, +1, None),
+    ("partner_threat", "order_stake"): ("hindcast_2014_2017", 3, ("India", "Russia"), "order_stake.India", 0.8, +1,
+                                        None),
+    ("partner_threat", "aggression_lasting_share"): (
+        "hindcast_2014_2017", 30, ("EU", "Russia"), "aggression_lasting_share", 0.9, +1, None),
     ("capability", "threat"): ("baseline_2018_2021", 0, ("Russia", "China"), "threat.China->US", 0.7, +1, None),
     ("capability", "gdp_usd_bn"): ("baseline_2018_2021", 0, ("China", "Russia"), "gdp_usd_bn.Russia", 5000.0, +1,
                                    None),

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.behaviour import FIXED_KEYS, calibrated_keys
+from simulation.calibration.diagnostics import compatibility, compatibility_text
 from simulation.calibration.patterns import PatternsFile, load_patterns, patterns_hash
 from simulation.core.errors import InputError
 from simulation.core.paths import shipped_scenario
@@ -356,12 +357,14 @@ def reference_table(
     scheduler: str | None = None,
     resume: bool = False,
     progress: Callable[[str], None] | None = None,
+    bounds: dict[str, tuple[float, float]] | None = None,
 ) -> tuple[list[str], np.ndarray, pd.DataFrame]:
-    """Simulate every pattern for ``draws`` prior draws; parts are written as they finish and reused on resume."""
+    """Simulate every pattern for ``draws`` draws, uniform over ``bounds`` (default: the priors); parts are
+    written as they finish and reused on resume."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    bounds = priors()
+    bounds = priors() if bounds is None else bounds
     keys = list(bounds)
     theta = prior_design(bounds, draws, seed)
     pats = load_patterns(patterns_path)
@@ -369,7 +372,7 @@ def reference_table(
     table_dir = Path(table_dir)
     parts = table_dir / "parts"
     stamp = {"patterns_sha256": patterns_hash(patterns_path), "draws": draws, "replicates": replicates, "seed": seed,
-             "keys": keys}  # fmt: skip
+             "keys": keys, "bounds": [list(bounds[k]) for k in keys]}  # fmt: skip
     stamp_file = table_dir / "table.json"
     if resume and stamp_file.exists():
         from simulation.core.io import load_json
@@ -483,9 +486,9 @@ def rejection_posterior(
 def calibrate_rejection(
     patterns_path: Path | None = None,
     out_dir: Path | None = None,
-    draws: int = 16_384,
-    accept: int = 400,
-    replicates: int = 32,
+    draws: int = 4_096,
+    accept: int = 200,
+    replicates: int = 24,
     seed: int = 20260101,
     workers: int = 2,
     scheduler: str | None = None,
@@ -493,31 +496,96 @@ def calibrate_rejection(
     table_dir: Path | None = None,
     leave_out: bool = False,
     progress: Callable[[str], None] | None = None,
+    waves: int = 2,
+    sbc_truths: int = 100,
 ) -> dict[str, Any]:
-    """Rejection ABC on a reference table; writes posterior.parquet/.json to ``out_dir`` and, with
-    ``leave_out``, one posterior per left-out pattern in ``out_dir/leave_one_out/<id>/``."""
+    """History matching in ``waves`` waves of ``draws`` draws each, then rejection ABC in the last wave
+    (calibration/history.py); writes posterior.parquet/.json to ``out_dir`` and, with ``leave_out``, one
+    posterior per left-out pattern in ``out_dir/leave_one_out/<id>/``.
+
+    Leave-one-pattern-out posteriors come from the first wave's table (uniform over the priors): the later
+    waves' boxes were focused with every pattern, the held-out one included, so they would not hold it out.
+    The simulation-based calibration check also runs on the first wave (truths drawn from the prior).
+    """
+    from simulation.calibration.history import contraction, distance, implausibilities, refocus, sbc_check
 
     started = time.time()
     out_dir = Path(out_dir) if out_dir is not None else Path.cwd() / "calibration"
     out_dir.mkdir(parents=True, exist_ok=True)
-    table_dir = Path(table_dir) if table_dir is not None else out_dir / "reference_table"
-    keys, theta, values = reference_table(patterns_path, table_dir, draws, replicates, seed, workers, scheduler,
-                                          resume, progress)  # fmt: skip
+    table_root = Path(table_dir) if table_dir is not None else out_dir / "reference_table"
     patterns = load_patterns(patterns_path)
-    minutes = round((time.time() - started) / 60, 2)
     cases = list(patterns.cases())
+    prior_bounds = priors()
+    bounds = dict(prior_bounds)
+    tables = []
+    wave_log = []
+    for wave in range(1, waves + 1):
+        folder = table_root if wave == 1 else table_root.parent / f"{table_root.name}_wave{wave}"
+        keys, theta, values = reference_table(patterns_path, folder, draws, replicates, seed + wave - 1, workers,
+                                              scheduler, resume, progress, bounds)  # fmt: skip
+        impl = implausibilities(patterns, values, replicates)
+        tables.append((theta, values, impl, dict(bounds)))
+        not_ruled_out = int((impl.max(axis=1) <= 3.0).sum())
+        met_all = int((impl.max(axis=1) == 0).sum())
+        volume = float(np.prod([(b[1] - b[0]) / (prior_bounds[k][1] - prior_bounds[k][0]) for k, b in bounds.items()]))
+        wave_log.append({"wave": wave, "draws": draws, "box_share_of_prior_volume": volume,
+                         "not_implausible": not_ruled_out, "meeting_every_pattern": met_all})  # fmt: skip
+        if progress:
+            progress(f"wave {wave}: {not_ruled_out} of {draws} draws not implausible (max implausibility <= 3), "
+                     f"{met_all} meet every pattern; box = {volume:.3g} of the prior volume")  # fmt: skip
+        if wave < waves:
+            bounds, _ = refocus(theta, impl, bounds)
+    minutes = round((time.time() - started) / 60, 2)
+    theta1, values1, _, _ = tables[0]
+    criticism = compatibility(patterns, values1)
+    (out_dir / "compatibility.json").write_text(json.dumps(criticism.summary(), indent=2) + "\n", "utf-8")
+    if progress:
+        progress(compatibility_text(criticism))
+    sbc = sbc_check(patterns, keys, theta1, values1, prior_bounds, truths=sbc_truths, accept=accept, seed=seed)
+    (out_dir / "sbc.json").write_text(sbc.table.to_json(orient="records", indent=2) + "\n", "utf-8")
+    if progress:
+        progress(
+            f"simulation-based calibration ({sbc.truths} prior draws as truths): 50% intervals hold the "
+            f"truth in {sbc.cover50:.0%}, 90% intervals in {sbc.cover90:.0%} (averaged over parameters)"
+        )
+    # Every wave's box holds the last one, so each wave's draws inside the last box are uniform over it: the
+    # posterior is chosen among all of them (when the box did not shrink, every draw of every wave counts).
+    box = tables[-1][3]
+    inside = [np.all([(th[:, k] >= box[key][0]) & (th[:, k] <= box[key][1]) for k, key in enumerate(keys)], axis=0)
+              for th, _, _, _ in tables]  # fmt: skip
+    theta_last = np.concatenate([th[m] for (th, _, _, _), m in zip(tables, inside, strict=True)])
+    values_last = pd.concat([v[m] for (_, v, _, _), m in zip(tables, inside, strict=True)], ignore_index=True)
+    impl_last = np.concatenate([im[m] for (_, _, im, _), m in zip(tables, inside, strict=True)])
+    pooled = len(theta_last)
 
     def write(folder: Path, exclude: str | None) -> dict[str, Any]:
-        chosen, distance, tol = rejection_posterior(patterns, theta, values, accept, exclude)
+        if exclude is None:
+            th, vals, im, used_box, used_draws = theta_last, values_last, impl_last, box, pooled
+        else:
+            th, vals, used_box, used_draws = theta1, values1, prior_bounds, draws
+            im = implausibilities(patterns, vals, replicates, exclude)
+        d = distance(im)
+        chosen = np.argsort(d, kind="stable")[:accept]
+        met_every = int((im.max(axis=1) == 0).sum())
+        post = theta_last[chosen] if exclude is None else th[chosen]
         return write_posterior(
-            folder, keys, theta[chosen], np.full(len(chosen), 1.0),
-            method="rejection ABC on a reference table (scrambled Sobol prior draws; accept the closest draws; "
-                   "equal weights)",
+            folder, keys, post, np.full(len(chosen), 1.0),
+            method=f"history matching ({waves} waves of {draws} scrambled-Sobol draws, implausibility cut-off 3) "
+                   f"then rejection ABC among the {pooled} draws of every wave inside the last box (the closest by "
+                   "the sum of squared implausibilities; equal weights)" if exclude is None else
+                   "rejection ABC on the first wave's table (uniform priors), the pattern left out",
             patterns_path=patterns_path, exclude=exclude, replicates=replicates, cases=cases, seed=seed,
-            population_size=accept, populations=1, draws=draws, epsilons=[tol], acceptance_rates=[accept / draws],
-            draws_meeting_every_pattern=int((distance == 0).sum()), effective_sample_size=float(accept),
-            replicate_seeds="replicate_seeds(seed + 0, replicates) for every case and draw (common random numbers)",
-            particle_evaluations=draws, runs=int(draws * len(cases) * replicates), minutes=minutes,
+            population_size=accept, populations=waves if exclude is None else 1, draws=used_draws,
+            epsilons=[float(d[chosen].max())], acceptance_rates=[accept / used_draws],
+            draws_meeting_every_pattern=met_every, effective_sample_size=float(accept),
+            replicate_seeds="replicate_seeds(seed + wave - 1, replicates) for every case and draw of a wave "
+                            "(common random numbers)",
+            particle_evaluations=draws * waves, runs=int(draws * waves * len(cases) * replicates), minutes=minutes,
+            compatibility=criticism.summary(), waves=wave_log,
+            final_box={k: list(v) for k, v in used_box.items()},
+            contraction=contraction(post, np.ones(len(post)), keys, prior_bounds).round(4).to_dict(),
+            sbc={"truths": sbc.truths, "accept": sbc.accept, "cover50": round(sbc.cover50, 4),
+                 "cover90": round(sbc.cover90, 4), "per_parameter": sbc.table.round(4).to_dict("records")},
         )  # fmt: skip
 
     manifest = write(out_dir, None)

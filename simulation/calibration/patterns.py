@@ -136,9 +136,9 @@ class Pattern(_Strict):
         False, description="Use |measure(case) - measure(contrast)| (a contrast that should be small)."
     )
     target: Target
-    group: Literal["documents", "model-v2", "hindcast"] = Field(
+    group: Literal["documents", "model-v2", "quantitative", "hindcast"] = Field(
         "documents", description="documents: the claims of the five texts; model-v2: resting point and dynamics; "
-        "hindcast: periods the model was not built on."
+        "quantitative: numbers from named public series or dates; hindcast: periods the model was not built on."
     )  # fmt: skip
 
     @model_validator(mode="after")
@@ -164,6 +164,29 @@ class Pattern(_Strict):
         low = -np.inf if self.target.low is None else self.target.low
         high = np.inf if self.target.high is None else self.target.high
         return float(max(0.0, low - value, value - high) / self.target.tolerance)
+
+    def monte_carlo_variance(self, value: float, replicates: int) -> float:
+        """Sampling variance of the pattern's value from ``replicates`` runs per case: p(1 - p) / R for a share
+        (a share statistic, or the mean of the binary ``alliance``), doubled for a contrast of two cases; 0 for
+        other statistics (their tolerance is far wider than their run noise)."""
+        binary = self.measure.statistic in ("share_at_least", "share_at_most") or self.measure.outcome == "alliance"
+        if not binary or not np.isfinite(value) or replicates < 1:
+            return 0.0
+        p = min(1.0, max(0.0, abs(value)))
+        return (1.0 if self.contrast is None else 2.0) * p * (1.0 - p) / replicates
+
+    def implausibility(self, value: float, replicates: int) -> float:
+        """How far outside its target a value lies, in standard deviations of what may separate model and
+        evidence: ``max(0, low - v, v - high) / sqrt(tolerance^2 + Monte Carlo variance)``. The tolerance is
+        the stated discrepancy between the documents' claim and what a model can be asked to reproduce
+        (the model-discrepancy term of history matching: Vernon, Goldstein & Bower 2010, Bayesian Anal.
+        5(4); Andrianakis et al. 2015, PLoS Comput Biol 11(1): e1003968)."""
+        if not np.isfinite(value):
+            return UNDEFINED_MISS
+        low = -np.inf if self.target.low is None else self.target.low
+        high = np.inf if self.target.high is None else self.target.high
+        scale = np.sqrt(self.target.tolerance**2 + self.monte_carlo_variance(value, replicates))
+        return float(max(0.0, low - value, value - high) / scale)
 
     def target_text(self) -> str:
         t = self.target

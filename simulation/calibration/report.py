@@ -15,6 +15,7 @@ import pandas as pd
 
 from simulation.behaviour import Posterior
 from simulation.calibration.abc import PatternSimulator, priors
+from simulation.calibration.diagnostics import compatibility_markdown
 from simulation.calibration.patterns import PatternsFile, check_posterior_patterns, load_patterns
 from simulation.world.registry import default_registry
 
@@ -221,8 +222,8 @@ def report_markdown(post: Posterior, patterns: PatternsFile, fit: PatternFit, id
         f"{len(patterns.patterns)} patterns (`simulation/data/patterns.yaml`, sha256 `{m.get('patterns_sha256', '')[:12]}`). "
         f"{m.get('particle_evaluations', 0):,} parameter draws, {m.get('population_size')} kept "
         f"({m.get('replicates_per_case')} runs of each of {len(m.get('cases', []))} cases per draw: "
-        f"{m.get('runs', 0):,} runs, {m.get('minutes')} minutes on 2 cores). Tolerance (sum of pattern misses of the "
-        f"last draw kept): {m.get('epsilons', [float('nan')])[-1]:.3g}; draws meeting every pattern: "
+        f"{m.get('runs', 0):,} runs, {m.get('minutes')} minutes on 2 cores). Distance of the last draw kept (sum of squared "
+        f"implausibilities; earlier calibrations: sum of misses): {m.get('epsilons', [float('nan')])[-1]:.3g}; draws meeting every pattern: "
         f"{m.get('draws_meeting_every_pattern', 'n/a')}; effective sample size {post.effective_sample_size:.0f}.",
         "",
         "Reproduce: `alliance-sim calibrate` (the shipped settings; see the README's *Calibration* section), then "
@@ -231,6 +232,7 @@ def report_markdown(post: Posterior, patterns: PatternsFile, fit: PatternFit, id
         f"**{int((met_all >= 0.5).sum())} of {len(met_all)} patterns are met by most posterior predictive draws; "
         f"{int((met_all < 0.5).sum())} are not (listed as failing below).**",
         "",
+        *(compatibility_markdown(m["compatibility"]) if "compatibility" in m else []),
         "## Per-pattern fit",
         "",
         "Each of "
@@ -263,6 +265,7 @@ def report_markdown(post: Posterior, patterns: PatternsFile, fit: PatternFit, id
     for _, r in ident.iterrows():
         lines.append(f"| {r['parameter']} | {r['prior']} | {r['registry']:g} | {r['median']:.3g} [{r['q05']:.3g}, "
                      f"{r['q95']:.3g}] | {r['sd_ratio']:.2f} | {r['verdict']} |")  # fmt: skip
+    lines += _learning_section(m)
     lines += [
         "",
         "## Pairs that trade off",
@@ -297,6 +300,43 @@ def report_markdown(post: Posterior, patterns: PatternsFile, fit: PatternFit, id
                          f"{r['p_entente']:.3f} | {r['parameter_share']:.2f} |")  # fmt: skip
     lines.append("")
     return "\n".join(lines)
+
+
+def _learning_section(m: dict) -> list[str]:
+    """How the calibration searched (the history-matching waves), what it learnt per parameter (contraction)
+    and how well the method recovers known truths (the simulation-based calibration check)."""
+    lines: list[str] = []
+    if m.get("waves"):
+        lines += ["", "## History-matching waves", "",
+                  "Each wave is a scrambled-Sobol table uniform over a box; a draw is ruled out when any pattern "
+                  "lies more than 3 sd from its target (sd = sqrt(tolerance^2 + Monte Carlo variance)); the next "
+                  "wave's box holds every draw not ruled out.", "",
+                  "| wave | draws | box, share of the prior volume | draws not ruled out | draws meeting every pattern |",
+                  "|---|---|---|---|---|"]  # fmt: skip
+        for w in m["waves"]:
+            lines.append(f"| {w['wave']} | {w['draws']:,} | {w['box_share_of_prior_volume']:.3g} | "
+                         f"{w['not_implausible']:,} | {w['meeting_every_pattern']:,} |")  # fmt: skip
+    sbc = m.get("sbc")
+    if sbc:
+        lines += ["", "## Simulation-based calibration check", "",
+                  f"{sbc['truths']} draws of the first wave's table (the prior) played the observations in turn; the "
+                  f"rejection step ({sbc['accept']} closest draws, distance: squared differences over each pattern's "
+                  f"tolerance) was run against each. **The 90% posterior intervals held the truth in "
+                  f"{sbc['cover90']:.0%} of cases, the 50% intervals in {sbc['cover50']:.0%}** (averaged over "
+                  "parameters; a well-calibrated method gives 90% and 50%). Contraction = 1 - var(posterior) / "
+                  "var(prior), averaged over the truths: what the patterns can learn about each parameter when the "
+                  "model is right.", "",
+                  "| parameter | 50% interval coverage | 90% interval coverage | mean contraction (SBC) | "
+                  "contraction of the shipped posterior |", "|---|---|---|---|---|"]  # fmt: skip
+        shipped = m.get("contraction", {})
+        for r in sbc["per_parameter"]:
+            c = shipped.get(r["parameter"])
+            lines.append(f"| {r['parameter']} | {r['cover50']:.2f} | {r['cover90']:.2f} | {r['contraction']:.2f} | "
+                         f"{'' if c is None else f'{c:.2f}'} |")  # fmt: skip
+        free = [k for k, v in shipped.items() if v < 0.2]
+        lines += ["", f"**Still free** (contraction below 0.2 in the shipped posterior): {len(free)} of "
+                  f"{len(shipped)} parameters: {', '.join(free) if free else 'none'}."]  # fmt: skip
+    return lines
 
 
 def scenario_uncertainty(scenario, draws: int = 200, runs_per_draw: int = 50, seed: int = 11) -> dict[str, float]:

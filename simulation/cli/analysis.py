@@ -143,7 +143,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         manifest = calibrate_rejection(patterns_path=args.patterns, out_dir=out, draws=args.draws, accept=args.accept,
                                        replicates=args.replicates, seed=args.seed, workers=args.workers or 2,
                                        scheduler=args.scheduler, resume=args.resume, leave_out=args.leave_one_out,
-                                       progress=print)  # fmt: skip
+                                       progress=print, waves=args.waves)  # fmt: skip
     else:
         manifest = calibrate(patterns_path=args.patterns, out_dir=out, population_size=args.population,
                              generations=args.generations, replicates=args.replicates, seed=args.seed,
@@ -166,8 +166,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 #: Defaults of the calibrate options that belong to one method (None on the command line: not given).
-CALIBRATE_DEFAULTS = {"draws": 16_384, "accept": 400, "population": 400, "generations": 10}
-_METHOD_OPTIONS = {"rejection": ("draws", "accept", "leave_one_out"), "smc": ("population", "generations", "leave_out")}
+CALIBRATE_DEFAULTS = {"draws": 4_096, "waves": 2, "accept": 200, "population": 400, "generations": 10}
+_METHOD_OPTIONS = {
+    "rejection": ("draws", "waves", "accept", "leave_one_out"),
+    "smc": ("population", "generations", "leave_out"),
+}
 #: Runs of one calibration (draws x cases x replicates) above which it is refused: about a day on 2 cores
 #: at the engine's measured ~25,000 runs/s (README, Performance); split it or use a cluster's --scheduler.
 MAX_CALIBRATION_RUNS = 2_000_000_000
@@ -210,7 +213,7 @@ def check_calibrate_options(args: argparse.Namespace, patterns, out: Path) -> No
         raise InputError(args.patterns, "--leave-one-out", "needs at least two patterns")
     cases = len(patterns.cases())
     evaluations = (
-        draws
+        draws * (args.waves or CALIBRATE_DEFAULTS["waves"])
         if args.method == "rejection"
         else (
             (args.population or CALIBRATE_DEFAULTS["population"])
@@ -353,7 +356,8 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
         "labels a model quantity, with uniform priors on its documented range, against the "
         "patterns file (default: the shipped one). Each parameter draw is a batch of "
         "replicate runs of every case on the batch engine. Default: rejection ABC on a "
-        "reference table (resumable chunk by chunk; --leave-one-out reuses it); --method "
+        "reference table, in history-matching waves (--waves; each resumable chunk by chunk; "
+        "--leave-one-out reuses the first), with a simulation-based calibration check; --method "
         "smc: pyabc's ABC-SMC. Writes posterior.parquet and posterior.json.",
     )
     p.add_argument("patterns", type=Path, nargs="?", default=None, help="patterns YAML (default: the shipped one)")
@@ -368,13 +372,20 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
         "--draws",
         type=bounded_int(16, 1_000_000),
         default=None,
-        help="rejection: prior draws in the reference table (default 16,384)",
+        help="rejection: draws per wave, each wave a reference table (default 4,096)",
+    )
+    p.add_argument(
+        "--waves",
+        type=bounded_int(1, 10),
+        default=None,
+        help="rejection: history-matching waves (each refocuses on the box not ruled out; the last is the "
+        "posterior; default 2)",
     )
     p.add_argument(
         "--accept",
         type=bounded_int(2, 1_000_000),
         default=None,
-        help="rejection: draws kept (the posterior; default 400)",
+        help="rejection: draws kept (the posterior; default 200)",
     )
     p.add_argument(
         "--leave-one-out",
@@ -388,7 +399,7 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
         "--generations", type=bounded_int(1, 1000), default=None, help="smc: at most this many populations (default 10)"
     )
     p.add_argument("--leave-out", help="smc: calibrate without this pattern id")
-    p.add_argument("--replicates", type=bounded_int(1, 100_000), default=32, help="runs of each case per draw")
+    p.add_argument("--replicates", type=bounded_int(1, 100_000), default=24, help="runs of each case per draw")
     p.add_argument("--seed", type=seed_int, default=20260101, help="seed of the prior design, replicates and sampler")
     p.add_argument("--workers", type=workers_int, default=None, help="local processes (default 2)")
     p.add_argument("--scheduler", type=scheduler_address, help="a Dask scheduler address (tcp://host:port)")

@@ -49,6 +49,8 @@ def term_parameters(term: str, resolved: Resolved, i: int, j: int, level: np.nda
         keys = [f"status_concern.{a}", f"gdp_usd_bn.{a}", f"gdp_usd_bn.{b}"]
     elif term == "mistrust":
         keys = [f"mistrust.{a}->{b}"]
+    elif term == "partner_threat":
+        keys = [f"threat.{a}->{b}"]
     elif term == "underwriting" and others:
         k = max(others, key=lambda k: threat[j, k] - threat[i, k])
         keys = [f"threat.{b}->{actors[k]}", "aggression_threat_gain"]

@@ -26,14 +26,32 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from simulation.rules.params import MAX_LEVEL, N_TERMS, new_work
+from simulation.rules.params import (
+    ENTENTE,
+    MAX_LEVEL,
+    N_TERMS,
+    ROLE_COORDINATOR,
+    ROLE_FOCAL_A,
+    ROLE_FOCAL_B,
+    ROLE_POLICY,
+    ROLE_PRESSURER,
+    ROLE_WEDGE,
+    new_work,
+)
 from simulation.rules.rng import fill_normals, run_key
+from simulation.rules.terms import TERM_NAMES, TREATY_ONLY
 
-ENTENTE = 4
+_at = TERM_NAMES.index
+
 PER_RUNG = 1.0 / MAX_LEVEL  # a level as a share of the ladder: level * PER_RUNG
-# positions in terms.TERMS
-T_SHARED, T_STAKE, T_AFFINITY, T_RAPPORT, T_ENTRAP, T_EXPOSURE, T_STATUS, T_MISTRUST = range(8)
-T_CAPABILITY, T_UNDERWRITING, T_AUTONOMY, T_THIRD_PARTY = range(8, 12)
+# positions in terms.TERMS, read from the declaration (compile-time constants for the kernels)
+T_SHARED, T_STAKE, T_AFFINITY = _at("shared_threat"), _at("economic_stake"), _at("affinity")
+T_RAPPORT, T_ENTRAP, T_EXPOSURE = _at("rapport"), _at("entrapment"), _at("exposure")
+T_STATUS, T_MISTRUST, T_PARTNER_THREAT = _at("status"), _at("mistrust"), _at("partner_threat")
+T_CAPABILITY, T_UNDERWRITING = _at("capability"), _at("underwriting")
+T_AUTONOMY, T_THIRD_PARTY = _at("autonomy"), _at("third_party")
+#: The first treaty-only term: form_desire adds terms from here on to the treaty desire only.
+FIRST_TREATY_TERM = TREATY_ONLY[0]
 
 #: How every rule is compiled. Each rule is its own compile unit, inlined into its callers by
 #: LLVM (``forceinline``) rather than at numba's IR level: ``inline="always"`` re-typed every
@@ -83,6 +101,7 @@ def fill_term_weights(beh, w):
     w[T_EXPOSURE] = -beh.weight__exposure
     w[T_STATUS] = -beh.weight__status
     w[T_MISTRUST] = -beh.weight__mistrust
+    w[T_PARTNER_THREAT] = -beh.weight__partner_threat
     w[T_CAPABILITY] = beh.treaty_weight__capability
     w[T_UNDERWRITING] = -beh.treaty_weight__underwriting
     w[T_AUTONOMY] = -beh.treaty_weight__autonomy
@@ -116,7 +135,7 @@ def apply_policy(p, b, t, level, beh, pth, ptr, coord):
         ptr[k] = p.pressure_trade[r_trade, t, k]
         coord[k] = p.coordination[r_coord, t, k]
     # read everything before branching (a read of p inside a branch costs reference counting)
-    rule, fa, fb, wedge = p.roles[4], p.roles[2], p.roles[3], p.roles[5]
+    rule, fa, fb, wedge = p.roles[ROLE_POLICY], p.roles[ROLE_FOCAL_A], p.roles[ROLE_FOCAL_B], p.roles[ROLE_WEDGE]
     signal = (level[fa, fb] - p.initial_level[row(p.initial_level, b), fa, fb]) * PER_RUNG
     follows = p.coordination_follows[row(p.coordination_follows, b)]
     aggression_a = p.aggression[row(p.aggression, b), t, fa]
@@ -156,13 +175,16 @@ def perceive_threat(p, b, t, level, timer, beh, pth, coord, thr):
     """Threat perception ``thr[i, j]`` of j by i this month, in [0, 1].
 
     ``thr = threat + gain * pressure[i] * ([j = pressurer] + share * coord[i] * [j = coordinator])
+    + gain * pressure[j] * ([i = pressurer] + share * coord[j] * [i = coordinator])`` (the pressure's
+    target fears those who apply it, and they name it a threat: 004, "put Beijing on par with Moscow as
+    a designated threat to US interests")
     + crisis_threat * crises[i, j] + aggression_gain * stake[i] * aggression[j]
     + bloc_gain * sum_m max(0, level[j, m] - level0[j, m]) / 5 * threat[i, m]``.
     """
     n = level.shape[0]
     base, l0 = row(p.threat, b), row(p.initial_level, b)
     crisis, stake = row(p.crisis, b), row(p.aggression_stake, b)
-    pressurer, coordinator = p.roles[0], p.roles[1]
+    pressurer, coordinator = p.roles[ROLE_PRESSURER], p.roles[ROLE_COORDINATOR]
     for i in range(n):
         for j in range(n):
             if i == j:
@@ -174,6 +196,11 @@ def perceive_threat(p, b, t, level, timer, beh, pth, coord, thr):
                 v += beh.pressure_threat_gain * pth[i]
             if j == coordinator:
                 v += beh.pressure_threat_gain * beh.coordination_threat_share * coord[i] * pth[i]
+            # threat perception is mutual: whoever applies the pressure names its target a threat
+            if i == pressurer:
+                v += beh.pressure_threat_gain * pth[j]
+            if i == coordinator:
+                v += beh.pressure_threat_gain * beh.coordination_threat_share * coord[j] * pth[j]
             closer = 0.0
             for m in range(n):
                 rise = level[j, m] - p.initial_level[l0, j, m]
@@ -205,7 +232,7 @@ def divert_trade(p, b, level, beh, ptr, coord, trade, share, cut):
     """
     n = level.shape[0]
     base, total = row(p.trade_usd_bn, b), row(p.total_trade_usd_bn, b)
-    pressurer, coordinator = p.roles[0], p.roles[1]
+    pressurer, coordinator = p.roles[ROLE_PRESSURER], p.roles[ROLE_COORDINATOR]
     for i in range(n):
         for j in range(n):
             cut[i, j] = 0.0
@@ -254,6 +281,8 @@ def weigh_terms(p, b, t, level, beh, thr, share, terms, all_rungs):
     - entrapment ``sum_k level[i, k] / 5 * thr[j, k]``: i's friends whom j fears;
     - exposure ``vulnerability[i] * sum_k share[i, k] * thr[k, j]``: i's trade with those who fear j;
     - status ``status_concern[i] * max(0, power[j] - power[i]) / (power[i] + power[j])``;
+    - partner_threat ``thr[i, j]``: the threat i perceives from j itself (balance of threat: an
+      aggression, pressure or a crisis that makes j more threatening to i pushes i away from j);
     treaty only:
     - capability ``sum_k min(thr[i, k], thr[j, k]) * min(1, power[j] / power[k])``: what j adds
       against each common adversary;
@@ -298,6 +327,7 @@ def weigh_terms(p, b, t, level, beh, thr, share, terms, all_rungs):
             terms[i, j, T_EXPOSURE] = vulnerability_i * expo
             terms[i, j, T_STATUS] = concern_i * max(0.0, p_j - p_i) / (p_i + p_j)
             terms[i, j, T_MISTRUST] = mistrust_ij
+            terms[i, j, T_PARTNER_THREAT] = thr[i, j]
             # the treaty terms count only at entente and above (signing or keeping a treaty)
             treaty = level[i, j] >= ENTENTE or all_rungs
             capability = 0.0
@@ -327,10 +357,10 @@ def form_desire(terms, weights, anchor, z, noise_sd, desire, treaty_desire):
                 treaty_desire[i, j] = 0.0
                 continue
             d = anchor[i, j] + noise_sd * z[i * (n - 1) + (j if j < i else j - 1)]
-            for k in range(T_CAPABILITY):
+            for k in range(FIRST_TREATY_TERM):
                 d += weights[k] * terms[i, j, k]
             extra = 0.0
-            for k in range(T_CAPABILITY, N_TERMS):
+            for k in range(FIRST_TREATY_TERM, N_TERMS):
                 extra += weights[k] * terms[i, j, k]
             desire[i, j] = d
             treaty_desire[i, j] = d + extra
@@ -562,7 +592,7 @@ def run_runs(p, ref, seeds, first, last, steps, levels, focal_trade, w):
     monthly trade ``focal_trade[b]`` [steps]. Allocates nothing and holds no GIL, so the batch
     engine calls it from several threads at once (disjoint run ranges, one Work each)."""
     n = levels.shape[-1]
-    fa, fb = p.roles[2], p.roles[3]
+    fa, fb = p.roles[ROLE_FOCAL_A], p.roles[ROLE_FOCAL_B]
     E = p.random_pairs.shape[0]
     shared = p.behaviour.shape[0] == 1 and ref.initial_level.shape[0] == 1 and ref.threat.shape[0] == 1
     level, streak, timer, s, memo = w.level, w.streak, w.timer, w.s, w.memo

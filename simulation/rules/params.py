@@ -21,6 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from simulation.core.ladder import AlignmentLevel
 from simulation.rules.terms import TERMS
 
 
@@ -62,6 +63,14 @@ class Params(NamedTuple):
     roles: np.ndarray
 
 
+#: The monthly drivers [R, T, ...] of Params, declared once by what the month memo does with them: the
+#: pressure schedules pass through ``apply_policy`` and the memo compares their result every month; the
+#: scheduled drivers are compared month against month once per run (``kernels.mark_steady_months``). A driver
+#: added to Params must be listed here, or ``tests/test_rules.py`` fails (a driver the memo does not see would
+#: silently reuse last month's terms).
+POLICY_DRIVERS = ("pressure_threat", "pressure_trade", "coordination")
+SCHEDULED_DRIVERS = ("crisis", "rapport_factor", "aggression", "aggression_stake")
+
 #: Policy rules, in the order of ``roles[4]``.
 POLICY_RULES = ("schedule", "containment", "engagement", "wedge")
 ROLE_PRESSURER, ROLE_COORDINATOR, ROLE_FOCAL_A, ROLE_FOCAL_B, ROLE_POLICY, ROLE_WEDGE = range(6)
@@ -91,7 +100,10 @@ class Structure:
 
 
 N_TERMS = len(TERMS)
-MAX_LEVEL = 5  # the ladder's top rung (formal alliance); levels 0 .. 5
+#: The ladder's top rung (formal alliance) and the rung where the treaty terms start to count: one home,
+#: the ladder of simulation/state.py.
+MAX_LEVEL = int(AlignmentLevel.FORMAL_ALLIANCE)
+ENTENTE = int(AlignmentLevel.ENTENTE)
 
 
 class Scratch(NamedTuple):

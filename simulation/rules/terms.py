@@ -27,7 +27,8 @@ class Term:
 
 #: Families behind the perceived threat every threat-reading term uses (rules: perceive_threat).
 PERCEIVED_THREAT = ("threat", "pressure_threat_gain", "coordination_threat_share", "bloc_threat_gain",
-                    "aggression_threat_gain", "border_crisis_threat")  # fmt: skip
+                    "aggression_threat_gain", "order_stake", "aggression_lasting_share",
+                    "border_crisis_threat")  # fmt: skip
 #: Families behind this month's trade shares (rules: divert_trade).
 TRADE_SHARES = ("trade_usd_bn", "total_trade_usd_bn", "pressure_trade_cut", "trade_diversion_share", "initial_level")
 
@@ -52,6 +53,9 @@ TERMS: tuple[Term, ...] = (
          '000: "would not allow it to accept a de facto junior partner status"'),
     Term("mistrust", -1, "historical mistrust", "weight.mistrust", "every", ("mistrust",),
          '001: "hardly ideally set up to build mutual trust"'),
+    Term("partner_threat", -1, "threat from the partner itself", "weight.partner_threat", "every",
+         PERCEIVED_THREAT,
+         '000: "Russia\u2019s relations have been tense, after the Crimean and Ukrainian crises of 2014"'),
     Term("capability", +1, "partner's capability against the common adversary", "treaty_weight.capability",
          "treaty", (*PERCEIVED_THREAT, "gdp_usd_bn", "military_spending_usd_bn", "power_gdp_weight"),
          '004: "Russia\u2019s limited capability to support China in the latter\u2019s rivalry with the US"'),
@@ -68,6 +72,9 @@ TERMS: tuple[Term, ...] = (
 TERM_NAMES: tuple[str, ...] = tuple(t.name for t in TERMS)
 EVERY_RUNG: tuple[int, ...] = tuple(k for k, t in enumerate(TERMS) if t.rung == "every")
 TREATY_ONLY: tuple[int, ...] = tuple(k for k, t in enumerate(TERMS) if t.rung == "treaty")
+_EXPECTED_SPLIT = (tuple(range(len(EVERY_RUNG))), tuple(range(len(EVERY_RUNG), len(TERMS))))
+if (EVERY_RUNG, TREATY_ONLY) != _EXPECTED_SPLIT:
+    raise ValueError("terms.TERMS must list every-rung terms first, then the treaty terms (form_desire splits there)")
 
 
 def term(name: str) -> Term:

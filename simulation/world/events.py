@@ -271,9 +271,14 @@ class Aggression(EventKind):
         a = d.index(self.by)
         months = d.months(self.from_step, self.duration_steps)
         d.aggression[months, a] += self.intensity
+        # what the aggression took stands after the fighting: a share of the threat it raised outlasts it
+        after = d.months(months.stop)
+        lasting = d.value("aggression_lasting_share")
         for k, other in enumerate(d.actors):
             if k != a:
-                d.aggression_stake[months, k, a] += self.intensity * self.order_stake(d, other)
+                stake = self.intensity * self.order_stake(d, other)
+                d.aggression_stake[months, k, a] += stake
+                d.aggression_stake[after, k, a] += lasting * stake
 
     def describe(self) -> str:
         return (
