@@ -246,7 +246,7 @@ def numeric_outcome(name: str, columns: Iterable[str] | None = None, source: obj
     there); anything else is a one-line error listing the allowed names."""
     from simulation.core.errors import InputError
 
-    available = list(NUMERIC_OUTCOMES)
+    available = [*NUMERIC_OUTCOMES, "final_<a>_<b>"]
     if columns is not None:
         cols = list(columns)
         available = [n for n in NUMERIC_OUTCOMES if outcome(n).available_in(cols)]

@@ -141,11 +141,15 @@ def discover_from_results(
     """PRIM on a sweep's results: a design point is of interest when its value of ``outcome`` (the
     catalogue's aggregation: a share of runs, a mean) exceeds ``threshold``."""
     from simulation.outcomes import numeric_outcome
+    from simulation.outcomes import outcome as catalogue_outcome
     from simulation.reporting.plots import human_label, outcome_words, save
     from simulation.sweeps.execute import read_results
 
-    asked = numeric_outcome(outcome, None)  # its kind decides what a threshold means: checked before reading
-    if asked.aggregation == "share" and not 0 <= threshold < 1:
+    try:  # a share's threshold is a probability: checked before reading anything
+        asked = catalogue_outcome(outcome)
+    except KeyError:
+        asked = None  # checked against the results' columns below, with the list of what they hold
+    if asked is not None and asked.aggregation == "share" and not 0 <= threshold < 1:
         raise InputError(None, "--threshold", f"{threshold:g} is not a probability below 1 ({asked.label} is a share)")
     df, manifest = read_results(results)
     factors = list(manifest.get("design", {}).get("factors", []))
