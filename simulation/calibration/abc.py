@@ -415,23 +415,16 @@ def reference_table(
 
     done = len(chunks) - len(todo)
     started = time.time()
-    if scheduler is not None:
-        from dask.distributed import Client
+    # the sweeps' executors: local processes (one numba thread each, following the parent) or a Dask scheduler
+    from simulation.sweeps.execute import make_executor
 
-        executor = Client(scheduler).get_executor()
-    elif workers > 1 and todo:
-        from concurrent.futures import ProcessPoolExecutor
-        from multiprocessing import get_context
-
+    if tasks and scheduler is None and workers > 1:
         from simulation.drivers.compiled import rules_ready
         from simulation.runner import prepare_rules
 
-        if not rules_ready("batch"):  # compile once here: the workers then load the rules from the cache
+        if not rules_ready("batch"):  # compile once here: the worker processes then load the rules from the cache
             prepare_rules(kind="batch")
-        executor = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
-                                       initializer=_single_thread)  # fmt: skip
-    else:
-        executor = None
+    executor, closer = make_executor("process", max(1, workers), scheduler) if tasks else (None, None)
     try:
         if executor is None:
             for task in tasks:
@@ -456,17 +449,12 @@ def reference_table(
                 executor.shutdown(cancel_futures=True)
             except TypeError:  # dask's ClientExecutor.shutdown has no cancel_futures
                 executor.shutdown()
+        if closer is not None:
+            closer.close()
     frames = [pq.read_table(parts / f"part-{k:05d}.parquet").to_pandas() for k, _, _ in chunks]
     values = pd.concat(frames, ignore_index=True).sort_values("draw")
     values = values[values["draw"] < draws].reset_index(drop=True)  # a larger table's last chunk may run past
     return keys, theta, values
-
-
-def _single_thread() -> None:
-    """Worker initializer: one thread per worker process (the processes are the parallelism)."""
-    from simulation.drivers.engine import set_threads
-
-    set_threads(1)
 
 
 def rejection_posterior(

@@ -110,6 +110,8 @@ def glossary() -> list[dict[str, str]]:
         "exposure": "trade you could lose with the partner's adversaries if you move closer",
         "status": "the cost of becoming the junior partner of a much stronger country",
         "mistrust": "historical grievances that make closer ties harder",
+        "partner_threat": "how much you fear the partner itself (after its aggression, or when it pressures you): "
+        "the more you fear it, the less you want to move closer",
         "capability": "what the partner could add against a common adversary (counts only for a formal alliance)",
         "underwriting": "having to back the partner's most aggressive policies (counts only for a formal alliance)",
         "autonomy": "the freedom of action a formal alliance takes away",
