@@ -19,6 +19,8 @@ from simulation.drivers.model import AllianceModel
 from simulation.runner import replicate_seeds, run_batch
 from tests.conftest import ROOT, scenario, wilson
 
+pytestmark = pytest.mark.slow  # posterior predictive checks over many seeds
+
 PATTERNS = load_patterns().patterns
 FIT = json.loads((ROOT / "docs" / "figures" / "calibration_fit.json").read_text("utf-8"))
 SEEDS = replicate_seeds(1000, 400)

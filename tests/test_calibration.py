@@ -124,6 +124,7 @@ def test_abc_smc_recovers_a_known_posterior(tmp_path):
     assert 0.15 < sd < 0.33
 
 
+@pytest.mark.slow
 def test_a_resumed_calibration_equals_an_uninterrupted_one(tmp_path):
     """The reference table is written in chunks that are pure functions of their rows: deleting chunks (as an
     interruption leaves them missing) and resuming gives the same posterior, bit for bit, as one run."""

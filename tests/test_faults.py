@@ -103,6 +103,7 @@ def _sweep_file(tmp_path: Path, name: str = "sweep.yaml", **extra) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_sigkill_then_resume_equals_uninterrupted(tmp_path):
     data = dict(chunk_size=20, replicates=750)  # 3,000 runs in 150 chunks
     path = _sweep_file(tmp_path, **data)

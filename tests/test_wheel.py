@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # builds a wheel and a fresh venv, compiles the rules there: minutes on 2 cores
+
 ROOT = Path(__file__).resolve().parents[1]
 IGNORE = shutil.ignore_patterns(
     ".git",
