@@ -215,13 +215,12 @@ def _load_shipped() -> Posterior:
     return Posterior.from_files(table, manifest)
 
 
-def shipped_posterior(registry: Registry | None = None) -> Posterior:
+def shipped_posterior() -> Posterior:
     """The posterior that ships with the package.
 
     A missing, unhashed or damaged posterior is a one-line ``InputError`` (never a silent fallback to
     the registry's values: those are another model, used only when asked for by name).
     """
-    del registry
     return _load_shipped()
 
 
@@ -237,7 +236,7 @@ def behaviour_for(
         return params.behaviour, "registry values (uncalibrated, asked for with --parameters registry)"
     if mode not in ("posterior", "point"):
         raise ValueError(f"unknown parameters mode {mode!r} (allowed: posterior, point, registry)")
-    post = shipped_posterior(resolved.registry)
+    post = shipped_posterior()
     keep = {k: v for k, v in resolved.overrides.items() if k in post.keys}
     if mode == "point":
         return post.point_record(params.behaviour, keep), "posterior median (one parameter set)"

@@ -75,7 +75,6 @@ class PatternSimulator:
         self.patterns = patterns
         self.seeds = replicate_seeds(seed, replicates)
         self.parallel = parallel
-        self.runs_done = 0
         self.needed = {p.measure.outcome for p in patterns.patterns}
         self.cases: dict[str, _Case] = {}
         for key, case in patterns.cases().items():
@@ -100,7 +99,6 @@ class PatternSimulator:
             res = simulate(params, self.seeds, c.steps, reference, parallel=self.parallel)
             view = BatchView(res.levels, res.focal_trade, c.actors, c.focal, c.base_trade)
             out[key] = run_outcomes(view, only=self.needed)
-            self.runs_done += len(self.seeds)
         return out
 
     def values(self, values: dict[str, float]) -> dict[str, float]:

@@ -639,11 +639,6 @@ class Room:
             if self.seat_ok(actor, seat):
                 self.drafts[actor] = text
 
-    def withdraw(self, actor: str, seat: str) -> None:
-        with self.lock:
-            if self.seat_ok(actor, seat) and self.pending.pop(actor, None):
-                self._bump()
-
     def announce(self, text: Any) -> None:
         """A message from the instructor, shown on every team's page (empty: none)."""
         clean = clean_text(text, MAX_WHY, "message")
@@ -796,12 +791,6 @@ class Room:
     def levels(self) -> np.ndarray:
         """Level trajectory [months + 1, n, n]."""
         return self.cached("levels", self.model.levels_array)
-
-    def pressure_now(self) -> dict[str, float]:
-        return self.situation(self.actors[0]).pressure
-
-    def coordination_now(self) -> float | None:
-        return self.situation(self.actors[0]).coordination
 
     # ---- debrief and export
     def debrief(self, runs: int = 500) -> dict[str, Any]:
