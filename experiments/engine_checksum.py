@@ -22,14 +22,16 @@ sys.path.insert(0, str(ROOT))
 def main() -> int:
     from simulation.core.paths import shipped_scenario
     from simulation.drivers.engine import simulate
+    from simulation.drivers.inputs import prepare_inputs
     from simulation.drivers.model import AllianceModel
-    from simulation.runner import prepare, replicate_seeds
+    from simulation.runner import replicate_seeds
     from simulation.world.scenario import load_scenario
 
     total = hashlib.sha256()
     for path in sorted((ROOT / "scenarios").glob("*.yaml")):
         seeds = replicate_seeds(11, 600)
-        params, reference, shape, _, _ = prepare(load_scenario(path), seeds, "posterior")
+        inputs = prepare_inputs(load_scenario(path), seeds, "posterior")
+        params, reference, shape = inputs.params, inputs.reference, inputs.structure
         for parallel in (True, False):
             result = simulate(params, seeds, shape.steps, reference, parallel=parallel)
             digest = hashlib.sha256(result.levels.tobytes() + result.focal_trade.tobytes()).hexdigest()[:16]

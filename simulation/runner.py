@@ -159,17 +159,6 @@ def simulate_outcomes(
     return _outcome_table(simulate(params, seeds, shape.steps, reference), shape, seeds, base_trade)
 
 
-def prepare(
-    scenario: Scenario | Resolved,
-    seeds: np.ndarray,
-    parameters: ParameterMode | None = None,
-    registry: Registry | None = None,
-) -> tuple[Params, Params, Structure, float, str]:
-    """Everything a batch of one scenario needs: params (with behaviour per run), reference, structure."""
-    inputs = prepare_inputs(scenario, seeds, parameters, registry)
-    return inputs.params, inputs.reference, inputs.structure, inputs.base_trade, inputs.parameters
-
-
 def run_batch(
     scenario: Scenario | Resolved,
     seeds: Sequence[int] | np.ndarray | None = None,
@@ -190,9 +179,9 @@ def run_batch(
             raise ValueError("give seeds or runs")
         seeds = replicate_seeds(master_seed, runs)
     seeds = np.asarray(seeds, dtype=np.int64)
-    params, reference, shape, base_trade, used = prepare(scenario, seeds, parameters, registry)
-    out = simulate_outcomes(params, reference, shape, seeds, base_trade)
-    out.attrs["parameters"] = used
+    inputs = prepare_inputs(scenario, seeds, parameters, registry)
+    out = simulate_outcomes(inputs.params, inputs.reference, inputs.structure, seeds, inputs.base_trade)
+    out.attrs["parameters"] = inputs.parameters
     return out
 
 
@@ -203,8 +192,9 @@ def _design_batches(resolved_points: list[Resolved], index: np.ndarray, seeds: n
         rows = np.flatnonzero(index == k)
         if rows.size == 0:
             continue
-        params, reference, shape, base_trade, _ = prepare(r, seeds[rows], parameters)
-        yield rows, simulate(params, seeds[rows], shape.steps, reference), shape, base_trade
+        inputs = prepare_inputs(r, seeds[rows], parameters)
+        result = simulate(inputs.params, seeds[rows], inputs.structure.steps, inputs.reference)
+        yield rows, result, inputs.structure, inputs.base_trade
 
 
 def _focal_levels(result, shape: Structure) -> np.ndarray:

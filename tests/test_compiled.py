@@ -17,8 +17,9 @@ import pytest
 from simulation.core.paths import shipped_scenario
 from simulation.drivers import compiled
 from simulation.drivers.engine import set_threads, simulate, threads
+from simulation.drivers.inputs import prepare_inputs
 from simulation.rules import kernels
-from simulation.runner import prepare, replicate_seeds
+from simulation.runner import replicate_seeds
 from simulation.world.scenario import load_scenario
 
 
@@ -45,8 +46,8 @@ def test_the_cache_check_tells_a_compiled_function_from_one_never_compiled(tmp_p
 
 def test_the_batch_entry_point_is_in_the_cache_after_a_batch():
     scenario = load_scenario(shipped_scenario("baseline_2018_2021"))
-    params, ref, shape, _, _ = prepare(scenario, np.arange(2), "point")
-    simulate(params, np.arange(2), 2, ref)
+    inputs = prepare_inputs(scenario, np.arange(2), "point")
+    simulate(inputs.params, np.arange(2), 2, inputs.reference)
     assert compiled._cached(kernels.run_runs) is True
     assert compiled.rules_ready("batch")
 
@@ -86,7 +87,8 @@ def test_the_estimate_stretches_with_the_load(monkeypatch):
 def test_a_batch_is_the_same_on_any_number_of_threads(count):
     scenario = load_scenario(shipped_scenario("china_india_crisis"))  # random events: the draws' tail used
     seeds = replicate_seeds(4, 3 * kernels.BLOCK_RUNS + 17)  # four blocks, the last one short
-    params, ref, shape, _, _ = prepare(scenario, seeds, "posterior")
+    inputs = prepare_inputs(scenario, seeds, "posterior")
+    params, ref, shape = inputs.params, inputs.reference, inputs.structure
     one = simulate(params, seeds, shape.steps, ref, parallel=False)
     set_threads(count)
     try:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from simulation.drivers.inputs import prepare_inputs
 from simulation.drivers.model import AllianceModel
-from simulation.runner import prepare, run_batch, simulate
+from simulation.runner import run_batch, simulate
 from tests.conftest import scenario
 
 SEEDS = [0, 1, 42, 2**40 + 3]
@@ -14,7 +15,8 @@ SEEDS = [0, 1, 42, 2**40 + 3]
 
 def batch_levels(sc, seeds, parameters="point"):
     seeds = np.asarray(seeds, dtype=np.int64)
-    params, reference, shape, _, _ = prepare(sc, seeds, parameters)
+    inputs = prepare_inputs(sc, seeds, parameters)
+    params, reference, shape = inputs.params, inputs.reference, inputs.structure
     return simulate(params, seeds, shape.steps, reference).levels, params
 
 

@@ -213,7 +213,7 @@ def _probe_writable(folder: Path, path: Path, field: str) -> None:
         os.unlink(name)
 
 
-#: The files a single run writes into its folder (runner.write_run); a run folder holds nothing else it made.
+#: The files a single run writes into its folder (reporting.run_output.write_run); a run folder holds nothing else it made.
 RUN_FILES = (
     "manifest.json",
     "trajectories.parquet",

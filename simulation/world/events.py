@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, ClassVar, Literal, NoReturn, get_args
+from typing import Annotated, ClassVar, Literal, NoReturn, Union, get_args
 
 import numpy as np
 from pydantic import Field
@@ -143,7 +143,7 @@ def on_registry_change(listener: Callable[[], None]) -> None:
 def event_union():
     """The discriminated union of the registered kinds (the type of a scenario's ``events`` items)."""
     kinds = tuple(EVENT_KINDS.values())
-    member = kinds[0] if len(kinds) == 1 else __import__("typing").Union[kinds]  # noqa: UP007
+    member = kinds[0] if len(kinds) == 1 else Union[kinds]  # noqa: UP007 (a union built from a tuple)
     return Annotated[member, Field(discriminator="kind")]
 
 
