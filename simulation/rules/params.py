@@ -101,7 +101,7 @@ class Structure:
 
 N_TERMS = len(TERMS)
 #: The ladder's top rung (formal alliance) and the rung where the treaty terms start to count: one home,
-#: the ladder of simulation/state.py.
+#: the ladder of simulation/core/ladder.py.
 MAX_LEVEL = int(AlignmentLevel.FORMAL_ALLIANCE)
 ENTENTE = int(AlignmentLevel.ENTENTE)
 

@@ -9,6 +9,10 @@ Derivations (each a documented function of registry entries):
   instruments (``instrument_threat_weight``), the trade index the mean of sanctions, tariffs
   and technology bans (the instruments that cut trade).
 Pairs no one lists take ``unlisted_pair_default.<family>``.
+
+The data arrays of ``Params`` named after a registry family are built from the family's declared
+shape (``registry.yaml``: a per-actor vector [n], a symmetric or directed pair matrix [n, n]); an
+integer family's array holds whole numbers (int8: ladder rungs).
 """
 
 from __future__ import annotations
@@ -22,18 +26,64 @@ from simulation.world.resolve import Resolved
 
 INSTRUMENTS = ("sanctions", "tariffs", "technology_bans", "military_posture")
 TRADE_INSTRUMENTS = ("sanctions", "tariffs", "technology_bans")
-#: Behavioural families used while building arrays, not by the rules at run time.
-BUILD_TIME_FAMILIES = (
-    "unlisted_pair_default",
-    "instrument_threat_weight",
-    "pandemic_summit_reduction",
-    "power_gdp_weight",
-)
 
 
 def behaviour_keys(registry: Registry) -> list[str]:
-    """Registry keys of the behaviour record: every role-"model" quantity the rules read."""
-    return [p.key for p in registry if p.role == "model" and p.family not in BUILD_TIME_FAMILIES]
+    """Registry keys of the behaviour record: every role-"model" quantity the rules read (families declared
+    ``read_at: build`` are used while building arrays, not by the rules)."""
+    return [p.key for p in registry if p.role == "model" and p.read_at == "run"]
+
+
+def family_arrays(resolved: Resolved) -> dict[str, np.ndarray]:
+    """One array per ``Params`` field named after a per-actor or pair family, built from its declared shape.
+
+    Parameters
+    ----------
+    resolved
+        The scenario resolved over the registry (values, with the scenario's overrides).
+
+    Returns
+    -------
+    dict
+        Field name -> array without the run axis: [n] per actor, [n, n] per pair (zero diagonal).
+    """
+    shapes = resolved.registry.shapes()
+    out: dict[str, np.ndarray] = {}
+    for name in Params._fields:
+        shape = shapes.get(name)
+        if shape == "actor":
+            out[name] = actor_vector(resolved, name)
+        elif shape in ("pair", "directed_pair"):
+            out[name] = pair_matrix(resolved, name, directed=shape == "directed_pair")
+        else:
+            continue
+        if resolved.registry.first(name).kind == "integer":
+            if np.any(out[name] != np.round(out[name])):
+                raise ValueError(f"{name} values must be whole numbers")
+            out[name] = out[name].astype(np.int8)
+    return out
+
+
+def actor_vector(resolved: Resolved, family: str) -> np.ndarray:
+    """A per-actor family over the scenario's actors [n] (an unlisted actor takes the family's ``unlisted``)."""
+    first = resolved.registry.first(family)
+
+    def value(actor: str) -> float:
+        key = f"{family}.{actor}"
+        return resolved.value(key) if key in resolved or first.unlisted is None else first.unlisted
+
+    return np.array([value(a) for a in resolved.actors], dtype=float)
+
+
+def pair_matrix(resolved: Resolved, family: str, directed: bool) -> np.ndarray:
+    """A pair family over the scenario's actors [n, n], zero on the diagonal."""
+    actors = resolved.actors
+    m = np.zeros((resolved.n, resolved.n))
+    for i, a in enumerate(actors):
+        for j, b in enumerate(actors):
+            if i != j:
+                m[i, j] = resolved.pair_value(family, a, b, directed)
+    return m
 
 
 def behaviour_dtype(registry: Registry) -> np.dtype:
@@ -72,34 +122,60 @@ def structure(resolved: Resolved) -> Structure:
 
 
 def build_params(resolved: Resolved) -> Params:
-    """The rules' arrays for one resolved scenario (leading run axis 1)."""
+    """The rules' arrays for one resolved scenario (leading run axis 1).
+
+    Parameters
+    ----------
+    resolved
+        The scenario resolved over the registry.
+
+    Returns
+    -------
+    Params
+        Every array the rules read, each with a leading run axis of 1.
+    """
     sc = resolved.scenario
     actors = resolved.actors
-    n, T = resolved.n, sc.steps
+    n = resolved.n
     value = resolved.value
-
-    def actor_vec(family: str) -> np.ndarray:
-        return np.array([value(f"{family}.{a}") for a in actors], dtype=float)
-
-    def pair_matrix(family: str, directed: bool) -> np.ndarray:
-        m = np.zeros((n, n))
-        for i, a in enumerate(actors):
-            for j, b in enumerate(actors):
-                if i != j:
-                    m[i, j] = resolved.pair_value(family, a, b, directed)
-        return m
-
-    gdp = actor_vec("gdp_usd_bn")
-    milex = actor_vec("military_spending_usd_bn")
+    gdp = actor_vector(resolved, "gdp_usd_bn")
+    milex = actor_vector(resolved, "military_spending_usd_bn")
     w_gdp = value("power_gdp_weight")
     power = w_gdp * gdp / gdp.sum() + (1.0 - w_gdp) * milex / milex.sum()
-    ldi = actor_vec("liberal_democracy_index")
-    level0 = pair_matrix("initial_level", directed=False)
-    if np.any(level0 != np.round(level0)):
-        raise ValueError("initial_level values must be whole ladder levels")
+    ldi = actor_vector(resolved, "liberal_democracy_index")
+    pressure_threat, pressure_trade, coordination = pressure_drivers(resolved)
+    drivers = EventDrivers.empty(actors, sc.steps, value, resolved.__contains__)
+    for event in sc.events:
+        event.apply(drivers)
+    random_pairs, cutoff, duration, intensity = random_event_arrays(resolved)
+    policy = sc.pressure.policy
+    one = lambda x: np.ascontiguousarray(x)[None]  # noqa: E731  (leading run axis of 1)
+    return Params(
+        behaviour=behaviour_record(resolved),
+        power=one(power),
+        affinity=one(1.0 - np.abs(ldi[:, None] - ldi[None, :]) - np.eye(n)),
+        **{name: one(array) for name, array in family_arrays(resolved).items()},
+        pressure_threat=one(pressure_threat),
+        pressure_trade=one(pressure_trade),
+        coordination=one(coordination),
+        crisis=one(drivers.crisis),
+        rapport_factor=one(drivers.rapport_factor),
+        aggression=one(drivers.aggression),
+        aggression_stake=one(drivers.aggression_stake),
+        coordination_follows=np.array([policy.coordination_follows]),
+        random_pairs=random_pairs,
+        random_cutoff=one(cutoff),
+        random_duration=one(duration),
+        random_intensity=one(intensity),
+        roles=roles(resolved),
+    )
 
-    # ---- pressure and coordination
-    inst_w = np.array([value(f"instrument_threat_weight.{k}") for k in INSTRUMENTS])
+
+def pressure_drivers(resolved: Resolved) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The scheduled pressure (threat and trade indices) and coordination per month and target [T, n]."""
+    sc = resolved.scenario
+    actors, T, n = resolved.actors, sc.steps, resolved.n
+    inst_w = np.array([resolved.value(f"instrument_threat_weight.{k}") for k in INSTRUMENTS])
     # all weights zero: equal weights (the registry's own assumption)
     inst_w = inst_w / inst_w.sum() if inst_w.sum() > 0 else np.full(len(INSTRUMENTS), 1 / len(INSTRUMENTS))
     pressure_threat = np.zeros((T, n))
@@ -115,20 +191,19 @@ def build_params(resolved: Resolved) -> Params:
     coordination = np.zeros((T, n))
     for k, target in enumerate(actors):
         coordination[:, k] = _schedule(sc.pressure.coordination_for(target), T, lambda s: s.level)
+    return pressure_threat, pressure_trade, coordination
 
-    # ---- scheduled events
-    drivers = EventDrivers.empty(actors, T, value, resolved.__contains__)
-    for event in sc.events:
-        event.apply(drivers)
-    crisis, rapport_factor = drivers.crisis, drivers.rapport_factor
-    aggression, aggression_stake = drivers.aggression, drivers.aggression_stake
 
-    E = len(sc.random_events)
+def random_event_arrays(resolved: Resolved) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Random events: their pairs [E, 2], outbreak cutoffs (normal quantiles), durations and intensities [E]."""
+    events = resolved.scenario.random_events
+    actors = resolved.actors
+    E = len(events)
     random_pairs = np.zeros((E, 2), dtype=np.int64)
     probability = np.zeros(E)
     duration = np.zeros(E, dtype=np.int32)
     intensity = np.zeros(E)
-    for e, ev in enumerate(sc.random_events):
+    for e, ev in enumerate(events):
         random_pairs[e] = (actors.index(ev.between[0]), actors.index(ev.between[1]))
         probability[e] = ev.probability_per_step
         duration[e] = ev.duration_steps
@@ -141,11 +216,17 @@ def build_params(resolved: Resolved) -> Params:
             cutoff = ndtri(probability)
     else:
         cutoff = np.zeros(0)
+    return random_pairs, cutoff, duration, intensity
 
+
+def roles(resolved: Resolved) -> np.ndarray:
+    """The actors' roles and the policy rule, int64 in the order of ``params.ROLE_*``."""
+    sc = resolved.scenario
+    actors = resolved.actors
     policy = sc.pressure.policy
     coord_actor = sc.pressure.coordinated_by
     fa, fb = resolved.focal_index
-    roles = np.array(
+    return np.array(
         [
             actors.index(sc.pressure.by),
             -1 if coord_actor is None else actors.index(coord_actor),
@@ -155,32 +236,4 @@ def build_params(resolved: Resolved) -> Params:
             -1 if policy.wedge_target is None else actors.index(policy.wedge_target),
         ],
         dtype=np.int64,
-    )
-    one = lambda x: np.ascontiguousarray(x)[None]  # noqa: E731  (leading run axis of 1)
-    return Params(
-        behaviour=behaviour_record(resolved),
-        power=one(power),
-        status_concern=one(actor_vec("status_concern")),
-        trade_vulnerability=one(actor_vec("trade_vulnerability")),
-        total_trade_usd_bn=one(actor_vec("total_trade_usd_bn")),
-        threat=one(pair_matrix("threat", directed=True)),
-        trade_usd_bn=one(pair_matrix("trade_usd_bn", directed=False)),
-        arms_export_share=one(pair_matrix("arms_export_share", directed=True)),
-        affinity=one(1.0 - np.abs(ldi[:, None] - ldi[None, :]) - np.eye(n)),
-        rapport=one(pair_matrix("rapport", directed=False)),
-        mistrust=one(pair_matrix("mistrust", directed=True)),
-        initial_level=one(level0.astype(np.int8)),
-        pressure_threat=one(pressure_threat),
-        pressure_trade=one(pressure_trade),
-        coordination=one(coordination),
-        crisis=one(crisis),
-        rapport_factor=one(rapport_factor),
-        aggression=one(aggression),
-        aggression_stake=one(aggression_stake),
-        coordination_follows=np.array([policy.coordination_follows]),
-        random_pairs=random_pairs,
-        random_cutoff=one(cutoff),
-        random_duration=one(duration),
-        random_intensity=one(intensity),
-        roles=roles,
     )

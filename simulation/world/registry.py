@@ -1,9 +1,11 @@
 """The parameter registry: every default of the model with its unit, range and sources.
 
 The data live in ``simulation/data/registry.yaml``; this module validates them (pydantic,
-unknown keys forbidden) and offers look-ups by key. A key is ``family`` for a scalar,
-``family.Actor`` for a per-actor value, ``family.A-B`` for a symmetric pair and
-``family.A->B`` for a directed pair (A's view of B).
+unknown keys forbidden) and offers look-ups by key. Each family declares its shape, and the key of an entry follows it: ``family`` for a scalar,
+``family.Actor`` for a per-actor value, ``family.A-B`` for a symmetric pair, ``family.A->B`` for
+a directed pair (A's view of B) and ``family.name`` for a named set of scalars (the weights of
+the terms, the ladder's bars). Code that needs to know which families are per actor or per pair
+(the scenario's checks, ``world/build.py``'s arrays, the dashboard) reads the declaration here.
 """
 
 from __future__ import annotations
@@ -19,6 +21,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Role = Literal["input", "derived-input", "model", "evidence"]
+#: What a family's entries are indexed by: one value per actor, per symmetric pair ("A-B"), per directed
+#: pair ("A->B"), a single value, or a set of named scalars (``of`` names a term, a rung, an instrument).
+Shape = Literal["actor", "pair", "directed_pair", "scalar", "named"]
+#: The shapes whose entries name actors (checked against a scenario's actors).
+ACTOR_SHAPES: tuple[Shape, ...] = ("actor", "pair", "directed_pair")
 
 
 class _Strict(BaseModel):
@@ -72,11 +79,45 @@ class Entry(_Strict):
         return self
 
 
+def split_pair(text: str) -> tuple[str, str, bool] | None:
+    """``("A", "B", directed)`` of a pair suffix ``A->B`` (directed) or ``A-B`` (symmetric), else None."""
+    if "->" in text:
+        a, b = text.split("->", 1)
+        return a, b, True
+    if "-" in text:
+        a, b = text.split("-", 1)
+        return a, b, False
+    return None
+
+
+def shape_of_suffix(of: str | None) -> Shape:
+    """The shape an entry's ``of`` is written in (``None`` a scalar; a name: an actor or a named scalar)."""
+    if of is None:
+        return "scalar"
+    pair = split_pair(of)
+    if pair is None:
+        return "actor"
+    return "directed_pair" if pair[2] else "pair"
+
+
 class Family(_Strict):
+    """One family of quantities: its unit, role, bounds, shape and entries.
+
+    ``shape`` says what the entries are indexed by (see ``Shape``); ``kind`` whether the values are
+    whole numbers (ladder rungs, months); ``unlisted`` (per-actor families only) the value an actor the
+    registry does not list takes (without it, every actor of a scenario needs a value, from the registry
+    or the scenario's ``parameters:``); ``read_at: build`` marks a behavioural family used while building
+    the arrays, not by the rules month by month (it is not part of the behaviour record).
+    """
+
     family: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
     unit: str
     description: str
     role: Role
+    shape: Shape
+    kind: Literal["real", "integer"] = "real"
+    unlisted: float | None = None
+    read_at: Literal["run", "build"] = "run"
     bounds: tuple[float, float]
     entries: Annotated[list[Entry], Field(min_length=1)]
 
@@ -86,6 +127,19 @@ class Family(_Strict):
         for entry in self.entries:
             if not (lo <= entry.range[0] and entry.range[1] <= hi):
                 raise ValueError(f"{self.family}.{entry.of}: range outside bounds [{lo}, {hi}]")
+        return self
+
+    @model_validator(mode="after")
+    def _entries_fit_shape(self) -> Family:
+        for entry in self.entries:
+            written = shape_of_suffix(entry.of)
+            fits = written == self.shape or (self.shape == "named" and written == "actor")
+            if not fits:
+                raise ValueError(f"{self.family}.{entry.of}: an entry of a family of shape {self.shape}")
+        if self.shape == "scalar" and len(self.entries) != 1:
+            raise ValueError(f"{self.family}: a scalar family has one entry")
+        if self.unlisted is not None and self.shape != "actor":
+            raise ValueError(f"{self.family}: only a per-actor family takes `unlisted`")
         return self
 
 
@@ -104,6 +158,10 @@ class Parameter(_Strict):
     min: float
     max: float
     sources: tuple[Source, ...]
+    shape: Shape = "scalar"
+    kind: Literal["real", "integer"] = "real"
+    unlisted: float | None = None
+    read_at: Literal["run", "build"] = "run"
 
 
 class RegistryFile(_Strict):
@@ -142,8 +200,20 @@ class Registry:
                     min=fam.bounds[0],
                     max=fam.bounds[1],
                     sources=tuple(entry.sources),
+                    shape=fam.shape,
+                    kind=fam.kind,
+                    unlisted=fam.unlisted,
+                    read_at=fam.read_at,
                 )
-        return cls(parameters)
+        registry = cls(parameters)
+        registry.check_pair_defaults()
+        return registry
+
+    def check_pair_defaults(self) -> None:
+        """Every pair family has a value for the pairs no one lists (``unlisted_pair_default.<family>``)."""
+        for family in self.families_of_shape("pair", "directed_pair"):
+            if f"unlisted_pair_default.{family}" not in self:
+                raise ValueError(f"registry: pair family {family} needs an entry unlisted_pair_default.{family}")
 
     def __contains__(self, key: str) -> bool:
         return key in self._parameters
@@ -170,6 +240,25 @@ class Registry:
 
     def family(self, family: str) -> dict[str | None, Parameter]:
         return {p.of: p for p in self._parameters.values() if p.family == family}
+
+    def shapes(self) -> dict[str, Shape]:
+        """Every family's declared shape, in registry order."""
+        out: dict[str, Shape] = {}
+        for p in self._parameters.values():
+            out.setdefault(p.family, p.shape)
+        return out
+
+    def families_of_shape(self, *shapes: Shape) -> tuple[str, ...]:
+        """The families declared with one of ``shapes``, in registry order."""
+        return tuple(f for f, shape in self.shapes().items() if shape in shapes)
+
+    def required_actor_families(self) -> tuple[str, ...]:
+        """Per-actor families every actor of a scenario needs a value of (those without ``unlisted``)."""
+        return tuple(f for f in self.families_of_shape("actor") if self.first(f).unlisted is None)
+
+    def first(self, family: str) -> Parameter:
+        """The first entry of ``family`` (it carries the family's unit, bounds, shape and kind)."""
+        return next(p for p in self._parameters.values() if p.family == family)
 
     def with_values(self, values: dict[str, float]) -> Registry:
         """A copy with some values replaced (scenario ``parameters`` or a sweep point)."""

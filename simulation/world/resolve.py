@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from simulation.world.registry import DocumentSource, Parameter, Registry, default_registry
-from simulation.world.scenario import Scenario
+from simulation.world.scenario import Scenario, check_required_values
 
 #: Provenance of a value the scenario file sets.
 SET_BY_SCENARIO = "set by the scenario"
@@ -147,9 +147,13 @@ def resolve(
     """Resolve ``scenario`` over ``registry`` (default: the shipped one).
 
     ``values`` are further overrides by registry key (a sweep point, a posterior draw); they
-    win over the scenario's own ``parameters:``.
+    win over the scenario's own ``parameters:``. A scenario checked against another registry is checked
+    again here for the values this one's per-actor families need (a one-line ``InputError``, never a
+    ``KeyError`` while building).
     """
     base = registry if registry is not None else default_registry()
+    if registry is not None:
+        check_required_values(scenario, base, None)
     overrides = {k: float(v) for k, v in scenario.parameters.items()}
     origin = dict.fromkeys(overrides, SET_BY_SCENARIO)
     if scenario.pressure.policy.gain is not None:

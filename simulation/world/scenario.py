@@ -29,21 +29,24 @@ from pydantic import (
 from simulation.core.errors import InputError, format_loc
 from simulation.world import events as _events
 from simulation.world.fields import ActorName, Fraction, Step, Strict
-from simulation.world.registry import Registry, default_registry
+from simulation.world.registry import Registry, default_registry, split_pair
 
-#: Per-actor registry families every actor needs (from the registry or the scenario).
-ACTOR_FAMILIES = (
-    "gdp_usd_bn",
-    "military_spending_usd_bn",
-    "total_trade_usd_bn",
-    "liberal_democracy_index",
-    "status_concern",
-    "trade_vulnerability",
-)
-#: Pair families (symmetric "A-B") with a documented default for unlisted pairs.
-SYMMETRIC_PAIR_FAMILIES = ("trade_usd_bn", "rapport", "initial_level")
-#: Directed pair families ("A->B": A's view of B) with a default for unlisted pairs.
-DIRECTED_PAIR_FAMILIES = ("threat", "mistrust", "arms_export_share")
+#: The family lists a scenario's checks use are read from the registry's declarations (each family's
+#: ``shape``): ``ACTOR_FAMILIES`` (per-actor families every actor needs), ``SYMMETRIC_PAIR_FAMILIES``
+#: and ``DIRECTED_PAIR_FAMILIES`` of the shipped registry, computed when first asked for.
+_DERIVED_LISTS = {
+    "ACTOR_FAMILIES": lambda reg: reg.required_actor_families(),
+    "SYMMETRIC_PAIR_FAMILIES": lambda reg: reg.families_of_shape("pair"),
+    "DIRECTED_PAIR_FAMILIES": lambda reg: reg.families_of_shape("directed_pair"),
+}
+
+
+def __getattr__(name: str) -> tuple[str, ...]:
+    """The family lists of the shipped registry (``ACTOR_FAMILIES``, ...), derived from its shapes."""
+    if name in _DERIVED_LISTS:
+        return _DERIVED_LISTS[name](default_registry())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _Strict = Strict
 
@@ -214,16 +217,6 @@ class Scenario(_Strict):
 # --------------------------------------------------------------------------- cross-checks
 
 
-def _split_pair(text: str) -> tuple[str, str, bool] | None:
-    if "->" in text:
-        a, b = text.split("->", 1)
-        return a, b, True
-    if "-" in text:
-        a, b = text.split("-", 1)
-        return a, b, False
-    return None
-
-
 def check_scenario(scenario: Scenario, registry: Registry, source: str | Path | None) -> None:
     """Checks pydantic cannot express: actor names, parameter keys and bounds, completeness."""
     actors = scenario.actors
@@ -282,43 +275,65 @@ def check_scenario(scenario: Scenario, registry: Registry, source: str | Path | 
         if event.between[0] == event.between[1]:
             raise InputError(source, f"random_events[{i}].between", "a crisis needs two different actors")
 
-    families = {p.family for p in registry}
-    whole_number_families = ("initial_level", "treaty_consent_steps")  # ladder rungs and months
+    check_parameters(scenario, registry, source)
+    check_required_values(scenario, registry, source)
+
+
+def check_parameters(scenario: Scenario, registry: Registry, source: str | Path | None) -> None:
+    """Every key of ``parameters:`` names a registry family in the shape the family declares, with actors
+    of the scenario, a value within the family's bounds, and a whole number for an integer family.
+
+    Parameters
+    ----------
+    scenario, registry, source
+        The scenario, the registry it is checked against and the file it came from (named in errors).
+
+    Raises
+    ------
+    InputError
+        One line naming the file, ``parameters.<key>`` and what is allowed.
+    """
+    actors = scenario.actors
+    shapes = registry.shapes()
     for key, value in scenario.parameters.items():
         field = f"parameters.{key}"
-        if key.partition(".")[0] in whole_number_families and value != int(value):
+        family, _, suffix = key.partition(".")
+        if family in shapes and registry.first(family).kind == "integer" and value != int(value):
             raise InputError(source, field, f"expected a whole number, got {value:g}")
         if key in registry:
             param = registry[key]
             if not param.min <= value <= param.max:
                 raise InputError(source, field, f"{value:g} is out of range (allowed: {param.min:g} to {param.max:g})")
             continue
-        family, _, suffix = key.partition(".")
-        if family not in families or not suffix:
+        shape = shapes.get(family)
+        if shape not in ("actor", "pair", "directed_pair") or not suffix:
             raise InputError(source, field, "unknown parameter (see `alliance-sim params` for the keys)")
-        fam_param = next(iter(registry.family(family).values()))
-        if family in ACTOR_FAMILIES:
-            need_actor(suffix, field)
-        elif family in SYMMETRIC_PAIR_FAMILIES + DIRECTED_PAIR_FAMILIES:
-            pair = _split_pair(suffix)
-            directed = family in DIRECTED_PAIR_FAMILIES
-            form = "A->B" if directed else "A-B"
-            if pair is None or pair[2] != directed:
-                raise InputError(source, field, f"expected {family}.{form} with two actor names")
-            need_actor(pair[0], field)
-            need_actor(pair[1], field)
-            if pair[0] == pair[1]:
-                raise InputError(source, field, f"a pair needs two different actors ({family}.{form})")
-        else:
-            raise InputError(source, field, "unknown parameter (see `alliance-sim params` for the keys)")
-        if not fam_param.min <= value <= fam_param.max:
-            raise InputError(
-                source,
-                field,
-                f"{value:g} is out of range (allowed: {fam_param.min:g} to {fam_param.max:g})",
-            )
-    for actor in actors:
-        for family in ACTOR_FAMILIES:
+        names = [suffix] if shape == "actor" else _pair_names(family, suffix, shape == "directed_pair", source, field)
+        for name in names:
+            if name not in actors:
+                raise InputError(source, field, f"unknown actor '{name}' (allowed: {', '.join(actors)})")
+        if len(names) == 2 and names[0] == names[1]:
+            form = "A->B" if shape == "directed_pair" else "A-B"
+            raise InputError(source, field, f"a pair needs two different actors ({family}.{form})")
+        low, high = registry.first(family).min, registry.first(family).max
+        if not low <= value <= high:
+            raise InputError(source, field, f"{value:g} is out of range (allowed: {low:g} to {high:g})")
+
+
+def _pair_names(family: str, suffix: str, directed: bool, source: str | Path | None, field: str) -> list[str]:
+    """The two actors of a pair key's suffix, in the form the family's shape asks for."""
+    pair = split_pair(suffix)
+    form = "A->B" if directed else "A-B"
+    if pair is None or pair[2] != directed:
+        raise InputError(source, field, f"expected {family}.{form} with two actor names")
+    return [pair[0], pair[1]]
+
+
+def check_required_values(scenario: Scenario, registry: Registry, source: str | Path | None) -> None:
+    """Every actor has a value of every per-actor family that declares no ``unlisted`` value (from the
+    registry or the scenario's ``parameters:``): a new family or a new actor is caught here, at validate."""
+    for actor in scenario.actors:
+        for family in registry.required_actor_families():
             key = f"{family}.{actor}"
             if key not in registry and key not in scenario.parameters:
                 raise InputError(source, "parameters", f"actor '{actor}' needs a value for {key} (not in the registry)")
