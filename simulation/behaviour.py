@@ -47,8 +47,18 @@ class Posterior:
     manifest: dict
 
     @classmethod
-    def from_files(cls, table: Path, manifest: Path | None = None) -> Posterior:
-        """Read a posterior; a missing or malformed file is a one-line InputError naming it."""
+    def from_files(cls, table: Path, manifest: Path | None = None, complete: bool = True) -> Posterior:
+        """Read a posterior; a missing or malformed file is a one-line InputError naming it.
+
+        Parameters
+        ----------
+        table, manifest
+            ``posterior.parquet`` and its ``posterior.json``.
+        complete
+            Refuse a table without a column for every calibrated parameter (a posterior to report on);
+            False for the posterior runs draw from, where a parameter added since the calibration runs at
+            its registry value, labelled (``not_yet_calibrated``).
+        """
         import pyarrow as pa
         import pyarrow.parquet as pq
 
@@ -73,7 +83,7 @@ class Posterior:
         w = t.column("weight").to_numpy(zero_copy_only=False).astype(float)
         if not (np.all(np.isfinite(w)) and np.all(w >= 0) and w.sum() > 0):
             raise InputError(table, "weight", "weights must be finite, non-negative and not all zero")
-        check_samples(table, keys, samples)
+        check_samples(table, keys, samples, complete)
         meta = load_json(manifest, "posterior manifest") if manifest is not None and Path(manifest).exists() else {}
         if manifest is not None and Path(manifest).exists():
             check_manifest(Path(manifest), meta, keys)
@@ -132,9 +142,9 @@ def calibrated_keys(registry: Registry | None = None) -> list[str]:
     return [k for k in behaviour_keys(reg) if k not in FIXED_KEYS and reg[k].low < reg[k].high]
 
 
-def check_samples(table: Path, keys: tuple[str, ...], samples: np.ndarray) -> None:
+def check_samples(table: Path, keys: tuple[str, ...], samples: np.ndarray, complete: bool = True) -> None:
     """Every column is a calibrated registry parameter; every value finite and inside its prior box
-    (the registry's documented range); none missing."""
+    (the registry's documented range); none missing when ``complete``."""
     from simulation.world.registry import default_registry
 
     reg = default_registry()
@@ -153,7 +163,7 @@ def check_samples(table: Path, keys: tuple[str, ...], samples: np.ndarray) -> No
                 table, key, f"{int(outside.sum())} values outside the prior box {low:g} to {high:g} (e.g. {bad:g})"
             )
     missing = [k for k in calibrated_keys(reg) if k not in keys]
-    if missing:
+    if complete and missing:
         raise InputError(table, None, f"no column for {len(missing)} calibrated parameter(s): {', '.join(missing[:4])}")
 
 
@@ -212,7 +222,7 @@ def _load_shipped() -> Posterior:
         raise InputError(manifest, "table_sha256", f"the posterior manifest records no hash of its table; {REMEDY}")
     if hashlib.sha256(table.read_bytes()).hexdigest() != expected:
         raise InputError(table, None, f"damaged: its SHA-256 differs from the one in posterior.json; {REMEDY}")
-    return Posterior.from_files(table, manifest)
+    return Posterior.from_files(table, manifest, complete=False)  # a newer parameter runs labelled
 
 
 def shipped_posterior() -> Posterior:
@@ -222,6 +232,64 @@ def shipped_posterior() -> Posterior:
     the registry's values: those are another model, used only when asked for by name).
     """
     return _load_shipped()
+
+
+def not_yet_calibrated(post: Posterior, registry: Registry) -> list[str]:
+    """Calibrated parameters of ``registry`` the posterior has no column for: added since the last calibration.
+
+    Parameters
+    ----------
+    post
+        The posterior a run draws from.
+    registry
+        The registry the run resolves over.
+
+    Returns
+    -------
+    list of str
+        Their keys, in registry order; these run at their registry value until a recalibration.
+    """
+    return [k for k in calibrated_keys(registry) if k not in post.keys]
+
+
+def not_yet_calibrated_words(keys: list[str], registry: Registry) -> str:
+    """The label's clause for parameters a posterior does not hold yet ("" when there are none)."""
+    if not keys:
+        return ""
+    values = ", ".join(f"{k} = {registry.value(k):g}" for k in keys)
+    return f"; not yet calibrated, at the registry value until a recalibration: {values}"
+
+
+def pending_calibration(registry: Registry | None = None) -> dict[str, float]:
+    """Calibrated parameters the shipped posterior does not hold yet, with the registry value they run at
+    (empty when there are none, or when the posterior cannot be read: a run reports that itself).
+
+    Parameters
+    ----------
+    registry
+        The registry to compare with (default: the shipped one).
+
+    Returns
+    -------
+    dict
+        Key -> registry value, in registry order. Manifests record it as ``not_yet_calibrated``.
+    """
+    from simulation.world.registry import default_registry
+
+    reg = registry if registry is not None else default_registry()
+    try:
+        post = shipped_posterior()
+    except InputError:
+        return {}
+    return {k: reg.value(k) for k in not_yet_calibrated(post, reg)}
+
+
+def pending_calibration_note(registry: Registry | None = None) -> str:
+    """What ``validate`` says beside a scenario when the shipped posterior lacks calibrated parameters."""
+    from simulation.world.registry import default_registry
+
+    reg = registry if registry is not None else default_registry()
+    return not_yet_calibrated_words(list(pending_calibration(reg)), reg)
 
 
 ParameterMode = Literal["posterior", "point", "registry"]
@@ -238,6 +306,7 @@ def behaviour_for(
         raise ValueError(f"unknown parameters mode {mode!r} (allowed: posterior, point, registry)")
     post = shipped_posterior()
     keep = {k: v for k, v in resolved.overrides.items() if k in post.keys}
+    pending = not_yet_calibrated_words(not_yet_calibrated(post, resolved.base or resolved.registry), resolved.registry)
     if mode == "point":
-        return post.point_record(params.behaviour, keep), "posterior median (one parameter set)"
-    return post.draw_records(params.behaviour, seeds, keep), "posterior predictive (a parameter draw per run)"
+        return post.point_record(params.behaviour, keep), "posterior median (one parameter set)" + pending
+    return post.draw_records(params.behaviour, seeds, keep), "posterior predictive (a parameter draw per run)" + pending

@@ -96,10 +96,11 @@ def validate_file(path: Path, kind: str | None = None) -> tuple[str, str]:
                 ) from None
     kind = kind or detect_kind(path)
     if kind == "scenario":
+        from simulation.behaviour import pending_calibration_note
         from simulation.world.scenario import load_scenario
 
         sc = load_scenario(path)
-        return kind, f"{sc.title} ({len(sc.actors)} actors, {sc.steps} months)"
+        return kind, f"{sc.title} ({len(sc.actors)} actors, {sc.steps} months){pending_calibration_note()}"
     if kind == "sweep":
         from simulation.cli.sweep import DEFAULT_MAX_RUNS
         from simulation.sweeps.spec import load_sweep

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from simulation._version import __version__
+from simulation.behaviour import pending_calibration
 
 
 def git_commit(path: Path | None = None) -> str | None:
@@ -96,7 +97,15 @@ def base_manifest(kind: str) -> dict[str, Any]:
         "machine": platform.machine(),
         "cpu_count": os.cpu_count(),
         "libraries": library_versions(),
+        **_pending_calibration(),
     }
+
+
+def _pending_calibration() -> dict[str, Any]:
+    """``not_yet_calibrated``: calibrated parameters the shipped posterior lacks, run at their registry value
+    (added since the last calibration); absent when there are none."""
+    pending = pending_calibration()
+    return {"not_yet_calibrated": pending} if pending else {}
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
