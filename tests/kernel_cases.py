@@ -18,7 +18,7 @@ from simulation.rules.params import Params, Scratch, field_name, new_scratch
 
 _DTYPES = {"initial_level": np.int8, "random_duration": np.int32, "random_pairs": np.int64, "roles": np.int64}
 #: Arrays without a leading run axis (shared by every run).
-_SHARED = ("random_pairs", "roles")
+_SHARED = ("random_pairs", "roles", "policy_response")
 
 
 @functools.cache
@@ -41,7 +41,7 @@ def make_params(n: int, steps: int = 2, **arrays) -> Params:
     """Params for n actors and ``steps`` months: zero data, no pressure, no events, no policy.
 
     Roles default to: pressurer 0, no coordinator, focal pair (1, 2) (or (0, 1) for n = 2),
-    the schedule rule, no wedge target.
+    no policy reaction, no courted member.
     """
     focal = (1, 2) if n >= 3 else (0, 1)
     default = {
@@ -65,6 +65,7 @@ def make_params(n: int, steps: int = 2, **arrays) -> Params:
         "aggression": np.zeros((steps, n)),
         "aggression_stake": np.zeros((steps, n, n)),
         "coordination_follows": 0.0,
+        "policy_response": np.zeros((2, 2)),
         "random_pairs": np.zeros((0, 2)),
         "random_cutoff": np.zeros(0),
         "random_duration": np.zeros(0),

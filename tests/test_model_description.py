@@ -17,8 +17,9 @@ import pytest
 from simulation.core.ladder import LEVEL_LABELS
 from simulation.reporting import odd
 from simulation.rules import kernels, rng
-from simulation.rules.params import POLICY_RULES, Params
+from simulation.rules.params import Params
 from simulation.rules.terms import TERMS
+from simulation.world.policies import POLICY_RULES
 from simulation.world.scenario import Event
 from tests.conftest import ROOT
 
@@ -90,7 +91,7 @@ def test_every_registry_family_is_described(registry):
     assert missing == []
 
 
-@pytest.mark.parametrize("rule", POLICY_RULES)
+@pytest.mark.parametrize("rule", list(POLICY_RULES))
 def test_every_policy_rule_is_described(rule):
     table = _section("**`apply_policy`**")
     assert f"| `{rule}` |" in table

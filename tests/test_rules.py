@@ -13,8 +13,9 @@ import pytest
 from simulation.drivers.engine import noise_width, simulate
 from simulation.rules import kernels as K
 from simulation.rules import terms as T
-from simulation.rules.params import POLICY_RULES, new_memo, new_scratch
+from simulation.rules.params import new_memo, new_scratch
 from simulation.rules.rng import _normal_pair, fill_normals, mix64, run_key
+from simulation.world.policies import POLICY_RULES as POLICIES
 from tests.kernel_cases import beh, behaviour, make_params, month, noise_index, shipped
 
 TH = np.array([-np.inf, -1.0, 0.0, 1.0, 2.0, 3.0])  # th[L]: the bar to climb to level L
@@ -184,6 +185,12 @@ def test_consent_resolves_each_pair_on_its_own():
 _POLICY = {"pth": [0.0, 0.3, 0.3, 0.0], "ptr": [0.0, 0.2, 0.2, 0.0], "coord": [0.0, 0.5, 0.5, 0.0]}
 
 
+def _response(rule, wedge):
+    """The shipped rule's reaction for focal members 1 (Russia) and 2 (China), as build_params writes it."""
+    extra = {"wedge_target": {1: "Russia", 2: "China"}[wedge]} if rule == "wedge" else {}
+    return np.array(POLICIES[rule](rule=rule, **extra).response(("Russia", "China")))
+
+
 def _policy(rule, wedge=-1, gain=0.5, follows=0.5, rise=2, aggression=(0.0, 0.2, 0.0, 0.0)):
     """The focal pair started at level 2 and stands at 2 + rise: signal = rise / 5."""
     n, T = 4, 3
@@ -197,7 +204,8 @@ def _policy(rule, wedge=-1, gain=0.5, follows=0.5, rise=2, aggression=(0.0, 0.2,
         coordination=np.tile(_POLICY["coord"], (T, 1)),
         aggression=np.vstack([np.zeros(n), aggression, np.zeros(n)]),
         coordination_follows=follows,
-        roles=[0, 3, 1, 2, POLICY_RULES.index(rule), wedge],
+        policy_response=_response(rule, wedge),
+        roles=[0, 3, 1, 2, int(_response(rule, wedge).any()), wedge],
     )  # fmt: skip
     pth, ptr, coord = np.full(n, 9.0), np.full(n, 9.0), np.full(n, 9.0)
     K.apply_policy(p, 0, 1, _sym(n, {(1, 2): 2 + rise}), beh(p), pth, ptr, coord)

@@ -35,7 +35,6 @@ from simulation.rules.params import (
     ROLE_FOCAL_B,
     ROLE_POLICY,
     ROLE_PRESSURER,
-    ROLE_WEDGE,
     new_work,
 )
 from simulation.rules.rng import fill_normals, run_key
@@ -122,11 +121,12 @@ def term_weights(beh):
 def apply_policy(p, b, t, level, beh, pth, ptr, coord):
     """This month's pressure (threat and trade indices) and coordination per target, after the policy.
 
-    ``signal = (level[a, b] - initial_level[a, b]) / 5``, the focal pair's rise since the start.
-    Containment adds ``policy_gain * (signal + aggression[k])`` to the pressure on each focal
-    member k; engagement subtracts ``policy_gain * signal``; the wedge rule subtracts it on the
-    wedge target and adds it on its partner. The coordinator copies a share
-    ``coordination_follows`` of the reaction. Everything is clipped to [0, 1].
+    ``signal = (level[a, b] - initial_level[a, b]) / 5``, the focal pair's rise since the start. The
+    policy rule (a plug-in of simulation/world/policies.py) is read as its reaction's coefficients: the
+    pressure on focal member m changes by ``policy_gain * (on_signal[m] * signal + on_aggression[m] *
+    aggression[m])`` (containment: 1 and 1 on both; engagement: -1 and 0 on both; the wedge rule: -1 on
+    the courted member, +1 on its partner). The coordinator copies a share ``coordination_follows`` of
+    the reaction. Everything is clipped to [0, 1]. A rule without reaction leaves the schedules as written.
     """
     n = level.shape[0]
     r_threat, r_trade, r_coord = row(p.pressure_threat, b), row(p.pressure_trade, b), row(p.coordination, b)
@@ -135,21 +135,21 @@ def apply_policy(p, b, t, level, beh, pth, ptr, coord):
         ptr[k] = p.pressure_trade[r_trade, t, k]
         coord[k] = p.coordination[r_coord, t, k]
     # read everything before branching (a read of p inside a branch costs reference counting)
-    rule, fa, fb, wedge = p.roles[ROLE_POLICY], p.roles[ROLE_FOCAL_A], p.roles[ROLE_FOCAL_B], p.roles[ROLE_WEDGE]
+    reacts, fa, fb = p.roles[ROLE_POLICY], p.roles[ROLE_FOCAL_A], p.roles[ROLE_FOCAL_B]
     signal = (level[fa, fb] - p.initial_level[row(p.initial_level, b), fa, fb]) * PER_RUNG
     follows = p.coordination_follows[row(p.coordination_follows, b)]
     aggression_a = p.aggression[row(p.aggression, b), t, fa]
     aggression_b = p.aggression[row(p.aggression, b), t, fb]
-    if rule == 0:
+    on_signal_a, on_aggression_a = p.policy_response[0, 0], p.policy_response[0, 1]
+    on_signal_b, on_aggression_b = p.policy_response[1, 0], p.policy_response[1, 1]
+    if reacts == 0:
         return
     for member in range(2):
         k = fa if member == 0 else fb
-        if rule == 1:
-            reaction = signal + (aggression_a if member == 0 else aggression_b)
-        elif rule == 2:
-            reaction = -signal
+        if member == 0:
+            reaction = on_signal_a * signal + on_aggression_a * aggression_a
         else:
-            reaction = -signal if k == wedge else signal
+            reaction = on_signal_b * signal + on_aggression_b * aggression_b
         change = beh.policy_gain * reaction
         pth[k] = min(1.0, max(0.0, pth[k] + change))
         ptr[k] = min(1.0, max(0.0, ptr[k] + change))

@@ -54,12 +54,14 @@ class Params(NamedTuple):
     aggression: np.ndarray  # [R, T, n] intensity of ongoing aggression by each actor
     aggression_stake: np.ndarray  # [R, T, n, n] [t, k, a]: k's stake times a's aggression intensity
     coordination_follows: np.ndarray  # [R] share of a policy reaction the coordinator copies
+    policy_response: np.ndarray  # [2, 2] the policy's reaction: (on signal, on aggression) for focal a, focal b
     # random events
     random_pairs: np.ndarray  # [E, 2] int64
     random_cutoff: np.ndarray  # [R, E] normal quantile of the per-month outbreak probability
     random_duration: np.ndarray  # [R, E] int32
     random_intensity: np.ndarray  # [R, E]
-    # roles, int64: pressurer, coordinator (-1 none), focal a, focal b, policy rule, wedge target (-1 none)
+    # roles, int64: pressurer, coordinator (-1 none), focal a, focal b, whether the policy reacts (0/1),
+    # the focal member the policy courts (-1 none)
     roles: np.ndarray
 
 
@@ -71,9 +73,9 @@ class Params(NamedTuple):
 POLICY_DRIVERS = ("pressure_threat", "pressure_trade", "coordination")
 SCHEDULED_DRIVERS = ("crisis", "rapport_factor", "aggression", "aggression_stake")
 
-#: Policy rules, in the order of ``roles[4]``.
-POLICY_RULES = ("schedule", "containment", "engagement", "wedge")
-ROLE_PRESSURER, ROLE_COORDINATOR, ROLE_FOCAL_A, ROLE_FOCAL_B, ROLE_POLICY, ROLE_WEDGE = range(6)
+#: Positions in ``roles``. The policy rules themselves are plug-ins (simulation/world/policies.py): the rules
+#: read a rule's reaction as coefficients (``policy_response``), never its name.
+ROLE_PRESSURER, ROLE_COORDINATOR, ROLE_FOCAL_A, ROLE_FOCAL_B, ROLE_POLICY, ROLE_COURTED = range(6)
 
 
 @dataclass(frozen=True)

@@ -97,6 +97,8 @@ def handout_markdown(scenario_path: Path, figures: dict[str, str], stats: dict) 
             )
     for ev in sc.events:
         rows.append((ev.start_step, ev.in_words()))
+    if sc.pressure.policy.reacts:
+        rows.append((0, f"{sc.pressure.by}'s policy, {sc.pressure.policy.describe()}"))
     for step, text in sorted(rows, key=lambda r: r[0]):
         lines.append(f"| {month_label(sc.start, step)} | {text} |")
     lines += ["", "## The players", ""]

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulation.rules.params import POLICY_RULES, Params, Structure, field_name
+from simulation.rules.params import Params, Structure, field_name
 from simulation.world.events import EventDrivers
 from simulation.world.registry import Registry
 from simulation.world.resolve import Resolved
@@ -163,6 +163,7 @@ def build_params(resolved: Resolved) -> Params:
         aggression=one(drivers.aggression),
         aggression_stake=one(drivers.aggression_stake),
         coordination_follows=np.array([policy.coordination_follows]),
+        policy_response=np.array(policy.response(resolved.focal_pair), dtype=float),
         random_pairs=random_pairs,
         random_cutoff=one(cutoff),
         random_duration=one(duration),
@@ -220,7 +221,8 @@ def random_event_arrays(resolved: Resolved) -> tuple[np.ndarray, np.ndarray, np.
 
 
 def roles(resolved: Resolved) -> np.ndarray:
-    """The actors' roles and the policy rule, int64 in the order of ``params.ROLE_*``."""
+    """The actors' roles, whether the policy reacts and the member it courts, int64 in the order of
+    ``params.ROLE_*``."""
     sc = resolved.scenario
     actors = resolved.actors
     policy = sc.pressure.policy
@@ -232,8 +234,8 @@ def roles(resolved: Resolved) -> np.ndarray:
             -1 if coord_actor is None else actors.index(coord_actor),
             fa,
             fb,
-            POLICY_RULES.index(policy.rule),
-            -1 if policy.wedge_target is None else actors.index(policy.wedge_target),
+            1 if policy.reacts else 0,
+            -1 if policy.courted() is None else actors.index(policy.courted()),
         ],
         dtype=np.int64,
     )

@@ -28,6 +28,7 @@ from pydantic import (
 
 from simulation.core.errors import InputError, format_loc
 from simulation.world import events as _events
+from simulation.world import policies as _policies
 from simulation.world.fields import ActorName, Fraction, Step, Strict
 from simulation.world.registry import Registry, default_registry, split_pair
 
@@ -98,28 +99,9 @@ PressureSchedule = Annotated[list[PressureSegment], BeforeValidator(_constant_pr
 LevelSchedule = Annotated[list[LevelSegment], BeforeValidator(_constant_level), Field(min_length=1)]
 
 
-class Policy(_Strict):
-    """A strategic pressurer: pressure on the focal pair reacts to the pair's alignment.
-
-    - ``schedule``: pressure follows the scenario's schedules (no reaction);
-    - ``containment``: pressure on both rises as the pair draws closer (and on an aggressor);
-    - ``engagement``: pressure on both eases as the pair draws closer (inducements);
-    - ``wedge``: pressure eases on ``wedge_target`` and rises on its partner as the pair draws
-      closer (the "reverse Nixon" 004 says the US should not expect).
-    """
-
-    rule: Literal["schedule", "containment", "engagement", "wedge"] = Field(
-        "schedule", description="How pressure responds: schedule, containment, engagement or wedge."
-    )
-    gain: Annotated[float, Field(ge=0.0, le=5.0)] | None = Field(
-        None, description="Pressure change per unit alignment change of the focal pair (default: registry policy_gain)."
-    )
-    wedge_target: ActorName | None = Field(
-        None, description="For the wedge rule: the focal-pair member courted with less pressure."
-    )
-    coordination_follows: Fraction = Field(
-        0.0, description="Share of the pressurer's reaction the coordinating actor copies in its coordination."
-    )
+#: How the pressurer's pressure responds to the focal pair: any registered rule (simulation/world/policies.py),
+#: told apart by its ``rule`` (``schedule`` when left out).
+Policy = _policies.policy_union()
 
 
 class Pressure(_Strict):
@@ -144,7 +126,7 @@ class Pressure(_Strict):
         ),
     )
     policy: Policy = Field(
-        default_factory=lambda: Policy(),
+        default_factory=lambda: _policies.Schedule(),
         description="How the pressure responds to what the pressurer sees (default: it follows the schedules).",
     )
 
@@ -361,15 +343,11 @@ def check_focal_and_policy(scenario: Scenario, source: str | Path | None) -> Non
     else:
         _check_increasing([s.from_step for s in coordination], source, "pressure.coordination")
     policy = scenario.pressure.policy
-    if policy.rule == "wedge":
-        if policy.wedge_target is None or policy.wedge_target not in (a, b):
-            raise InputError(
-                source, "pressure.policy.wedge_target", f"the wedge rule needs one of the focal pair ({a}, {b})"
-            )
-    elif policy.wedge_target is not None:
-        raise InputError(source, "pressure.policy.wedge_target", "only the wedge rule takes a wedge_target")
-    if scenario.pressure.by in (a, b) and policy.rule != "schedule":
-        raise InputError(source, "pressure.policy.rule", "a policy rule needs a pressurer outside the focal pair")
+
+    def fail(field: str, message: str) -> typing.NoReturn:
+        raise InputError(source, f"pressure.policy.{field}", message)
+
+    _policies.check_policy(policy, (a, b), scenario.pressure.by, fail)
     check_coordination_roles(scenario, source)
     check_reference(scenario, source)
 
@@ -396,7 +374,7 @@ def check_coordination_roles(scenario: Scenario, source: str | Path | None) -> N
             )
     if not isinstance(coordination, dict):
         return
-    reacting = pressure.policy.rule != "schedule"
+    reacting = pressure.policy.reacts
     aggressors = {e.by for e in scenario.events if getattr(e, "kind", None) == "aggression"}
     can_be_pressured = set(pressure.targets) | ((set(scenario.focal_pair) | aggressors) if reacting else set())
     for target in coordination:
@@ -508,10 +486,17 @@ def validation_error_to_input_error(
         # a union (a number, a list or a mapping...): report the branch that got furthest into the input
         tagged = [e for e in errors if any(_is_union_tag(part) for part in e["loc"])]
         first = max(tagged, key=lambda e: len([p for p in e["loc"] if not _is_union_tag(p)]))
-    loc = tuple(part for part in first["loc"] if not _is_union_tag(part))
+    raw = tuple(part for part in first["loc"] if not _is_union_tag(part))
+    # a policy rule's tag names the member of the union, not a key of the file
+    rule = next((b for a, b in zip(raw, raw[1:], strict=False) if a == "policy" and b in _policies.POLICY_RULES), None)
+    loc = tuple(part for i, part in enumerate(raw) if not (i > 0 and raw[i - 1] == "policy" and part == rule))
     field = format_loc(loc)
+    if first["type"] == "union_tag_invalid" and loc[-1:] == ("policy",):
+        allowed = ", ".join(_policies.POLICY_RULES)
+        return InputError(source, f"{field}.rule", f"unknown rule '{first['input'].get('rule')}' (allowed: {allowed})")
     if first["type"] == "extra_forbidden":
-        hint = _unknown_key_hint(root, loc)
+        policy_fields = _policies.POLICY_RULES[rule].model_fields if rule is not None else None
+        hint = "allowed: " + ", ".join(policy_fields) if policy_fields else _unknown_key_hint(root, loc)
         message = f"unknown key '{loc[-1]}'" + (f" ({hint})" if hint else "")
         field = format_loc(loc[:-1])
     elif first["type"] == "missing":
@@ -648,3 +633,16 @@ def _rebuild_scenario() -> None:
 
 
 _events.on_registry_change(_rebuild_scenario)
+
+
+def _rebuild_pressure() -> None:
+    """Scenario files accept every registered policy rule: rebuild the schema when the set changes."""
+    global Policy
+    Policy = _policies.policy_union()
+    # the field keeps its discriminator; the annotation is the union of the rules (each tagged)
+    Pressure.model_fields["policy"].annotation = typing.get_args(Policy)[0]
+    Pressure.model_rebuild(force=True)
+    Scenario.model_rebuild(force=True)
+
+
+_policies.on_policy_change(_rebuild_pressure)
