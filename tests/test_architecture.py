@@ -51,7 +51,7 @@ def test_levers_reach_the_model_and_unknown_levers_are_refused():
     model = AllianceModel(pressure_on_china=0.6, coordination=0.5, seed=1)
     c = model.structure.index("China")
     assert np.allclose(model.params.pressure_threat[0, :, c], 0.6)
-    assert np.allclose(model.params.coordination[0], 0.5)
+    assert np.allclose(model.params.coordination[0, :, model.structure.index("EU")], 0.5)
     with pytest.raises(InputError):
         AllianceModel(pressure_on_mars=0.3)
 

@@ -201,15 +201,16 @@ def _policy(rule, wedge=-1, gain=0.5, follows=0.5, rise=2, aggression=(0.0, 0.2,
         initial_level=level0,
         pressure_threat=np.tile(_POLICY["pth"], (T, 1)),
         pressure_trade=np.tile(_POLICY["ptr"], (T, 1)),
-        coordination=np.tile(_POLICY["coord"], (T, 1)),
+        coordination=np.tile(_coordinators(n, {3: _POLICY["coord"]}), (T, 1, 1)),
         aggression=np.vstack([np.zeros(n), aggression, np.zeros(n)]),
-        coordination_follows=follows,
+        coordination_follows=[0.0, 0.0, 0.0, follows],
         policy_response=_response(rule, wedge),
         roles=[0, 3, 1, 2, int(_response(rule, wedge).any()), wedge],
     )  # fmt: skip
-    pth, ptr, coord = np.full(n, 9.0), np.full(n, 9.0), np.full(n, 9.0)
+    pth, ptr, coord = np.full(n, 9.0), np.full(n, 9.0), np.full((n, n), 9.0)
     K.apply_policy(p, 0, 1, _sym(n, {(1, 2): 2 + rise}), beh(p), pth, ptr, coord)
-    return pth, ptr, coord
+    assert np.all(coord[:3] == 0.0)  # only the coordinator (3) has coordination
+    return pth, ptr, coord[3]
 
 
 @pytest.mark.parametrize(
@@ -274,13 +275,21 @@ def test_advance_random_events_never_fires_at_probability_zero():
 # --------------------------------------------------------------------------- perceive_threat
 
 
+def _coordinators(n, rows):
+    """coord[c, k] from {coordinator c: its coordination per target k} (None or {}: nobody coordinates)."""
+    out = np.zeros((n, n))
+    for c, row in (rows or {}).items():
+        out[c] = row
+    return out
+
+
 def _threat(p, level=None, t=0, pth=None, coord=None, timer=None):
     n = p.initial_level.shape[-1]
     level = p.initial_level[0].copy() if level is None else level
     thr = np.full((n, n), 9.0)
     timer = np.zeros(p.random_pairs.shape[0], dtype=np.int32) if timer is None else timer
     K.perceive_threat(p, 0, t, level, timer, beh(p), np.zeros(n) if pth is None else np.asarray(pth, float),
-                      np.zeros(n) if coord is None else np.asarray(coord, float), thr)  # fmt: skip
+                      _coordinators(n, {3: coord} if coord is not None and np.ndim(coord) == 1 else coord), thr)  # fmt: skip
     assert np.all(np.diag(thr) == 0.0)
     return thr
 
@@ -318,6 +327,15 @@ def test_perceive_threat_coordination_counts_per_target():
     assert thr[1, 3] == pytest.approx(0.1) and thr[2, 3] == pytest.approx(0.1 + 0.4 * 0.5 * 0.6 * 0.5)
     # and the coordinator fears the target it coordinates on, by as much (mutual)
     assert thr[3, 2] == pytest.approx(0.2 + 0.4 * 0.5 * 0.6 * 0.5) and thr[3, 1] == pytest.approx(0.2)
+
+
+def test_perceive_threat_every_coordinator_counts_with_its_own_level():
+    """Two coordinators (2 on target 1, 3 on target 1 too): each is feared by the target in proportion to its
+    own coordination, and each names the target a threat by as much."""
+    thr = _threat(_threat_params(), pth=[0, 0.5, 0, 0], coord={2: [0, 0.4, 0, 0], 3: [0, 1.0, 0, 0]})
+    assert thr[1, 2] == pytest.approx(0.1 + 0.4 * 0.5 * 0.4 * 0.5)
+    assert thr[1, 3] == pytest.approx(0.1 + 0.4 * 0.5 * 1.0 * 0.5)
+    assert thr[2, 1] == pytest.approx(0.1 + 0.4 * 0.5 * 0.4 * 0.5) and thr[3, 1] == pytest.approx(0.2 + 0.1)
 
 
 def test_perceive_threat_scheduled_crisis_only_in_its_months():
@@ -383,7 +401,8 @@ def _divert(level, ptr, coord=(0, 0, 0), coordinator=-1, cut=0.5, diversion=0.4)
     p = make_params(3, behaviour=behaviour(pressure_trade_cut=cut, trade_diversion_share=diversion),
                     trade_usd_bn=_TRADE, total_trade_usd_bn=_TOTAL, roles=[0, coordinator, 1, 2, 0, -1])  # fmt: skip
     trade, share = np.full((3, 3), 9.0), np.full((3, 3), 9.0)
-    K.divert_trade(p, 0, level, beh(p), np.asarray(ptr, float), np.asarray(coord, float), trade, share,
+    rows = coord if isinstance(coord, dict) else ({coordinator: coord} if coordinator >= 0 else {})
+    K.divert_trade(p, 0, level, beh(p), np.asarray(ptr, float), _coordinators(3, rows), trade, share,
                    np.full((3, 3), 9.0))  # fmt: skip
     np.testing.assert_allclose(trade, trade.T)
     np.testing.assert_allclose(share, trade / _TOTAL[:, None])  # shares of the baseline totals
@@ -421,6 +440,9 @@ def test_divert_trade_coordinator_cuts_by_its_coordination_on_the_target():
     assert trade[1, 2] == pytest.approx(50 * (1 - 0.25)) and trade[0, 1] == pytest.approx(50.0)
     trade = _divert(np.zeros((3, 3), dtype=np.int8), [0, 1.0, 0], coord=[0, 0.0, 0.5], coordinator=2)
     assert trade[1, 2] == pytest.approx(50.0)  # coordination on another target does not cut 1's trade
+    # a second coordinator (0 is the pressurer, so 1 coordinates on 2 and 2 on 1) cuts with its own level
+    trade = _divert(np.zeros((3, 3), dtype=np.int8), [0, 1.0, 1.0], coord={1: [0, 0, 0.2], 2: [0, 0.5, 0]})
+    assert trade[1, 2] == pytest.approx(50 * (1 - 0.25))  # the larger cut of the pair's two
 
 
 # --------------------------------------------------------------------------- weigh_terms

@@ -50,13 +50,15 @@ def test_pressure_scenarios_differ_where_they_say():
     assert russia_only.pressure_threat[0, :, r].mean() > base.pressure_threat[0, :, r].mean()
     assert russia_only.pressure_threat[0, :, c].mean() < base.pressure_threat[0, :, c].mean()
     front = build_params(resolve(scenario("transatlantic_united_front")))
-    assert front.coordination.min() == 1.0 and base.coordination.max() < 1.0
+    eu = 4  # the EU coordinates: its row of coordination
+    assert front.coordination[0, :, eu].min() == 1.0 and base.coordination[0, :, eu].max() < 1.0
 
 
 def test_coordination_per_target():
     """The EU followed the US on Russia far more than on China: a per-target schedule reaches the rules."""
     params = build_params(resolve(scenario("hindcast_2014_2017")))
-    assert params.coordination[0, 10, 0] == 0.8 and params.coordination[0, 10, 1] == 0.1
+    eu = 4  # the EU coordinates: its row of coordination
+    assert params.coordination[0, 10, eu, 0] == 0.8 and params.coordination[0, 10, eu, 1] == 0.1
 
 
 def test_constant_pressure_shorthand():

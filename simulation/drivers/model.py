@@ -34,7 +34,7 @@ from simulation.drivers.inputs import RunInputs, prepare_inputs, scenario_from
 from simulation.drivers.records import MonthRecord, _record
 from simulation.outcomes import pair_columns
 from simulation.rules.kernels import advance_run, compute_anchor, term_weights, thresholds
-from simulation.rules.params import Params, new_memo
+from simulation.rules.params import ROLE_COORDINATOR, Params, new_memo
 from simulation.rules.rng import fill_normals, run_key
 from simulation.world.resolve import Resolved
 from simulation.world.scenario import Scenario
@@ -55,9 +55,10 @@ def pressure_on(model: AllianceModel, k: int) -> float:
 
 
 def coordination_level(model: AllianceModel) -> float:
-    """Reporter: the coordinator's mean coordination over the targets under pressure this month."""
+    """Reporter: the (first) coordinator's mean coordination over the targets under pressure this month."""
     rec = model.last_record
-    coord = model.params.coordination[0, 0] if rec is None else rec.coordination
+    c = max(int(model.params.roles[ROLE_COORDINATOR]), 0)  # no coordinator: a row of zeros
+    coord = (model.params.coordination[0, 0] if rec is None else rec.coordination)[c]
     pressured = model.params.pressure_threat[0].max(axis=0) > 0
     return float(coord[pressured].mean()) if pressured.any() else 0.0
 
@@ -224,13 +225,17 @@ class AllianceModel(mesa.Model):
         self.params.pressure_threat[0, t:, k] = level
         self.params.pressure_trade[0, t:, k] = level
 
-    def set_coordination(self, level: float, target: str | None = None) -> None:
-        """Coordination with the pressurer at ``level`` from this month on (one target or all)."""
+    def set_coordination(self, level: float, target: str | None = None, by: str | None = None) -> None:
+        """Coordination of ``by`` (default: the first coordinator) with the pressurer at ``level`` from this
+        month on (one target or all)."""
         t = self.month
+        c = int(self.params.roles[ROLE_COORDINATOR]) if by is None else self.structure.index(by)
+        if c < 0:
+            raise ValueError("this scenario has no coordinating actor")
         if target is None:
-            self.params.coordination[0, t:, :] = level
+            self.params.coordination[0, t:, c, :] = level
         else:
-            self.params.coordination[0, t:, self.structure.index(target)] = level
+            self.params.coordination[0, t:, c, self.structure.index(target)] = level
 
     def advice(self) -> MonthRecord:
         """What the rules would do this month without noise (a pure look-ahead; no state changes)."""

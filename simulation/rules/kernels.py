@@ -30,7 +30,6 @@ from simulation.rules.params import (
     ENTENTE,
     MAX_LEVEL,
     N_TERMS,
-    ROLE_COORDINATOR,
     ROLE_FOCAL_A,
     ROLE_FOCAL_B,
     ROLE_POLICY,
@@ -119,25 +118,28 @@ def term_weights(beh):
 
 @njit(**RULE)
 def apply_policy(p, b, t, level, beh, pth, ptr, coord):
-    """This month's pressure (threat and trade indices) and coordination per target, after the policy.
+    """This month's pressure (threat and trade indices) per target and coordination ``coord[c, k]`` of each
+    coordinating actor c with the pressure on target k, after the policy.
 
     ``signal = (level[a, b] - initial_level[a, b]) / 5``, the focal pair's rise since the start. The
     policy rule (a plug-in of simulation/world/policies.py) is read as its reaction's coefficients: the
     pressure on focal member m changes by ``policy_gain * (on_signal[m] * signal + on_aggression[m] *
     aggression[m])`` (containment: 1 and 1 on both; engagement: -1 and 0 on both; the wedge rule: -1 on
-    the courted member, +1 on its partner). The coordinator copies a share ``coordination_follows`` of
-    the reaction. Everything is clipped to [0, 1]. A rule without reaction leaves the schedules as written.
+    the courted member, +1 on its partner). Each coordinator c copies its share ``coordination_follows[c]``
+    of the reaction into its coordination ``coord[c, k]``. Everything is clipped to [0, 1]. A rule without
+    reaction leaves the schedules as written.
     """
     n = level.shape[0]
     r_threat, r_trade, r_coord = row(p.pressure_threat, b), row(p.pressure_trade, b), row(p.coordination, b)
     for k in range(n):
         pth[k] = p.pressure_threat[r_threat, t, k]
         ptr[k] = p.pressure_trade[r_trade, t, k]
-        coord[k] = p.coordination[r_coord, t, k]
+        for c in range(n):
+            coord[c, k] = p.coordination[r_coord, t, c, k]
     # read everything before branching (a read of p inside a branch costs reference counting)
     reacts, fa, fb = p.roles[ROLE_POLICY], p.roles[ROLE_FOCAL_A], p.roles[ROLE_FOCAL_B]
     signal = (level[fa, fb] - p.initial_level[row(p.initial_level, b), fa, fb]) * PER_RUNG
-    follows = p.coordination_follows[row(p.coordination_follows, b)]
+    r_follows = row(p.coordination_follows, b)
     aggression_a = p.aggression[row(p.aggression, b), t, fa]
     aggression_b = p.aggression[row(p.aggression, b), t, fb]
     on_signal_a, on_aggression_a = p.policy_response[0, 0], p.policy_response[0, 1]
@@ -153,7 +155,10 @@ def apply_policy(p, b, t, level, beh, pth, ptr, coord):
         change = beh.policy_gain * reaction
         pth[k] = min(1.0, max(0.0, pth[k] + change))
         ptr[k] = min(1.0, max(0.0, ptr[k] + change))
-        coord[k] = min(1.0, max(0.0, coord[k] + follows * change))
+        for c in range(n):
+            follows = p.coordination_follows[r_follows, c]
+            if follows != 0.0:
+                coord[c, k] = min(1.0, max(0.0, coord[c, k] + follows * change))
 
 
 # --------------------------------------------------------------------------- 2. threat
@@ -174,8 +179,9 @@ def advance_random_events(p, b, timer, z, first):
 def perceive_threat(p, b, t, level, timer, beh, pth, coord, thr):
     """Threat perception ``thr[i, j]`` of j by i this month, in [0, 1].
 
-    ``thr = threat + gain * pressure[i] * ([j = pressurer] + share * coord[i] * [j = coordinator])
-    + gain * pressure[j] * ([i = pressurer] + share * coord[j] * [i = coordinator])`` (the pressure's
+    ``thr = threat + gain * pressure[i] * ([j = pressurer] + share * coord[j, i])
+    + gain * pressure[j] * ([i = pressurer] + share * coord[i, j])`` (``coord[c, k]``: coordinator c's
+    coordination with the pressure on k, 0 for an actor that does not coordinate) (the pressure's
     target fears those who apply it, and they name it a threat: 004, "put Beijing on par with Moscow as
     a designated threat to US interests")
     + crisis_threat * crises[i, j] + aggression_gain * stake[i] * aggression[j]
@@ -184,7 +190,7 @@ def perceive_threat(p, b, t, level, timer, beh, pth, coord, thr):
     n = level.shape[0]
     base, l0 = row(p.threat, b), row(p.initial_level, b)
     crisis, stake = row(p.crisis, b), row(p.aggression_stake, b)
-    pressurer, coordinator = p.roles[ROLE_PRESSURER], p.roles[ROLE_COORDINATOR]
+    pressurer = p.roles[ROLE_PRESSURER]
     for i in range(n):
         for j in range(n):
             if i == j:
@@ -194,13 +200,13 @@ def perceive_threat(p, b, t, level, timer, beh, pth, coord, thr):
             v += beh.aggression_threat_gain * p.aggression_stake[stake, t, i, j]
             if j == pressurer:
                 v += beh.pressure_threat_gain * pth[i]
-            if j == coordinator:
-                v += beh.pressure_threat_gain * beh.coordination_threat_share * coord[i] * pth[i]
+            if coord[j, i] != 0.0:  # j coordinates with the pressure on i
+                v += beh.pressure_threat_gain * beh.coordination_threat_share * coord[j, i] * pth[i]
             # threat perception is mutual: whoever applies the pressure names its target a threat
             if i == pressurer:
                 v += beh.pressure_threat_gain * pth[j]
-            if i == coordinator:
-                v += beh.pressure_threat_gain * beh.coordination_threat_share * coord[j] * pth[j]
+            if coord[i, j] != 0.0:
+                v += beh.pressure_threat_gain * beh.coordination_threat_share * coord[i, j] * pth[j]
             closer = 0.0
             for m in range(n):
                 rise = level[j, m] - p.initial_level[l0, j, m]
@@ -226,13 +232,13 @@ def perceive_threat(p, b, t, level, timer, beh, pth, coord, thr):
 def divert_trade(p, b, level, beh, ptr, coord, trade, share, cut):
     """Bilateral trade this month (USD bn) and trade shares ``share[i, j] = trade[i, j] / total[i]``.
 
-    Pressure on k cuts k's trade with the pressurer by ``cut * ptr[k]`` and with the coordinator
-    by that times ``coord[k]`` (a cut pair loses trade both ways); a share ``diversion`` of
+    Pressure on k cuts k's trade with the pressurer by ``cut * ptr[k]`` and with each coordinator c
+    by that times ``coord[c, k]`` (a cut pair loses trade both ways); a share ``diversion`` of
     each actor's lost trade goes to its partners in proportion to alignment level.
     """
     n = level.shape[0]
     base, total = row(p.trade_usd_bn, b), row(p.total_trade_usd_bn, b)
-    pressurer, coordinator = p.roles[ROLE_PRESSURER], p.roles[ROLE_COORDINATOR]
+    pressurer = p.roles[ROLE_PRESSURER]
     for i in range(n):
         for j in range(n):
             cut[i, j] = 0.0
@@ -240,10 +246,11 @@ def divert_trade(p, b, level, beh, ptr, coord, trade, share, cut):
         c = beh.pressure_trade_cut * ptr[k]
         cut[k, pressurer] = max(cut[k, pressurer], c)
         cut[pressurer, k] = max(cut[pressurer, k], c)
-        if coordinator >= 0:
-            cc = c * coord[k]
-            cut[k, coordinator] = max(cut[k, coordinator], cc)
-            cut[coordinator, k] = max(cut[coordinator, k], cc)
+        for m in range(n):
+            if coord[m, k] != 0.0:  # m coordinates with the pressure on k
+                cc = c * coord[m, k]
+                cut[k, m] = max(cut[k, m], cc)
+                cut[m, k] = max(cut[m, k], cc)
     for i in range(n):
         cut[i, i] = 0.0
     for i in range(n):
@@ -525,14 +532,10 @@ def inputs_unchanged(p, b, t, level, timer, s, memo):
         if (timer[e] > 0) != memo.active[e]:
             return False
     for i in range(n):
-        if (
-            s.pressure_threat[i] != memo.pressure_threat[i]
-            or s.pressure_trade[i] != memo.pressure_trade[i]
-            or s.coordination[i] != memo.coordination[i]
-        ):
-            return False  # fmt: skip
+        if s.pressure_threat[i] != memo.pressure_threat[i] or s.pressure_trade[i] != memo.pressure_trade[i]:
+            return False
         for j in range(n):
-            if level[i, j] != memo.level[i, j]:
+            if level[i, j] != memo.level[i, j] or s.coordination[i, j] != memo.coordination[i, j]:
                 return False
     return True
 
@@ -544,9 +547,9 @@ def remember(level, timer, s, memo):
     for i in range(n):
         memo.pressure_threat[i] = s.pressure_threat[i]
         memo.pressure_trade[i] = s.pressure_trade[i]
-        memo.coordination[i] = s.coordination[i]
         for j in range(n):
             memo.level[i, j] = level[i, j]
+            memo.coordination[i, j] = s.coordination[i, j]
     for e in range(timer.shape[0]):
         memo.active[e] = timer[e] > 0
     memo.valid[0] = True

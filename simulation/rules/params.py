@@ -48,19 +48,20 @@ class Params(NamedTuple):
     # drivers [R, T, ...]
     pressure_threat: np.ndarray  # [R, T, n] threat index of the pressure on each target
     pressure_trade: np.ndarray  # [R, T, n] trade index of the pressure on each target
-    coordination: np.ndarray  # [R, T, n] coordination with the pressure on each target
+    coordination: np.ndarray  # [R, T, n, n] [t, c, k]: coordinator c's coordination with the pressure on k
     crisis: np.ndarray  # [R, T, n, n] intensity of scheduled border crises
     rapport_factor: np.ndarray  # [R, T, n, n] summitry (pandemics, leader changes)
     aggression: np.ndarray  # [R, T, n] intensity of ongoing aggression by each actor
     aggression_stake: np.ndarray  # [R, T, n, n] [t, k, a]: k's stake times a's aggression intensity
-    coordination_follows: np.ndarray  # [R] share of a policy reaction the coordinator copies
+    coordination_follows: np.ndarray  # [R, n] share of a policy reaction each coordinator copies (0: none)
     policy_response: np.ndarray  # [2, 2] the policy's reaction: (on signal, on aggression) for focal a, focal b
     # random events
     random_pairs: np.ndarray  # [E, 2] int64
     random_cutoff: np.ndarray  # [R, E] normal quantile of the per-month outbreak probability
     random_duration: np.ndarray  # [R, E] int32
     random_intensity: np.ndarray  # [R, E]
-    # roles, int64: pressurer, coordinator (-1 none), focal a, focal b, whether the policy reacts (0/1),
+    # roles, int64: pressurer, first coordinator (-1 none; every coordinator has a row in ``coordination``),
+    # focal a, focal b, whether the policy reacts (0/1),
     # the focal member the policy courts (-1 none)
     roles: np.ndarray
 
@@ -113,7 +114,7 @@ class Scratch(NamedTuple):
 
     pressure_threat: np.ndarray  # [n]
     pressure_trade: np.ndarray  # [n]
-    coordination: np.ndarray  # [n]
+    coordination: np.ndarray  # [n, n] coordinator c's coordination with the pressure on k
     threat: np.ndarray  # [n, n]
     trade: np.ndarray  # [n, n] USD bn
     share: np.ndarray  # [n, n]
@@ -127,7 +128,7 @@ class Scratch(NamedTuple):
 def new_scratch(n: int) -> Scratch:
     """Working arrays for one run (plain numpy: nothing to compile)."""
     return Scratch(
-        np.zeros(n), np.zeros(n), np.zeros(n), np.zeros((n, n)), np.zeros((n, n)), np.zeros((n, n)),
+        np.zeros(n), np.zeros(n), np.zeros((n, n)), np.zeros((n, n)), np.zeros((n, n)), np.zeros((n, n)),
         np.zeros((n, n, N_TERMS)), np.zeros((n, n)), np.zeros((n, n)), np.zeros((n, n), dtype=np.int8),
         np.zeros((n, n)),
     )  # fmt: skip
@@ -147,7 +148,7 @@ class Memo(NamedTuple):
     active: np.ndarray  # [E] bool: random events under way
     pressure_threat: np.ndarray  # [n]
     pressure_trade: np.ndarray  # [n]
-    coordination: np.ndarray  # [n]
+    coordination: np.ndarray  # [n, n]
     valid: np.ndarray  # [1] bool: False at the start of a run (nothing to reuse)
     steady: np.ndarray  # [T] bool: month t's scheduled drivers equal month t - 1's (kernels.mark_steady_months)
 
@@ -155,7 +156,7 @@ class Memo(NamedTuple):
 def new_memo(n: int, events: int, steps: int) -> Memo:
     """An empty memo (nothing to reuse) for runs of ``steps`` months."""
     return Memo(np.zeros((n, n), dtype=np.int8), np.zeros(events, dtype=np.bool_), np.zeros(n), np.zeros(n),
-                np.zeros(n), np.zeros(1, dtype=np.bool_), np.zeros(steps, dtype=np.bool_))  # fmt: skip
+                np.zeros((n, n)), np.zeros(1, dtype=np.bool_), np.zeros(steps, dtype=np.bool_))  # fmt: skip
 
 
 class Work(NamedTuple):

@@ -87,14 +87,13 @@ def handout_markdown(scenario_path: Path, figures: dict[str, str], stats: dict) 
                     f"{seg.military_posture:g} (0 none, 1 maximal)",
                 )
             )
-    coordination = sc.pressure.coordination
-    per_target = coordination.items() if isinstance(coordination, dict) else [(None, coordination)]
-    for target, segments in per_target:
-        on = "" if target is None else f" on {target}"
-        for seg in segments:
-            rows.append(
-                (seg.from_step, f"{sc.pressure.coordinated_by} coordination with {sc.pressure.by}{on}: {seg.level:g}")
-            )
+    for _, coordinator in sc.pressure.all_coordinators():
+        coordination = coordinator.coordination
+        per_target = coordination.items() if isinstance(coordination, dict) else [(None, coordination)]
+        for target, segments in per_target:
+            on = "" if target is None else f" on {target}"
+            for seg in segments:
+                rows.append((seg.from_step, f"{coordinator.by} coordination with {sc.pressure.by}{on}: {seg.level:g}"))
     for ev in sc.events:
         rows.append((ev.start_step, ev.in_words()))
     if sc.pressure.policy.reacts:

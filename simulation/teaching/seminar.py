@@ -124,7 +124,7 @@ def situation(model: AllianceModel, actor: str) -> Situation:
     t = min(model.month, model.horizon - 1)
     pressurer, coordinator = pressurer_of(model), coordinator_of(model)
     p = actors.index(pressurer)
-    coordination = model.params.coordination[0, t]
+    coordination = model.params.coordination[0, t, max(int(model.params.roles[ROLE_COORDINATOR]), 0)]
     pressured = [k for k in range(len(actors)) if k != p]
     return Situation(
         actor=actor,

@@ -117,7 +117,7 @@ def structure(resolved: Resolved) -> Structure:
         start=sc.start,
         focal_pair=resolved.focal_pair,
         pressurer=sc.pressure.by,
-        coordinator=sc.pressure.coordinated_by,
+        coordinator=next((c.by for _, c in sc.pressure.all_coordinators()), None),
     )
 
 
@@ -162,7 +162,7 @@ def build_params(resolved: Resolved) -> Params:
         rapport_factor=one(drivers.rapport_factor),
         aggression=one(drivers.aggression),
         aggression_stake=one(drivers.aggression_stake),
-        coordination_follows=np.array([policy.coordination_follows]),
+        coordination_follows=one(coordination_follows(resolved)),
         policy_response=np.array(policy.response(resolved.focal_pair), dtype=float),
         random_pairs=random_pairs,
         random_cutoff=one(cutoff),
@@ -173,7 +173,8 @@ def build_params(resolved: Resolved) -> Params:
 
 
 def pressure_drivers(resolved: Resolved) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The scheduled pressure (threat and trade indices) and coordination per month and target [T, n]."""
+    """The scheduled pressure (threat and trade indices) per month and target [T, n], and each coordinator's
+    coordination with it [T, c, k] (zero rows for actors that do not coordinate)."""
     sc = resolved.scenario
     actors, T, n = resolved.actors, sc.steps, resolved.n
     inst_w = np.array([resolved.value(f"instrument_threat_weight.{k}") for k in INSTRUMENTS])
@@ -189,10 +190,20 @@ def pressure_drivers(resolved: Resolved) -> tuple[np.ndarray, np.ndarray, np.nda
         pressure_trade[:, k] = _schedule(
             segments, T, lambda s: float(np.mean([getattr(s, x) for x in TRADE_INSTRUMENTS]))
         )
-    coordination = np.zeros((T, n))
-    for k, target in enumerate(actors):
-        coordination[:, k] = _schedule(sc.pressure.coordination_for(target), T, lambda s: s.level)
+    coordination = np.zeros((T, n, n))
+    for _, coordinator in sc.pressure.all_coordinators():
+        c = actors.index(coordinator.by)
+        for k, target in enumerate(actors):
+            coordination[:, c, k] = _schedule(coordinator.coordination_for(target), T, lambda s: s.level)
     return pressure_threat, pressure_trade, coordination
+
+
+def coordination_follows(resolved: Resolved) -> np.ndarray:
+    """The share of the policy's reaction each actor copies into its coordination [n] (0: not a coordinator)."""
+    out = np.zeros(resolved.n)
+    for _, coordinator in resolved.scenario.pressure.all_coordinators():
+        out[resolved.index(coordinator.by)] = coordinator.follows
+    return out
 
 
 def random_event_arrays(resolved: Resolved) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -226,7 +237,8 @@ def roles(resolved: Resolved) -> np.ndarray:
     sc = resolved.scenario
     actors = resolved.actors
     policy = sc.pressure.policy
-    coord_actor = sc.pressure.coordinated_by
+    coordinators = sc.pressure.all_coordinators()
+    coord_actor = coordinators[0][1].by if coordinators else None
     fa, fb = resolved.focal_index
     return np.array(
         [

@@ -104,8 +104,32 @@ LevelSchedule = Annotated[list[LevelSegment], BeforeValidator(_constant_level), 
 Policy = _policies.policy_union()
 
 
+Coordination = LevelSchedule | dict[ActorName, LevelSchedule]
+
+
+def _coordination_for(coordination: Coordination, target: str) -> list[LevelSegment]:
+    if isinstance(coordination, dict):
+        return coordination.get(target, [LevelSegment(from_step=0, level=0.0)])
+    return coordination
+
+
+class Coordinator(_Strict):
+    """An actor that joins the pressurer's pressure, per target, with its own level and its own share of the
+    pressurer's policy reaction ("Japan joins the US in pressing China")."""
+
+    by: ActorName = Field(description="The coordinating actor.")
+    coordination: Coordination = Field(
+        description="Its coordination with the pressure, 0-1: one schedule for every target, or one per target."
+    )
+    follows: Fraction = Field(0.0, description="Share of the pressurer's policy reaction it copies.")
+
+    def coordination_for(self, target: str) -> list[LevelSegment]:
+        """The coordination schedule that applies to pressure on ``target``."""
+        return _coordination_for(self.coordination, target)
+
+
 class Pressure(_Strict):
-    """Pressure by one actor (the US) on targets, and coordination of another (the EU) with it."""
+    """Pressure by one actor (the US) on targets, and coordination of others (the EU, ...) with it."""
 
     by: ActorName = Field(
         default_factory=lambda: scenario_defaults()["pressure_by"], description="The actor applying pressure."
@@ -125,16 +149,30 @@ class Pressure(_Strict):
             "segments), or a schedule per target (the EU followed the US on Russia far more than on China)."
         ),
     )
+    coordinators: list[Coordinator] = Field(
+        default_factory=list,
+        description="More coordinating actors, each with its own coordination per target (beside coordinated_by).",
+    )
     policy: Policy = Field(
         default_factory=lambda: _policies.Schedule(),
         description="How the pressure responds to what the pressurer sees (default: it follows the schedules).",
     )
 
     def coordination_for(self, target: str) -> list[LevelSegment]:
-        """The coordination schedule that applies to pressure on ``target``."""
-        if isinstance(self.coordination, dict):
-            return self.coordination.get(target, [LevelSegment(from_step=0, level=0.0)])
-        return self.coordination
+        """The coordination schedule of ``coordinated_by`` that applies to pressure on ``target``."""
+        return _coordination_for(self.coordination, target)
+
+    def all_coordinators(self) -> list[tuple[str, Coordinator]]:
+        """Every coordinating actor with the field its schedule is written under: ``coordinated_by`` first
+        (its coordination and ``policy.coordination_follows``), then ``coordinators``."""
+        out = []
+        if self.coordinated_by is not None:
+            first = Coordinator.model_construct(
+                by=self.coordinated_by, coordination=self.coordination, follows=self.policy.coordination_follows
+            )
+            out.append(("pressure.coordination", first))
+        out += [(f"pressure.coordinators[{i}].coordination", c) for i, c in enumerate(self.coordinators)]
+        return out
 
 
 # --------------------------------------------------------------------------- events
@@ -230,12 +268,13 @@ def check_scenario(scenario: Scenario, registry: Registry, source: str | Path | 
     for target, schedule in scenario.pressure.targets.items():
         for k, segment in enumerate(schedule):
             within_horizon(segment.from_step, f"pressure.targets.{target}[{k}].from_step")
-    coordination = scenario.pressure.coordination
-    schedules = coordination.items() if isinstance(coordination, dict) else [(None, coordination)]
-    for target, schedule in schedules:
-        for k, segment in enumerate(schedule):
-            name = "pressure.coordination" + (f".{target}" if target is not None else "")
-            within_horizon(segment.from_step, f"{name}[{k}].from_step")
+    for field, coordinator in scenario.pressure.all_coordinators():
+        coordination = coordinator.coordination
+        schedules = coordination.items() if isinstance(coordination, dict) else [(None, coordination)]
+        for target, schedule in schedules:
+            for k, segment in enumerate(schedule):
+                name = field + (f".{target}" if target is not None else "")
+                within_horizon(segment.from_step, f"{name}[{k}].from_step")
     for i, event in enumerate(scenario.events):
         within_horizon(event.start_step, f"events[{i}].{'at_step' if hasattr(event, 'at_step') else 'from_step'}")
     for target, schedule in scenario.pressure.targets.items():
@@ -335,13 +374,6 @@ def check_focal_and_policy(scenario: Scenario, source: str | Path | None) -> Non
     need_actor(b, "focal_pair")
     if a == b:
         raise InputError(source, "focal_pair", "the focal pair needs two different actors")
-    coordination = scenario.pressure.coordination
-    if isinstance(coordination, dict):
-        for target, schedule in coordination.items():
-            need_actor(target, f"pressure.coordination.{target}")
-            _check_increasing([s.from_step for s in schedule], source, f"pressure.coordination.{target}")
-    else:
-        _check_increasing([s.from_step for s in coordination], source, "pressure.coordination")
     policy = scenario.pressure.policy
 
     def fail(field: str, message: str) -> typing.NoReturn:
@@ -353,13 +385,13 @@ def check_focal_and_policy(scenario: Scenario, source: str | Path | None) -> Non
 
 
 def check_coordination_roles(scenario: Scenario, source: str | Path | None) -> None:
-    """Coordination is one actor's (the EU's) following of the pressurer's pressure on a target: it needs a
-    coordinator, and a per-target schedule must name an actor that can be under pressure."""
+    """Coordination is an actor's following of the pressurer's pressure on a target: it needs a coordinator,
+    each coordinator is named once and is not the pressurer, and a per-target schedule names an actor that can
+    be under pressure."""
     pressure = scenario.pressure
-    by, coordinator = pressure.by, pressure.coordinated_by
     coordination = pressure.coordination
     schedules = coordination.values() if isinstance(coordination, dict) else [coordination]
-    if coordinator is None:
+    if pressure.coordinated_by is None:
         if any(seg.level > 0 for schedule in schedules for seg in schedule):
             raise InputError(
                 source,
@@ -372,21 +404,44 @@ def check_coordination_roles(scenario: Scenario, source: str | Path | None) -> N
                 "pressure.policy.coordination_follows",
                 "needs a coordinating actor (pressure.coordinated_by is null): set it to 0 or name the coordinator",
             )
-    if not isinstance(coordination, dict):
-        return
+    seen: set[str] = set()
+    for i, coordinator in enumerate(pressure.coordinators):
+        field = f"pressure.coordinators[{i}].by"
+        if coordinator.by not in scenario.actors:
+            raise InputError(source, field, f"unknown actor '{coordinator.by}' (allowed: {', '.join(scenario.actors)})")
+        if coordinator.by == pressure.by:
+            raise InputError(
+                source, field, f"{pressure.by} is the pressurer (pressure.by); it cannot coordinate with itself"
+            )
+        if coordinator.by in seen | {pressure.coordinated_by}:
+            raise InputError(source, field, f"{coordinator.by} coordinates already; name each coordinator once")
+        seen.add(coordinator.by)
     reacting = pressure.policy.reacts
     aggressors = {e.by for e in scenario.events if getattr(e, "kind", None) == "aggression"}
     can_be_pressured = set(pressure.targets) | ((set(scenario.focal_pair) | aggressors) if reacting else set())
-    for target in coordination:
-        field = f"pressure.coordination.{target}"
+    for name, coordinator in pressure.all_coordinators():
+        if isinstance(coordinator.coordination, dict):
+            _check_targets(scenario, coordinator, name, can_be_pressured, source)
+        else:
+            _check_increasing([s.from_step for s in coordinator.coordination], source, name)
+
+
+def _check_targets(scenario: Scenario, coordinator: Coordinator, name: str, allowed: set[str], source) -> None:
+    """A coordinator's per-target schedules: targets under pressure, neither the pressurer nor itself."""
+    by = scenario.pressure.by
+    for target, schedule in coordinator.coordination.items():
+        field = f"{name}.{target}"
+        if target not in scenario.actors:
+            raise InputError(source, field, f"unknown actor '{target}' (allowed: {', '.join(scenario.actors)})")
+        _check_increasing([s.from_step for s in schedule], source, field)
         if target == by:
             raise InputError(source, field, f"{by} is the pressurer (pressure.by); coordination is per target")
-        if target == coordinator:
+        if target == coordinator.by:
             raise InputError(source, field, f"{target} is the coordinating actor itself; coordination is per target")
-        if target not in can_be_pressured:
-            allowed = ", ".join(sorted(can_be_pressured)) or "none"
+        if target not in allowed:
+            targets = ", ".join(sorted(allowed)) or "none"
             raise InputError(
-                source, field, f"{target} is not under pressure in this scenario (allowed targets: {allowed})"
+                source, field, f"{target} is not under pressure in this scenario (allowed targets: {targets})"
             )
 
 
