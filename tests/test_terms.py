@@ -211,3 +211,33 @@ def test_a_family_that_moves_a_term_is_declared_by_it():
         moved = np.abs(s1.terms - s0.terms).max(axis=(0, 1)) > 1e-12
         undeclared |= {(t.name, family) for k, t in enumerate(TERMS) if moved[k] and family not in t.reads}
     assert undeclared == set()
+
+
+@pytest.mark.parametrize("t", TERMS, ids=IDS)
+def test_explanation_sources_are_declared_from_what_the_term_reads(t: Term, registry):
+    """The keys an explanation quotes come from the families the term declares it reads (or its weight), and a
+    third party is named exactly when the declaration says how to pick it."""
+    assert t.sources and t.meaning
+    assert any("{c}" in s for s in t.sources) == (t.third_party is not None)
+    families = {s.partition(".")[0] for s in t.sources}
+    assert families <= set(t.reads) | {t.weight.partition(".")[0]}, families - set(t.reads)
+
+
+def test_a_declared_term_is_explained_from_its_declaration(monkeypatch):
+    """A toy term with its own sources and third-party rule: the explanation quotes its keys, as the run holds
+    them (a symmetric pair in the order the registry lists it), with no code of the explanation's own."""
+    from simulation.reporting import explain
+    from simulation.world.resolve import resolve
+    from simulation.world.scenario import load_scenario
+    from tests.conftest import SCENARIOS
+
+    toy = Term("toy_ideology", +1, "shared ideology", "weight.affinity", "every", ("liberal_democracy_index",),
+               '001: "regime similarities"', ("rapport.{b}-{a}", "threat.{c}->{a}"),
+               lambda i, j, k, level, threat: threat[k, i], "a toy term")  # fmt: skip
+    monkeypatch.setitem(explain.TERMS_BY_NAME, toy.name, toy)
+    resolved = resolve(load_scenario(SCENARIOS / "baseline_2018_2021.yaml"))
+    russia, china, us = (resolved.index(a) for a in ("Russia", "China", "US"))
+    threat = np.zeros((resolved.n, resolved.n))
+    threat[us, russia] = 0.9  # the US fears Russia most: the third party the toy rule picks
+    keys = explain.term_parameters("toy_ideology", resolved, russia, china, np.zeros_like(threat), threat)
+    assert keys == ["rapport.China-Russia", "threat.US->Russia"]

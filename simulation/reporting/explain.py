@@ -14,49 +14,54 @@ from simulation.core.calendar import month_label
 from simulation.core.ladder import LEVEL_LABELS, MAX_LEVEL
 from simulation.core.references import in_words
 from simulation.rules.terms import TERMS, TREATY_ONLY
+from simulation.world.build import build_params
+from simulation.world.registry import split_pair
 from simulation.world.resolve import Resolved
 
 TERM_LABELS = {t.name: t.label for t in TERMS}
+TERMS_BY_NAME = {t.name: t for t in TERMS}
 
 
 def term_parameters(term: str, resolved: Resolved, i: int, j: int, level: np.ndarray, threat: np.ndarray) -> list[str]:
-    """Keys a term rests on for actor i towards partner j (the largest contributors), that the run used."""
-    actors = resolved.actors
-    a, b = actors[i], actors[j]
-    others = [k for k in range(resolved.n) if k not in (i, j)]
-    keys: list[str | None] = []
-    if term in ("shared_threat", "capability") and others:
-        k = max(others, key=lambda k: min(threat[i, k], threat[j, k]))
-        c = actors[k]
-        keys = [f"threat.{a}->{c}", f"threat.{b}->{c}", "pressure_threat_gain"]
-    elif term == "economic_stake":
-        keys = [resolved.pair_key("trade_usd_bn", a, b, False), f"total_trade_usd_bn.{a}",
-                resolved.pair_key("arms_export_share", a, b, True)]  # fmt: skip
-    elif term == "affinity":
-        keys = [f"liberal_democracy_index.{a}", f"liberal_democracy_index.{b}"]
-    elif term == "rapport":
-        keys = [resolved.pair_key("rapport", a, b, False)]
-    elif term in ("entrapment", "third_party") and others:
-        k = max(others, key=lambda k: level[i, k] * (threat[j, k] if term == "entrapment" else threat[k, j]))
-        c = actors[k]
-        keys = [f"threat.{b}->{c}" if term == "entrapment" else f"threat.{c}->{b}",
-                resolved.pair_key("initial_level", a, c, False)]  # fmt: skip
-    elif term == "exposure" and others:
-        k = max(others, key=lambda k: threat[k, j])
-        c = actors[k]
-        keys = [f"trade_vulnerability.{a}", f"threat.{c}->{b}", resolved.pair_key("trade_usd_bn", a, c, False)]
-    elif term == "status":
-        keys = [f"status_concern.{a}", f"gdp_usd_bn.{a}", f"gdp_usd_bn.{b}"]
-    elif term == "mistrust":
-        keys = [f"mistrust.{a}->{b}"]
-    elif term == "partner_threat":
-        keys = [f"threat.{a}->{b}"]
-    elif term == "underwriting" and others:
-        k = max(others, key=lambda k: threat[j, k] - threat[i, k])
-        keys = [f"threat.{b}->{actors[k]}", "aggression_threat_gain"]
-    elif term == "autonomy":
-        keys = ["treaty_weight.autonomy"]
+    """Keys a term rests on for actor i towards partner j, that the run used: the term's declared ``sources``
+    (rules/terms.py) with ``{a}`` the actor, ``{b}`` the partner and ``{c}`` the third party its
+    ``third_party`` scores highest (the largest contributor).
+
+    Parameters
+    ----------
+    term
+        The term's name.
+    resolved
+        The run's resolved scenario (keys it does not hold are left out).
+    i, j
+        The actor's and the partner's indices.
+    level, threat
+        This month's levels and threat perceptions [n, n].
+
+    Returns
+    -------
+    list of str
+        Registry keys, in the order the declaration gives them.
+    """
+    declared = TERMS_BY_NAME[term]
+    names = {"a": resolved.actors[i], "b": resolved.actors[j]}
+    if declared.third_party is not None:
+        others = [k for k in range(resolved.n) if k not in (i, j)]
+        if not others:
+            return []
+        pick = declared.third_party
+        names["c"] = resolved.actors[max(others, key=lambda k: pick(i, j, k, level, threat))]
+    keys = [_source_key(resolved, template.format(**names)) for template in declared.sources]
     return [k for k in keys if k is not None and k in resolved]
+
+
+def _source_key(resolved: Resolved, key: str) -> str | None:
+    """The key as the run holds it: a symmetric pair in the order the registry or scenario lists it."""
+    family, _, suffix = key.partition(".")
+    pair = split_pair(suffix) if resolved.registry.shapes().get(family) in ("pair", "directed_pair") else None
+    if pair is None:
+        return key
+    return resolved.pair_key(family, pair[0], pair[1], pair[2])
 
 
 def _wish(intent: str, partner_intent: str, before: int, after: int, consent: int, treaty_steps: int) -> str:
@@ -130,8 +135,6 @@ def event_log(
             threat = threats[step]
         else:
             if base_threat is None:
-                from simulation.world.build import build_params
-
                 base_threat = build_params(resolved).threat[0]
             threat = base_threat
         before, after = int(row["level_before"]), int(row["level_after"])

@@ -37,7 +37,7 @@ from simulation.rules.params import (
     new_work,
 )
 from simulation.rules.rng import fill_normals, run_key
-from simulation.rules.terms import TERM_NAMES, TREATY_ONLY
+from simulation.rules.terms import TERM_NAMES, TERMS, TREATY_ONLY
 
 _at = TERM_NAMES.index
 
@@ -48,6 +48,8 @@ T_RAPPORT, T_ENTRAP, T_EXPOSURE = _at("rapport"), _at("entrapment"), _at("exposu
 T_STATUS, T_MISTRUST, T_PARTNER_THREAT = _at("status"), _at("mistrust"), _at("partner_threat")
 T_CAPABILITY, T_UNDERWRITING = _at("capability"), _at("underwriting")
 T_AUTONOMY, T_THIRD_PARTY = _at("autonomy"), _at("third_party")
+#: Each term's declared sign (+1 a benefit, -1 a cost), by position.
+SIGN = tuple(float(t.sign) for t in TERMS)
 #: The first treaty-only term: form_desire adds terms from here on to the treaty desire only.
 FIRST_TREATY_TERM = TREATY_ONLY[0]
 
@@ -90,20 +92,21 @@ def thresholds(beh):
 
 @njit(**RULE)
 def fill_term_weights(beh, w):
-    """Signed weights in the order of terms.TERMS."""
-    w[T_SHARED] = beh.weight__shared_threat
-    w[T_STAKE] = beh.weight__economic_stake
-    w[T_AFFINITY] = beh.weight__affinity
-    w[T_RAPPORT] = beh.weight__rapport
-    w[T_ENTRAP] = -beh.weight__entrapment
-    w[T_EXPOSURE] = -beh.weight__exposure
-    w[T_STATUS] = -beh.weight__status
-    w[T_MISTRUST] = -beh.weight__mistrust
-    w[T_PARTNER_THREAT] = -beh.weight__partner_threat
-    w[T_CAPABILITY] = beh.treaty_weight__capability
-    w[T_UNDERWRITING] = -beh.treaty_weight__underwriting
-    w[T_AUTONOMY] = -beh.treaty_weight__autonomy
-    w[T_THIRD_PARTY] = -beh.treaty_weight__third_party
+    """Signed weights in the order of terms.TERMS: each term's declared sign times its registry weight (a new
+    term adds its line here; tests/test_terms.py checks every line against the declaration)."""
+    w[T_SHARED] = SIGN[T_SHARED] * beh.weight__shared_threat
+    w[T_STAKE] = SIGN[T_STAKE] * beh.weight__economic_stake
+    w[T_AFFINITY] = SIGN[T_AFFINITY] * beh.weight__affinity
+    w[T_RAPPORT] = SIGN[T_RAPPORT] * beh.weight__rapport
+    w[T_ENTRAP] = SIGN[T_ENTRAP] * beh.weight__entrapment
+    w[T_EXPOSURE] = SIGN[T_EXPOSURE] * beh.weight__exposure
+    w[T_STATUS] = SIGN[T_STATUS] * beh.weight__status
+    w[T_MISTRUST] = SIGN[T_MISTRUST] * beh.weight__mistrust
+    w[T_PARTNER_THREAT] = SIGN[T_PARTNER_THREAT] * beh.weight__partner_threat
+    w[T_CAPABILITY] = SIGN[T_CAPABILITY] * beh.treaty_weight__capability
+    w[T_UNDERWRITING] = SIGN[T_UNDERWRITING] * beh.treaty_weight__underwriting
+    w[T_AUTONOMY] = SIGN[T_AUTONOMY] * beh.treaty_weight__autonomy
+    w[T_THIRD_PARTY] = SIGN[T_THIRD_PARTY] * beh.treaty_weight__third_party
 
 
 def term_weights(beh):

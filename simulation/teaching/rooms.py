@@ -98,31 +98,16 @@ def possible_moves(level: int) -> tuple[str, ...]:
 
 
 def glossary() -> list[dict[str, str]]:
-    """Every utility term in plain words, with its sign and the document it rests on (from rules.terms)."""
+    """Every utility term in plain words (its declared ``meaning``), with its sign and the document it rests on
+    (from rules.terms)."""
     from simulation.core.references import in_words
 
-    meaning = {
-        "shared_threat": "both sides fear the same third country: the more they share a threat, the closer they want to be",
-        "economic_stake": "how much of your trade (and arms sales) goes to this partner",
-        "affinity": "how alike the two political systems are",
-        "rapport": "how well the two leaders get on (summits, personal ties)",
-        "entrapment": "the risk of being dragged into the partner's conflicts with countries you want to keep as friends",
-        "exposure": "trade you could lose with the partner's adversaries if you move closer",
-        "status": "the cost of becoming the junior partner of a much stronger country",
-        "mistrust": "historical grievances that make closer ties harder",
-        "partner_threat": "how much you fear the partner itself (after its aggression, or when it pressures you): "
-        "the more you fear it, the less you want to move closer",
-        "capability": "what the partner could add against a common adversary (counts only for a formal alliance)",
-        "underwriting": "having to back the partner's most aggressive policies (counts only for a formal alliance)",
-        "autonomy": "the freedom of action a formal alliance takes away",
-        "third_party": "ties with third countries that a formal alliance would strain",
-    }
     return [
         {
             "term": t.label,
             "effect": "pulls closer" if t.sign > 0 else "holds back",
             "when": "every month" if t.rung == "every" else "only when signing or keeping a formal alliance",
-            "meaning": meaning.get(t.name, t.label),
+            "meaning": t.meaning or t.label,
             "source": in_words(t.rests_on),
         }
         for t in TERMS

@@ -173,6 +173,7 @@ class Registry:
 
     def __init__(self, parameters: dict[str, Parameter]):
         self._parameters = dict(parameters)
+        self._shapes: dict[str, Shape] | None = None
 
     @classmethod
     def from_file(cls, path: Path | None = None) -> Registry:
@@ -243,10 +244,12 @@ class Registry:
 
     def shapes(self) -> dict[str, Shape]:
         """Every family's declared shape, in registry order."""
-        out: dict[str, Shape] = {}
-        for p in self._parameters.values():
-            out.setdefault(p.family, p.shape)
-        return out
+        if self._shapes is None:
+            shapes: dict[str, Shape] = {}
+            for p in self._parameters.values():
+                shapes.setdefault(p.family, p.shape)
+            self._shapes = shapes
+        return dict(self._shapes)
 
     def families_of_shape(self, *shapes: Shape) -> tuple[str, ...]:
         """The families declared with one of ``shapes``, in registry order."""
