@@ -12,7 +12,8 @@ Each outcome declares its kind, its column's dtype and its aggregation per desig
 runs, a mean, or a mean month with "never" counted as the horizon), so sensitivity analysis,
 scenario discovery and plots read every outcome the same way.
 
-Adding an outcome: one ``Outcome(...)`` entry below with its function. Nothing else.
+Adding an outcome: one ``Outcome(...)`` entry below with its function, then regenerate
+``schemas/sweep.schema.json`` (it lists the outcome names): see docs/adding-an-outcome.md.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import ClassVar, Literal
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from pydantic import Field
@@ -65,6 +66,13 @@ def _scenario_file(tmp_path, event: dict):
     return path
 
 
+def _rapport_term(run_folder) -> np.ndarray:
+    """Russia's weighted rapport term towards China, month by month, from a run's decisions table."""
+    decisions = pd.read_parquet(run_folder / "decisions.parquet")
+    rows = decisions[(decisions["actor"] == "Russia") & (decisions["partner"] == "China")].sort_values("step")
+    return rows["term_rapport"].to_numpy()
+
+
 SUMMIT = {"kind": "summit", "between": ["Russia", "China"], "from_step": 10, "duration_steps": 6, "note": "Moscow 2019"}
 
 
@@ -97,7 +105,12 @@ def test_a_toy_kind_runs_through_validate_run_sweep_and_handout(summit, tmp_path
     path = _scenario_file(tmp_path, SUMMIT)
     monkeypatch.chdir(tmp_path)
     assert main(["run", str(path), "--seed", "4", "--out", str(tmp_path / "run")]) == 0
-    assert (tmp_path / "run" / "manifest.json").is_file()
+    baseline = ROOT / "scenarios" / "baseline_2018_2021.yaml"
+    assert main(["run", str(baseline), "--seed", "4", "--out", str(tmp_path / "run0")]) == 0
+    # the run saw the summit: Russia's rapport term towards China is 1.5 times the baseline's in the summit's
+    # months (the term is linear in the rapport factor) and the same outside them
+    ratio = _rapport_term(tmp_path / "run") / _rapport_term(tmp_path / "run0")
+    assert np.allclose(ratio[10:16], 1.5) and np.allclose(ratio[:10], 1.0) and np.allclose(ratio[16:], 1.0)
 
     sweep = tmp_path / "sweep.yaml"
     sweep.write_text(
