@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -20,11 +21,13 @@ from typing import Literal
 
 import numpy as np
 
+from simulation._version import __version__
 from simulation.core.errors import InputError
 from simulation.core.io import load_json
 from simulation.rules.params import Params, field_name
 from simulation.rules.rng import GAMMA, mix64
-from simulation.world.registry import Registry
+from simulation.world.build import behaviour_keys
+from simulation.world.registry import Registry, default_registry
 from simulation.world.resolve import Resolved
 
 #: Added to a run's seed before hashing, so the posterior draw has its own stream.
@@ -135,9 +138,6 @@ FIXED_KEYS = ("treaty_consent_steps",)
 
 def calibrated_keys(registry: Registry | None = None) -> list[str]:
     """The behavioural parameters a calibration fits (and a posterior must hold): those with a range."""
-    from simulation.world.build import behaviour_keys
-    from simulation.world.registry import default_registry
-
     reg = registry if registry is not None else default_registry()
     return [k for k in behaviour_keys(reg) if k not in FIXED_KEYS and reg[k].low < reg[k].high]
 
@@ -145,8 +145,6 @@ def calibrated_keys(registry: Registry | None = None) -> list[str]:
 def check_samples(table: Path, keys: tuple[str, ...], samples: np.ndarray, complete: bool = True) -> None:
     """Every column is a calibrated registry parameter; every value finite and inside its prior box
     (the registry's documented range); none missing when ``complete``."""
-    from simulation.world.registry import default_registry
-
     reg = default_registry()
     for p, key in enumerate(keys):
         if key not in reg:
@@ -169,8 +167,6 @@ def check_samples(table: Path, keys: tuple[str, ...], samples: np.ndarray, compl
 
 def check_manifest(path: Path, meta: object, keys: tuple[str, ...]) -> None:
     """posterior.json: an alliance-sim posterior manifest naming exactly the table's parameters."""
-    from simulation._version import __version__
-
     if not isinstance(meta, dict):
         raise InputError(path, None, "expected a JSON mapping (the posterior's manifest)")
     if meta.get("package") != "alliance-sim" or meta.get("kind") != "posterior":
@@ -192,8 +188,6 @@ def check_manifest(path: Path, meta: object, keys: tuple[str, ...]) -> None:
 
 def _major_minor(version: str) -> tuple[int, int] | None:
     """(major, minor) of a release version; None for a checkout's placeholder or anything unparsable."""
-    import re
-
     m = re.match(r"^(\d+)\.(\d+)", version)
     if m is None or "checkout" in version:
         return None
@@ -274,8 +268,6 @@ def pending_calibration(registry: Registry | None = None) -> dict[str, float]:
     dict
         Key -> registry value, in registry order. Manifests record it as ``not_yet_calibrated``.
     """
-    from simulation.world.registry import default_registry
-
     reg = registry if registry is not None else default_registry()
     try:
         post = shipped_posterior()
@@ -286,8 +278,6 @@ def pending_calibration(registry: Registry | None = None) -> dict[str, float]:
 
 def pending_calibration_note(registry: Registry | None = None) -> str:
     """What ``validate`` says beside a scenario when the shipped posterior lacks calibrated parameters."""
-    from simulation.world.registry import default_registry
-
     reg = registry if registry is not None else default_registry()
     return not_yet_calibrated_words(list(pending_calibration(reg)), reg)
 

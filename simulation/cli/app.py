@@ -44,8 +44,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     from simulation.runner import run_scenario
     from simulation.world.scenario import load_scenario, scenario_id
 
-    if args.out is not None:
-        check_run_folder(args.out, args.overwrite)
     scenario = load_scenario(args.scenario)
     if args.set:
         from simulation.world.scenario import apply_overrides

@@ -73,11 +73,6 @@ def bounded_float(minimum: float, maximum: float, *, open_low: bool = False) -> 
     return parse
 
 
-def positive_int(text: str) -> int:
-    """A count: 1 or more (at most 10**9)."""
-    return _integer(text, 1, 10**9, "a whole number from 1 to 1,000,000,000")
-
-
 def seed_int(text: str) -> int:
     """A random seed: 0 to 2**63 - 1 (numpy's generators refuse negative seeds). The CSV export's text form
     (``s`` and the digits) is taken as pasted."""

@@ -11,7 +11,7 @@ from typing import Any
 
 import mesa
 
-from simulation.core.ladder import LEVEL_LABELS, MAX_LEVEL, Intent
+from simulation.core.ladder import MAX_LEVEL, Intent
 from simulation.drivers.records import MonthRecord
 from simulation.rules.kernels import term_weights
 from simulation.rules.terms import TERM_NAMES, TREATY_ONLY
@@ -61,7 +61,3 @@ class CountryAgent(mesa.Agent):
             row["anchor"] = float(model.anchor[i, j])
             row["noise"] = float(record.desire[i, j] - every - model.anchor[i, j])
             model.datacollector.add_table_row("decisions", row)
-
-    def relationship(self, partner: str) -> str:
-        model: Any = self.model  # the AllianceModel
-        return LEVEL_LABELS[model.level_of(self.name, partner)]

@@ -84,7 +84,22 @@ def _wish(intent: str, partner_intent: str, before: int, after: int, consent: in
 
 
 def explain_decision(row: pd.Series | dict, resolved: Resolved, level: np.ndarray, threat: np.ndarray) -> str:
-    """A paragraph explaining one decision row of the ``decisions`` table."""
+    """A paragraph explaining one decision row of the ``decisions`` table.
+
+    Parameters
+    ----------
+    row
+        One row of a run's ``decisions`` table.
+    resolved
+        The run's resolved scenario (values as the run used them, with their sources).
+    level, threat
+        The month's levels and threat perceptions [n, n].
+
+    Returns
+    -------
+    str
+        The decision in words, then one line per quoted value behind its largest terms.
+    """
     a, b = row["actor"], row["partner"]
     i, j = resolved.index(a), resolved.index(b)
     before_level = int(row["level_before"])
@@ -124,6 +139,23 @@ def event_log(
 
     Each entry says what the actor wished (``intent``) and what became of it (``outcome``):
     done, refused by the partner, waiting for treaty consent, or lowered by the other side.
+
+    Parameters
+    ----------
+    decisions
+        A run's ``decisions`` table.
+    levels
+        The run's levels [T + 1, n, n].
+    resolved
+        The run's resolved scenario.
+    threats
+        Threat perceptions by month, where recorded (else the month-0 base threat).
+
+    Returns
+    -------
+    list of dict
+        One entry per change or wish to change: step, date, actor, partner, intent, outcome, levels and
+        the explanation.
     """
     treaty_steps = int(round(resolved.value("treaty_consent_steps")))
     base_threat = None

@@ -63,7 +63,18 @@ class PolicyRule(Strict):
         raise NotImplementedError
 
     def response(self, focal_pair: tuple[str, str]) -> list[list[float]]:
-        """The reaction's rows for focal members a and b (the courted member gets the first row)."""
+        """The reaction's rows for focal members a and b (the courted member gets the first row).
+
+        Parameters
+        ----------
+        focal_pair
+            The scenario's focal pair (a, b).
+
+        Returns
+        -------
+        list
+            ``[[on_signal, on_aggression] for a, [...] for b]``: the rules' ``policy_response``.
+        """
         courted = self.courted()
         first, other = self.reaction
         return [list(first if member == courted or courted is None else other) for member in focal_pair]
@@ -80,7 +91,18 @@ def rule_of(cls: type[PolicyRule]) -> str:
 
 
 def register_policy(cls: type[PolicyRule]) -> type[PolicyRule]:
-    """Register a rule (a class decorator). Scenario files accept it from then on."""
+    """Register a rule (a class decorator). Scenario files accept it from then on.
+
+    Parameters
+    ----------
+    cls
+        A subclass of ``PolicyRule`` declaring ``rule: Literal["<tag>"]`` and its ``reaction``.
+
+    Returns
+    -------
+    type
+        ``cls`` itself (so it works as a decorator).
+    """
     POLICY_RULES[rule_of(cls)] = cls
     for listener in _listeners:
         listener()

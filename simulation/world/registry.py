@@ -177,6 +177,24 @@ class Registry:
 
     @classmethod
     def from_file(cls, path: Path | None = None) -> Registry:
+        """Read and validate a registry file.
+
+        Parameters
+        ----------
+        path
+            A registry YAML file (default: the one shipped in the package).
+
+        Returns
+        -------
+        Registry
+            The flattened entries, by key.
+
+        Raises
+        ------
+        pydantic.ValidationError, ValueError
+            An unknown key, a value outside its range or bounds, an entry written in another shape than
+            its family declares, a duplicate key, or a pair family without an unlisted-pair default.
+        """
         if path is None:
             text = resources.files("simulation").joinpath("data/registry.yaml").read_text("utf-8")
         else:
@@ -252,7 +270,18 @@ class Registry:
         return dict(self._shapes)
 
     def families_of_shape(self, *shapes: Shape) -> tuple[str, ...]:
-        """The families declared with one of ``shapes``, in registry order."""
+        """The families declared with one of ``shapes``, in registry order.
+
+        Parameters
+        ----------
+        *shapes
+            Any of ``actor``, ``pair``, ``directed_pair``, ``scalar``, ``named``.
+
+        Returns
+        -------
+        tuple of str
+            Family names.
+        """
         return tuple(f for f, shape in self.shapes().items() if shape in shapes)
 
     def required_actor_families(self) -> tuple[str, ...]:

@@ -12,8 +12,9 @@ import functools
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
+from simulation.core.paths import shipped_scenario
 from simulation.world.registry import DocumentSource, Parameter, Registry, default_registry
-from simulation.world.scenario import Scenario, check_required_values
+from simulation.world.scenario import Scenario, check_required_values, load_scenario
 
 #: Provenance of a value the scenario file sets.
 SET_BY_SCENARIO = "set by the scenario"
@@ -132,9 +133,6 @@ class Resolved:
 
 @functools.lru_cache(maxsize=64)
 def _shipped(name: str) -> Scenario:
-    from simulation.core.paths import shipped_scenario
-    from simulation.world.scenario import load_scenario
-
     return load_scenario(shipped_scenario(name))
 
 
@@ -146,8 +144,25 @@ def resolve(
 ) -> Resolved:
     """Resolve ``scenario`` over ``registry`` (default: the shipped one).
 
-    ``values`` are further overrides by registry key (a sweep point, a posterior draw); they
-    win over the scenario's own ``parameters:``. A scenario checked against another registry is checked
+    Parameters
+    ----------
+    scenario
+        A validated scenario.
+    registry
+        The registry (default: the shipped one).
+    values
+        Further overrides by registry key (a sweep point, a posterior draw); they win over the
+        scenario's own ``parameters:``.
+    values_origin
+        How explanations name the origin of ``values``.
+
+    Returns
+    -------
+    Resolved
+        Values, provenance and overrides in one object.
+
+    Notes
+    ----- A scenario checked against another registry is checked
     again here for the values this one's per-actor families need (a one-line ``InputError``, never a
     ``KeyError`` while building).
     """

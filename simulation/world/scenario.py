@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import hashlib
 import json
 import re
 import types
@@ -27,6 +28,9 @@ from pydantic import (
 )
 
 from simulation.core.errors import InputError, format_loc
+from simulation.core.io import load_yaml
+from simulation.core.paths import shipped_dir
+from simulation.core.resources import resolve_ref
 from simulation.world import events as _events
 from simulation.world import policies as _policies
 from simulation.world.fields import ActorName, Fraction, Step, Strict
@@ -238,7 +242,19 @@ class Scenario(_Strict):
 
 
 def check_scenario(scenario: Scenario, registry: Registry, source: str | Path | None) -> None:
-    """Checks pydantic cannot express: actor names, parameter keys and bounds, completeness."""
+    """Checks pydantic cannot express: actor names, the horizon, events' cross-checks, parameter keys and
+    bounds (``check_parameters``) and every actor's per-actor values (``check_required_values``).
+
+    Parameters
+    ----------
+    scenario, registry, source
+        The scenario, the registry it is checked against and the file it came from (named in errors).
+
+    Raises
+    ------
+    InputError
+        The first problem, in one line.
+    """
     actors = scenario.actors
     allowed = ", ".join(actors)
     if len(set(actors)) != len(actors):
@@ -352,7 +368,18 @@ def _pair_names(family: str, suffix: str, directed: bool, source: str | Path | N
 
 def check_required_values(scenario: Scenario, registry: Registry, source: str | Path | None) -> None:
     """Every actor has a value of every per-actor family that declares no ``unlisted`` value (from the
-    registry or the scenario's ``parameters:``): a new family or a new actor is caught here, at validate."""
+    registry or the scenario's ``parameters:``): a new family or a new actor is caught here, at validate.
+
+    Parameters
+    ----------
+    scenario, registry, source
+        The scenario, the registry whose families are required and the file named in errors (or None).
+
+    Raises
+    ------
+    InputError
+        ``parameters: actor 'X' needs a value for family.X (not in the registry)``.
+    """
     for actor in scenario.actors:
         for family in registry.required_actor_families():
             key = f"{family}.{actor}"
@@ -451,8 +478,6 @@ def check_reference(scenario: Scenario, source: str | Path | None) -> None:
     name = scenario.reference_scenario
     if name is None:
         return
-    from simulation.core.paths import shipped_dir
-
     path = shipped_dir("scenarios") / f"{name}.yaml"
     if not path.is_file():
         known = ", ".join(sorted(p.stem for p in shipped_dir("scenarios").glob("*.yaml")))
@@ -572,8 +597,6 @@ def validation_error_to_input_error(
 def read_yaml_mapping(path: str | Path, what: str) -> dict[str, Any]:
     """Read a YAML file that must hold a mapping, through the input gate (simulation/core/io.py):
     regular files only, a size limit, duplicate keys refused; every failure is one line."""
-    from simulation.core.io import load_yaml
-
     data = load_yaml(path, what)
     if not isinstance(data, dict):
         raise InputError(path, None, f"expected a mapping of {what} fields at the top level")
@@ -586,7 +609,27 @@ def read_yaml_mapping(path: str | Path, what: str) -> dict[str, Any]:
 def parse_scenario(
     data: dict[str, Any], source: str | Path | None = None, registry: Registry | None = None
 ) -> Scenario:
-    """Validate a scenario mapping (schema, then cross-checks against the registry)."""
+    """Validate a scenario mapping (schema, then cross-checks against the registry).
+
+    Parameters
+    ----------
+    data
+        The scenario as a mapping (a YAML file's contents).
+    source
+        The file it came from, named in errors.
+    registry
+        The registry to check parameter keys and per-actor values against (default: the shipped one).
+
+    Returns
+    -------
+    Scenario
+        The validated scenario.
+
+    Raises
+    ------
+    InputError
+        One line naming the file, the field and what is allowed.
+    """
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as err:
@@ -601,13 +644,29 @@ def parse_scenario(
 def scenario_path(ref: str | Path) -> Path:
     """The file a scenario reference names: an existing path, else the shipped scenario of that
     bare name (``baseline_2018_2021``); see ``alliance-sim scenarios``."""
-    from simulation.core.resources import resolve_ref
-
     return resolve_ref(ref, "scenarios")
 
 
 def load_scenario(path: str | Path, registry: Registry | None = None) -> Scenario:
-    """Load and validate a scenario: a YAML file's path, or the bare name of a shipped scenario."""
+    """Load and validate a scenario: a YAML file's path, or the bare name of a shipped scenario.
+
+    Parameters
+    ----------
+    path
+        A path, or a shipped scenario's name (``baseline_2018_2021``; see ``alliance-sim scenarios``).
+    registry
+        The registry to check against (default: the shipped one).
+
+    Returns
+    -------
+    Scenario
+        The validated scenario.
+
+    Raises
+    ------
+    InputError
+        A missing or malformed file, or a value outside what is allowed (one line).
+    """
     path = scenario_path(path)
     return parse_scenario(read_yaml_mapping(path, "scenario"), path, registry)
 
@@ -618,8 +677,6 @@ def scenario_id(path: str | Path) -> str:
 
 
 def scenario_hash(scenario: Scenario) -> str:
-    import hashlib
-
     text = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -669,7 +726,22 @@ def apply_overrides(
     source: str | Path | None = None,
     registry: Registry | None = None,
 ) -> Scenario:
-    """A new, validated scenario with values set at dotted paths (used by sweeps and tests)."""
+    """A new, validated scenario with values set at dotted paths (used by sweeps and tests).
+
+    Parameters
+    ----------
+    scenario
+        The scenario to start from (not changed).
+    overrides
+        Dotted path -> value, e.g. ``{"pressure.targets.China": 0.8, "parameters.status_concern.China": 0.6}``.
+    source, registry
+        Named in errors; the registry to check against (default: the shipped one).
+
+    Returns
+    -------
+    Scenario
+        The new scenario, validated as a file would be.
+    """
     data = copy.deepcopy(scenario.model_dump(mode="python", exclude_none=True))
     for path, value in overrides.items():
         try:
