@@ -50,3 +50,17 @@ def test_the_manifest_and_validate_say_so(toy, capsys):
     assert main(["validate", str(SCENARIOS / "baseline_2018_2021.yaml")]) == 0
     out = capsys.readouterr().out
     assert out.startswith("ok (scenario)") and NOTE in out
+
+
+def test_every_command_that_runs_the_model_says_so(toy, capsys, monkeypatch):
+    """The CLI says it on stderr before a command that runs the model; nothing when the registry's values are
+    asked for."""
+    from argparse import Namespace
+
+    from simulation.cli.app import cmd_run, note_pending_calibration
+    from simulation.cli.seminar import cmd_handout
+
+    note_pending_calibration(Namespace(func=cmd_handout))
+    assert capsys.readouterr().err == f"note: {NOTE}\n"
+    note_pending_calibration(Namespace(func=cmd_run, parameters="registry"))
+    assert capsys.readouterr().err == ""

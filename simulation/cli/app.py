@@ -307,6 +307,25 @@ def check_file_names(args: argparse.Namespace) -> None:
                 ) from None
 
 
+#: Commands that run the model on the posterior (unless told --parameters registry).
+RUNS_THE_MODEL = ("cmd_run", "cmd_sweep", "cmd_handout", "cmd_compare", "cmd_sensitivity", "cmd_landscape",
+                  "cmd_discover", "cmd_play", "cmd_classroom", "cmd_dashboard")  # fmt: skip
+
+
+def note_pending_calibration(args: argparse.Namespace) -> None:
+    """One line on stderr when the model runs with calibrated parameters the shipped posterior does not hold
+    yet (they run at their registry value until a recalibration; manifests record them too)."""
+    func = getattr(getattr(args, "func", None), "__name__", "")
+    if func not in RUNS_THE_MODEL or getattr(args, "parameters", None) == "registry":
+        return
+    from simulation.behaviour import pending_calibration
+
+    pending = pending_calibration()
+    if pending:
+        values = ", ".join(f"{k} = {v:g}" for k, v in pending.items())
+        print(f"note: not yet calibrated, at the registry value until a recalibration: {values}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -317,6 +336,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         check_file_names(args)
+        note_pending_calibration(args)
         with input_limit(args.max_input_mb if args.max_input_mb is not None else DEFAULT_INPUT_LIMIT_MB):
             return int(args.func(args) or 0)
     except InputError as err:
