@@ -356,10 +356,9 @@ _WORKER_SIM_LOCK = threading.Lock()
 
 
 def _evaluate_chunk(args: tuple) -> tuple[int, np.ndarray]:
-    """Pattern values of a block of prior draws: each case one batch of draws x replicates runs
-    (``PatternSimulator.values_many``). One simulator per process, built once (shared by the chunk threads).
-    On a chunk thread of the reference table its batches run on that one thread; elsewhere (a Dask worker,
-    one local worker) on the engine's threads."""
+    """Pattern values of a block of prior draws: each case one batch of draws x replicates runs on the engine's
+    threads (``PatternSimulator.values_many``). One simulator per process, built once (shared by the chunk
+    threads)."""
     key, patterns_path, exclude, replicates, seed, keys, thetas, index = args
     with _WORKER_SIM_LOCK:
         if key not in _WORKER_SIM:
@@ -451,8 +450,8 @@ def reference_table(
     written as they finish and reused on resume.
 
     Returns (keys, the draws [draws, len(keys)], a table with ``draw`` and one column per pattern id).
-    Chunks of ``CHUNK_DRAWS`` draws run on ``workers`` threads of this process (the sweeps' executor; with a
-    Dask ``scheduler``, on its workers), each case of a chunk one batch of draws x replicates runs. Each part's
+    Chunks of ``CHUNK_DRAWS`` draws run on ``workers`` threads of this process (with a Dask ``scheduler``, on
+    its workers), each case of a chunk one batch of draws x replicates runs on the engine's threads. Each part's
     sha256 is recorded in ``parts.json`` when it is written; on resume a part whose bytes or draws differ from
     its record (edited, renamed, truncated, rows dropped) is computed again, never used.
     """
@@ -525,16 +524,22 @@ def reference_table(
 
     done = len(chunks) - len(todo)
     started = time.time()
-    # the sweeps' executors: chunk threads of this process (one engine thread each), or a Dask scheduler
-    from simulation.sweeps.execute import make_executor
+    # chunks on threads of this process, each case's batch on the engine's threads too (so that the last chunk,
+    # or a table of fewer chunks than workers, still uses every core); with a Dask scheduler, on its workers
+    executor, closer = None, None
+    if tasks and scheduler is not None:
+        from simulation.sweeps.execute import make_executor
 
-    if tasks and workers > 1 and scheduler is None:
+        executor, closer = make_executor("dask", workers, scheduler)
+    elif tasks and workers > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
         from simulation.drivers.compiled import rules_ready
         from simulation.runner import prepare_rules
 
         if not rules_ready("batch"):  # compile once, before the chunk threads start
             prepare_rules(kind="batch")
-    executor, closer = make_executor("thread", max(1, workers), scheduler) if tasks else (None, None)
+        executor = ThreadPoolExecutor(max_workers=min(workers, len(tasks)), thread_name_prefix="alliance-sim-table")
     try:
         if executor is None:
             from simulation.drivers.engine import set_threads
