@@ -63,7 +63,7 @@ def record(p, ref, seeds, steps, w, levels, timers, pth, ptr, coord, thr, share,
             K.advance_random_events(p, b, timer, w.z, n * (n - 1))
             for e in range(timer.shape[0]):
                 timers[b, t, e] = timer[e]
-            hit = K.inputs_unchanged(p, b, t, level, timer, s, memo)
+            hit = K.inputs_unchanged(t, level, timer, s, memo)
             hits[b, t] = hit
             if not hit:
                 K.perceive_threat(p, b, t, level, timer, beh, s.pressure_threat, s.coordination, s.threat)
@@ -107,7 +107,7 @@ def time_step(which, p, seeds, steps, w, levels, timers, pth, ptr, coord, thr, s
                 K.advance_random_events(p, b, w.timer, w.z, n * (n - 1))
                 total += w.timer.shape[0]
             elif which == 3:
-                total += K.inputs_unchanged(p, b, t, level, timers[b, t], s, memo)
+                total += K.inputs_unchanged(t, level, timers[b, t], s, memo)
             elif which == 4:
                 K.perceive_threat(p, b, t, level, timers[b, t], beh, pth[b, t], coord[b, t], s.threat)
                 total += s.threat[0, 1]
