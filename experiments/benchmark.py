@@ -2,6 +2,8 @@
 
     python experiments/benchmark.py              # about two minutes on 2 cores
     python experiments/benchmark.py --million    # also a 1,000,000-run sweep with peak memory
+    python experiments/benchmark.py --ratios-only                  # the same-size ratios and the cold start
+    python experiments/benchmark.py --ratios-only --calibration-minutes 5   # and a 5-minute reference table
 
 Prints, on the baseline scenario (five actors, 48 months): the machine's load; the cold start (a
 fresh process's first 10 runs with an empty numba cache, then with the cache it wrote: cold/warm);
@@ -17,6 +19,13 @@ P(alliance) of the focal pair, (a) vs the engine with the same parameters (the p
 which AllianceModel runs by default), two-proportion z), peak memory, the time of the
 dashboard's distribution panel (1,000 posterior-predictive replicates), and a scaling table of
 runs/s and memory against the number of actors (5, 10, 20, 30: the schema allows 30) and the horizon (48, 480 months).
+
+The same-size ratios (``--ratios-only`` prints just these and the cold start): the compiled loop on one
+thread (twice its rate is the two-core bound), a sweep with the light outcomes a calibration reads, the
+calibration's reference table (``reference_table``: every pattern's 13 cases, parts written) and a
+strategy-search evaluation (``drivers.evaluate.evaluate``: the policy scenarios on posterior draws x
+seeds), all of the same number of runs, interleaved ``--repeats`` times, the best rate of each (the run
+least disturbed by other work on a shared machine), and the 100-million-run calibration extrapolated.
 The last line is a one-line JSON summary for tools to read. Figures depend on the machine and
 its load: compare ratios measured in the same run.
 """
@@ -101,7 +110,14 @@ def cold_start() -> tuple[float, float, float]:
     return times[0][0], times[1][0], times[0][1]
 
 
-def engine_sweep(runs: int, workers: int, chunk_size: int, executor: str = "thread") -> tuple[float, np.ndarray, float]:
+HEAVY_OUTCOMES = ["alliance", "alliance_month", "final_level", "max_level", "mean_level", "final_levels", "blocs"]
+#: The light outcomes a calibration's patterns read, for the like-with-like comparison with the reference table.
+LIGHT_OUTCOMES = ["alliance", "final_level", "max_level", "mean_level"]
+
+
+def engine_sweep(
+    runs: int, workers: int, chunk_size: int, executor: str = "thread", outcomes: list[str] | None = None
+) -> tuple[float, np.ndarray, float]:
     """(d) the sweep engine end to end; returns seconds, max levels and the results' size (MB).
 
     The seconds are the wall clock of the whole ``run_sweep`` call: checking and locking the
@@ -118,8 +134,7 @@ def engine_sweep(runs: int, workers: int, chunk_size: int, executor: str = "thre
     base = load_scenario(shipped_scenario("baseline_2018_2021"))
     sweep = sweep_from_dict({"title": "benchmark", "base_scenario": "baseline_2018_2021", "replicates": runs,
                              "master_seed": 7, "chunk_size": chunk_size,
-                             "outcomes": ["alliance", "alliance_month", "final_level", "max_level", "mean_level",
-                                          "final_levels", "blocs"]}, base)  # fmt: skip
+                             "outcomes": outcomes or HEAVY_OUTCOMES}, base)  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         report = run_sweep(sweep, Path(tmp) / "out", workers=workers, executor_kind=executor, progress=False)
@@ -127,6 +142,129 @@ def engine_sweep(runs: int, workers: int, chunk_size: int, executor: str = "thre
         size_mb = report.results.stat().st_size / 1e6
         max_level = pq.read_table(report.results, columns=["max_level"])["max_level"].to_numpy()
     return seconds, max_level, size_mb
+
+
+def calibration_table(draws: int, replicates: int, workers: int, seed: int = 1) -> tuple[float, int, float]:
+    """The calibration's reference table (``calibration.abc.reference_table``: every pattern's cases for
+    ``draws`` prior draws x ``replicates`` runs, parts written and read back), timed end to end; returns
+    seconds, runs and CPU seconds (every thread)."""
+    from simulation.calibration.abc import reference_table
+    from simulation.calibration.patterns import load_patterns
+
+    runs = draws * len(load_patterns().cases()) * replicates
+    with tempfile.TemporaryDirectory() as tmp:
+        t0, c0 = time.perf_counter(), time.process_time()
+        reference_table(None, Path(tmp) / "table", draws, replicates, seed, workers=workers)
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return seconds, runs, cpu
+
+
+#: The cases of the strategy-search evaluation: the baseline and the shipped policy rules.
+STRATEGY_CASES = ("baseline_2018_2021", "containment_policy", "engagement_policy", "wedge_policy")
+
+
+def strategy_evaluation(draws: int, replicates: int) -> tuple[float, int, float]:
+    """A strategy search's evaluation step: every candidate (the shipped policy scenarios) on ``draws``
+    posterior draws x ``replicates`` seeds (common random numbers), per-draw P(alliance) and mean level
+    (``drivers.evaluate.evaluate``: one batch per candidate on the engine's threads). Returns seconds, runs and
+    CPU seconds."""
+    from simulation.behaviour import shipped_posterior
+    from simulation.drivers.evaluate import DrawCase, evaluate
+    from simulation.drivers.inputs import prepare_inputs
+    from simulation.runner import replicate_seeds
+
+    t0, c0 = time.perf_counter(), time.process_time()
+    seeds = replicate_seeds(4, replicates)
+    post = shipped_posterior()
+    take = np.arange(draws) % post.samples.shape[0]
+    cases = {name: DrawCase.from_inputs(prepare_inputs(name, seeds, "registry")) for name in STRATEGY_CASES}
+    rows = {name: c.rows({k: post.samples[take, p] for p, k in enumerate(post.keys)}) for name, c in cases.items()}
+    evaluate(cases, rows, seeds, ["alliance", "mean_level"])
+    return time.perf_counter() - t0, len(cases) * draws * replicates, time.process_time() - c0
+
+
+def kernel_one_thread(runs: int) -> tuple[float, float]:
+    """The compiled batch loop alone on one thread (posterior-predictive baseline runs, inputs prepared
+    beforehand): runs/s and runs per CPU second. Twice this is the two-core bound of anything built on the engine."""
+    from simulation.drivers.engine import simulate
+    from simulation.drivers.inputs import prepare_inputs
+    from simulation.runner import replicate_seeds
+
+    seeds = replicate_seeds(6, runs)
+    inputs = prepare_inputs("baseline_2018_2021", seeds, "posterior")
+    t0, c0 = time.perf_counter(), time.process_time()
+    simulate(inputs.params, seeds, inputs.structure.steps, inputs.reference, parallel=False)
+    return runs / (time.perf_counter() - t0), runs / (time.process_time() - c0)
+
+
+def engine_ratios(args: argparse.Namespace) -> dict:
+    """Kernel (one thread), the sweep, the calibration's reference table and a strategy-search evaluation at
+    the same number of runs, interleaved ``--repeats`` times; the best rate of each (the least disturbed by
+    other work on the machine) and their ratios."""
+    from simulation.calibration.patterns import load_patterns
+
+    cases = len(load_patterns().cases())
+    runs = args.calibration_draws * cases * args.calibration_replicates
+    strategy_draws = max(1, runs // (len(STRATEGY_CASES) * args.calibration_replicates))
+    calibration_table(16, 2, args.workers)  # warm: the patterns' cases prepared once, the rules loaded
+    strategy_evaluation(2, 2)
+    best = {"kernel": 0.0, "sweep": 0.0, "calibration": 0.0, "strategy": 0.0}
+    cpu = dict(best)  # runs per CPU second (every thread): the work done, whatever share of a busy machine it got
+    loads = []
+    for _ in range(args.repeats):
+        loads.append(os.getloadavg()[0])
+        wall, per_cpu = kernel_one_thread(args.kernel_runs)
+        best["kernel"], cpu["kernel"] = max(best["kernel"], wall), max(cpu["kernel"], per_cpu)
+        c0 = time.process_time()
+        s, _, _ = engine_sweep(runs, args.workers, args.chunk_size, outcomes=LIGHT_OUTCOMES)
+        best["sweep"], cpu["sweep"] = max(best["sweep"], runs / s), max(cpu["sweep"], runs / (time.process_time() - c0))
+        s, n, c = calibration_table(args.calibration_draws, args.calibration_replicates, args.workers)
+        best["calibration"], cpu["calibration"] = max(best["calibration"], n / s), max(cpu["calibration"], n / c)
+        s, n, c = strategy_evaluation(strategy_draws, args.calibration_replicates)
+        best["strategy"], cpu["strategy"] = max(best["strategy"], n / s), max(cpu["strategy"], n / c)
+    loads.append(os.getloadavg()[0])
+    cores = min(args.workers, os.cpu_count() or 1)
+    bound = best["kernel"] * cores
+    print(f"same size, {runs:,} runs each ({args.calibration_draws:,} draws x {cases} cases x "
+          f"{args.calibration_replicates} replicates), best of {args.repeats} interleaved; load {min(loads):.1f}-"
+          f"{max(loads):.1f}; wall-clock runs/s (ratio), and runs per CPU second (ratio):")  # fmt: skip
+    print(f"    kernel, one thread:         {best['kernel']:10,.0f} runs/s -> {cores}-core bound {bound:10,.0f} runs/s;"
+          f" {cpu['kernel']:10,.0f} per CPU s")  # fmt: skip
+    print(f"    sweep (light outcomes):     {best['sweep']:10,.0f} runs/s ({best['sweep'] / bound:.2f} x the bound); "
+          f"{cpu['sweep']:10,.0f} per CPU s ({cpu['sweep'] / cpu['kernel']:.2f} x the kernel's)")  # fmt: skip
+    print(f"    calibration (ref. table):   {best['calibration']:10,.0f} runs/s ({best['calibration'] / best['sweep']:.2f}"
+          f" x the sweep); {cpu['calibration']:10,.0f} per CPU s ({cpu['calibration'] / cpu['sweep']:.2f} x the sweep's)")  # fmt: skip
+    print(f"    strategy-search evaluation: {best['strategy']:10,.0f} runs/s ({best['strategy'] / best['sweep']:.2f}"
+          f" x the sweep); {cpu['strategy']:10,.0f} per CPU s ({cpu['strategy'] / cpu['sweep']:.2f} x the sweep's); "
+          f"{len(STRATEGY_CASES)} candidates x {strategy_draws} posterior draws x {args.calibration_replicates} seeds")  # fmt: skip
+    full = 8 * 16_384 * 13 * 48
+    hours = full / best["calibration"] / 3600
+    print(f"    a {full:,}-run calibration (8 waves x 16,384 draws x 13 cases x 48 runs) at this rate: "
+          f"{hours:.2f} h (extrapolated)")  # fmt: skip
+    out = {"kernel_one_thread_runs_per_s": round(best["kernel"]), "two_core_bound_runs_per_s": round(bound),
+           "sweep_same_size_runs_per_s": round(best["sweep"]), "sweep_over_bound": round(best["sweep"] / bound, 3),
+           "calibration_runs_per_s": round(best["calibration"]),
+           "calibration_over_sweep": round(best["calibration"] / best["sweep"], 3),
+           "strategy_runs_per_s": round(best["strategy"]),
+           "strategy_over_sweep": round(best["strategy"] / best["sweep"], 3), "ratio_runs": runs,
+           "ratio_repeats": args.repeats, "ratio_load_min": round(min(loads), 2), "ratio_load_max": round(max(loads), 2),
+           **{f"{k}_runs_per_cpu_s": round(v) for k, v in cpu.items()},
+           "calibration_over_sweep_cpu": round(cpu["calibration"] / cpu["sweep"], 3),
+           "strategy_over_sweep_cpu": round(cpu["strategy"] / cpu["sweep"], 3),
+           "sweep_over_kernel_cpu": round(cpu["sweep"] / cpu["kernel"], 3),
+           "calibration_100m_hours": round(hours, 3)}  # fmt: skip
+    if args.calibration_minutes:
+        # a long reference table: enough draws for about that many minutes at the rate just measured
+        per_draw = cases * 48
+        draws = max(100, int(best["calibration"] * args.calibration_minutes * 60 / per_draw) // 100 * 100)
+        s, n, _ = calibration_table(draws, 48, args.workers, seed=2)
+        long_hours = full / (n / s) / 3600
+        print(f"    long run: {draws:,} draws x {cases} cases x 48 runs = {n:,} runs in {s / 60:.1f} min = "
+              f"{n / s:,.0f} runs/s (load {os.getloadavg()[0]:.1f}): the {full:,}-run calibration in "
+              f"{long_hours:.2f} h")  # fmt: skip
+        out.update({"calibration_long_seconds": round(s, 1), "calibration_long_runs": n,
+                    "calibration_long_runs_per_s": round(n / s), "calibration_100m_hours_long": round(long_hours, 3)})  # fmt: skip
+    return out
 
 
 def synthetic_scenario(actors: int, steps: int):
@@ -183,6 +321,18 @@ def main() -> int:
     parser.add_argument("--million", action="store_true", help="also time a 1,000,000-run sweep and its peak memory")
     parser.add_argument("--scaling-runs", type=int, default=20_000)
     parser.add_argument("--million-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--calibration-draws", type=int, default=256, help="reference-table draws of the ratios")
+    parser.add_argument("--calibration-replicates", type=int, default=24, help="runs per case and draw")
+    parser.add_argument("--kernel-runs", type=int, default=20_000, help="runs of the one-thread kernel rate")
+    parser.add_argument("--repeats", type=int, default=2, help="interleaved repeats of the ratios (best of)")
+    parser.add_argument("--calibration-minutes", type=float, default=0.0,
+                        help="also time a reference table of about this many minutes (48 runs per case and draw) "
+                        "and extrapolate the 100-million-run calibration from it")  # fmt: skip
+    parser.add_argument(
+        "--ratios-only",
+        action="store_true",
+        help="only the cold start and the same-size ratios (kernel, sweep, calibration, strategy)",
+    )
     args = parser.parse_args()
     if args.million_only:  # the child of --million: one sweep, its time and peak memory as JSON
         m_s, _, m_size = engine_sweep(1_000_000, args.workers, args.chunk_size)
@@ -202,6 +352,16 @@ def main() -> int:
     load_before = os.getloadavg()
     print(f"scenario: baseline_2018_2021 ({len(scenario.actors)} actors, {steps} months); workers: {args.workers}")
     print(f"machine: {os.cpu_count()} cores, load average {load_before[0]:.2f} (1 min) at the start")
+    if args.ratios_only:
+        ratios = engine_ratios(args)
+        cold_s, warm_s, cold_cpu = cold_start()
+        print(f"cold start, first 10 runs in a fresh process (imports included): empty numba cache {cold_s:.1f} s "
+              f"({cold_cpu:.1f} s CPU), warm cache {warm_s:.1f} s: cold/warm {cold_s / warm_s:.1f}x")  # fmt: skip
+        print(json.dumps({**ratios, "cold_seconds": round(cold_s, 2), "warm_seconds": round(warm_s, 2),
+                          "cold_over_warm": round(cold_s / warm_s, 1), "cold_cpu_seconds": round(cold_cpu, 1),
+                          "load_average_start": round(load_before[0], 2),
+                          "load_average_end": round(os.getloadavg()[0], 2)}))  # fmt: skip
+        return 0
 
     mesa_s, mesa_max = mesa_batch(args.mesa_runs, args.workers, steps)
     mesa_rate = args.mesa_runs / mesa_s
@@ -256,6 +416,7 @@ def main() -> int:
     panel_s = time.perf_counter() - t0
     print(f"dashboard distribution panel (1,000 posterior-predictive replicates): {panel_s:.3f} s")
 
+    ratios = engine_ratios(args)
     own, child = (resource.getrusage(r).ru_maxrss / 1024 for r in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
     print(
         f"peak memory so far: main {own:,.0f} MB, largest worker process {child:,.0f} MB (Mesa's, --executor process)"
@@ -305,7 +466,7 @@ def main() -> int:
                "load_average_start": round(load_before[0], 2), "load_average_end": round(load_after[0], 2),
                "batch_one_process_runs_per_s": round(inproc_runs / inproc_s), "distributions_agree": bool(agree),
                "panel_seconds": round(panel_s, 3), "peak_mb_main": round(own), "peak_mb_worker": round(child),
-               **{k: round(v, 1) for k, v in million.items()},
+               **{k: round(v, 1) for k, v in million.items()}, **ratios,
                "scaling": [{k: round(v, 2) if isinstance(v, float) else v for k, v in r.items()} for r in table]}  # fmt: skip
     print(json.dumps(summary))
     return 0 if agree else 1

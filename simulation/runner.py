@@ -144,10 +144,12 @@ def run_scenario(
 # --------------------------------------------------------------------------- many runs
 
 
-def _outcome_table(levels_result, shape: Structure, seeds: np.ndarray, base_trade: float) -> pd.DataFrame:
-    """One row per run of a batch's result (``seed`` first)."""
+def _outcome_table(
+    levels_result, shape: Structure, seeds: np.ndarray, base_trade: float, only: set[str] | None = None
+) -> pd.DataFrame:
+    """One row per run of a batch's result (``seed`` first); ``only``: just these catalogue outcomes."""
     view = BatchView(levels_result.levels, levels_result.focal_trade, shape.actors, shape.focal_index, base_trade)
-    out = run_outcomes(view)
+    out = run_outcomes(view, only=only)
     out.insert(0, "seed", np.asarray(seeds, dtype=np.int64))
     return out
 
@@ -208,15 +210,17 @@ def run_points(
     seeds: np.ndarray,
     parameters: ParameterMode | None = None,
     trajectories: bool = False,
+    outcomes: set[str] | None = None,
 ) -> pd.DataFrame | tuple[pd.DataFrame, np.ndarray]:
     """Outcomes of a design: run b uses ``resolved_points[index[b]]`` and ``seeds[b]``.
 
     With ``trajectories``, also the focal pair's monthly level [B, T + 1] (int8) from the same runs.
+    ``outcomes``: compute just these catalogue outcomes (default: all; pair levels are always there).
     """
     frames, order = [], []
     paths: np.ndarray | None = None
     for rows, result, shape, base_trade in _design_batches(resolved_points, index, seeds, parameters):
-        frames.append(_outcome_table(result, shape, seeds[rows], base_trade))
+        frames.append(_outcome_table(result, shape, seeds[rows], base_trade, outcomes))
         order.append(rows)
         if trajectories:
             if paths is None:

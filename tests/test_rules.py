@@ -754,7 +754,7 @@ def _memo_case(p, steps, seed):
         before = level.copy()
         # what advance_run's own first step does, so that the check sees this month's pressure
         K.apply_policy(p, 0, t, level, beh(p), s.pressure_threat, s.pressure_trade, s.coordination)
-        reused = bool(K.inputs_unchanged(p, 0, t, level, timer, s, memo))
+        reused = bool(K.inputs_unchanged(t, level, timer, s, memo))
         _advance(p, t, level, streak, anchor, z, timer=timer, memo=memo, s=s)
         out.append((before, level.copy(), s.threat.copy(), s.terms.copy(), s.desire.copy(), reused))
     return out

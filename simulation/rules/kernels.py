@@ -519,7 +519,7 @@ def mark_steady_months(p, b, memo):
 
 
 @njit(**RULE)
-def inputs_unchanged(p, b, t, level, timer, s, memo):
+def inputs_unchanged(t, level, timer, s, memo):
     """True when this month's threat, trade and terms would equal last month's, bit for bit.
 
     They are functions of the levels, the random events under way, the pressure and
@@ -574,7 +574,7 @@ def advance_run(p, b, t, level, streak, timer, anchor, th, weights, z, override_
     beh = p.behaviour[row(p.behaviour, b)]
     apply_policy(p, b, t, level, beh, s.pressure_threat, s.pressure_trade, s.coordination)
     advance_random_events(p, b, timer, z, n * (n - 1))
-    if not inputs_unchanged(p, b, t, level, timer, s, memo):
+    if not inputs_unchanged(t, level, timer, s, memo):
         perceive_threat(p, b, t, level, timer, beh, s.pressure_threat, s.coordination, s.threat)
         divert_trade(p, b, level, beh, s.pressure_trade, s.coordination, s.trade, s.share, s.cut)
         weigh_terms(p, b, t, level, beh, s.threat, s.share, s.terms, np.bool_(False))  # not a literal (fill_anchor)
