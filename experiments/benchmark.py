@@ -118,7 +118,7 @@ def engine_sweep(runs: int, workers: int, chunk_size: int, executor: str = "thre
     base = load_scenario(shipped_scenario("baseline_2018_2021"))
     sweep = sweep_from_dict({"title": "benchmark", "base_scenario": "baseline_2018_2021", "replicates": runs,
                              "master_seed": 7, "chunk_size": chunk_size,
-                             "outcomes": ["alliance", "alliance_month", "final_level", "max_level", "mean_level",
+                             "outcomes": ["alliance_reached", "alliance_month", "final_level", "max_level", "mean_level",
                                           "final_levels", "blocs"]}, base)  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()

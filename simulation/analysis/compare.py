@@ -23,7 +23,14 @@ import pandas as pd
 from simulation.outcomes import numeric_outcome
 
 #: Outcomes compared when none is asked for.
-DEFAULT_OUTCOMES = ("alliance", "entente", "final_level", "max_level", "alliance_month")
+DEFAULT_OUTCOMES = (
+    "alliance_reached",
+    "alliance_at_end",
+    "entente_reached",
+    "entente_at_end",
+    "final_level",
+    "alliance_month",
+)
 Z95 = 1.959963984540054
 
 

@@ -303,9 +303,9 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--outcome",
-        default="alliance",
+        default="alliance_reached",
         metavar="OUTCOME",
-        help=f"the outcome (default alliance); any of {', '.join(NUMERIC_OUTCOMES)} or final_<a>_<b>, "
+        help=f"the outcome (default alliance_reached); any of {', '.join(NUMERIC_OUTCOMES)} or final_<a>_<b>, "
         "if the sweep keeps it",
     )
     p.add_argument("--out", type=Path, help="output folder (default <results>/../discovery)")

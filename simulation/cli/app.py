@@ -98,7 +98,11 @@ def print_summary(summary: dict) -> None:
     for level, when in summary["focal_pair_first_reached"].items():
         table.add_row(level, when or "never")
     console.print(table)
-    verdict = "a formal alliance formed" if summary["alliance"] else "no formal alliance"
+    if summary["alliance_reached"]:
+        held = "held at the end" if summary["alliance_at_end"] else "not held at the end"
+        verdict = f"a formal alliance formed at some month ({held})"
+    else:
+        verdict = "no formal alliance at any month"
     console.print(f"{focal}: [bold]{verdict}[/bold].")
     console.print(f"Blocs (entente or closer): {summary['blocs']}")
 

@@ -414,7 +414,7 @@ def alliance_probability(
     df: pd.DataFrame,
     x: str,
     hue: str | None = None,
-    outcome: str = "alliance",
+    outcome: str = "alliance_reached",
     fix: dict[str, float] | None = None,
     manifest: dict | None = None,
     factors: list[str] | None = None,
@@ -468,7 +468,7 @@ def alliance_probability(
 
 
 def main_effects(
-    df: pd.DataFrame, factors: list[str], outcome: str = "alliance", manifest: dict | None = None
+    df: pd.DataFrame, factors: list[str], outcome: str = "alliance_reached", manifest: dict | None = None
 ) -> Figure:
     """One panel per swept quantity: the outcome (binned) against it, pooling over all the others
     (main effects, the marginal means of a sampled design), with 95% bands."""
@@ -524,7 +524,7 @@ def alliance_heatmap(
     df: pd.DataFrame,
     x: str,
     y: str,
-    outcome: str = "alliance",
+    outcome: str = "alliance_reached",
     fix: dict[str, float] | None = None,
     manifest: dict | None = None,
     factors: list[str] | None = None,
@@ -801,7 +801,7 @@ def sweep_figures(
     y: str | None = None,
     hue: str | None = None,
     by: str | None = None,
-    outcome: str = "alliance",
+    outcome: str = "alliance_reached",
     fix: dict[str, float] | None = None,
 ) -> list[Path]:
     """Draw and save (PNG and SVG) the figures of a sweep's results; returns the paths written.

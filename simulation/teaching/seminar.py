@@ -228,7 +228,7 @@ def debrief(scenario: Scenario, model: AllianceModel, runs: int = 500) -> dict[s
     class_step = int(hit[0]) if len(hit) else None
     same_months = scenario.model_copy(update={"steps": months})
     dist = run_batch(same_months, runs=runs, master_seed=100_000)
-    p = float(dist["alliance"].mean())
+    p = float(dist["alliance_reached"].mean())
     class_mean = float(path[1:].mean())
     below = float((dist["mean_level"] < class_mean).mean() + 0.5 * (dist["mean_level"] == class_mean).mean())
     class_final = int(path[-1])
