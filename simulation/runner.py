@@ -124,11 +124,15 @@ def run_scenario(
     steps: int | None = None,
     registry: Registry | None = None,
     parameters: ParameterMode = "point",
+    draw: int | None = None,
 ) -> RunResult:
-    """Run one scenario through the Mesa model, with explanations (one parameter set: ``point``)."""
+    """Run one scenario through the Mesa model, with explanations (one parameter set: ``point``).
+
+    ``draw``: with ``parameters="posterior"``, the posterior row to use (a sweep's ``draw`` column);
+    default the one the seed draws."""
     from simulation.drivers.model import AllianceModel
 
-    inputs = prepare_inputs(scenario, [seed], parameters, registry)
+    inputs = prepare_inputs(scenario, [seed], parameters, registry, draws=None if draw is None else [draw])
     model = AllianceModel.from_inputs(inputs, seed=seed)
     resolved = inputs.resolved  # with the behavioural values the run uses (for explanations)
     horizon = resolved.steps if steps is None else min(steps, resolved.steps)

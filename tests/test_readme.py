@@ -17,7 +17,7 @@ def test_python_blocks_run(monkeypatch, tmp_path):
         namespace: dict = {}
         exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - our own documentation
         if "outcomes" in namespace:  # the library quick look
-            assert 0.0 <= namespace["outcomes"]["alliance"].mean() <= 1.0
+            assert 0.0 <= namespace["outcomes"]["alliance_reached"].mean() <= 1.0
             assert namespace["result"].summary()["scenario"].startswith("A trans-Atlantic")
         else:  # Mesa users: batch_run over a scalar lever, 3 replicates of each value
             assert {r["pressure_on_china"] for r in namespace["rows"]} == {0.2, 0.6}
