@@ -560,6 +560,8 @@ def main_effects(
 
 def _share_text(p: float) -> str:
     """A probability in two decimals that never rounds a rare event to 0 or a near-certain one to 1."""
+    if p in (0.0, 1.0):
+        return f"{p:.0f}"
     if 0 < p < 0.005:
         return "<0.01"
     if 0.995 < p < 1:
@@ -624,7 +626,7 @@ def alliance_heatmap(
                 else:
                     below = _range_text(lo, hi) if runs >= MIN_RUNS_PER_POINT else f"n={runs}"
                 if binary and mean in (0.0, 1.0):  # every run gave the same value: say so, not "0.00-0.00"
-                    below = f"{'all' if mean else '0 of'} {runs:,} runs"
+                    below = f"{runs if mean else 0:,}/{runs:,} runs"
                 elif not binary and hi - lo < 1e-12:
                     below = f"all {runs:,} runs"
                 top = _share_text(mean) if binary else f"{mean:.2f}"
