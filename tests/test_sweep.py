@@ -196,11 +196,13 @@ def test_probability_plot_shows_the_data_with_wilson_bands(results):
     df, _ = results
     fig = plots.alliance_probability(df, "china", hue="coord")
     ax = fig.axes[0]
-    lines = ax.get_lines()
+    lines = [line for line in ax.get_lines() if not line.get_label().startswith("_")]  # the pooled lines
     assert len(lines) == 2 and ax.get_ylabel().startswith("P(")
     expected = df[df["coord"] == 1.0].groupby("china")["alliance_reached"].mean().to_numpy()
     np.testing.assert_allclose(lines[1].get_ydata(), expected)
-    assert len(ax.collections) == 2  # one Wilson band per line
+    # per line: a Wilson band of the pooled value and the 5-95% band of the per-draw probabilities
+    assert len(ax.collections) == 4
+    assert "per-draw" in ax.get_title().replace("\n", " ")
 
 
 def test_heatmap_time_final_fan(results, tmp_path):

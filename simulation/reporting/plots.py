@@ -487,7 +487,7 @@ def alliance_probability(
             band = f"dark: {band} of the pooled value; light, dotted: 5-95% of the per-draw probabilities; dashed: median draw"
         ax.set_title(
             "\n".join(textwrap.wrap(
-                f"{_capital(outcome_words(outcome, manifest, per_point=True))}{by_words(manifest)} (bands: {band})", 70
+                f"{_capital(outcome_words(outcome, manifest, per_point=True))}{by_words(manifest)} (bands: {band})", 70, break_on_hyphens=False
             )),
             fontsize=13,
         )  # fmt: skip
@@ -719,7 +719,7 @@ def per_draw_probabilities(
         ax.grid(axis="y", alpha=0.25)
         ax.set_title(
             "\n".join(textwrap.wrap(f"{_capital(outcome_words(outcome, manifest, per_point=True))}: how it varies "
-                                     "across posterior draws (bar width: share of draws)", 70)), fontsize=13)  # fmt: skip
+                                     "across posterior draws (bar width: share of draws)", 70, break_on_hyphens=False)), fontsize=13)  # fmt: skip
         handles += [Line2D([], [], marker="D", color="black", markerfacecolor="white", ls="", label="pooled over runs"),
                     Line2D([], [], color="black", lw=2, label="median draw")]  # fmt: skip
         ax.legend(handles=handles, frameon=False, loc="upper left", bbox_to_anchor=(0.0, -0.12), ncol=2, fontsize=11)
