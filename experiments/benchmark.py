@@ -110,9 +110,17 @@ def cold_start() -> tuple[float, float, float]:
     return times[0][0], times[1][0], times[0][1]
 
 
-HEAVY_OUTCOMES = ["alliance", "alliance_month", "final_level", "max_level", "mean_level", "final_levels", "blocs"]
+HEAVY_OUTCOMES = [
+    "alliance_reached",
+    "alliance_month",
+    "final_level",
+    "max_level",
+    "mean_level",
+    "final_levels",
+    "blocs",
+]
 #: The light outcomes a calibration's patterns read, for the like-with-like comparison with the reference table.
-LIGHT_OUTCOMES = ["alliance", "final_level", "max_level", "mean_level"]
+LIGHT_OUTCOMES = ["alliance_reached", "final_level", "max_level", "mean_level"]
 
 
 def engine_sweep(
@@ -179,7 +187,7 @@ def strategy_evaluation(draws: int, replicates: int) -> tuple[float, int, float]
     take = np.arange(draws) % post.samples.shape[0]
     cases = {name: DrawCase.from_inputs(prepare_inputs(name, seeds, "registry")) for name in STRATEGY_CASES}
     rows = {name: c.rows({k: post.samples[take, p] for p, k in enumerate(post.keys)}) for name, c in cases.items()}
-    evaluate(cases, rows, seeds, ["alliance", "mean_level"])
+    evaluate(cases, rows, seeds, ["alliance_reached", "mean_level"])
     return time.perf_counter() - t0, len(cases) * draws * replicates, time.process_time() - c0
 
 

@@ -92,7 +92,7 @@ def main() -> int:
 
     for name, mask, bound, ok in (
         ("baseline: entente by 2021", base["max_level"] >= 4, ">= 0.5", lambda v: v >= 0.5),
-        ("baseline: no alliance", ~base["alliance"].astype(bool), "> 0.9", lambda v: v > 0.9),
+        ("baseline: no alliance", ~base["alliance_reached"].astype(bool), "> 0.9", lambda v: v > 0.9),
         ("baseline: Russia-India strategic partnership or closer", base["final_russia_india"] >= 3, "> 0.9",
          lambda v: v > 0.9),
         ("hindcast 2014-2017: Russia-EU below partnership", hind["final_russia_eu"] <= 1, ">= 0.5", lambda v: v >= 0.5),
@@ -109,7 +109,7 @@ def main() -> int:
     weights = [k for k in post.keys if k.startswith(("weight.", "treaty_weight."))]
     flagship_sc = apply_overrides(base_sc, FLAGSHIP_POINT)
     cases = {"baseline P(entente or closer)": (base_sc, lambda d: (d["max_level"] >= 4).mean()),
-             "flagship point P(alliance)": (flagship_sc, lambda d: d["alliance"].mean())}  # fmt: skip
+             "flagship point P(alliance)": (flagship_sc, lambda d: d["alliance_reached"].mean())}  # fmt: skip
     centre = {c: f(run_batch(sc, seeds, parameters="point")) for c, (sc, f) in cases.items()}
     knife = []
     for key in weights:

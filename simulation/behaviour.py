@@ -4,9 +4,17 @@ The calibrated posterior: weighted behavioural parameter sets, shipped as packag
 
 ``posterior.parquet`` holds one row per parameter set (columns: registry keys, and ``weight``);
 ``posterior.json`` its manifest (patterns-file hash, method, populations, acceptance, effective
-sample size, seeds, version). Posterior-predictive batches draw a set per run from the run's
-seed: a SplitMix64 hash of the seed on its own stream (``POSTERIOR_STREAM``), so the draw does
-not depend on batch, chunk or worker, and never touches the run's decision noise.
+sample size, seeds, version). A posterior-predictive run uses one parameter set (a "draw", recorded
+as its posterior row in the ``draw`` column) chosen one of two ways, neither depending on batch, chunk
+or worker, and neither touching the run's decision noise:
+
+- a design (``design_draws``): ``count`` runs from a master seed are ``draws x replicates``: run k uses
+  draw ``k mod D`` of a seeded, weight-respecting choice of D posterior rows (D = every row when there
+  are enough runs), so every draw gets the same number of runs and per-draw probabilities, their
+  spread and the variance split cost no extra runs (``simulation.analysis.spread``); sweeps use it per
+  design point (replicate r of every point uses the same draw: common parameter draws across points);
+- its seed alone (``Posterior.indices``): a SplitMix64 hash of the seed on its own stream
+  (``POSTERIOR_STREAM``), for runs given by explicit seeds (a run is reproducible from its seed).
 """
 
 from __future__ import annotations
@@ -32,6 +40,8 @@ from simulation.world.resolve import Resolved
 
 #: Added to a run's seed before hashing, so the posterior draw has its own stream.
 POSTERIOR_STREAM = np.uint64(0x5EED_CA11_B2A7_E000)
+#: Spawn key of a design's choice of draws (beside the master seed), so it never meets the runs' seeds.
+DESIGN_STREAM = 0xD2A3
 
 
 def seed_uniforms(seeds: np.ndarray) -> np.ndarray:
@@ -119,9 +129,29 @@ class Posterior:
                 out[name] = keep[key] if key in keep else values[:, p]
         return out
 
-    def draw_records(self, base: np.ndarray, seeds: np.ndarray, keep: dict[str, float]) -> np.ndarray:
-        """Behaviour records [B]: run b gets the set its seed draws (``keep`` overrides win)."""
-        return self._fill(base, self.samples[self.indices(seeds)], keep)
+    def draw_records(
+        self, base: np.ndarray, seeds: np.ndarray, keep: dict[str, float], rows: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Behaviour records [B]: run b gets posterior row ``rows[b]`` (default: the set its seed draws);
+        ``keep`` overrides win."""
+        return self._fill(base, self.samples[self.indices(seeds) if rows is None else np.asarray(rows)], keep)
+
+    def design_draws(self, count: int, master_seed: int, draws: int | None = None) -> np.ndarray:
+        """The posterior row of each of ``count`` runs in a draws x replicates design.
+
+        D = ``draws`` (default: every row, at most ``count``) rows are chosen by systematic resampling of
+        the weights with a seeded offset and put in a seeded order; run k uses the (k mod D)-th. With equal
+        weights and D = every row, each row is used ``count / D`` times (one more for the first ones when it
+        does not divide). Depends only on (count, master_seed, draws): never on chunks or workers."""
+        n = len(self.weights)
+        d = max(1, min(int(count), n if draws is None else int(draws)))
+        rng = np.random.default_rng(np.random.SeedSequence(int(master_seed), spawn_key=(DESIGN_STREAM,)))
+        cum = np.cumsum(self.weights)
+        cum[-1] = 1.0
+        positions = (rng.random() + np.arange(d)) / d
+        chosen = np.minimum(np.searchsorted(cum, positions, side="right"), n - 1)
+        chosen = chosen[rng.permutation(d)]
+        return chosen[np.arange(int(count)) % d].astype(np.int64)
 
     def point_record(self, base: np.ndarray, keep: dict[str, float]) -> np.ndarray:
         """One behaviour record [1] at the posterior median (``keep`` overrides win)."""
@@ -286,9 +316,10 @@ ParameterMode = Literal["posterior", "point", "registry"]
 
 
 def behaviour_for(
-    resolved: Resolved, params: Params, seeds: np.ndarray, mode: ParameterMode | None
+    resolved: Resolved, params: Params, seeds: np.ndarray, mode: ParameterMode | None, draws: np.ndarray | None = None
 ) -> tuple[np.ndarray, str]:
-    """The behaviour records for ``seeds`` under ``mode`` and a label of what was used."""
+    """The behaviour records for ``seeds`` under ``mode`` and a label of what was used; ``draws``: the
+    posterior row of each run (a design's, ``Posterior.design_draws``), default the one each seed draws."""
     mode = "posterior" if mode is None else mode
     if mode == "registry":
         return params.behaviour, "registry values (uncalibrated, asked for with --parameters registry)"
@@ -299,4 +330,14 @@ def behaviour_for(
     pending = not_yet_calibrated_words(not_yet_calibrated(post, resolved.base or resolved.registry), resolved.registry)
     if mode == "point":
         return post.point_record(params.behaviour, keep), "posterior median (one parameter set)" + pending
-    return post.draw_records(params.behaviour, seeds, keep), "posterior predictive (a parameter draw per run)" + pending
+    label = "posterior predictive (a parameter draw per run"
+    label += ")" if draws is None else ", draws x replicates)"
+    return post.draw_records(params.behaviour, seeds, keep, draws), label + pending
+
+
+def posterior_rows(seeds: np.ndarray, mode: ParameterMode | None, draws: np.ndarray | None = None) -> np.ndarray | None:
+    """The posterior row each run uses (``draws`` if given, else each seed's), or None when the runs do not
+    draw from the posterior (``point``, ``registry``)."""
+    if (mode or "posterior") != "posterior":
+        return None
+    return np.asarray(draws, dtype=np.int64) if draws is not None else shipped_posterior().indices(seeds)

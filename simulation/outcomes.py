@@ -12,6 +12,11 @@ Each outcome declares its kind, its column's dtype and its aggregation per desig
 runs, a mean, or a mean month with "never" counted as the horizon), so sensitivity analysis,
 scenario discovery and plots read every outcome the same way.
 
+A word means one thing: an outcome about a rung says whether the rung was reached at any month
+(``<rung>_reached``) or held at the end (``<rung>_at_end``), for every rung above the lowest
+(``alliance_reached``, ``alliance_at_end``, ``entente_reached``, ``entente_at_end``, ...). The old names
+``alliance`` and ``entente`` read both ways and are refused with the two names to use (``ambiguity``).
+
 Adding an outcome: one ``Outcome(...)`` entry below with its function, then regenerate
 ``schemas/sweep.schema.json`` (it lists the outcome names): see docs/adding-an-outcome.md.
 """
@@ -192,13 +197,54 @@ def _pair_final(name: str) -> Callable[[BatchView], np.ndarray]:
     return compute
 
 
+def rung_name(level: AlignmentLevel) -> str:
+    """A rung's name in outcome names: the ladder's name in snake case, ``alliance`` for the formal alliance."""
+    return "alliance" if level == MAX_LEVEL else level.name.lower()
+
+
+#: Rungs an outcome can name (every rung above the lowest), from the closest down.
+RUNGS: tuple[AlignmentLevel, ...] = tuple(sorted((lvl for lvl in AlignmentLevel if lvl > 0), reverse=True))
+
+#: Names that read two ways and are refused: each maps to its two meanings.
+AMBIGUOUS: dict[str, tuple[str, str]] = {
+    "alliance": ("alliance_reached", "alliance_at_end"),
+    "entente": ("entente_reached", "entente_at_end"),
+}
+
+
+def ambiguity(name: str) -> str | None:
+    """Why ``name`` is refused if it reads two ways (the two names to use instead); None if it does not."""
+    if name not in AMBIGUOUS:
+        return None
+    reached, at_end = AMBIGUOUS[name]
+    return f"'{name}' reads two ways: use {reached} (reached at any month) or {at_end} (held at the end of the run)"
+
+
+def _rung_words(level: AlignmentLevel) -> str:
+    return "a formal alliance" if level == MAX_LEVEL else f"{level.label} or closer"
+
+
+def _rung_outcomes() -> list[Outcome]:
+    """``<rung>_reached`` (at any month) and ``<rung>_at_end`` (held at the horizon) for every rung above the lowest."""
+    out = []
+    for lvl in RUNGS:
+        name, words, k = rung_name(lvl), _rung_words(lvl), int(lvl)
+        out += [
+            Outcome(f"{name}_reached", "binary", "bool", f"P(the focal pair reached {words}, at any month)",
+                    f"The focal pair was at {words} at some month (not necessarily at the end).",
+                    lambda v, k=k: (v.focal_series >= k).any(axis=1), "share",
+                    ("max_level", lambda s, k=k: s >= k)),
+            Outcome(f"{name}_at_end", "binary", "bool",
+                    f"P(the focal pair {'in' if lvl == MAX_LEVEL else 'at'} {words} at the end)",
+                    f"The focal pair was at {words} at the horizon (the level held at the end).",
+                    lambda v, k=k: v.focal_series[:, -1] >= k, "share",
+                    ("final_level", lambda s, k=k: s >= k)),
+        ]  # fmt: skip
+    return out
+
+
 OUTCOMES: tuple[Outcome, ...] = (
-    Outcome("alliance", "binary", "bool", "P(formal alliance of the focal pair)",
-            "The focal pair signed a formal alliance at some month.",
-            lambda v: (v.focal_series >= MAX_LEVEL).any(axis=1), "share", ("max_level", lambda s: s >= MAX_LEVEL)),
-    Outcome("entente", "binary", "bool", "P(entente or closer for the focal pair)",
-            "The focal pair reached entente or closer at some month.",
-            lambda v: (v.focal_series >= BLOC_LEVEL).any(axis=1), "share", ("max_level", lambda s: s >= BLOC_LEVEL)),
+    *_rung_outcomes(),
     Outcome("alliance_month", "time", "Int16", "month of the formal alliance",
             "First month the focal pair was in a formal alliance (null: never).", _first(MAX_LEVEL), "mean_censored"),
     *(
@@ -247,6 +293,8 @@ def numeric_outcome(name: str, columns: Iterable[str] | None = None, source: obj
     there); anything else is a one-line error listing the allowed names."""
     from simulation.core.errors import InputError
 
+    if (why := ambiguity(name)) is not None:
+        raise InputError(source, field, why)
     available = [*NUMERIC_OUTCOMES, "final_<a>_<b>"]
     if columns is not None:
         cols = list(columns)

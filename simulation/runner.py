@@ -4,9 +4,12 @@ Seeds: replicate seeds are derived one way everywhere, ``replicate_seeds(master_
 (NumPy ``SeedSequence``), as int64 below 2**63 so that every table tool (R's arrow included)
 reads them exactly; the master seed is recorded in every manifest.
 
-Parameters: ``parameters="posterior"`` (the default when a calibrated posterior ships) draws,
-for every replicate, a behavioural parameter set from the posterior, reproducibly from the
-run's seed, so probabilities include parameter uncertainty; ``parameters="point"`` uses one
+Parameters: ``parameters="posterior"`` (the default when a calibrated posterior ships) gives every
+run a behavioural parameter set from the posterior (its row recorded in the ``draw`` column), so
+probabilities include parameter uncertainty: ``runs`` from a master seed are a draws x replicates
+design (``Posterior.design_draws``), explicit ``seeds`` each use the set their seed draws; the
+table's ``attrs["spread"]`` gives every probability's spread across the draws
+(``simulation.analysis.spread``); ``parameters="point"`` uses one
 set (the posterior median when a posterior ships, else the registry) for explanation and
 teaching. A scenario's explicit ``parameters:`` overrides win over both.
 """
@@ -90,7 +93,8 @@ class RunResult:
             "focal_pair": f"{a}-{b}",
             "final_alignment": final,
             "focal_pair_first_reached": reached,
-            "alliance": bool(self.outcomes["alliance"]),
+            "alliance_reached": bool(self.outcomes["alliance_reached"]),
+            "alliance_at_end": bool(self.outcomes["alliance_at_end"]),
             "blocs": self.outcomes["blocs"],
         }
 
@@ -98,7 +102,7 @@ class RunResult:
         s = self.summary()
         return (
             f"RunResult({s['scenario']!r}, seed={self.seed}, {s['focal_pair']}: "
-            f"{'alliance' if s['alliance'] else 'no alliance'}, blocs={s['blocs']!r})"
+            f"{'alliance reached' if s['alliance_reached'] else 'no alliance at any month'}, blocs={s['blocs']!r})"
         )
 
     def _repr_html_(self) -> str:
@@ -108,7 +112,7 @@ class RunResult:
         )
         return (
             f"<div><b>{html.escape(s['scenario'])}</b> (seed {self.seed}; {html.escape(s['parameters'])})<br>"
-            f"{html.escape(s['focal_pair'])}: <b>{'formal alliance' if s['alliance'] else 'no alliance'}</b>; "
+            f"{html.escape(s['focal_pair'])}: <b>{'formal alliance reached' if s['alliance_reached'] else 'no formal alliance at any month'}</b>; "
             f"blocs: {html.escape(s['blocs'])}"
             f"<table><tr><th>pair</th><th>final level</th></tr>{rows}</table></div>"
         )
@@ -120,11 +124,15 @@ def run_scenario(
     steps: int | None = None,
     registry: Registry | None = None,
     parameters: ParameterMode = "point",
+    draw: int | None = None,
 ) -> RunResult:
-    """Run one scenario through the Mesa model, with explanations (one parameter set: ``point``)."""
+    """Run one scenario through the Mesa model, with explanations (one parameter set: ``point``).
+
+    ``draw``: with ``parameters="posterior"``, the posterior row to use (a sweep's ``draw`` column);
+    default the one the seed draws."""
     from simulation.drivers.model import AllianceModel
 
-    inputs = prepare_inputs(scenario, [seed], parameters, registry)
+    inputs = prepare_inputs(scenario, [seed], parameters, registry, draws=None if draw is None else [draw])
     model = AllianceModel.from_inputs(inputs, seed=seed)
     resolved = inputs.resolved  # with the behavioural values the run uses (for explanations)
     horizon = resolved.steps if steps is None else min(steps, resolved.steps)
@@ -145,12 +153,20 @@ def run_scenario(
 
 
 def _outcome_table(
-    levels_result, shape: Structure, seeds: np.ndarray, base_trade: float, only: set[str] | None = None
+    levels_result,
+    shape: Structure,
+    seeds: np.ndarray,
+    base_trade: float,
+    rows: np.ndarray | None = None,
+    only: set[str] | None = None,
 ) -> pd.DataFrame:
-    """One row per run of a batch's result (``seed`` first); ``only``: just these catalogue outcomes."""
+    """One row per run of a batch's result (``seed`` first, then the posterior ``draw`` when runs draw one);
+    ``only``: just these catalogue outcomes."""
     view = BatchView(levels_result.levels, levels_result.focal_trade, shape.actors, shape.focal_index, base_trade)
     out = run_outcomes(view, only=only)
     out.insert(0, "seed", np.asarray(seeds, dtype=np.int64))
+    if rows is not None:
+        out.insert(1, "draw", np.asarray(rows, dtype=np.int32))
     return out
 
 
@@ -169,34 +185,57 @@ def run_batch(
     master_seed: int = 0,
     parameters: ParameterMode | None = None,
     registry: Registry | None = None,
+    draws: int | None = None,
+    draw_rows: Sequence[int] | np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Outcomes of many runs of one scenario (batch engine), one row per run.
 
     Give ``seeds`` explicitly, or ``runs`` (seeds from ``replicate_seeds(master_seed, runs)``).
     ``parameters``: "posterior" (default when a posterior ships), "point" or "registry".
-    ``df.attrs["parameters"]`` says which was used.
+    With the posterior, ``runs`` are a draws x replicates design over ``draws`` posterior draws (default:
+    every draw, at most ``runs``; ``Posterior.design_draws``); explicit ``seeds`` use the draw each seed
+    hashes to, or the posterior rows ``draw_rows`` (e.g. a sweep's ``draw`` column, to repeat its runs).
+    ``df.attrs["parameters"]`` says which was used; ``df.attrs["spread"]``, for every probability, the
+    pooled value and its spread across posterior draws (``simulation.analysis.spread.Spread.summary``).
     """
+    from simulation.behaviour import posterior_rows, shipped_posterior
+    from simulation.core.spread import table_spread
+
+    design = None
     if seeds is None:
         if runs is None:
             raise ValueError("give seeds or runs")
         seeds = replicate_seeds(master_seed, runs)
+        if (parameters or "posterior") == "posterior" and draw_rows is None:
+            design = shipped_posterior().design_draws(int(runs), master_seed, draws)
     seeds = np.asarray(seeds, dtype=np.int64)
-    inputs = prepare_inputs(scenario, seeds, parameters, registry)
-    out = simulate_outcomes(inputs.params, inputs.reference, inputs.structure, seeds, inputs.base_trade)
+    if draw_rows is not None:
+        design = np.asarray(draw_rows, dtype=np.int64)
+        if design.shape != seeds.shape:
+            raise ValueError(f"draw_rows: one posterior row per run ({len(seeds)}), got {design.shape}")
+    inputs = prepare_inputs(scenario, seeds, parameters, registry, draws=design)
+    rows = posterior_rows(seeds, parameters, design)
+    result = simulate(inputs.params, seeds, inputs.structure.steps, inputs.reference)
+    out = _outcome_table(result, inputs.structure, seeds, inputs.base_trade, rows)
     out.attrs["parameters"] = inputs.parameters
+    if rows is not None:
+        out.attrs["spread"] = table_spread(out)
     return out
 
 
 def _design_batches(resolved_points: list[Resolved], index: np.ndarray, seeds: np.ndarray,
-                    parameters: ParameterMode | None):  # fmt: skip
-    """Simulate each design point's runs once: yields (rows, batch result, structure, base trade)."""
+                    parameters: ParameterMode | None, draws: np.ndarray | None = None):  # fmt: skip
+    """Simulate each design point's runs once: yields (rows, batch result, structure, base trade, posterior rows)."""
+    from simulation.behaviour import posterior_rows
+
     for k, r in enumerate(resolved_points):
         rows = np.flatnonzero(index == k)
         if rows.size == 0:
             continue
-        inputs = prepare_inputs(r, seeds[rows], parameters)
+        mine = None if draws is None else np.asarray(draws)[rows]
+        inputs = prepare_inputs(r, seeds[rows], parameters, draws=mine)
         result = simulate(inputs.params, seeds[rows], inputs.structure.steps, inputs.reference)
-        yield rows, result, inputs.structure, inputs.base_trade
+        yield rows, result, inputs.structure, inputs.base_trade, posterior_rows(seeds[rows], parameters, mine)
 
 
 def _focal_levels(result, shape: Structure) -> np.ndarray:
@@ -211,16 +250,18 @@ def run_points(
     parameters: ParameterMode | None = None,
     trajectories: bool = False,
     outcomes: set[str] | None = None,
+    draws: np.ndarray | None = None,
 ) -> pd.DataFrame | tuple[pd.DataFrame, np.ndarray]:
-    """Outcomes of a design: run b uses ``resolved_points[index[b]]`` and ``seeds[b]``.
+    """Outcomes of a design: run b uses ``resolved_points[index[b]]``, ``seeds[b]`` and, with the posterior,
+    posterior row ``draws[b]`` (default: the one its seed draws; recorded in the ``draw`` column).
 
     With ``trajectories``, also the focal pair's monthly level [B, T + 1] (int8) from the same runs.
     ``outcomes``: compute just these catalogue outcomes (default: all; pair levels are always there).
     """
     frames, order = [], []
     paths: np.ndarray | None = None
-    for rows, result, shape, base_trade in _design_batches(resolved_points, index, seeds, parameters):
-        frames.append(_outcome_table(result, shape, seeds[rows], base_trade, outcomes))
+    for rows, result, shape, base_trade, drawn in _design_batches(resolved_points, index, seeds, parameters, draws):
+        frames.append(_outcome_table(result, shape, seeds[rows], base_trade, drawn, outcomes))
         order.append(rows)
         if trajectories:
             if paths is None:
@@ -233,11 +274,15 @@ def run_points(
 
 
 def simulate_trajectories(
-    resolved_points: list[Resolved], index: np.ndarray, seeds: np.ndarray, parameters: ParameterMode | None = None
+    resolved_points: list[Resolved],
+    index: np.ndarray,
+    seeds: np.ndarray,
+    parameters: ParameterMode | None = None,
+    draws: np.ndarray | None = None,
 ) -> np.ndarray:
     """The focal pair's monthly level [B, T + 1] (int8) for a design, run b as in ``run_points``."""
     out = None
-    for rows, result, shape, _ in _design_batches(resolved_points, index, seeds, parameters):
+    for rows, result, shape, _, _ in _design_batches(resolved_points, index, seeds, parameters, draws):
         if out is None:
             out = np.empty((len(seeds), result.levels.shape[1]), dtype=np.int8)
         out[rows] = _focal_levels(result, shape)

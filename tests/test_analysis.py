@@ -111,7 +111,7 @@ def _sweep_file(tmp_path, design, vary, replicates=5):
         "vary": vary,
         "replicates": replicates,
         "master_seed": 3,
-        "outcomes": ["alliance", "alliance_month", "final_level", "max_level"],
+        "outcomes": ["alliance_reached", "alliance_month", "final_level", "max_level"],
     }
     path = tmp_path / "s.yaml"
     path.write_text(yaml.safe_dump(data))
@@ -154,7 +154,7 @@ def test_discover_cli(tmp_path):
     assert main(["sweep", str(path), "--out", str(out), "--workers", "1", "--quiet"]) == 0
     # under the united front most points reach entente (about 80%), so the default density (0.8)
     # would be met by the whole swept space: ask for a box where 95% of points are of interest
-    args = ["discover", str(out), "--out", str(tmp_path / "d"), "--outcome", "entente", "--min-density", "0.95"]
+    args = ["discover", str(out), "--out", str(tmp_path / "d"), "--outcome", "entente_reached", "--min-density", "0.95"]
     assert main(args) == 0
     box = pd.read_csv(tmp_path / "d" / "prim_box.csv", index_col=0)
     assert list(box.index) == ["china"]  # the box restricts pressure on China, not on Russia

@@ -61,7 +61,7 @@ def test_a_treaty_is_rarer_than_an_entente_under_the_same_pressure():
     Wilson 95% intervals must not overlap."""
     df = run_batch(scenario("high_us_pressure"), SEEDS, parameters="posterior")
     entente = int((df["max_level"] >= 4).sum())
-    alliance = int(df["alliance"].sum())
+    alliance = int(df["alliance_reached"].sum())
     assert entente >= 2 * alliance
     assert wilson(alliance, N)[1] < wilson(entente, N)[0]
 

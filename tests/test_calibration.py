@@ -51,17 +51,17 @@ def test_pattern_quotes_are_verbatim(seeds):
         ),
         (
             "patterns:\n  - id: x1\n    claim: c\n    source: {public: somewhere}\n    case: {scenario: no_such}\n"
-            "    measure: {outcome: alliance}\n    target: {high: 0.1, tolerance: 0.05}\n",
+            "    measure: {outcome: alliance_reached}\n    target: {high: 0.1, tolerance: 0.05}\n",
             "no shipped scenario",
         ),
         (
             "patterns:\n  - id: x1\n    claim: c\n    source: {public: somewhere}\n    case: {scenario: baseline_2018_2021}\n"
-            "    measure: {outcome: alliance}\n    target: {tolerance: 0.05}\n",
+            "    measure: {outcome: alliance_reached}\n    target: {tolerance: 0.05}\n",
             "low, high",
         ),
         (
             "patterns:\n  - id: x1\n    claim: c\n    source: {public: somewhere}\n    case: {scenario: baseline_2018_2021}\n"
-            "    measure: {outcome: alliance}\n    target: {high: 0.1, tolerance: 0.05}\n    bogus: 1\n",
+            "    measure: {outcome: alliance_reached}\n    target: {high: 0.1, tolerance: 0.05}\n    bogus: 1\n",
             "bogus",
         ),
     ],

@@ -13,7 +13,7 @@ from simulation.calibration.patterns import PatternsFile
 def _patterns(ids: list[str]) -> PatternsFile:
     return PatternsFile.model_validate({"patterns": [
         {"id": i * 2, "claim": "c", "source": {"public": "p"}, "case": {"scenario": "baseline_2018_2021"},
-         "measure": {"outcome": "alliance"}, "target": {"high": 0.1, "tolerance": 0.05}} for i in ids]})  # fmt: skip
+         "measure": {"outcome": "alliance_reached"}, "target": {"high": 0.1, "tolerance": 0.05}} for i in ids]})  # fmt: skip
 
 
 def test_independent_and_exclusive_pairs():

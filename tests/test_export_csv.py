@@ -111,7 +111,7 @@ def test_r_reads_the_export_back_exactly_with_the_readme_snippet(export, tmp_pat
     china = [float(v) for v in (tmp_path / "china.txt").read_text().split()]
     assert china == long["china"].tolist()  # 17 significant digits, bit for bit
     assert (tmp_path / "text_na.txt").read_text().split() == [str(x).upper() for x in long["text"].isna()]
-    alliance = long[long["outcome"] == "alliance"]
+    alliance = long[long["outcome"] == "alliance_reached"]
     expected = alliance.groupby("point")["value"].mean().astype(float).tolist()
     got = [float(v) for v in (tmp_path / "p.txt").read_text().split()]
     assert np.allclose(got, expected, rtol=0, atol=1e-12)

@@ -118,7 +118,9 @@ def test_the_printed_figures_and_reproduce_commands_work_when_pasted(tmp_path, m
     """After a sweep: `alliance-sim plot OUT` draws figures, and the reproduce command re-runs row 0 alone
     (month by month) through `run`, at its design point (--set), with its seed and parameter mode."""
     monkeypatch.chdir(tmp_path)
-    path = _sweep_file(tmp_path, outcomes=["alliance", "final_level", "max_level", "final_levels", "trajectory"])
+    path = _sweep_file(
+        tmp_path, outcomes=["alliance_reached", "final_level", "max_level", "final_levels", "trajectory"]
+    )
     assert main(["sweep", str(path), "--out", "res", "--workers", "1", "--quiet"]) == 0
     err = capsys.readouterr().err
     commands = _printed_commands(err)
@@ -188,21 +190,25 @@ def test_aggregations_per_point_follow_the_declaration():
     df = pd.DataFrame(
         {
             "point": [0, 0, 1, 1],
-            "alliance": [True, False, False, False],
+            "alliance_reached": [True, False, False, False],
             "alliance_month": pd.array([12, None, None, None], dtype="Int16"),
             "final_level": np.array([5, 3, 4, 2], dtype=np.int8),
         }
     )
-    assert outcomes.outcome("alliance").per_point(df).tolist() == [0.5, 0.0]
+    assert outcomes.outcome("alliance_reached").per_point(df).tolist() == [0.5, 0.0]
     assert outcomes.outcome("alliance_month").per_point(df, horizon=48).tolist() == [30.0, 48.0]
     assert outcomes.outcome("final_level").per_point(df).tolist() == [4.0, 3.0]
     with pytest.raises(InputError, match="category"):
         outcomes.numeric_outcome("blocs")
 
 
-def test_entente_is_reaching_entente_or_closer(batch):
-    assert (batch["entente"] == batch["first_month_entente"].notna()).all()
-    assert (batch["entente"] == (batch["max_level"] >= 4)).all()
+def test_entente_reached_is_entente_or_closer_at_any_month_and_at_end_is_the_level_held(batch):
+    assert (batch["entente_reached"] == batch["first_month_entente"].notna()).all()
+    assert (batch["entente_reached"] == (batch["max_level"] >= 4)).all()
+    assert (batch["entente_at_end"] == (batch["final_level"] >= 4)).all()
+    assert (batch["alliance_at_end"] <= batch["alliance_reached"]).all()
+    # the two differ on this baseline: many runs reach entente and fall back before the end
+    assert batch["entente_at_end"].mean() < batch["entente_reached"].mean()
 
 
 # --------------------------------------------------------------------------- every outcome in every tool
@@ -234,7 +240,7 @@ def test_discover_reads_a_mean_outcome_and_lists_outcomes_on_a_bad_one(lhs_resul
     assert "where is mean level of Russia-China (averaged over runs) >" in text
     assert main(["discover", str(lhs_results), "--outcome", "blocs", "--out", str(tmp_path / "e")]) == 2
     err = capsys.readouterr().err
-    assert "allowed: alliance, entente," in err and "final_russia_china" in err
+    assert "allowed: alliance_reached, alliance_at_end, entente_reached," in err and "final_russia_china" in err
     assert main(["discover", str(lhs_results), "--threshold", "1.5", "--out", str(tmp_path / "f")]) == 2
     assert "not a probability" in capsys.readouterr().err
 
@@ -251,11 +257,13 @@ def test_sensitivity_reads_any_outcome_and_warns_about_a_rare_one(tmp_path, caps
     )
     out = tmp_path / "sens"
     args = ["sensitivity", str(path), "--out", str(out), "--workers", "1", "--quiet"]
-    assert main([*args, "--outcome", "entente", "--outcome", "mean_level", "--outcome", "alliance"]) == 0
-    for name in ("entente", "mean_level", "alliance"):
+    assert (
+        main([*args, "--outcome", "entente_reached", "--outcome", "mean_level", "--outcome", "alliance_reached"]) == 0
+    )
+    for name in ("entente_reached", "mean_level", "alliance_reached"):
         assert (out / f"morris_{name}.csv").exists() and (out / f"morris_{name}.png").exists()
     df, _ = read_results(out / "sweep")
-    rare = df["alliance"].mean() < 0.01 or (df.groupby("point")["alliance"].max() > 0).mean() < 0.10
+    rare = df["alliance_reached"].mean() < 0.01 or (df.groupby("point")["alliance_reached"].max() > 0).mean() < 0.10
     assert ("is rare here" in (out / "sensitivity.md").read_text()) == rare
     text = (out / "sensitivity.md").read_text()
     assert "US pressure on China (0-1)" in text  # parameters in words, not code identifiers
@@ -270,17 +278,18 @@ def test_compare_puts_two_scenarios_side_by_side_with_the_difference_and_its_int
     args = ["compare", "baseline_2018_2021", "transatlantic_united_front", "--runs", "300", "--seed", "3"]
     assert main([*args, "--out", str(tmp_path / "c")]) == 0
     table = pd.read_csv(tmp_path / "c" / "compare.csv").set_index("outcome")
-    from simulation.runner import replicate_seeds
-
-    seeds = replicate_seeds(3, 300)
-    a = run_batch(scenario("baseline_2018_2021"), seeds)
-    b = run_batch(scenario("transatlantic_united_front"), seeds)
-    for name in ("entente", "alliance"):
+    a = run_batch(scenario("baseline_2018_2021"), runs=300, master_seed=3)
+    b = run_batch(scenario("transatlantic_united_front"), runs=300, master_seed=3)
+    assert (a["draw"] == b["draw"]).all() and (a["seed"] == b["seed"]).all()  # the same draws and seeds in both
+    for name in ("entente_reached", "entente_at_end", "alliance_reached"):
         assert table.loc[name, "a"] == pytest.approx(a[name].mean())
         assert table.loc[name, "diff"] == pytest.approx(b[name].mean() - a[name].mean())
         assert table.loc[name, "diff_lo"] <= table.loc[name, "diff"] <= table.loc[name, "diff_hi"]
         assert table.loc[name, "diff_hi"] - table.loc[name, "diff_lo"] > 0  # never a zero-width interval
     assert table.loc["final_level", "b"] == pytest.approx(b["final_level"].mean())
+    assert table.loc["entente_at_end", "a_q05"] <= table.loc["entente_at_end", "a_median"]
+    assert table.loc["entente_at_end", "a_median"] <= table.loc["entente_at_end", "a_q95"]
+    assert "Across posterior draws" in (tmp_path / "c" / "compare.md").read_text()
     assert (tmp_path / "c" / "compare.png").exists()
     assert "difference (transatlantic_united_front - baseline_2018_2021)" in capsys.readouterr().out
 
@@ -299,7 +308,7 @@ def test_compare_of_a_scenario_with_itself_finds_no_difference():
 def test_compare_refuses_an_unknown_outcome_listing_the_allowed(capsys):
     assert main(["compare", "baseline_2018_2021", "low_us_pressure", "--outcome", "luck"]) == 2
     err = capsys.readouterr().err
-    assert "--outcome" in err and "allowed: alliance, entente" in err
+    assert "--outcome" in err and "allowed: alliance_reached, alliance_at_end" in err
 
 
 # --------------------------------------------------------------------------- --help
@@ -353,17 +362,17 @@ def test_time_to_alliance_counts_whole_runs(lhs_results):
 def test_heatmap_cells_carry_their_interval_and_the_fixed_value_is_in_the_title(lhs_results):
     df, manifest = read_results(lhs_results)
     grid = df.assign(china=(df["china"] > 0.5).astype(float), coord=(df["coord"] > 0.5).astype(float))
-    fig = plots.alliance_heatmap(grid, "china", "coord", outcome="entente", manifest=manifest)
+    fig = plots.alliance_heatmap(grid, "china", "coord", outcome="entente_reached", manifest=manifest)
     cells = [t.get_text() for t in fig.axes[0].texts]
     counts = grid.groupby(["coord", "china"]).size()
     assert len(cells) == 2 * len(counts)
     for coord, china in counts.index:
-        share = grid[(grid.coord == coord) & (grid.china == china)]["entente"].mean()
+        share = grid[(grid.coord == coord) & (grid.china == china)]["entente_reached"].mean()
         assert f"{share:.2f}" in cells
     text = " ".join(t.get_text() for t in fig.texts)
     assert "95% interval" in text and "Russia-China" in text
     fig = plots.alliance_heatmap(
-        grid.assign(third=0.5), "china", "coord", outcome="entente", manifest=manifest,
+        grid.assign(third=0.5), "china", "coord", outcome="entente_reached", manifest=manifest,
         factors=["china", "coord", "third"],
     )  # fmt: skip
     assert fig.axes[0].get_title().endswith("third = 0.5")
@@ -390,7 +399,7 @@ def test_sensitivity_chart_explains_indices_outside_zero_one():
         {"S1": [-0.05, 0.4], "S1_conf": [0.1, 0.1], "ST": [1.2, 0.5], "ST_conf": [0.3, 0.1]},
         index=pd.Index(["a", "b"], name="parameter"),
     )
-    fig = indices_chart(table, "sobol", "alliance", labels={"a": "Input A", "b": "Input B"})
+    fig = indices_chart(table, "sobol", "alliance_reached", labels={"a": "Input A", "b": "Input B"})
     text = " ".join(t.get_text() for t in fig.texts)
     assert "1 first-order below 0, 1 total-order above 1" in text
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["Input B", "Input A"]

@@ -43,7 +43,7 @@ def test_baseline_entente_by_2021_in_at_least_half_the_runs(baseline):
 
 
 def test_baseline_no_alliance_in_over_90_percent(baseline):
-    assert _share(~baseline["alliance"].astype(bool)) > 0.9
+    assert _share(~baseline["alliance_reached"].astype(bool)) > 0.9
 
 
 def test_baseline_russia_india_hold_in_over_90_percent(baseline):
@@ -86,10 +86,10 @@ def test_no_weight_at_ten_percent_moves_the_flagship_point_by_015_or_more():
     post = shipped_posterior()
     median = dict(zip(post.keys, post.median(), strict=True))["weight.shared_threat"]
     point = {"pressure.targets.Russia": 0.5, "pressure.targets.China": 0.8, "pressure.coordination": 1.0}
-    centre = _runs("baseline_2018_2021", "point", **point)["alliance"].mean()
+    centre = _runs("baseline_2018_2021", "point", **point)["alliance_reached"].mean()
     for factor in (0.9, 1.1):
         varied = _runs("baseline_2018_2021", "point", **point, **{"parameters.weight.shared_threat": median * factor})
-        assert abs(varied["alliance"].mean() - centre) < 0.15
+        assert abs(varied["alliance_reached"].mean() - centre) < 0.15
 
 
 @pytest.mark.xfail(

@@ -17,8 +17,12 @@ def test_python_blocks_run(monkeypatch, tmp_path):
         namespace: dict = {}
         exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - our own documentation
         if "outcomes" in namespace:  # the library quick look
-            assert 0.0 <= namespace["outcomes"]["alliance"].mean() <= 1.0
+            assert 0.0 <= namespace["outcomes"]["alliance_reached"].mean() <= 1.0
             assert namespace["result"].summary()["scenario"].startswith("A trans-Atlantic")
+        elif "spread_for" in namespace:  # a probability and its spread across posterior draws
+            spread = namespace["runs"].attrs["spread"]["entente_at_end"]
+            assert spread["draws"] == 200 and spread["runs_per_draw"] == 20
+            assert namespace["s"].pooled == spread["pooled"] and namespace["s"].q05 <= namespace["s"].q95
         else:  # Mesa users: batch_run over a scalar lever, 3 replicates of each value
             assert {r["pressure_on_china"] for r in namespace["rows"]} == {0.2, 0.6}
             assert len({r["RunId"] for r in namespace["rows"]}) == 6

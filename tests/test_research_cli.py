@@ -174,7 +174,7 @@ def test_seed_round_trip_as_r_reads_it_reproduces_the_run(lhs):
     base = load_sweep(manifest["sweep_file"]).base
     for _, row in rows.iterrows():
         sc = apply_overrides(base, {path: float(row[label]) for label, path in paths.items()})
-        again = run_batch(sc, [int(as_r[int(row["run"])])]).iloc[0]
+        again = run_batch(sc, [int(as_r[int(row["run"])])], draw_rows=[int(row["draw"])]).iloc[0]
         assert int(again["final_level"]) == int(row["final_level"]) and again["blocs"] == row["blocs"]
 
 

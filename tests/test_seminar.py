@@ -129,6 +129,10 @@ def test_debrief_compares_the_class_with_the_model():
     assert d["model_alliance_share"] < 0.5  # the model, left to itself, rarely signs within a year
     assert "reached a Russia-China alliance" in d["text"] and "same 12 months" in d["text"]
     assert d["class_percentile"] > 0.9  # far above what the model does
+    spread = d["model_alliance_spread"]  # 200 runs: 10 parameter sets x 20 runs, each set's own chance
+    assert spread["draws"] == 10 and spread["runs_per_draw"] == 20
+    assert spread["pooled"] == d["model_alliance_share"]
+    assert "parameter sets" in d["text"] and "below 5%" in d["text"]
 
 
 def test_play_in_the_terminal(tmp_path):

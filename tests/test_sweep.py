@@ -30,7 +30,16 @@ def small(**extra) -> dict:
         "replicates": 30,
         "master_seed": 99,
         "chunk_size": 25,
-        "outcomes": ["alliance", "alliance_month", "final_level", "mean_level", "final_levels", "blocs", "trajectory"],
+        "outcomes": [
+            "alliance_reached",
+            "alliance_at_end",
+            "alliance_month",
+            "final_level",
+            "mean_level",
+            "final_levels",
+            "blocs",
+            "trajectory",
+        ],
     }
     data.update(extra)
     return data
@@ -111,7 +120,7 @@ def test_same_results_whatever_workers_and_chunk_size(tmp_path):
 
 
 def test_results_rows_match_single_runs(tmp_path):
-    """Every sweep row reproduces with `alliance-sim run --seed <its seed> --parameters <the sweep's>`
+    """Every sweep row reproduces with `alliance-sim run --seed <its seed> --parameters <the sweep's> --draw <its draw>`
     on its design point (the Mesa model, one run), month by month."""
     from simulation.runner import run_scenario
 
@@ -124,9 +133,9 @@ def test_results_rows_match_single_runs(tmp_path):
         point = scenario(
             "baseline_2018_2021", **{"pressure.targets.China": row.china, "pressure.coordination": row.coord}
         )
-        single = run_scenario(point, seed=int(row.seed), parameters="posterior")
+        single = run_scenario(point, seed=int(row.seed), parameters="posterior", draw=int(row.draw))
         assert np.array_equal(single.levels()[:, 0, 1], np.asarray(row.trajectory)), row.run
-        assert bool(single.outcomes["alliance"]) == bool(row.alliance)
+        assert bool(single.outcomes["alliance_reached"]) == bool(row.alliance_reached)
 
 
 def test_cli_sweep_writes_table_and_refuses_to_overwrite(tmp_path, capsys):
@@ -187,11 +196,13 @@ def test_probability_plot_shows_the_data_with_wilson_bands(results):
     df, _ = results
     fig = plots.alliance_probability(df, "china", hue="coord")
     ax = fig.axes[0]
-    lines = ax.get_lines()
+    lines = [line for line in ax.get_lines() if not line.get_label().startswith("_")]  # the pooled lines
     assert len(lines) == 2 and ax.get_ylabel().startswith("P(")
-    expected = df[df["coord"] == 1.0].groupby("china")["alliance"].mean().to_numpy()
+    expected = df[df["coord"] == 1.0].groupby("china")["alliance_reached"].mean().to_numpy()
     np.testing.assert_allclose(lines[1].get_ydata(), expected)
-    assert len(ax.collections) == 2  # one Wilson band per line
+    # per line: a Wilson band of the pooled value and the 5-95% band of the per-draw probabilities
+    assert len(ax.collections) == 4
+    assert "per-draw" in ax.get_title().replace("\n", " ")
 
 
 def test_heatmap_time_final_fan(results, tmp_path):
@@ -199,7 +210,7 @@ def test_heatmap_time_final_fan(results, tmp_path):
     fig = plots.alliance_heatmap(df, "china", "coord")
     image = fig.axes[0].get_images()[0].get_array()
     assert image.shape == (2, 2)
-    assert image[1, 1] == pytest.approx(df[(df.coord == 1) & (df.china == 0.7)]["alliance"].mean())
+    assert image[1, 1] == pytest.approx(df[(df.coord == 1) & (df.china == 0.7)]["alliance_reached"].mean())
     fig = plots.time_to_alliance(df)
     assert sum(p.get_height() for p in fig.axes[0].patches) == (df["alliance_month"] >= 0).sum()
     fig = plots.final_alignment(df, by="china")

@@ -136,7 +136,7 @@ def discovery_figure(result: DiscoveryResult, title: str, labels: dict[str, str]
 
 
 def discover_from_results(
-    results: Path, threshold: float, out: Path, min_density: float = 0.8, outcome: str = "alliance"
+    results: Path, threshold: float, out: Path, min_density: float = 0.8, outcome: str = "alliance_reached"
 ) -> str:
     """PRIM on a sweep's results: a design point is of interest when its value of ``outcome`` (the
     catalogue's aggregation: a share of runs, a mean) exceeds ``threshold``."""

@@ -21,7 +21,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from simulation.core.errors import InputError
-from simulation.outcomes import OUTCOME_NAMES
+from simulation.outcomes import OUTCOME_NAMES, ambiguity
+from simulation.outcomes import outcome as catalogue_outcome
 
 #: The miss of a measure that is undefined in a batch (a median month of an event that never came):
 #: a modelling choice, larger than any pattern's miss inside its plausible range, so such batches rank last.
@@ -53,7 +54,7 @@ class Measure(_Strict):
     """An outcome of the catalogue and a statistic over a batch's runs."""
 
     outcome: str = Field(
-        description="A column of the outcome catalogue, e.g. alliance, mean_level, final_russia_india."
+        description="A column of the outcome catalogue, e.g. alliance_reached, entente_at_end, mean_level, final_russia_india."
     )
     statistic: Statistic = Field(
         "mean",
@@ -69,6 +70,8 @@ class Measure(_Strict):
             raise ValueError(f"statistic {self.statistic} needs a threshold")
         if not needs and self.threshold is not None:
             raise ValueError(f"statistic {self.statistic} takes no threshold")
+        if (why := ambiguity(self.outcome)) is not None:
+            raise ValueError(why)
         known = self.outcome in OUTCOME_NAMES or self.outcome.startswith("final_")
         if not known:
             raise ValueError(f"unknown outcome {self.outcome!r} (allowed: {', '.join(OUTCOME_NAMES)}, final_<a>_<b>)")
@@ -167,9 +170,11 @@ class Pattern(_Strict):
 
     def monte_carlo_variance(self, value: float, replicates: int) -> float:
         """Sampling variance of the pattern's value from ``replicates`` runs per case: p(1 - p) / R for a share
-        (a share statistic, or the mean of the binary ``alliance``), doubled for a contrast of two cases; 0 for
+        (a share statistic, or the mean of a binary outcome such as ``alliance_reached``), doubled for a contrast of two cases; 0 for
         other statistics (their tolerance is far wider than their run noise)."""
-        binary = self.measure.statistic in ("share_at_least", "share_at_most") or self.measure.outcome == "alliance"
+        binary = self.measure.statistic in ("share_at_least", "share_at_most") or (
+            self.measure.outcome in OUTCOME_NAMES and catalogue_outcome(self.measure.outcome).kind == "binary"
+        )
         if not binary or not np.isfinite(value) or replicates < 1:
             return 0.0
         p = min(1.0, max(0.0, abs(value)))

@@ -352,8 +352,8 @@ def scenario_uncertainty(scenario, draws: int = 200, runs_per_draw: int = 50, se
 
     post = shipped_posterior()
     draw = post.indices(seeds)
-    per = df.groupby(draw)["alliance"].agg(["mean", "size"])
-    p_all = float(df["alliance"].mean())
+    per = df.groupby(draw)["alliance_reached"].agg(["mean", "size"])
+    p_all = float(df["alliance_reached"].mean())
     entente = float((df["max_level"] >= 4).mean())
     p_by = per["mean"].to_numpy()
     n_by = per["size"].to_numpy()

@@ -303,9 +303,9 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--outcome",
-        default="alliance",
+        default="alliance_reached",
         metavar="OUTCOME",
-        help=f"the outcome (default alliance); any of {', '.join(NUMERIC_OUTCOMES)} or final_<a>_<b>, "
+        help=f"the outcome (default alliance_reached); any of {', '.join(NUMERIC_OUTCOMES)} or final_<a>_<b>, "
         "if the sweep keeps it",
     )
     p.add_argument("--out", type=Path, help="output folder (default <results>/../discovery)")
@@ -320,7 +320,12 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("a", type=Path, metavar="SCENARIO_A", help="the reference scenario (file or shipped name)")
     p.add_argument("b", type=Path, metavar="SCENARIO_B", help="the scenario compared with it")
-    p.add_argument("--runs", type=bounded_int(10, 1_000_000), default=1000, help="runs of each (default 1000)")
+    p.add_argument(
+        "--runs",
+        type=bounded_int(10, 1_000_000),
+        default=4000,
+        help="runs of each (default 4000: every posterior draw x 20 runs, for the spread across draws)",
+    )
     p.add_argument("--seed", type=seed_int, default=0, help="master seed of the runs (default 0)")
     p.add_argument(
         "--parameters",

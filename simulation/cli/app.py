@@ -53,7 +53,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise InputError(None, "--steps", f"{args.steps} is more than the scenario's {scenario.steps} steps")
     out_dir = Path(args.out) if args.out else Path("results") / f"{scenario_id(args.scenario)}-seed{args.seed}"
     check_run_folder(out_dir, args.overwrite)
-    result = run_scenario(scenario, seed=args.seed, steps=args.steps, parameters=args.parameters)
+    if args.draw is not None:
+        from simulation.behaviour import shipped_posterior
+
+        size = len(shipped_posterior().weights)
+        if args.parameters != "posterior" or not 0 <= args.draw < size:
+            raise InputError(None, "--draw", f"a posterior row 0-{size - 1}, with --parameters posterior")
+    result = run_scenario(scenario, seed=args.seed, steps=args.steps, parameters=args.parameters, draw=args.draw)
     files = write_run(result, out_dir, str(args.scenario))
     print_summary(result.summary())
     console = _console()
@@ -96,7 +102,11 @@ def print_summary(summary: dict) -> None:
     for level, when in summary["focal_pair_first_reached"].items():
         table.add_row(level, when or "never")
     console.print(table)
-    verdict = "a formal alliance formed" if summary["alliance"] else "no formal alliance"
+    if summary["alliance_reached"]:
+        held = "held at the end" if summary["alliance_at_end"] else "not held at the end"
+        verdict = f"a formal alliance formed at some month ({held})"
+    else:
+        verdict = "no formal alliance at any month"
     console.print(f"{focal}: [bold]{verdict}[/bold].")
     console.print(f"Blocs (entente or closer): {summary['blocs']}")
 
@@ -232,6 +242,13 @@ def build_parser() -> argparse.ArgumentParser:
         default="point",
         help="behavioural parameters of this explained run: the posterior median (point, default), a draw "
         "from the calibrated posterior by the seed (posterior), or the registry's values",
+    )
+    p.add_argument(
+        "--draw",
+        type=int,
+        default=None,
+        metavar="ROW",
+        help="with --parameters posterior: use this posterior row (a sweep's draw column) instead of the seed's",
     )
     p.add_argument(
         "--set",

@@ -256,7 +256,7 @@ def add_research_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--kind", choices=[*SWEEP_FIGURES, "all"], default="all", help="which figure (default all that apply)"
     )
-    p.add_argument("--outcome", default="alliance", help="outcome column (default alliance)")
+    p.add_argument("--outcome", default="alliance_reached", help="outcome column (default alliance_reached)")
     p.add_argument("--x", help="swept column on the x axis (default: first swept quantity)")
     p.add_argument("--y", help="second swept column (heatmap)")
     p.add_argument("--hue", help="one line per value (or bin) of this column")

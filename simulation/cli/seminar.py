@@ -282,7 +282,12 @@ def add_seminar_commands(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("scenario", type=Path, help="scenario YAML or shipped name")
     p.add_argument("--out", type=Path, help="folder (default handouts/<scenario> in the current folder)")
-    p.add_argument("--runs", type=figure_runs_int, default=300, help="replicates for the figures (1-100,000)")
+    p.add_argument(
+        "--runs",
+        type=figure_runs_int,
+        default=4000,
+        help="replicates (1-100,000; default 4000: 200 posterior draws x 20 runs, for the spread across draws)",
+    )
     p.set_defaults(func=cmd_handout)
 
 

@@ -48,6 +48,8 @@ def reproduce_command(manifest: dict, row: dict) -> str:
     base = manifest.get("base_scenario_ref") or spec.get("base_scenario", "")
     words = ["alliance-sim", "run", str(base), "--seed", str(int(row["seed"]))]
     words += ["--parameters", str(spec.get("parameters", "posterior"))]
+    if "draw" in row and row["draw"] is not None:
+        words += ["--draw", str(int(row["draw"]))]
     names = manifest.get("design", {}).get("factors", [])
     paths = {(v.get("label") or v.get("path")): v.get("path") for v in spec.get("vary", []) or []}
     for name in names:
@@ -137,13 +139,15 @@ def _print_next_steps(console, out: Path) -> None:
         meta = pq.read_schema(results).metadata or {}
         manifest = json.loads(meta[MANIFEST_KEY])
         columns = ["seed", *manifest.get("design", {}).get("factors", [])]
+        if "draw" in pq.read_schema(results).names:
+            columns.append("draw")
         first = pq.ParquetFile(results).read_row_group(0, columns=columns).slice(0, 1).to_pylist()[0]
     except (OSError, KeyError, ValueError, IndexError):
         return
     console.print(
         f"Figures:           {shlex.join(['alliance-sim', 'plot', str(out)])}\n"
         f"Reproduce run 0:   {reproduce_command(manifest, first)}\n"
-        "(any row: its seed, and its swept values as --set PATH=NUMBER)",
+        "(any row: its seed, its posterior draw as --draw, and its swept values as --set PATH=NUMBER)",
         markup=False,
     )
 

@@ -155,8 +155,8 @@ def DistributionPanel(scenario_factory):
     )
     solara.Button("Run replicates on the batch engine", on_click=guarded(run, set_message), color="primary")
     Message(message)
-    if result is not None and "alliance" in result:
-        share, lo, hi = proportion(int(result["alliance"].sum()), len(result))
+    if result is not None and "alliance_reached" in result:
+        share, lo, hi = proportion(int(result["alliance_reached"].sum()), len(result))
         finals = result["final_level"].value_counts(normalize=True).sort_index()
         from simulation.core.ladder import LEVEL_LABELS
 

@@ -15,8 +15,8 @@ seed, its row and the case): ``evaluate`` equals draw-by-draw evaluation bit for
     from simulation.drivers.evaluate import DrawCase, evaluate
     case = DrawCase.from_inputs(prepare_inputs("baseline_2018_2021", seeds, "registry"))
     rows = case.rows({"weight.shared_threat": theta[:, 0]})         # [D] behaviour records
-    stats = evaluate({"baseline": case}, {"baseline": rows}, seeds, ["alliance", "mean_level"])
-    stats["baseline"]["alliance"]    # [D]: the share of each draw's R runs with a formal alliance
+    stats = evaluate({"baseline": case}, {"baseline": rows}, seeds, ["alliance_reached", "mean_level"])
+    stats["baseline"]["alliance_reached"]    # [D]: the share of each draw's R runs with a formal alliance
 
 Statistics per draw (``per_draw``): ``mean`` (over the runs where it is
 defined, as pandas' mean skips nulls), ``share_at_least`` / ``share_at_most`` (a

@@ -75,18 +75,20 @@ def prepare_inputs(
     *,
     behaviour: np.ndarray | None = None,
     behaviour_label: str = "behavioural parameters given to the model",
+    draws: np.ndarray | None = None,
 ) -> RunInputs:
     """Prepare the inputs of runs ``seeds`` of ``scenario``.
 
     ``parameters``: "posterior" (a draw per run, the default), "point" (the posterior median) or
     "registry"; or give ``behaviour`` (a record array, one row or one per run) and its label.
+    ``draws``: with "posterior", the posterior row of each run (default: the one each seed draws).
     """
     spec = scenario_from(scenario)
     resolved = spec if isinstance(spec, Resolved) else resolve(spec, registry)
     params = build_params(resolved)
     seeds = np.asarray(seeds, dtype=np.int64)
     if behaviour is None:
-        behaviour, used = behaviour_for(resolved, params, seeds, parameters)
+        behaviour, used = behaviour_for(resolved, params, seeds, parameters, draws)
     else:
         used = behaviour_label
     ref = resolved.reference

@@ -14,6 +14,7 @@ on white).
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib as mpl
@@ -258,7 +259,12 @@ def binned(values: pd.Series, max_levels: int = MAX_LEVELS_UNBINNED, bins: int =
 
 def summarise(data: pd.DataFrame, keys: list[str], outcome: str) -> pd.DataFrame:
     """Per group: runs ``n``, ``mean`` of ``outcome`` and a 95% band (``lo``, ``hi``): Wilson for a
-    yes/no outcome, mean +- 1.96 standard errors otherwise."""
+    yes/no outcome, mean +- 1.96 standard errors otherwise (Monte Carlo error of the pooled value).
+
+    A yes/no outcome of posterior-predictive runs (a ``draw`` column) also gets its spread across
+    posterior draws (``simulation.core.spread``): ``draws``, ``runs_per_draw``, ``d05``, ``d50``, ``d95``
+    (per-draw probabilities' 5%, median, 95%), ``below`` / ``above`` (shares of draws with P < 0.05 /
+    > 0.5) and ``between`` (share of the variance between draws)."""
     from simulation.core.stats import wilson_interval
 
     y = data[outcome].astype(float)
@@ -266,10 +272,33 @@ def summarise(data: pd.DataFrame, keys: list[str], outcome: str) -> pd.DataFrame
     out = pd.DataFrame({"n": g.count(), "mean": g.mean(), "sd": g.std(ddof=1)}).reset_index()
     if _is_binary(data[outcome]):
         out["lo"], out["hi"] = wilson_interval((out["mean"] * out["n"]).round().to_numpy(), out["n"].to_numpy())
+        if "draw" in data.columns:
+            out = out.merge(_draw_columns(data, keys, outcome), on=keys, how="left")
     else:
         half = 1.96 * out["sd"].fillna(0.0) / np.sqrt(out["n"].clip(lower=1))
         out["lo"], out["hi"] = out["mean"] - half, out["mean"] + half
     return out
+
+
+def _draw_columns(data: pd.DataFrame, keys: list[str], outcome: str) -> pd.DataFrame:
+    """Per group of ``keys``: the spread of ``outcome`` across posterior draws (see ``summarise``)."""
+    from simulation.core.spread import spread_of
+
+    rows = []
+    for key, sub in data.groupby([data[k] for k in keys], observed=True):
+        sp = spread_of(sub[outcome].astype(float), sub["draw"])
+        rows.append({**dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True)),
+                     "draws": sp.draws, "runs_per_draw": sp.runs_per_draw, "d05": sp.q05, "d50": sp.median,
+                     "d95": sp.q95, "below": sp.share_below, "above": sp.share_above,
+                     "between": sp.share_between})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def draws_words(stats: pd.DataFrame) -> str:
+    """'200 posterior draws x 10 runs' for a ``summarise`` table with the draw columns."""
+    draws, reps = int(stats["draws"].max()), stats["runs_per_draw"]
+    each = f"{reps.min():g}" if reps.min() == reps.max() else f"{reps.min():g}-{reps.max():g}"
+    return f"{draws} posterior draws x {each} runs"
 
 
 def _filter(df: pd.DataFrame, fix: dict[str, float] | None) -> pd.DataFrame:
@@ -414,7 +443,7 @@ def alliance_probability(
     df: pd.DataFrame,
     x: str,
     hue: str | None = None,
-    outcome: str = "alliance",
+    outcome: str = "alliance_reached",
     fix: dict[str, float] | None = None,
     manifest: dict | None = None,
     factors: list[str] | None = None,
@@ -433,7 +462,7 @@ def alliance_probability(
     with mpl.rc_context(SLIDE_STYLE):
         fig, ax = new_figure((9.5, 6.6))
         xs_all, x_binned = binned(data[x])  # bin on the whole design, not per line
-        counts = []
+        counts, spread_stats = [], []
         for k, (value, g) in enumerate(groups):
             s = summarise(g.assign(**{x: xs_all.loc[g.index]}), [x], outcome)
             counts.append(s["n"])
@@ -441,16 +470,27 @@ def alliance_probability(
             sign = "~" if hue_binned else "="
             label = None if hue is None else f"{human_label(hue, manifest)} {sign} {_value_text(value)}"
             ax.plot(s[x], s["mean"], marker="o", color=colour, label=label, lw=2.2)
-            ax.fill_between(s[x], s["lo"], s["hi"], color=colour, alpha=0.22, lw=0)
+            ax.fill_between(s[x], s["lo"], s["hi"], color=colour, alpha=0.35, lw=0)
+            if "d05" in s.columns:
+                spread_stats.append(s)
+                ax.fill_between(s[x], s["d05"], s["d95"], color=colour, alpha=0.10, lw=0)
+                ax.plot(s[x], s["d05"], color=colour, lw=0.9, ls=":")
+                ax.plot(s[x], s["d95"], color=colour, lw=0.9, ls=":")
+                ax.plot(s[x], s["d50"], color=colour, lw=1.6, ls="--")
         ax.set_xlabel(human_label(x, manifest))
         ax.set_ylabel(_capital(outcome_words(outcome, manifest, per_point=True)))
         if binary:
             ax.set_ylim(-0.02, 1.02)
         ax.grid(alpha=0.3)
         band = "Wilson 95%" if binary else "mean +- 1.96 s.e."
+        if spread_stats:
+            band = f"dark: {band} of the pooled value; light, dotted: 5-95% of the per-draw probabilities; dashed: median draw"
         ax.set_title(
-            f"{_capital(outcome_words(outcome, manifest, per_point=True))}{by_words(manifest)} (bands: {band})"
-        )
+            "\n".join(textwrap.wrap(
+                f"{_capital(outcome_words(outcome, manifest, per_point=True))}{by_words(manifest)} (bands: {band})", 70, break_on_hyphens=False
+            )),
+            fontsize=13,
+        )  # fmt: skip
         note = _pooled_note(
             data,
             [x] + ([hue] if hue else []),
@@ -460,7 +500,11 @@ def alliance_probability(
             [c for c, b in ((x, x_binned), (hue, hue_binned)) if b and c],
         )
         warning = _few_runs_warning(pd.concat(counts)) if counts else None
-        rect = _footer(fig, [_capital(scope_words(manifest)), note, warning or ""])
+        drawn = ""
+        if spread_stats:
+            drawn = (f"Across posterior draws: {draws_words(pd.concat(spread_stats))} per point; the light band is "
+                     "what we do not know about the parameters, the dark one how sure the runs make the pooled value")  # fmt: skip
+        rect = _footer(fig, [_capital(scope_words(manifest)), note, drawn, warning or ""])
         if hue is not None:
             ax.legend(frameon=False, loc="best")
         fig.tight_layout(rect=(0, rect, 1, 1))
@@ -468,7 +512,7 @@ def alliance_probability(
 
 
 def main_effects(
-    df: pd.DataFrame, factors: list[str], outcome: str = "alliance", manifest: dict | None = None
+    df: pd.DataFrame, factors: list[str], outcome: str = "alliance_reached", manifest: dict | None = None
 ) -> Figure:
     """One panel per swept quantity: the outcome (binned) against it, pooling over all the others
     (main effects, the marginal means of a sampled design), with 95% bands."""
@@ -514,6 +558,28 @@ def main_effects(
     return fig
 
 
+def _share_text(p: float) -> str:
+    """A probability in two decimals that never rounds a rare event to 0 or a near-certain one to 1."""
+    if p in (0.0, 1.0):
+        return f"{p:.0f}"
+    if 0 < p < 0.005:
+        return "<0.01"
+    if 0.995 < p < 1:
+        return ">0.99"
+    return f"{p:.2f}"
+
+
+def _range_text(lo: float, hi: float) -> str:
+    """A 5-95% range in two decimals, never one that reads as a zero-width interval ("0.00-0.00"): one
+    whose ends round alike keeps its small end visible ("0.00 to <0.01"); per-draw quantiles that are equal
+    say that 90% or more of the draws give that value ("90%+ at 0")."""
+    if lo == hi:
+        return f"90%+ at {lo:.3g}"
+    if f"{lo:.2f}" == f"{hi:.2f}":
+        return f"{_share_text(lo)} to {_share_text(hi)}"
+    return f"{lo:.2f}-{hi:.2f}"
+
+
 def _cell_text_colour(value: float, vmin: float, vmax: float) -> str:
     """White on the dark end of cividis, black on the light end."""
     share = 0.0 if not np.isfinite(value) or vmax <= vmin else (value - vmin) / (vmax - vmin)
@@ -524,7 +590,7 @@ def alliance_heatmap(
     df: pd.DataFrame,
     x: str,
     y: str,
-    outcome: str = "alliance",
+    outcome: str = "alliance_reached",
     fix: dict[str, float] | None = None,
     manifest: dict | None = None,
     factors: list[str] | None = None,
@@ -550,14 +616,21 @@ def alliance_heatmap(
             col_of = {v: k for k, v in enumerate(table.columns)}
             row_of = {v: k for k, v in enumerate(table.index)}
             small = 7 if table.shape[1] > 8 else 8.5
-            for yv, xv, mean, lo, hi in stats[[y, x, "mean", "lo", "hi"]].itertuples(index=False, name=None):
+            drawn = "d05" in stats.columns
+            for row in stats.itertuples(index=False):
+                yv, xv, mean, lo, hi, runs = getattr(row, y), getattr(row, x), row.mean, row.lo, row.hi, int(row.n)
                 cx, cy = col_of[xv], row_of[yv]
                 colour = _cell_text_colour(mean, vmin, vmax)
-                runs = int(stats.loc[(stats[y] == yv) & (stats[x] == xv), "n"].iloc[0])
-                below = f"{lo:.2f}-{hi:.2f}" if runs >= MIN_RUNS_PER_POINT else f"n={runs}"
-                if not binary and hi - lo < 1e-12:  # every run gave the same value: no interval to speak of
-                    below = f"all {runs} runs"
-                ax.text(cx, cy + 0.12, f"{mean:.2f}", ha="center", va="center", fontsize=small + 1.5, color=colour)
+                if drawn:
+                    below = _range_text(row.d05, row.d95)
+                else:
+                    below = _range_text(lo, hi) if runs >= MIN_RUNS_PER_POINT else f"n={runs}"
+                if binary and mean in (0.0, 1.0):  # every run gave the same value: say so, not "0.00-0.00"
+                    below = f"{runs if mean else 0:,}/{runs:,} runs"
+                elif not binary and hi - lo < 1e-12:
+                    below = f"all {runs:,} runs"
+                top = _share_text(mean) if binary else f"{mean:.2f}"
+                ax.text(cx, cy + 0.12, top, ha="center", va="center", fontsize=small + 1.5, color=colour)
                 ax.text(cx, cy - 0.2, below, ha="center", va="center", fontsize=small - 1, color=colour)
         ax.set_xticks(range(len(table.columns)), [f"{v:.3g}" for v in table.columns], rotation=45)
         ax.set_yticks(range(len(table.index)), [f"{v:.3g}" for v in table.index])
@@ -569,6 +642,9 @@ def alliance_heatmap(
         ax.set_title(heading, fontsize=14)
         note = _pooled_note(data, [x, y], factors, fix, manifest, [c for c, b in ((x, xb), (y, yb)) if b])
         cell = "each cell: the value and its 95% interval" + (" (Wilson)" if binary else " (mean +- 1.96 s.e.)")
+        if "d05" in stats.columns:
+            cell = (f"each cell: the pooled probability and, below it, the 5-95% range of its per-draw probabilities "
+                    f"({draws_words(stats)}): what we do not know about the parameters")  # fmt: skip
         if (stats["n"] < MIN_RUNS_PER_POINT).any():
             cell += f", or its run count n where fewer than {MIN_RUNS_PER_POINT} runs make an interval unreliable"
         if table.isna().to_numpy().any():
@@ -577,6 +653,85 @@ def alliance_heatmap(
             fig,
             [_capital(scope_words(manifest)), f"{note}; {cell}", _few_runs_warning(stats["n"]) or ""],
         )
+        fig.tight_layout(rect=(0, rect, 1, 1))
+    return fig
+
+
+def per_draw_probabilities(
+    df: pd.DataFrame,
+    x: str,
+    hue: str | None = None,
+    outcome: str = "alliance_reached",
+    fix: dict[str, float] | None = None,
+    values: list[float] | None = None,
+    manifest: dict | None = None,
+) -> Figure:
+    """The distribution of the per-draw probabilities of ``outcome`` at chosen cells: per value of ``x``
+    (``values``, default all) and of ``hue`` (side by side), a histogram of the posterior draws'
+    probabilities (each draw: the share of its runs where the outcome happened) drawn sideways, its bars
+    as wide as the share of draws in them; with the pooled value (diamond), the per-draw median (bar)
+    and, above, the shares of draws below 0.05 and above 0.5. Needs a ``draw`` column."""
+    from simulation.core.spread import LIKELY, RARE, per_draw, spread_of
+
+    if "draw" not in df.columns:
+        raise InputError(None, "draw", "these runs record no posterior draw: nothing to show per draw")
+    data = _filter(df, fix)
+    xs = sorted(pd.unique(data[x])) if values is None else list(values)
+    hues = [None] if hue is None else sorted(pd.unique(data[hue]))
+    _check_entries(len(hues), hue or "--hue")
+    width = 0.84 / len(hues)
+    edges = np.linspace(-0.05, 1.05, 12)  # 11 bins of 0.1 centred on 0, 0.1, ..., 1
+    with mpl.rc_context(SLIDE_STYLE):
+        fig, ax = new_figure((max(10.0, 1.25 * len(xs) * len(hues) + 2.5), 7.0))
+        reps, handles = [], []
+        for k, hv in enumerate(hues):
+            colour = OKABE_ITO[k % len(OKABE_ITO)]
+            for i, xv in enumerate(xs):
+                cell = data[np.isclose(data[x].astype(float), float(xv))]
+                if hv is not None:
+                    cell = cell[cell[hue] == hv]
+                if cell.empty:
+                    continue
+                y = cell[outcome].astype(float)
+                table = per_draw(y, cell["draw"])
+                sp = spread_of(y, cell["draw"])
+                reps.append(sp.runs_per_draw)
+                centre = i + (k - (len(hues) - 1) / 2) * width
+                share, _ = np.histogram(table["p"], bins=edges, weights=table["runs"] / table["runs"].sum())
+                mids = (edges[:-1] + edges[1:]) / 2
+                half = 0.46 * width * share  # a bar with every draw in it spans the strip
+                ax.barh(mids, 2 * half, left=centre - half, height=0.085, color=colour, alpha=0.75, lw=0)
+                ax.plot([centre - 0.45 * width, centre + 0.45 * width], [sp.median] * 2, color="black", lw=2)
+                ax.scatter([centre], [sp.pooled], marker="D", s=55, color="white", edgecolor="black", zorder=3)
+                ax.text(centre, 1.07, f"{sp.share_below:.0%}\n{sp.share_above:.0%}", ha="center", va="bottom",
+                        fontsize=10, color=colour)  # fmt: skip
+            if hv is not None:
+                handles.append(mpl.patches.Patch(color=colour, alpha=0.75,
+                                                  label=f"{human_label(hue, manifest)} = {_value_text(hv)}"))  # fmt: skip
+        ax.set_xticks(range(len(xs)), [_value_text(float(v)) for v in xs])
+        ax.set_xlim(-0.6, len(xs) - 0.4)
+        ax.set_xlabel(human_label(x, manifest))
+        ax.set_ylabel("Probability in one posterior draw")
+        ax.set_ylim(-0.07, 1.2)
+        ax.set_yticks(np.linspace(0, 1, 6))
+        for level in (RARE, LIKELY):
+            ax.axhline(level, color="#999999", lw=0.8, ls=":")
+        ax.grid(axis="y", alpha=0.25)
+        ax.set_title(
+            "\n".join(textwrap.wrap(f"{_capital(outcome_words(outcome, manifest, per_point=True))}: how it varies "
+                                     "across posterior draws (bar width: share of draws)", 70, break_on_hyphens=False)), fontsize=13)  # fmt: skip
+        handles += [Line2D([], [], marker="D", color="black", markerfacecolor="white", ls="", label="pooled over runs"),
+                    Line2D([], [], color="black", lw=2, label="median draw")]  # fmt: skip
+        ax.legend(handles=handles, frameon=False, loc="upper left", bbox_to_anchor=(0.0, -0.12), ncol=2, fontsize=11)
+        fixed, _ = _fixed_and_pooled(data, [x] + ([hue] if hue else []), factors_of(manifest), manifest)
+        each = f"{min(reps):g}" if reps and min(reps) == max(reps) else f"{min(reps or [0]):g}-{max(reps or [0]):g}"
+        draws = int(data["draw"].nunique())
+        rect = _footer(fig, [
+            _capital(scope_words(manifest)) + ("; with " + ", ".join(fixed) if fixed else ""),
+            f"{draws} posterior draws x {each} runs per cell: a draw's probability is a share of {each} runs, so it "
+            f"carries run-to-run chance; above each histogram: the share of draws with P < {RARE:g} (top) and with "
+            f"P > {LIKELY:g} (below it); dotted lines at {RARE:g} and {LIKELY:g}",
+        ])  # fmt: skip
         fig.tight_layout(rect=(0, rect, 1, 1))
     return fig
 
@@ -622,7 +777,7 @@ def time_to_alliance(
         ax.set_xlabel("Month the alliance was signed" + (f" (0 = {_month_words(start, 0)})" if start else ""))
         ax.set_ylabel("Runs (count)")
         share, lo, hi = proportion(len(data), len(df))
-        ax.set_title(f"Time to a formal alliance: {len(data):,} of {len(df):,} runs had one ({share:.1%}, 95% {lo:.1%}-{hi:.1%})",
+        ax.set_title(f"Time to a formal alliance: {len(data):,} of {len(df):,} runs reached one ({share:.1%}, 95% {lo:.1%}-{hi:.1%})",
                      fontsize=13)  # fmt: skip
         fixed, pooled = _fixed_and_pooled(df, [by] if by else [], factors, manifest)
         shows = "; ".join(
@@ -640,7 +795,13 @@ def time_to_alliance(
             if len(data) < MIN_RUNS_PER_POINT
             else ""
         )
-        rect = _footer(fig, [_capital(scope_words(manifest)), shows, warning])
+        drawn = ""
+        if "draw" in df.columns:
+            from simulation.core.spread import spread_of
+
+            had = df[month].notna().astype(float)
+            drawn = f"P(an alliance at any month), across posterior draws: {spread_of(had, df['draw']).words()}"
+        rect = _footer(fig, [_capital(scope_words(manifest)), shows, drawn, warning])
         fig.tight_layout(rect=(0, rect, 1, 1))
     return fig
 
@@ -801,7 +962,7 @@ def sweep_figures(
     y: str | None = None,
     hue: str | None = None,
     by: str | None = None,
-    outcome: str = "alliance",
+    outcome: str = "alliance_reached",
     fix: dict[str, float] | None = None,
 ) -> list[Path]:
     """Draw and save (PNG and SVG) the figures of a sweep's results; returns the paths written.

@@ -75,6 +75,7 @@ class ChunkTask:
     seeds: np.ndarray  # seeds of runs start .. stop - 1
     outcomes: tuple[str, ...]
     parameters: str = "posterior"  # posterior, point or registry (runner.behaviour_for)
+    draws: np.ndarray | None = None  # posterior row of runs start .. stop - 1 (posterior: the design's)
 
 
 def _select(columns: list[str], groups: tuple[str, ...]) -> list[str]:
@@ -104,7 +105,9 @@ def run_chunk(task: ChunkTask) -> pa.Table:
     seeds = task.seeds.astype(np.int64)
     keep_paths = "trajectory" in task.outcomes
     # only the outcomes the sweep keeps are computed (the bloc labels alone were a fifth of a chunk's time)
-    out = run_points(resolved, index, seeds, task.parameters, trajectories=keep_paths, outcomes=set(task.outcomes))
+    out = run_points(
+        resolved, index, seeds, task.parameters, trajectories=keep_paths, outcomes=set(task.outcomes), draws=task.draws
+    )
     if keep_paths:
         out, traj = out
     columns: dict[str, Any] = {
@@ -113,6 +116,8 @@ def run_chunk(task: ChunkTask) -> pa.Table:
         "replicate": (runs % task.replicates).astype(np.int32),
         "seed": seeds,
     }
+    if "draw" in out.columns:
+        columns["draw"] = out["draw"].to_numpy(dtype=np.int32)
     for k, name in enumerate(task.names):
         columns[name] = task.points[point_of_run - task.first_point, k].astype(np.float64)
     for c in _select(list(out.columns), task.outcomes):
@@ -124,6 +129,17 @@ def run_chunk(task: ChunkTask) -> pa.Table:
     return table
 
 
+def replicate_draws(sweep: Sweep) -> np.ndarray | None:
+    """The posterior row of each replicate of a posterior-predictive sweep (None otherwise): replicate r of
+    every design point uses the same draw (``Posterior.design_draws(replicates, master_seed)``), so every
+    point has the same draws x replicates and cells differ by their inputs, not by their draws."""
+    if sweep.spec.parameters != "posterior":
+        return None
+    from simulation.behaviour import shipped_posterior
+
+    return shipped_posterior().design_draws(sweep.spec.replicates, sweep.spec.master_seed)
+
+
 def make_tasks(sweep: Sweep, chunk_indices: set[int] | None = None) -> list[ChunkTask]:
     """Tasks for the chunks with these indices (all chunks if None)."""
     points = sweep.points
@@ -132,6 +148,7 @@ def make_tasks(sweep: Sweep, chunk_indices: set[int] | None = None) -> list[Chun
     base = sweep.base.model_dump(mode="python", exclude_none=True)
     paths = tuple(f.path for f in sweep.factors)
     names = tuple(sweep.factor_names)
+    design = replicate_draws(sweep)
     tasks = []
     for i, (start, stop) in enumerate(sweep.chunks()):
         if chunk_indices is not None and i not in chunk_indices:
@@ -151,6 +168,7 @@ def make_tasks(sweep: Sweep, chunk_indices: set[int] | None = None) -> list[Chun
                 seeds[start:stop],
                 tuple(sweep.spec.outcomes),
                 sweep.spec.parameters,
+                None if design is None else design[np.arange(start, stop) % reps],
             )
         )
     return tasks
@@ -312,6 +330,8 @@ def sweep_manifest(sweep: Sweep, components: dict[str, str]) -> dict[str, Any]:
             "base_scenario": sweep.base.model_dump(mode="json"),
             "master_seed": sweep.spec.master_seed,
             "seed_rule": "seed of run r = SeedSequence(master_seed).generate_state(total_runs, uint64)[r] >> 1 (int64)",
+            "draw_rule": "posterior row of run r (column draw) = Posterior.design_draws(replicates, master_seed)"
+            "[r % replicates]: the same draws x replicates at every point",
             "design": {
                 "method": sweep.spec.design.method,
                 "points": int(sweep.points.shape[0]),

@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from simulation.core.errors import InputError
-from simulation.outcomes import OUTCOME_NAMES
+from simulation.outcomes import OUTCOME_NAMES, ambiguity
 from simulation.world.registry import Registry, default_registry
 from simulation.world.scenario import (
     Scenario,
@@ -169,6 +169,15 @@ class SweepSpec(_Strict):
             "the default), the posterior median (point), or the registry's values (registry)."
         ),
     )
+
+    @field_validator("outcomes", mode="before")
+    @classmethod
+    def _one_meaning(cls, value: Any) -> Any:
+        """An outcome name that reads two ways (``alliance``, ``entente``) is refused with the two names to use."""
+        for name in value if isinstance(value, list) else []:
+            if isinstance(name, str) and (why := ambiguity(name)) is not None:
+                raise ValueError(why)
+        return value
 
     @model_validator(mode="after")
     def _something_varies_or_replicates(self) -> SweepSpec:

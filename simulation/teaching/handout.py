@@ -10,7 +10,7 @@ import base64
 from pathlib import Path
 
 from simulation.core.calendar import month_label
-from simulation.core.ladder import MAX_LEVEL
+from simulation.core.ladder import MAX_LEVEL, AlignmentLevel
 from simulation.core.references import cited_in, reference_list_markdown, short_citation
 from simulation.core.stats import proportion
 from simulation.world.registry import DocumentSource, default_registry
@@ -126,10 +126,21 @@ def handout_markdown(scenario_path: Path, figures: dict[str, str], stats: dict) 
     lines += [
         "## What the model says",
         "",
-        f"Over {stats['runs']} runs of this scenario, Russia and China formed a formal alliance in "
-        f"**{stats['p']:.0%}** of runs (95% interval {stats['lo']:.0%} to {stats['hi']:.0%}).",
+        f"Over {stats['runs']:,} runs of this scenario ({stats['design']}), Russia and China were:",
         "",
-    ]
+        *(f"- {words}: **{_pct(s['pooled'])}** of runs (95% interval {_pct(s['lo'])} to {_pct(s['hi'])})"
+          for words, s in stats["outcomes"]),
+        "",
+        "**How sure is the model?** It does not know its own parameters exactly. Each run uses one of the "
+        "parameter sets the calibration evidence leaves plausible (a posterior draw); per set, the chance "
+        "differs:",
+        "",
+        "| | in the middle set | 5-95% of sets | sets below 5% | sets above 50% | share of the spread due to not knowing the parameters |",
+        "|---|---|---|---|---|---|",
+        *(f"| {words} | {s['median']:.0%} | {s['q05']:.0%} to {s['q95']:.0%} | {s['share_below_0_05']:.0%} | "
+          f"{s['share_above_0_5']:.0%} | {_share(s['share_between'])} |" for words, s in stats["outcomes"]),
+        "",
+    ]  # fmt: skip
     for caption, name in (("Russia-China alignment across runs", "fan"), ("Final Russia-China alignment", "final")):
         lines += [f"![{caption}]({figures[name]})", "", f"*{caption}.*", ""]
     if stats.get("baseline") is not None:
@@ -137,9 +148,8 @@ def handout_markdown(scenario_path: Path, figures: dict[str, str], stats: dict) 
         lines += [
             "## Compared with the baseline",
             "",
-            f"The same {stats['runs']} runs of the baseline (`{BASELINE}`) give a formal alliance in "
-            f"**{base['p']:.0%}** of runs (95% interval {base['lo']:.0%} to {base['hi']:.0%}); this scenario "
-            f"gives **{stats['p']:.0%}**. What the scenario changes:",
+            f"The same {stats['runs']:,} runs of the baseline (`{BASELINE}`: the same seeds and parameter sets) "
+            f"give {_compare_words(base, stats)}. What the scenario changes:",
             "",
         ]
         lines += [f"- {change}" for change in stats.get("changes", [])] or ["- (nothing but its title)"]
@@ -165,16 +175,59 @@ def handout_markdown(scenario_path: Path, figures: dict[str, str], stats: dict) 
     return "\n".join(lines)
 
 
-def focal_paths(sc, runs: int):
+def _pct(value: float) -> str:
+    """A share in whole percent, one decimal below 1% so that a rare event never reads as 0% or its interval as 0-0."""
+    return f"{value:.1%}" if 0 < value < 0.01 or 0.99 < value < 1 else f"{value:.0%}"
+
+
+def _share(value: float) -> str:
+    return "-" if value != value else f"{value:.0%}"
+
+
+def _compare_words(base: dict, stats: dict) -> str:
+    parts = []
+    for (words, b), (_, s) in zip(base["outcomes"], stats["outcomes"], strict=True):
+        parts.append(f"{words}: **{_pct(b['pooled'])}** (this scenario {_pct(s['pooled'])})")
+    return "; ".join(parts)
+
+
+#: What a handout reports, in the words it uses (reached at any month, or held at the end).
+HANDOUT_OUTCOMES = (
+    ("at entente or closer at the end", lambda rc: rc[:, -1] >= int(AlignmentLevel.ENTENTE)),
+    ("at entente or closer at some month (reached)", lambda rc: (rc >= int(AlignmentLevel.ENTENTE)).any(axis=1)),
+    ("in a formal alliance at some month (reached)", lambda rc: (rc >= MAX_LEVEL).any(axis=1)),
+)
+#: Runs per posterior draw in a handout (enough for a draw's own chance to mean something).
+RUNS_PER_DRAW = 20
+
+
+def focal_paths(sc, runs: int, draws: bool = False):
     """The focal pair's level in ``runs`` replicates, month by month [runs, months + 1] (batch engine,
-    posterior predictive)."""
+    posterior predictive: ``runs // RUNS_PER_DRAW`` posterior draws x ``RUNS_PER_DRAW`` runs, at least one
+    draw and at most the posterior's); with ``draws``, also the posterior row of every run."""
     import numpy as np
 
+    from simulation.behaviour import shipped_posterior
     from simulation.runner import replicate_seeds, simulate_trajectories
     from simulation.world.resolve import resolve
 
     seeds = replicate_seeds(0, runs)
-    return simulate_trajectories([resolve(sc)], np.zeros(runs, dtype=np.int64), seeds)
+    rows = shipped_posterior().design_draws(runs, 0, max(1, runs // RUNS_PER_DRAW))
+    paths = simulate_trajectories([resolve(sc)], np.zeros(runs, dtype=np.int64), seeds, draws=rows)
+    return (paths, rows) if draws else paths
+
+
+def outcome_stats(rc, rows) -> list[tuple[str, dict]]:
+    """Each handout outcome: its spread across draws (``Spread.summary``) and its Wilson 95% interval."""
+    from simulation.core.spread import spread_of
+
+    out = []
+    for words, of in HANDOUT_OUTCOMES:
+        y = of(rc).astype(float)
+        summary = spread_of(y, rows).summary()
+        _, lo, hi = proportion(int(y.sum()), len(y))
+        out.append((words, {**summary, "lo": lo, "hi": hi}))
+    return out
 
 
 def changes_from(base, sc) -> list[str]:
@@ -216,7 +269,7 @@ def changes_from(base, sc) -> list[str]:
     return out
 
 
-def write_handout(scenario_path: Path, out: Path | None = None, runs: int = 300) -> list[Path]:
+def write_handout(scenario_path: Path, out: Path | None = None, runs: int = 4000) -> list[Path]:
     import markdown
     import matplotlib.pyplot as plt
     import pandas as pd
@@ -228,9 +281,9 @@ def write_handout(scenario_path: Path, out: Path | None = None, runs: int = 300)
     out = out if out is not None else Path.cwd() / "handouts" / name
     out.mkdir(parents=True, exist_ok=True)
     figures = {}
-    stats: dict = {"runs": runs, "p": 0.0, "lo": 0.0, "hi": 1.0, "baseline": None}
+    stats: dict = {"runs": runs, "baseline": None}
     # the focal pair is the scenario's own
-    rc = focal_paths(sc, runs)
+    rc, rows = focal_paths(sc, runs, draws=True)
     df = pd.DataFrame({"trajectory": list(rc), "final_level": rc[:, -1], "scenario": name})
     # what the figures' scope lines read: the pair, the months, posterior predictive
     about = {
@@ -243,15 +296,15 @@ def write_handout(scenario_path: Path, out: Path | None = None, runs: int = 300)
     plots.save(fig2, out / "final")
     plt.close("all")
     figures = {"fan": "fan.png", "final": "final.png"}
-    share, lo, hi = proportion(int((rc >= MAX_LEVEL).any(axis=1).sum()), runs)
-    stats.update({"p": share, "lo": lo, "hi": hi})
+    stats["outcomes"] = outcome_stats(rc, rows)
+    n_draws = len(set(rows.tolist()))
+    stats["design"] = f"{n_draws} posterior draws x {runs / n_draws:g} runs each"
     if scenario_id(scenario_path) != BASELINE:
         from simulation.core.paths import shipped_scenario
 
         base_sc = load_scenario(shipped_scenario(BASELINE))
-        base_rc = focal_paths(base_sc, runs)
-        b_share, b_lo, b_hi = proportion(int((base_rc >= MAX_LEVEL).any(axis=1).sum()), runs)
-        stats["baseline"] = {"p": b_share, "lo": b_lo, "hi": b_hi}
+        base_rc, base_rows = focal_paths(base_sc, runs, draws=True)
+        stats["baseline"] = {"outcomes": outcome_stats(base_rc, base_rows)}
         stats["changes"] = changes_from(base_sc, sc)
     text = handout_markdown(scenario_path, figures, stats)
     md_path = out / "handout.md"

@@ -208,12 +208,19 @@ def level_changes(actors: tuple[str, ...], before: np.ndarray, after: np.ndarray
     return changes
 
 
+#: Runs per parameter set in the debrief's model runs (enough for a set's own chance to mean something).
+RUNS_PER_SET = 20
+
+
 def debrief(scenario: Scenario, model: AllianceModel, runs: int = 500) -> dict[str, Any]:
     """The class's focal-pair path against the model's distribution over the same months.
 
     The model's runs (``runner.run_batch``) play the same scenario for as many months as the
     class played, so "the model reaches an alliance in x%" speaks of the same stretch of time.
+    They are posterior draws x 20 runs each (``runs // 20`` draws, at most the posterior's), so the
+    debrief can say how that share varies across the parameter sets the evidence leaves plausible.
     """
+    from simulation.core.spread import spread_of
     from simulation.runner import run_batch
 
     a, b = model.structure.focal_pair
@@ -227,8 +234,9 @@ def debrief(scenario: Scenario, model: AllianceModel, runs: int = 500) -> dict[s
     hit = np.nonzero(path >= MAX_LEVEL)[0]
     class_step = int(hit[0]) if len(hit) else None
     same_months = scenario.model_copy(update={"steps": months})
-    dist = run_batch(same_months, runs=runs, master_seed=100_000)
-    p = float(dist["alliance"].mean())
+    dist = run_batch(same_months, runs=runs, master_seed=100_000, draws=max(1, runs // RUNS_PER_SET))
+    p = float(dist["alliance_reached"].mean())
+    spread = spread_of(dist["alliance_reached"].astype(float), dist["draw"]) if "draw" in dist else None
     class_mean = float(path[1:].mean())
     below = float((dist["mean_level"] < class_mean).mean() + 0.5 * (dist["mean_level"] == class_mean).mean())
     class_final = int(path[-1])
@@ -237,22 +245,30 @@ def debrief(scenario: Scenario, model: AllianceModel, runs: int = 500) -> dict[s
     if class_step is not None:
         text = (
             f"The class reached a {a}-{b} alliance in month {class_step} ({when}); over the same {months} "
-            f"months the model does so in {p:.0%} of {runs} runs."
+            f"months the model reaches one (at any month) in {p:.0%} of {runs} runs."
         )
     else:
         text = (
-            f"The class did not reach a {a}-{b} alliance; over the same {months} months the model does in "
-            f"{p:.0%} of {runs} runs."
+            f"The class did not reach a {a}-{b} alliance; over the same {months} months the model reaches one "
+            f"(at any month) in {p:.0%} of {runs} runs."
+        )
+    if spread is not None and spread.draws > 1:
+        text += (
+            f" The model does not know its own parameters exactly: over {spread.draws} parameter sets the evidence "
+            f"leaves plausible ({spread.runs_per_draw:g} runs each), that chance is below 5% for "
+            f"{spread.share_below:.0%} of them and above 50% for {spread.share_above:.0%} "
+            f"(middle set {spread.median:.0%}, 5-95% of sets {spread.q05:.0%} to {spread.q95:.0%})."
         )
     text += (
-        f" The class ended at {LEVEL_LABELS[class_final]} (as {final_share:.0%} of the model's runs did); "
-        f"its average {a}-{b} alignment is above {below:.0%} of the model's runs."
+        f" The class ended at {LEVEL_LABELS[class_final]} (as {final_share:.0%} of the model's runs did at the end "
+        f"of these months); its average {a}-{b} alignment is above {below:.0%} of the model's runs."
     )
     out.update(
         {
             "class_alliance_step": class_step,
             "class_alliance_date": when,
             "model_alliance_share": p,
+            "model_alliance_spread": None if spread is None else spread.summary(),
             "class_mean_level": class_mean,
             "class_percentile": below,
             "class_final_level": LEVEL_LABELS[class_final],
