@@ -63,6 +63,9 @@ class Entry(_Strict):
     value: float
     range: tuple[float, float]
     sources: Annotated[list[Source], Field(min_length=1)]
+    #: Why calibration leaves this behavioural parameter at its documented value (not identifiable from the
+    #: calibration patterns); None: calibrated when it has a range.
+    not_calibrated: Annotated[str, Field(min_length=8)] | None = None
 
     @model_validator(mode="after")
     def _range_spans_value(self) -> Entry:
@@ -104,6 +107,7 @@ class Parameter(_Strict):
     min: float
     max: float
     sources: tuple[Source, ...]
+    not_calibrated: str | None = None
 
 
 class RegistryFile(_Strict):
@@ -142,6 +146,7 @@ class Registry:
                     min=fam.bounds[0],
                     max=fam.bounds[1],
                     sources=tuple(entry.sources),
+                    not_calibrated=entry.not_calibrated,
                 )
         return cls(parameters)
 
