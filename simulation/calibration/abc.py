@@ -482,10 +482,10 @@ def calibrate_rejection(
     table_dir: Path | None = None,
     leave_out: bool = False,
     progress: Callable[[str], None] | None = None,
-    waves: int = 6,
-    sbc_truths: int = 60,
+    waves: int = 4,
+    sbc_truths: int = 0,
     converge: float | None = None,
-    sbc_draws: int = 512,
+    sbc_draws: int = 128,
     sbc_waves: int | None = None,
     sbc_accept: int = 100,
 ) -> dict[str, Any]:
@@ -497,7 +497,8 @@ def calibrate_rejection(
     Leave-one-pattern-out posteriors come from the first wave's table (uniform over the priors): the later
     waves' boxes were focused with every pattern, the held-out one included, so they would not hold it out.
     The simulation-based calibration check runs the whole pipeline (waves and rejection) against ``sbc_truths``
-    prior draws, its later waves scaled down to ``sbc_draws`` draws (calibration/sbc.py); 0 skips it.
+    prior draws, its later waves scaled down to ``sbc_draws`` draws (calibration/sbc.py); 0 (the default here;
+    ``alliance-sim calibrate`` runs 32) skips it.
     """
     from simulation.calibration.history import (
         CONVERGENCE_SHARE,
@@ -543,7 +544,8 @@ def calibrate_rejection(
         progress(compatibility_text(criticism))
     sbc_summary: dict[str, Any] = {}
     if sbc_truths > 0:
-        sbc = pipeline_sbc(patterns_path, keys, prior_bounds, theta1, values1, replicates, seed, truths=sbc_truths,
+        sbc = pipeline_sbc(patterns_path, keys, prior_bounds, theta1, values1, replicates, seed, PatternSimulator,
+                           prior_design, truths=sbc_truths,
                            draws=sbc_draws, max_waves=sbc_waves, converge=converge, accept=sbc_accept,
                            workers=workers if scheduler is None else 1, folder=out_dir / "sbc", progress=progress)  # fmt: skip
         sbc_summary = sbc.summary()

@@ -87,13 +87,14 @@ def summarise(posterior: np.ndarray, truth: np.ndarray, prior_var: np.ndarray) -
 _SIMS: dict[tuple, object] = {}
 
 
-def _sim(patterns_path: str | None, replicates: int, seed: int):
-    from simulation.calibration.abc import PatternSimulator
+def _sim(simulator: type, patterns_path: str | None, replicates: int, seed: int):
+    """One pattern simulator per (patterns, replicates, seed) and process (``simulator``: abc.PatternSimulator,
+    passed in so that this module does not import abc, which calls it)."""
     from simulation.calibration.patterns import load_patterns
 
     key = (patterns_path, replicates, seed)
     if key not in _SIMS:
-        _SIMS[key] = PatternSimulator(load_patterns(patterns_path), replicates=replicates, seed=seed)
+        _SIMS[key] = simulator(load_patterns(patterns_path), replicates=replicates, seed=seed)
     return _SIMS[key]
 
 
@@ -106,20 +107,19 @@ def _table(sim, keys: list[str], theta: np.ndarray) -> pd.DataFrame:
 def one_truth(args: tuple) -> dict:
     """Worker: the whole pipeline against one truth's observation (see the module docstring)."""
     (index, truth, patterns_path, keys, prior_bounds, first_theta, first_values, replicates, seed, draws,
-     max_waves, converge, accept) = args  # fmt: skip
-    from simulation.calibration.abc import prior_design
+     max_waves, converge, accept, simulator, design) = args  # fmt: skip
     from simulation.calibration.patterns import load_patterns
 
     patterns = load_patterns(patterns_path)
-    observed = _sim(patterns_path, replicates, seed + OBSERVATION_SEED_OFFSET).values(
+    observed = _sim(simulator, patterns_path, replicates, seed + OBSERVATION_SEED_OFFSET).values(
         dict(zip(keys, truth, strict=True))
     )
 
     def table(wave: int, box: dict) -> tuple[np.ndarray, pd.DataFrame]:
         if wave == 1:
             return first_theta, first_values
-        theta = prior_design(box, draws, seed + wave - 1)
-        return theta, _table(_sim(patterns_path, replicates, seed + wave - 1), keys, theta)
+        theta = design(box, draws, seed + wave - 1)
+        return theta, _table(_sim(simulator, patterns_path, replicates, seed + wave - 1), keys, theta)
 
     tables, log, converged = run_waves(
         table, lambda v: point_implausibilities(patterns, v, observed, replicates), prior_bounds, max_waves, converge
@@ -195,6 +195,8 @@ def pipeline_sbc(
     first_values: pd.DataFrame,
     replicates: int,
     seed: int,
+    simulator: type,
+    design: Callable[[dict, int, int], np.ndarray],
     truths: int = 60,
     draws: int = 512,
     max_waves: int = 4,
@@ -206,7 +208,8 @@ def pipeline_sbc(
     progress: Callable[[str], None] | None = None,
 ) -> PipelineSBC:
     """Run the pipeline against ``truths`` prior draws (see the module docstring); per-truth results are kept in
-    ``folder`` (truth-XXXX.json) and reused."""
+    ``folder`` (truth-XXXX.json) and reused. ``simulator`` and ``design``: the calibration's PatternSimulator and
+    prior_design (passed in: the calibration calls this module)."""
     rng = np.random.default_rng(seed + 1)
     lows = np.array([lo for lo, _ in prior_bounds.values()])
     highs = np.array([hi for _, hi in prior_bounds.values()])
@@ -221,7 +224,7 @@ def pipeline_sbc(
                 results[int(r["index"])] = r
     todo = [t for t in range(truths) if t not in results]
     tasks = [(t, truth_theta[t], path, keys, prior_bounds, first_theta, first_values, replicates, seed, draws,
-              max_waves, converge, accept) for t in todo]  # fmt: skip
+              max_waves, converge, accept, simulator, design) for t in todo]  # fmt: skip
 
     def keep(r: dict) -> None:
         r["settings"] = [replicates, seed, draws, max_waves, converge, accept, keys]

@@ -168,7 +168,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 #: Defaults of the calibrate options that belong to one method (None on the command line: not given).
 CALIBRATE_DEFAULTS = {
-    "draws": 2_048,
+    "draws": 4_096,
     "waves": 4,
     "accept": 200,
     "converge": 0.2,
@@ -384,7 +384,7 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
         "--draws",
         type=bounded_int(16, 1_000_000),
         default=None,
-        help="rejection: draws per wave, each wave a reference table (default 2,048)",
+        help="rejection: draws per wave, each wave a reference table (default 4,096)",
     )
     p.add_argument(
         "--waves",
