@@ -42,12 +42,11 @@ def manifest():
     return shipped_posterior().manifest
 
 
-@pytest.mark.xfail(strict=True, reason=NOT_MET + ": entente held at December 2021 in 0.354 of runs")
+@pytest.mark.xfail(strict=True, reason=NOT_MET + ": entente held at December 2021 in 0.484 of runs")
 def test_baseline_entente_held_at_december_2021_in_at_least_half_the_runs(baseline):
     assert np.mean(baseline["final_level"] >= 4) >= 0.5
 
 
-@pytest.mark.xfail(strict=True, reason=NOT_MET + ": held 0.354 / reached 0.461 = 0.77")
 def test_baseline_entente_held_in_at_least_80_percent_of_the_runs_that_reached_it(baseline):
     held, reached = np.mean(baseline["final_level"] >= 4), np.mean(baseline["max_level"] >= 4)
     assert held >= 0.8 * reached
@@ -57,7 +56,7 @@ def test_baseline_no_alliance_in_at_least_90_percent(baseline):
     assert np.mean(~baseline["alliance"].astype(bool)) >= 0.9
 
 
-@pytest.mark.xfail(strict=True, reason=NOT_MET + ": Russia-India at strategic partnership or closer in 0.827")
+@pytest.mark.xfail(strict=True, reason=NOT_MET + ": Russia-India at strategic partnership or closer in 0.852")
 def test_baseline_russia_india_at_strategic_partnership_or_closer_at_the_end_in_90_percent(baseline):
     assert np.mean(baseline["final_russia_india"] >= 3) >= 0.9
 
@@ -75,7 +74,7 @@ def test_hindcast_russia_india_holds_in_at_least_80_percent(hindcast):
     assert np.mean(hindcast["final_russia_india"] >= 3) >= 0.8
 
 
-@pytest.mark.xfail(strict=True, reason=NOT_MET + ": 1 of 26 (anchor_position 0.38)")
+@pytest.mark.xfail(strict=True, reason=NOT_MET + ": 1 of 26 (anchor_position 0.27)")
 def test_at_least_six_parameters_narrowed_below_07_of_their_prior_sd():
     from simulation.behaviour import shipped_posterior
     from simulation.calibration.report import identifiability
@@ -96,16 +95,17 @@ def test_sbc_of_the_whole_pipeline_covers_and_beats_the_null_on_contraction(mani
     assert sbc["contraction"] > max(0.05, 5 * sbc["null"]["contraction"])
 
 
+@pytest.mark.xfail(strict=True, reason=NOT_MET + ": 2 parameters with chi-square p < 0.01 (smallest 0.0029, 32 truths)")
 def test_sbc_rank_histograms_show_no_significant_departure(manifest):
     assert manifest["sbc"]["chi2_p_min"] > 0.01
 
 
-@pytest.mark.xfail(strict=True, reason=NOT_MET + ": SBC mean contraction 0.128")
+@pytest.mark.xfail(strict=True, reason=NOT_MET + ": SBC mean contraction 0.141")
 def test_sbc_mean_contraction_at_least_015(manifest):
     assert manifest["sbc"]["contraction"] >= 0.15
 
 
-@pytest.mark.xfail(strict=True, reason=NOT_MET + ": 0 of 2,048 draws of the final wave meet every pattern")
+@pytest.mark.xfail(strict=True, reason=NOT_MET + ": 0 of 4,096 draws of the final wave meet every pattern")
 def test_at_least_one_final_wave_draw_in_a_thousand_meets_every_pattern(manifest):
     assert manifest["final_wave_share_meeting_every_pattern"] >= 0.001
 
@@ -127,7 +127,7 @@ def test_half_the_posterior_draws_meet_every_pattern_at_48_runs_per_case():
     assert np.mean(every) >= 0.5
 
 
-@pytest.mark.xfail(strict=True, reason=NOT_MET + ": weight.shared_threat -10% moves the flagship cell by 0.33")
+@pytest.mark.xfail(strict=True, reason=NOT_MET + ": weight.shared_threat at +-10% moves the flagship cell by 0.47")
 def test_no_weight_at_ten_percent_moves_the_flagship_cell_by_015_or_more():
     """At the posterior median, the weight that moves it most in docs/model_v4.md (weight.shared_threat)."""
     from simulation.behaviour import shipped_posterior
