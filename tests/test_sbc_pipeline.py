@@ -102,3 +102,32 @@ def test_held_and_conditional_shares():
     assert np.isnan(held.of(df.assign(max_level=[3, 3, 3, 2, 3])))
     with pytest.raises(ValueError, match="final level"):
         Measure(outcome="mean_level", statistic="share_held_when_reached", threshold=4)
+
+
+def test_a_convergence_share_outside_0_1_is_refused_in_one_line(tmp_path, capsys):
+    from simulation.cli import main
+
+    assert main(["calibrate", "--converge", "1.5", "--out", str(tmp_path / "cal")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--converge" in err[0] and "Traceback" not in err[0]
+    assert not (tmp_path / "cal" / "reference_table").exists()
+
+
+@pytest.mark.slow
+def test_the_whole_pipeline_sbc_and_its_null_land_in_the_manifest(tmp_path):
+    """A tiny calibration with the SBC on: the manifest records the waves (volume, change), whether they
+    settled, and the SBC's per-parameter table with the null beside it; a resumed run reuses every truth."""
+    from simulation.calibration.abc import calibrate_rejection
+
+    kwargs = {"draws": 32, "accept": 8, "replicates": 2, "seed": 3, "workers": 1, "waves": 2, "sbc_truths": 3,
+              "sbc_draws": 16, "sbc_accept": 8}  # fmt: skip
+    m = calibrate_rejection(out_dir=tmp_path / "cal", **kwargs)
+    assert [w["wave"] for w in m["waves"]] == [1, 2] and m["waves"][1]["volume_change"] is not None
+    sbc = m["sbc"]
+    assert sbc["truths"] == 3 and len(sbc["per_parameter"]) == len(m["parameters"])
+    assert {"cover90", "contraction", "chi2_p_min", "null"} <= set(sbc)
+    assert np.array(sbc["ranks"]).shape == (3, len(m["parameters"]))
+    truths = sorted((tmp_path / "cal" / "sbc").glob("truth-*.json"))
+    assert len(truths) == 3
+    again = calibrate_rejection(out_dir=tmp_path / "cal", resume=True, **kwargs)
+    assert again["sbc"]["ranks"] == sbc["ranks"]
