@@ -4,7 +4,7 @@
 
 Steps (each also runs on its own with --only): calibration (docs/calibration.md and figures, from
 the calibration folder given by --calibration, default ./calibration, or the shipped posterior),
-model_v3 (docs/model_v3.md: the model-v3 targets, measured), flagship (docs/figures/ heatmaps and curve), tiny_lhs
+model_v4 (docs/model_v4.md: the model-v4 targets, measured), flagship (docs/figures/ heatmaps and curve), tiny_lhs
 (docs/figures/tiny_lhs/: the figures `alliance-sim plot` draws for a sampled design), sensitivity
 (docs/sensitivity_sobol.md, docs/sensitivity_morris.md and charts), discovery (docs/discovery.md),
 landscape (docs/landscape_baseline.md), handouts (seminar/handouts/ for every shipped scenario).
@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-STEPS = ("calibration", "model_v3", "flagship", "tiny_lhs", "sensitivity", "discovery", "landscape", "handouts")
+STEPS = ("calibration", "model_v4", "flagship", "tiny_lhs", "sensitivity", "discovery", "landscape", "handouts")
 
 
 def run(args: list[str]) -> None:
@@ -44,8 +44,8 @@ def main() -> int:
     if "calibration" in args.only:
         extra = ["--posterior", str(args.calibration)] if (args.calibration / "posterior.parquet").exists() else []
         run([*cli, "calibration-report", *extra, "--out", "docs/calibration.md", "--figures", "docs/figures"])
-    if "model_v3" in args.only:
-        run([py, "experiments/model_v3_report.py", "--calibration", str(args.calibration)])
+    if "model_v4" in args.only:
+        run([py, "experiments/model_v4_report.py", "--calibration", str(args.calibration)])
     if "flagship" in args.only:
         run([py, "experiments/flagship.py", "--readme-figures", *w])
     if "tiny_lhs" in args.only:

@@ -167,9 +167,20 @@ FIXED_KEYS = ("treaty_consent_steps",)
 
 
 def calibrated_keys(registry: Registry | None = None) -> list[str]:
-    """The behavioural parameters a calibration fits (and a posterior must hold): those with a range."""
+    """The behavioural parameters a calibration fits (and a posterior must hold): those with a range, except the
+    ones the registry marks ``not_calibrated`` (not identifiable from the patterns: fixed at their value)."""
     reg = registry if registry is not None else default_registry()
-    return [k for k in behaviour_keys(reg) if k not in FIXED_KEYS and reg[k].low < reg[k].high]
+    return [
+        k
+        for k in behaviour_keys(reg)
+        if k not in FIXED_KEYS and reg[k].low < reg[k].high and reg[k].not_calibrated is None
+    ]
+
+
+def not_calibrated_keys(registry: Registry | None = None) -> dict[str, str]:
+    """Behavioural parameters with a range that calibration leaves at their registry value, with the reason."""
+    reg = registry if registry is not None else default_registry()
+    return {k: reg[k].not_calibrated for k in behaviour_keys(reg) if reg[k].not_calibrated is not None}
 
 
 def check_samples(table: Path, keys: tuple[str, ...], samples: np.ndarray, complete: bool = True) -> None:

@@ -33,11 +33,12 @@ def test_shipped_patterns_validate_and_cover_the_required_claims():
 
 def test_pattern_quotes_are_verbatim(seeds):
     for p in load_patterns().patterns:
-        if p.source.document is None:
-            continue
-        raw = (seeds / p.source.document).read_text("utf-8")
-        texts = (normalise_text(raw), normalise_text(raw.replace("-\n", "")))
-        assert any(normalise_text(p.source.quote) in t for t in texts), p.id
+        for source in p.sources():
+            if source.document is None:
+                continue
+            raw = (seeds / source.document).read_text("utf-8")
+            texts = (normalise_text(raw), normalise_text(raw.replace("-\n", "")))
+            assert any(normalise_text(source.quote) in t for t in texts), (p.id, source.quote)
 
 
 @pytest.mark.parametrize(

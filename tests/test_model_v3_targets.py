@@ -46,6 +46,11 @@ def test_baseline_no_alliance_in_over_90_percent(baseline):
     assert _share(~baseline["alliance_reached"].astype(bool)) > 0.9
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="no longer met with model v4's posterior (calibrated on the re-read patterns): Russia-India at strategic "
+    "partnership or closer in 0.856 of these runs (docs/model_v4.md, README Limitations)",
+)
 def test_baseline_russia_india_hold_in_over_90_percent(baseline):
     assert _share(baseline["final_russia_india"] >= 3) > 0.9
 

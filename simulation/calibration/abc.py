@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulation.behaviour import FIXED_KEYS, calibrated_keys
+from simulation.behaviour import FIXED_KEYS, calibrated_keys, not_calibrated_keys
 from simulation.calibration.diagnostics import compatibility, compatibility_text
 from simulation.calibration.patterns import PatternsFile, load_patterns, patterns_hash
 from simulation.core.errors import InputError
@@ -70,7 +70,7 @@ class PatternSimulator:
         self.patterns = patterns
         self.seeds = replicate_seeds(seed, replicates)
         self.parallel = parallel
-        self.needed = {p.measure.outcome for p in patterns.patterns}
+        self.needed = set().union(*(p.measure.columns() for p in patterns.patterns))
         self.cases: dict[str, DrawCase] = {}
         for key, case in patterns.cases().items():
             sc = load_scenario(shipped_scenario(case.scenario))
@@ -609,7 +609,7 @@ def calibrate_rejection(
     out_dir: Path | None = None,
     draws: int = 4_096,
     accept: int = 200,
-    replicates: int = 24,
+    replicates: int = 48,
     seed: int = 20260101,
     workers: int = 2,
     scheduler: str | None = None,
@@ -617,19 +617,36 @@ def calibrate_rejection(
     table_dir: Path | None = None,
     leave_out: bool = False,
     progress: Callable[[str], None] | None = None,
-    waves: int = 2,
-    sbc_truths: int = 100,
+    waves: int = 4,
+    sbc_truths: int = 0,
+    converge: float | None = None,
+    sbc_draws: int = 128,
+    sbc_waves: int | None = None,
+    sbc_accept: int = 100,
 ) -> dict[str, Any]:
-    """History matching in ``waves`` waves of ``draws`` draws each, then rejection ABC in the last wave
-    (calibration/history.py); writes posterior.parquet/.json to ``out_dir`` and, with ``leave_out``, one
+    """History matching in waves of ``draws`` draws each until the not-ruled-out volume changes by less than
+    ``converge`` between waves (at most ``waves``), then rejection ABC among every wave's draws inside the last
+    box (calibration/history.py); writes posterior.parquet/.json to ``out_dir`` and, with ``leave_out``, one
     posterior per left-out pattern in ``out_dir/leave_one_out/<id>/``.
 
     Leave-one-pattern-out posteriors come from the first wave's table (uniform over the priors): the later
     waves' boxes were focused with every pattern, the held-out one included, so they would not hold it out.
-    The simulation-based calibration check also runs on the first wave (truths drawn from the prior).
+    The simulation-based calibration check runs the whole pipeline (waves and rejection) against ``sbc_truths``
+    prior draws, its later waves scaled down to ``sbc_draws`` draws (calibration/sbc.py); 0 (the default here;
+    ``alliance-sim calibrate`` runs 32) skips it.
     """
-    from simulation.calibration.history import contraction, distance, implausibilities, refocus, sbc_check
+    from simulation.calibration.history import (
+        CONVERGENCE_SHARE,
+        contraction,
+        distance,
+        implausibilities,
+        pool_last_box,
+        run_waves,
+    )
+    from simulation.calibration.sbc import pipeline_sbc
 
+    converge = CONVERGENCE_SHARE if converge is None else converge
+    sbc_waves = waves if sbc_waves is None else sbc_waves
     started = time.time()
     out_dir = Path(out_dir) if out_dir is not None else Path.cwd() / "calibration"
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -637,76 +654,82 @@ def calibrate_rejection(
     patterns = load_patterns(patterns_path)
     cases = list(patterns.cases())
     prior_bounds = priors()
-    bounds = dict(prior_bounds)
-    tables = []
-    wave_log = []
-    for wave in range(1, waves + 1):
+    keys = list(prior_bounds)
+
+    def table(wave: int, bounds: dict) -> tuple[np.ndarray, pd.DataFrame]:
         folder = table_root if wave == 1 else table_root.parent / f"{table_root.name}_wave{wave}"
-        keys, theta, values = reference_table(patterns_path, folder, draws, replicates, seed + wave - 1, workers,
-                                              scheduler, resume, progress, bounds)  # fmt: skip
-        impl = implausibilities(patterns, values, replicates)
-        tables.append((theta, values, impl, dict(bounds)))
-        not_ruled_out = int((impl.max(axis=1) <= 3.0).sum())
-        met_all = int((impl.max(axis=1) == 0).sum())
-        volume = float(np.prod([(b[1] - b[0]) / (prior_bounds[k][1] - prior_bounds[k][0]) for k, b in bounds.items()]))
-        wave_log.append({"wave": wave, "draws": draws, "box_share_of_prior_volume": volume,
-                         "not_implausible": not_ruled_out, "meeting_every_pattern": met_all})  # fmt: skip
+        _, theta, values = reference_table(patterns_path, folder, draws, replicates, seed + wave - 1, workers,
+                                           scheduler, resume, progress, bounds)  # fmt: skip
+        return theta, values
+
+    def said(w: Any) -> None:
         if progress:
-            progress(f"wave {wave}: {not_ruled_out} of {draws} draws not implausible (max implausibility <= 3), "
-                     f"{met_all} meet every pattern; box = {volume:.3g} of the prior volume")  # fmt: skip
-        if wave < waves:
-            bounds, _ = refocus(theta, impl, bounds)
+            change = "" if w.volume_change is None else f", {w.volume_change:.0%} change"
+            progress(f"wave {w.wave}: {w.not_implausible} of {w.draws} draws not ruled out (max implausibility <= 3), "
+                     f"{w.meeting_every_pattern} meet every pattern; box = {w.box_share_of_prior_volume:.3g} of the "
+                     f"prior volume; not-ruled-out volume {w.not_ruled_out_volume:.3g}{change}")  # fmt: skip
+
+    tables, wave_log, converged = run_waves(table, lambda v: implausibilities(patterns, v, replicates), prior_bounds,
+                                            waves, converge, progress=said)  # fmt: skip
     minutes = round((time.time() - started) / 60, 2)
     theta1, values1, _, _ = tables[0]
     criticism = compatibility(patterns, values1)
     (out_dir / "compatibility.json").write_text(json.dumps(criticism.summary(), indent=2) + "\n", "utf-8")
     if progress:
         progress(compatibility_text(criticism))
-    sbc = sbc_check(patterns, keys, theta1, values1, prior_bounds, truths=sbc_truths, accept=accept, seed=seed)
-    (out_dir / "sbc.json").write_text(sbc.table.to_json(orient="records", indent=2) + "\n", "utf-8")
-    if progress:
-        progress(
-            f"simulation-based calibration ({sbc.truths} prior draws as truths): 50% intervals hold the "
-            f"truth in {sbc.cover50:.0%}, 90% intervals in {sbc.cover90:.0%} (averaged over parameters)"
-        )
-    # Every wave's box holds the last one, so each wave's draws inside the last box are uniform over it: the
-    # posterior is chosen among all of them (when the box did not shrink, every draw of every wave counts).
+    sbc_summary: dict[str, Any] = {}
+    if sbc_truths > 0:
+        sbc = pipeline_sbc(patterns_path, keys, prior_bounds, theta1, values1, replicates, seed, PatternSimulator,
+                           prior_design, truths=sbc_truths,
+                           draws=sbc_draws, max_waves=sbc_waves, converge=converge, accept=sbc_accept,
+                           workers=workers if scheduler is None else 1, folder=out_dir / "sbc", progress=progress)  # fmt: skip
+        sbc_summary = sbc.summary()
+        (out_dir / "sbc.json").write_text(json.dumps(sbc_summary, indent=1) + "\n", "utf-8")
+        if progress:
+            null = sbc_summary["null"]
+            progress(f"simulation-based calibration (whole pipeline, {sbc.truths} prior draws as truths): 50% / 90% "
+                     f"intervals hold the truth in {sbc_summary['cover50']:.0%} / {sbc_summary['cover90']:.0%}, mean "
+                     f"contraction {sbc_summary['contraction']:.3f}; null {null['cover50']:.0%} / {null['cover90']:.0%}, "
+                     f"{null['contraction']:.3f}")  # fmt: skip
+    minutes_all = round((time.time() - started) / 60, 2)
     box = tables[-1][3]
-    inside = [np.all([(th[:, k] >= box[key][0]) & (th[:, k] <= box[key][1]) for k, key in enumerate(keys)], axis=0)
-              for th, _, _, _ in tables]  # fmt: skip
-    theta_last = np.concatenate([th[m] for (th, _, _, _), m in zip(tables, inside, strict=True)])
-    values_last = pd.concat([v[m] for (_, v, _, _), m in zip(tables, inside, strict=True)], ignore_index=True)
-    impl_last = np.concatenate([im[m] for (_, _, im, _), m in zip(tables, inside, strict=True)])
+    theta_last, values_last, impl_last = pool_last_box(tables, keys)
     pooled = len(theta_last)
+    used_waves = len(tables)
 
     def write(folder: Path, exclude: str | None) -> dict[str, Any]:
         if exclude is None:
-            th, vals, im, used_box, used_draws = theta_last, values_last, impl_last, box, pooled
+            th, im, used_box, used_draws = theta_last, impl_last, box, pooled
         else:
-            th, vals, used_box, used_draws = theta1, values1, prior_bounds, draws
-            im = implausibilities(patterns, vals, replicates, exclude)
+            th, used_box, used_draws = theta1, prior_bounds, draws
+            im = implausibilities(patterns, values1, replicates, exclude)
         d = distance(im)
         chosen = np.argsort(d, kind="stable")[:accept]
         met_every = int((im.max(axis=1) == 0).sum())
-        post = theta_last[chosen] if exclude is None else th[chosen]
+        post = th[chosen]
         return write_posterior(
             folder, keys, post, np.full(len(chosen), 1.0),
-            method=f"history matching ({waves} waves of {draws} scrambled-Sobol draws, implausibility cut-off 3) "
-                   f"then rejection ABC among the {pooled} draws of every wave inside the last box (the closest by "
-                   "the sum of squared implausibilities; equal weights)" if exclude is None else
+            method=f"history matching ({used_waves} waves of {draws} scrambled-Sobol draws, implausibility cut-off "
+                   f"3, until the not-ruled-out volume changed by less than {converge:.0%}"
+                   f"{'' if converged else ' (not reached within the waves allowed)'}) then rejection ABC among "
+                   f"the {pooled} draws of every wave inside the last box (the closest by the sum of squared "
+                   "implausibilities; equal weights)" if exclude is None else
                    "rejection ABC on the first wave's table (uniform priors), the pattern left out",
             patterns_path=patterns_path, exclude=exclude, replicates=replicates, cases=cases, seed=seed,
-            population_size=accept, populations=waves if exclude is None else 1, draws=used_draws,
+            population_size=accept, populations=used_waves if exclude is None else 1, draws=used_draws,
             epsilons=[float(d[chosen].max())], acceptance_rates=[accept / used_draws],
-            draws_meeting_every_pattern=met_every, effective_sample_size=float(accept),
+            draws_meeting_every_pattern=met_every,
+            final_wave_share_meeting_every_pattern=wave_log[-1].meeting_every_pattern / wave_log[-1].draws,
+            effective_sample_size=float(accept),
             replicate_seeds="replicate_seeds(seed + wave - 1, replicates) for every case and draw of a wave "
                             "(common random numbers)",
-            particle_evaluations=draws * waves, runs=int(draws * waves * len(cases) * replicates), minutes=minutes,
-            compatibility=criticism.summary(), waves=wave_log,
+            particle_evaluations=draws * used_waves, runs=int(draws * used_waves * len(cases) * replicates),
+            minutes=minutes, minutes_with_checks=minutes_all, compatibility=criticism.summary(),
+            waves=[w.record() for w in wave_log], converged=converged, convergence_share=converge,
             final_box={k: list(v) for k, v in used_box.items()},
+            not_calibrated=not_calibrated_keys(),
             contraction=contraction(post, np.ones(len(post)), keys, prior_bounds).round(4).to_dict(),
-            sbc={"truths": sbc.truths, "accept": sbc.accept, "cover50": round(sbc.cover50, 4),
-                 "cover90": round(sbc.cover90, 4), "per_parameter": sbc.table.round(4).to_dict("records")},
+            sbc=sbc_summary if exclude is None else {},
         )  # fmt: skip
 
     manifest = write(out_dir, None)

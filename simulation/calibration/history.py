@@ -22,7 +22,8 @@ is counted, parameter by parameter, with each parameter's contraction ``1 - var(
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
@@ -35,6 +36,10 @@ IMPLAUSIBILITY_CUTOFF = 3.0
 #: A refocused box reaches this share of the surviving draws' range beyond them on each side (a modelling
 #: choice: a finite table sees the edge of the non-implausible region only up to its spacing).
 REFOCUS_MARGIN = 0.1
+#: Waves stop once the not-ruled-out volume (box volume x share of its draws not ruled out, as a share of the
+#: prior volume) changes by less than this share from one wave to the next: a modelling choice, about twice the
+#: relative sampling error of that share when a few hundred draws of a wave survive.
+CONVERGENCE_SHARE = 0.2
 
 
 def implausibilities(patterns: PatternsFile, values: pd.DataFrame, replicates: int,
@@ -131,3 +136,90 @@ def contraction(samples: np.ndarray, weights: np.ndarray, keys: list[str],
     var = w @ (samples - mean) ** 2
     prior = np.array([(bounds[k][1] - bounds[k][0]) ** 2 / 12.0 for k in keys])
     return pd.Series(1.0 - var / prior, index=keys)
+
+
+def box_volume(bounds: dict[str, tuple[float, float]], prior_bounds: dict[str, tuple[float, float]]) -> float:
+    """The volume of a box as a share of the prior box."""
+    return float(np.prod([(b[1] - b[0]) / (prior_bounds[k][1] - prior_bounds[k][0]) for k, b in bounds.items()]))
+
+
+@dataclass(frozen=True)
+class Wave:
+    """One history-matching wave: its box, how many of its draws were kept (not ruled out), and the estimate of
+    the not-ruled-out volume (box volume x share kept, as a share of the prior volume) with its change from the
+    wave before."""
+
+    wave: int
+    draws: int
+    box_share_of_prior_volume: float
+    not_implausible: int
+    meeting_every_pattern: int
+    not_ruled_out_volume: float
+    volume_change: float | None  # |V_w - V_{w-1}| / V_{w-1}; None for the first wave
+
+    def record(self) -> dict:
+        return asdict(self)
+
+
+def volume_change(now: float, before: float) -> float:
+    """Relative change of the not-ruled-out volume (0 when both are empty)."""
+    if before > 0:
+        return abs(now - before) / before
+    return 0.0 if now == 0 else float("inf")
+
+
+def run_waves(
+    table: Callable[[int, dict[str, tuple[float, float]]], tuple[np.ndarray, pd.DataFrame]],
+    implausibility: Callable[[pd.DataFrame], np.ndarray],
+    prior_bounds: dict[str, tuple[float, float]],
+    max_waves: int,
+    converge: float = CONVERGENCE_SHARE,
+    min_waves: int = 2,
+    cutoff: float = IMPLAUSIBILITY_CUTOFF,
+    progress: Callable[[Wave], None] | None = None,
+) -> tuple[list[tuple[np.ndarray, pd.DataFrame, np.ndarray, dict]], list[Wave], bool]:
+    """History matching until the not-ruled-out volume settles.
+
+    ``table(wave, box)`` simulates a wave's draws, uniform over ``box``; ``implausibility(values)`` scores them
+    ([draws, patterns]). Waves continue until the not-ruled-out volume changes by less than ``converge`` of
+    itself between two waves (after at least ``min_waves``), or ``max_waves`` is reached. Returns the tables
+    (theta, values, implausibilities, box), the wave records, and whether the volume settled."""
+    bounds = dict(prior_bounds)
+    tables: list[tuple[np.ndarray, pd.DataFrame, np.ndarray, dict]] = []
+    log: list[Wave] = []
+    converged = False
+    for wave in range(1, max_waves + 1):
+        theta, values = table(wave, bounds)
+        impl = implausibility(values)
+        worst = impl.max(axis=1) if impl.size else np.zeros(len(theta))
+        kept = int((worst <= cutoff).sum())
+        volume = box_volume(bounds, prior_bounds)
+        nroy = volume * kept / max(len(theta), 1)
+        change = None if not log else volume_change(nroy, log[-1].not_ruled_out_volume)
+        record = Wave(wave, len(theta), volume, kept, int((worst == 0).sum()), nroy, change)
+        log.append(record)
+        tables.append((theta, values, impl, dict(bounds)))
+        if progress is not None:
+            progress(record)
+        if wave >= min_waves and change is not None and change < converge:
+            converged = True
+            break
+        if wave < max_waves:
+            bounds, _ = refocus(theta, impl, bounds, cutoff)
+    return tables, log, converged
+
+
+def pool_last_box(
+    tables: list[tuple[np.ndarray, pd.DataFrame, np.ndarray, dict]], keys: list[str]
+) -> tuple[np.ndarray, pd.DataFrame, np.ndarray]:
+    """Every wave's draws inside the last wave's box (each wave's box holds the last, so they are uniform over
+    it): theta, values, implausibilities."""
+    box = tables[-1][3]
+    inside = [
+        np.all([(th[:, k] >= box[key][0]) & (th[:, k] <= box[key][1]) for k, key in enumerate(keys)], axis=0)
+        for th, _, _, _ in tables
+    ]
+    theta = np.concatenate([th[m] for (th, _, _, _), m in zip(tables, inside, strict=True)])
+    values = pd.concat([v[m] for (_, v, _, _), m in zip(tables, inside, strict=True)], ignore_index=True)
+    impl = np.concatenate([im[m] for (_, _, im, _), m in zip(tables, inside, strict=True)])
+    return theta, values, impl

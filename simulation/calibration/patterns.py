@@ -28,7 +28,19 @@ from simulation.outcomes import outcome as catalogue_outcome
 #: a modelling choice, larger than any pattern's miss inside its plausible range, so such batches rank last.
 UNDEFINED_MISS = 10.0
 
-Statistic = Literal["mean", "share_at_least", "share_at_most", "mean_when_reached", "median_when_reached"]
+Statistic = Literal[
+    "mean",
+    "share_at_least",
+    "share_at_most",
+    "mean_when_reached",
+    "median_when_reached",
+    "share_held_when_reached",
+    "share_when_reached",
+]
+#: Statistics conditioned on the focal pair having reached a rung (read from ``max_level``).
+CONDITIONAL = ("share_held_when_reached", "share_when_reached")
+#: Statistics whose value is a share of runs (their Monte Carlo variance is binomial).
+SHARES = ("share_at_least", "share_at_most", *CONDITIONAL)
 
 
 class _Strict(BaseModel):
@@ -59,13 +71,18 @@ class Measure(_Strict):
     statistic: Statistic = Field(
         "mean",
         description="mean; share_at_least / share_at_most (needs threshold); "
-        "mean_when_reached / median_when_reached (time outcomes, runs where it happened).",
+        "mean_when_reached / median_when_reached (time outcomes, runs where it happened); "
+        "share_held_when_reached (a level outcome, e.g. final_level: among runs whose focal pair reached the "
+        "threshold rung at some month, the share still at it or closer, i.e. held at the end); "
+        "share_when_reached (a yes/no outcome, e.g. alliance: its share among runs that reached the threshold rung).",
     )
-    threshold: float | None = Field(None, description="For share_at_least / share_at_most.")
+    threshold: float | None = Field(
+        None, description="For share_at_least / share_at_most, and the rung of the *_when_reached shares."
+    )
 
     @model_validator(mode="after")
     def _threshold(self) -> Measure:
-        needs = self.statistic in ("share_at_least", "share_at_most")
+        needs = self.statistic in SHARES
         if needs and self.threshold is None:
             raise ValueError(f"statistic {self.statistic} needs a threshold")
         if not needs and self.threshold is not None:
@@ -75,12 +92,29 @@ class Measure(_Strict):
         known = self.outcome in OUTCOME_NAMES or self.outcome.startswith("final_")
         if not known:
             raise ValueError(f"unknown outcome {self.outcome!r} (allowed: {', '.join(OUTCOME_NAMES)}, final_<a>_<b>)")
+        if (
+            self.statistic == "share_held_when_reached"
+            and self.outcome != "final_level"
+            and (not self.outcome.startswith("final_"))
+        ):
+            raise ValueError("statistic share_held_when_reached needs a final level (final_level or final_<a>_<b>)")
         return self
 
+    def columns(self) -> set[str]:
+        """The catalogue columns this measure reads (the conditional shares also read ``max_level``)."""
+        return {self.outcome, "max_level"} if self.statistic in CONDITIONAL else {self.outcome}
+
     def of(self, df: pd.DataFrame) -> float:
-        if self.outcome not in df:
-            raise KeyError(self.outcome)
+        for column in self.columns():
+            if column not in df:
+                raise KeyError(column)
         x = df[self.outcome]
+        if self.statistic in CONDITIONAL:
+            reached = df["max_level"].to_numpy(dtype=float) >= self.threshold
+            if not reached.any():
+                return float("nan")
+            y = x.to_numpy(dtype=float)[reached]
+            return float((y >= self.threshold).mean() if self.statistic == "share_held_when_reached" else y.mean())
         if self.statistic == "mean":
             return float(x.astype(float).mean())
         if self.statistic == "share_at_least":
@@ -132,6 +166,10 @@ class Pattern(_Strict):
     id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,60}$")]
     claim: str = Field(description="What the documents say, in words.")
     source: Source
+    also: list[Source] = Field(
+        default_factory=list,
+        description="Further sources: where documents hedge or disagree, the other side (the target spans both).",
+    )
     case: Case
     measure: Measure
     contrast: Case | None = Field(None, description="If given, the value is measure(case) - measure(contrast).")
@@ -153,6 +191,10 @@ class Pattern(_Strict):
     def cases(self) -> list[Case]:
         return [self.case] if self.contrast is None else [self.case, self.contrast]
 
+    def sources(self) -> list[Source]:
+        """Every source: the main one, then ``also``."""
+        return [self.source, *self.also]
+
     def value(self, outcomes: dict[str, pd.DataFrame]) -> float:
         v = self.measure.of(outcomes[self.case.key()])
         if self.contrast is not None:
@@ -172,7 +214,7 @@ class Pattern(_Strict):
         """Sampling variance of the pattern's value from ``replicates`` runs per case: p(1 - p) / R for a share
         (a share statistic, or the mean of a binary outcome such as ``alliance_reached``), doubled for a contrast of two cases; 0 for
         other statistics (their tolerance is far wider than their run noise)."""
-        binary = self.measure.statistic in ("share_at_least", "share_at_most") or (
+        binary = self.measure.statistic in SHARES or (
             self.measure.outcome in OUTCOME_NAMES and catalogue_outcome(self.measure.outcome).kind == "binary"
         )
         if not binary or not np.isfinite(value) or replicates < 1:

@@ -143,7 +143,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         manifest = calibrate_rejection(patterns_path=args.patterns, out_dir=out, draws=args.draws, accept=args.accept,
                                        replicates=args.replicates, seed=args.seed, workers=args.workers or 2,
                                        scheduler=args.scheduler, resume=args.resume, leave_out=args.leave_one_out,
-                                       progress=print, waves=args.waves)  # fmt: skip
+                                       progress=print, waves=args.waves, converge=args.converge,
+                                       sbc_truths=args.sbc_truths, sbc_draws=args.sbc_draws)  # fmt: skip
     else:
         manifest = calibrate(patterns_path=args.patterns, out_dir=out, population_size=args.population,
                              generations=args.generations, replicates=args.replicates, seed=args.seed,
@@ -166,9 +167,18 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 #: Defaults of the calibrate options that belong to one method (None on the command line: not given).
-CALIBRATE_DEFAULTS = {"draws": 4_096, "waves": 2, "accept": 200, "population": 400, "generations": 10}
+CALIBRATE_DEFAULTS = {
+    "draws": 4_096,
+    "waves": 4,
+    "accept": 200,
+    "converge": 0.2,
+    "sbc_truths": 32,
+    "sbc_draws": 128,
+    "population": 400,
+    "generations": 10,
+}
 _METHOD_OPTIONS = {
-    "rejection": ("draws", "waves", "accept", "leave_one_out"),
+    "rejection": ("draws", "waves", "accept", "leave_one_out", "converge", "sbc_truths", "sbc_draws"),
     "smc": ("population", "generations", "leave_out"),
 }
 #: Runs of one calibration (draws x cases x replicates) above which it is refused: about a day on 2 cores
@@ -200,6 +210,8 @@ def check_calibrate_options(args: argparse.Namespace, patterns, out: Path) -> No
             )
     draws = args.draws if args.draws is not None else CALIBRATE_DEFAULTS["draws"]
     accept = args.accept if args.accept is not None else CALIBRATE_DEFAULTS["accept"]
+    if args.converge is not None and not 0 < args.converge < 1:
+        raise InputError(None, "--converge", f"{args.converge} is not a share between 0 and 1 (exclusive)")
     if args.method == "rejection" and accept > draws:
         raise InputError(None, "--accept", f"{accept:,} is more than --draws {draws:,}: keep at most the draws made")
     ids = [p.id for p in patterns.patterns]
@@ -383,8 +395,27 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
         "--waves",
         type=bounded_int(1, 10),
         default=None,
-        help="rejection: history-matching waves (each refocuses on the box not ruled out; the last is the "
-        "posterior; default 2)",
+        help="rejection: at most this many history-matching waves (each refocuses on the box not ruled out; "
+        "they stop when the not-ruled-out volume settles, see --converge; default 4)",
+    )
+    p.add_argument(
+        "--converge",
+        type=float,
+        default=None,
+        help="rejection: stop the waves once the not-ruled-out volume changes by less than this share (default 0.2)",
+    )
+    p.add_argument(
+        "--sbc-truths",
+        type=bounded_int(0, 10_000),
+        default=None,
+        help="rejection: prior draws the simulation-based calibration check runs the whole pipeline against "
+        "(0: skip; default 32)",
+    )
+    p.add_argument(
+        "--sbc-draws",
+        type=bounded_int(16, 1_000_000),
+        default=None,
+        help="rejection: draws of each later wave in the simulation-based calibration check (default 128)",
     )
     p.add_argument(
         "--accept",
@@ -404,7 +435,7 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
         "--generations", type=bounded_int(1, 1000), default=None, help="smc: at most this many populations (default 10)"
     )
     p.add_argument("--leave-out", help="smc: calibrate without this pattern id")
-    p.add_argument("--replicates", type=bounded_int(1, 100_000), default=24, help="runs of each case per draw")
+    p.add_argument("--replicates", type=bounded_int(1, 100_000), default=48, help="runs of each case per draw")
     p.add_argument("--seed", type=seed_int, default=20260101, help="seed of the prior design, replicates and sampler")
     p.add_argument("--workers", type=workers_int, default=None, help="local processes (default 2)")
     p.add_argument("--scheduler", type=scheduler_address, help="a Dask scheduler address (tcp://host:port)")

@@ -70,6 +70,9 @@ class Entry(_Strict):
     value: float
     range: tuple[float, float]
     sources: Annotated[list[Source], Field(min_length=1)]
+    #: Why calibration leaves this behavioural parameter at its documented value (not identifiable from the
+    #: calibration patterns); None: calibrated when it has a range.
+    not_calibrated: Annotated[str, Field(min_length=8)] | None = None
 
     @model_validator(mode="after")
     def _range_spans_value(self) -> Entry:
@@ -162,6 +165,7 @@ class Parameter(_Strict):
     kind: Literal["real", "integer"] = "real"
     unlisted: float | None = None
     read_at: Literal["run", "build"] = "run"
+    not_calibrated: str | None = None
 
 
 class RegistryFile(_Strict):
@@ -223,6 +227,7 @@ class Registry:
                     kind=fam.kind,
                     unlisted=fam.unlisted,
                     read_at=fam.read_at,
+                    not_calibrated=entry.not_calibrated,
                 )
         registry = cls(parameters)
         registry.check_pair_defaults()
