@@ -311,6 +311,17 @@ def _subparsers() -> dict[str, argparse.ArgumentParser]:
     return dict(sub.choices)
 
 
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_the_top_level_help_lists_every_command(flag, capsys):
+    """argparse %-formats every help string, the top level's included: one literal % breaks it."""
+    assert main([flag]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("usage: alliance-sim")
+    for name in _subparsers():
+        assert f"\n    {name} " in text or f"\n    {name}\n" in text, name
+    assert "%%" not in text and "%(" not in text
+
+
 def test_every_option_of_every_command_has_help_and_no_doubled_percent(capsys):
     for name, sub in _subparsers().items():
         missing = [a.option_strings or a.dest for a in sub._actions if a.help is None]

@@ -313,7 +313,7 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser(
         "compare",
-        help="two scenarios side by side: outcome distributions and their difference with 95% intervals",
+        help="two scenarios side by side: outcome distributions and their difference with 95%% intervals",
         description="Run two scenarios over the same seeds on the batch engine (posterior predictive by "
         "default) and print, for each outcome, its value in both with 95% intervals and the difference "
         "(second minus first) with its 95% interval. With --out, also compare.md, compare.csv and a figure.",
