@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import matplotlib
@@ -18,12 +21,13 @@ import yaml
 
 from simulation import outcomes
 from simulation.cli.app import build_parser, main
+from simulation.cli.pasteable import program
 from simulation.core.errors import InputError
 from simulation.reporting import plots
 from simulation.runner import run_batch
 from simulation.sweeps import execute as sweep_runner_module
 from simulation.sweeps.execute import read_results
-from tests.conftest import SCENARIOS, scenario
+from tests.conftest import ROOT, SCENARIOS, scenario
 
 matplotlib.use("Agg")
 
@@ -48,14 +52,23 @@ def _sweep_file(tmp_path: Path, **extra) -> Path:
 
 
 def _pasted(line: str) -> list[str]:
-    """A printed command line as a shell would split it, without the program name."""
-    words = shlex.split(line.strip())
-    assert words[0] == "alliance-sim", line
-    return words[1:]
+    """A printed command line as a shell would split it, without the program."""
+    words, prefix = shlex.split(line.strip()), program()
+    assert words[: len(prefix)] == prefix, line
+    return words[len(prefix) :]
 
 
 def _printed_commands(text: str) -> list[str]:
-    return [line[line.index("alliance-sim ") :] for line in text.splitlines() if "alliance-sim " in line]
+    start = shlex.join(program()) + " "
+    return [line[line.index(start) :] for line in text.splitlines() if start in line]
+
+
+def _fresh_shell(line: str, cwd: Path) -> subprocess.CompletedProcess:
+    """Paste ``line`` into a new login-less bash in ``cwd``: no activated environment, the system's PATH.
+    (PYTHONPATH points at this checkout: the suite may run on an environment installed from another one.)"""
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(cwd), "LANG": "C.UTF-8", "PYTHONPATH": str(ROOT)}
+    env.update({k: os.environ[k] for k in ("NUMBA_CACHE_DIR", "TMPDIR") if k in os.environ})
+    return subprocess.run(["bash", "-c", line], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
 
 
 # --------------------------------------------------------------------------- commands that paste
@@ -82,7 +95,8 @@ def test_the_printed_resume_command_finishes_an_interrupted_sweep_with_its_overr
     err = capsys.readouterr().err
     (resume,) = [c for c in _printed_commands(err) if "--resume" in c]
     assert "--chunk-size 10" in resume and "--replicates 4" in resume
-    assert main([*_pasted(resume), "--quiet"]) == 0
+    pasted = _fresh_shell(f"{resume} --quiet", tmp_path)  # as a user pastes it: a new shell, no venv activated
+    assert pasted.returncode == 0, pasted.stderr[-2000:]
     resumed, manifest = read_results(tmp_path / "part")
     assert manifest["overrides"] == {"chunk_size": 10, "replicates": 4}
     assert manifest["design"]["replicates"] == 4 and len(resumed) == 6 * 4
@@ -124,10 +138,12 @@ def test_the_printed_figures_and_reproduce_commands_work_when_pasted(tmp_path, m
     commands = _printed_commands(err)
     (plot,) = [c for c in commands if " plot " in c]
     (again,) = [c for c in commands if " run " in c]
-    assert main(_pasted(plot)) == 0
+    pasted = _fresh_shell(plot, tmp_path)  # as a user pastes it: a new shell, no venv activated
+    assert pasted.returncode == 0, pasted.stderr[-2000:]
     assert (tmp_path / "res" / "figures" / "probability.png").exists()
-    assert main(_pasted(again)) == 0
-    out = capsys.readouterr().out
+    pasted = _fresh_shell(again, tmp_path)
+    assert pasted.returncode == 0, pasted.stderr[-2000:]
+    out = pasted.stdout
     row = read_results(tmp_path / "res")[0].iloc[0]
     seed = int(row["seed"])
     assert f"--seed {seed}" in again and "--parameters posterior" in again
@@ -302,7 +318,55 @@ def test_compare_refuses_an_unknown_outcome_listing_the_allowed(capsys):
     assert "--outcome" in err and "allowed: alliance, entente" in err
 
 
+def test_the_printed_program_resolves_in_a_new_shell_in_the_project_folder(monkeypatch):
+    """In the folder that holds the environment (the project folder after ./tasks setup) the program is
+    printed relative to it (.venv/bin/alliance-sim) unless a new shell finds it on PATH; either way it runs."""
+    env_home = Path(sys.executable).parent.parent.parent  # <project>/.venv/bin/python -> <project>
+    monkeypatch.chdir(env_home)
+    words = program()
+    if words != ["alliance-sim"]:
+        assert not Path(words[0]).is_absolute() and "/" in words[0], words
+    pasted = _fresh_shell(shlex.join([*words, "--version"]), env_home)
+    assert pasted.returncode == 0 and pasted.stdout.startswith("alliance-sim "), pasted.stderr[-2000:]
+
+
 # --------------------------------------------------------------------------- --help
+
+
+def _console_script(args: list[str]) -> subprocess.CompletedProcess:
+    """``alliance-sim ARGS`` through the installed console script (not main() in this process)."""
+    script = Path(sys.executable).parent / "alliance-sim"
+    if not script.is_file():
+        pytest.skip(f"no console script beside {sys.executable} (install the package: ./tasks setup)")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "100"}
+    return subprocess.run([str(script), *args], env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_the_console_script_helps_with_no_arguments_and_both_help_flags():
+    """The first commands a new user types: exit 0, no traceback; a bare command lists the commands."""
+    names = list(_subparsers())
+    for args in ([], ["--help"], ["-h"]):
+        proc = _console_script(args)
+        assert proc.returncode == 0 and "Traceback" not in proc.stderr, (args, proc.stderr[-2000:])
+        assert proc.stdout.startswith("usage: alliance-sim") and "see --help" not in proc.stdout + proc.stderr
+        assert all(f"    {name} " in proc.stdout or f"    {name}\n" in proc.stdout for name in names), args
+
+
+@pytest.mark.slow  # one process per command: about 1-2 s each on 2 cores
+def test_the_console_script_helps_with_every_commands_help():
+    """Every subcommand's --help from the installed script: exit 0, no traceback."""
+    names = list(_subparsers())
+    lines = ";".join(f'"$0" {shlex.quote(name)} --help >/dev/null || echo "FAILED {name}"' for name in names)
+    script = Path(sys.executable).parent / "alliance-sim"  # one shell for every subcommand's help
+    if not script.is_file():
+        pytest.skip(f"no console script beside {sys.executable} (install the package: ./tasks setup)")
+    proc = subprocess.run(
+        ["bash", "-c", lines, str(script)], env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0 and "FAILED" not in proc.stdout and "Traceback" not in proc.stderr, (
+        proc.stdout + proc.stderr[-2000:]
+    )
 
 
 def _subparsers() -> dict[str, argparse.ArgumentParser]:

@@ -311,6 +311,9 @@ def check_file_names(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    if not (sys.argv[1:] if argv is None else argv):  # a bare `alliance-sim`: the usage and every command
+        parser.print_help()
+        return 0
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # --help, --version and argument errors (already reported on one line)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
 import sys
 from pathlib import Path
 
 from simulation.cli.argtypes import bounded_int, chunk_size_int, max_runs_int, scheduler_address, workers_int
+from simulation.cli.pasteable import command
 
 #: A sweep above this many runs asks for --yes (change with --max-runs).
 DEFAULT_MAX_RUNS = 2_000_000
@@ -36,23 +36,23 @@ def resume_overrides(out: Path, chunk_size: int | None, replicates: int | None) 
 
 def sweep_command(file: str | Path, out: Path, overrides: dict[str, int], *extra: str) -> str:
     """The ``alliance-sim sweep`` command line for this sweep, ready to paste."""
-    words = ["alliance-sim", "sweep", str(file), "--out", str(out)]
+    words = ["sweep", str(file), "--out", str(out)]
     for field, value in sorted(overrides.items()):
         words += [f"--{field.replace('_', '-')}", str(value)]  # each override is the flag of its name
-    return shlex.join([*words, *extra])
+    return command(*words, *extra)
 
 
 def reproduce_command(manifest: dict, row: dict) -> str:
     """The ``alliance-sim run`` command that reproduces one row of a sweep's results, month by month."""
     spec = manifest.get("sweep_spec") or {}
     base = manifest.get("base_scenario_ref") or spec.get("base_scenario", "")
-    words = ["alliance-sim", "run", str(base), "--seed", str(int(row["seed"]))]
+    words = ["run", str(base), "--seed", str(int(row["seed"]))]
     words += ["--parameters", str(spec.get("parameters", "posterior"))]
     names = manifest.get("design", {}).get("factors", [])
     paths = {(v.get("label") or v.get("path")): v.get("path") for v in spec.get("vary", []) or []}
     for name in names:
         words += ["--set", f"{paths.get(name, 'parameters.' + name)}={float(row[name])!r}"]
-    return shlex.join(words)
+    return command(*words)
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -141,7 +141,7 @@ def _print_next_steps(console, out: Path) -> None:
     except (OSError, KeyError, ValueError, IndexError):
         return
     console.print(
-        f"Figures:           {shlex.join(['alliance-sim', 'plot', str(out)])}\n"
+        f"Figures:           {command('plot', str(out))}\n"
         f"Reproduce run 0:   {reproduce_command(manifest, first)}\n"
         "(any row: its seed, and its swept values as --set PATH=NUMBER)",
         markup=False,
