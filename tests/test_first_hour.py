@@ -255,6 +255,53 @@ def test_discover_reads_a_mean_outcome_and_lists_outcomes_on_a_bad_one(lhs_resul
     assert "not a probability" in capsys.readouterr().err
 
 
+def test_discover_writes_into_its_own_sweeps_folder_and_never_over_another_discovery(lhs_results, tmp_path, capsys):
+    """The default folder belongs to the sweep (and the outcome and threshold); every written file is printed
+    with its folder; an --out holding another discovery is refused (one line) unless --overwrite."""
+    import shutil
+
+    other = tmp_path / "other_sweep"
+    shutil.copytree(lhs_results, other, ignore=shutil.ignore_patterns("discovery-*"))
+    threshold = f"{read_results(lhs_results)[0].groupby('point')['mean_level'].mean().median()}"
+    args = ["--outcome", "mean_level", "--threshold", threshold]
+    assert main(["discover", str(lhs_results), *args]) == 0
+    first = lhs_results / f"discovery-mean_level-{float(threshold):g}"
+    printed = capsys.readouterr().out
+    assert f"Wrote to {first}/: discovery.md" in printed
+    before = (first / "discovery.md").read_bytes(), (first / "prim_box.png").read_bytes()
+    assert main(["discover", str(other), *args]) == 0
+    assert ((first / "discovery.md").read_bytes(), (first / "prim_box.png").read_bytes()) == before
+    assert (other / first.name / "discovery.md").is_file()
+    assert main(["discover", str(lhs_results), *args]) == 0  # the same discovery again: allowed, same report
+    assert (first / "discovery.md").read_bytes() == before[0]
+    capsys.readouterr()
+    shared = tmp_path / "shared"
+    assert main(["discover", str(lhs_results), *args, "--out", str(shared)]) == 0
+    kept = (shared / "discovery.md").read_bytes()
+    assert main(["discover", str(other / "results.parquet"), *args, "--min-density", "0.7", "--out", str(shared)]) == 2
+    err = capsys.readouterr().err
+    assert "--overwrite" in err and len(err.strip().splitlines()) == 1
+    assert (shared / "discovery.md").read_bytes() == kept
+    assert main(["discover", str(other), *args, "--min-density", "0.7", "--out", str(shared), "--overwrite"]) == 0
+    assert json.loads((shared / "discovery.json").read_text())["identity"]["min_density"] == 0.7
+
+
+def test_the_prim_figure_stays_within_the_swept_range(lhs_results):
+    from simulation.analysis.discovery import discovery_figure, prim_boxes
+
+    df, _ = read_results(lhs_results)
+    x = df.groupby("point")[["china", "coord"]].first()
+    level = df.groupby("point")["mean_level"].mean()
+    y = (level > level.median()).to_numpy()
+    fig = discovery_figure(prim_boxes(x, y, 0.6), "t")
+    trajectory, box = fig.axes[0], fig.axes[1]  # then the colour bar
+    assert box.get_xlim() == (0.0, 1.0)
+    assert all(0 <= t.get_position()[0] <= 1 for t in box.texts)
+    assert trajectory.get_xlim()[1] <= 1.05 and trajectory.get_ylim()[1] <= 1.05  # shares: never beyond 1
+    labels = [t.get_text() for t in box.get_yticklabels()]
+    assert labels and all(" of " in label for label in labels)  # the box's numbers beside the swept range
+
+
 def test_sensitivity_reads_any_outcome_and_warns_about_a_rare_one(tmp_path, capsys):
     path = _sweep_file(
         tmp_path,

@@ -116,15 +116,21 @@ def cmd_landscape(args: argparse.Namespace) -> int:
 
 
 def cmd_discover(args: argparse.Namespace) -> int:
-    from simulation.analysis.discovery import discover_from_results
+    from simulation.analysis.discovery import DISCOVERY_FILES, default_discovery_dir, discover_from_results
     from simulation.core.io import check_output_dir
 
-    out = Path(args.out) if args.out else Path(args.results).parent / "discovery"
+    out = (
+        Path(args.out)
+        if args.out
+        else default_discovery_dir(args.results, args.outcome, args.threshold, args.min_density)
+    )
     check_output_dir(out)
     report = discover_from_results(
-        Path(args.results), threshold=args.threshold, out=out, min_density=args.min_density, outcome=args.outcome
-    )
+        Path(args.results), threshold=args.threshold, out=out, min_density=args.min_density, outcome=args.outcome,
+        overwrite=args.overwrite,
+    )  # fmt: skip
     print(report)
+    print(f"Wrote to {out}/: " + ", ".join(name for name in DISCOVERY_FILES if (out / name).is_file()))
     return 0
 
 
@@ -308,7 +314,12 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
         help=f"the outcome (default alliance); any of {', '.join(NUMERIC_OUTCOMES)} or final_<a>_<b>, "
         "if the sweep keeps it",
     )
-    p.add_argument("--out", type=Path, help="output folder (default <results>/../discovery)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        help="output folder (default: in the sweep's folder, discovery-<outcome>-<threshold>[-density<d>])",
+    )
+    p.add_argument("--overwrite", action="store_true", help="replace another discovery's files in --out (only those)")
     p.set_defaults(func=cmd_discover)
 
     p = sub.add_parser(
