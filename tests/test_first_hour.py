@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -523,3 +524,24 @@ def test_manifest_records_no_overrides_when_none_were_given(lhs_results):
     assert manifest["overrides"] == {}
     meta = pq.read_schema(lhs_results / "results.parquet").metadata
     assert b"overrides" in meta[b"alliance_sim_manifest"]
+
+
+# --------------------------------------------------------------------------- set-up (./tasks) and install
+
+
+def test_tasks_waits_for_a_held_package_lock_and_installs_every_extra_the_tests_use():
+    """Every apt-get in ./tasks waits for a held dpkg lock (bounded) instead of failing at once; the set-up
+    installs every optional extra (the tests use them all), the core install none."""
+    import tomllib
+
+    text = (ROOT / "tasks").read_text("utf-8")
+    assert subprocess.run(["bash", "-n", str(ROOT / "tasks")]).returncode == 0
+    calls = [line for line in text.splitlines() if re.search(r"\bapt-get\b.*\b(update|install)\b", line.split("#")[0])]
+    calls = [c for c in calls if "echo" not in c]
+    assert len(calls) >= 2 and all("DPkg::Lock::Timeout=600" in c for c in calls), calls
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]
+    extras = set(meta["optional-dependencies"]) - {"docs"}  # docs' packages are in test
+    (installed,) = re.findall(r'-e "\.\[([\w,]+)\]"', text)
+    assert set(installed.split(",")) == extras
+    core = " ".join(meta["dependencies"]).lower()
+    assert "pyabc" not in core and "dask" not in core and "pyabc" in " ".join(meta["optional-dependencies"]["smc"])

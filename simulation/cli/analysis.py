@@ -140,6 +140,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from simulation.calibration.patterns import load_patterns
     from simulation.core.io import check_output_dir
 
+    if args.method == "smc":  # before anything runs: the one method that needs an optional extra
+        import pyabc  # noqa: F401 - a missing extra is one line naming it (alliance-sim[smc])
     patterns = load_patterns(args.patterns)  # bad input: one line before anything runs
     out = Path(args.out) if args.out else Path.cwd() / "calibration"
     check_output_dir(out)
