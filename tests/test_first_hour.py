@@ -129,6 +129,53 @@ def test_resume_alone_keeps_the_sweeps_own_chunk_size_and_a_changed_one_is_refus
     assert read_results(tmp_path / "o")[1]["chunk_size"] == 7
 
 
+def test_a_resume_estimates_what_is_left_and_claims_no_setting_it_was_not_given(tmp_path, monkeypatch, capsys):
+    """A sweep started with no override and resumed with --resume alone: the estimate is of the runs left, and
+    nothing is said to be set on the command line (the manifest records no override)."""
+    monkeypatch.chdir(tmp_path)
+    path = _sweep_file(tmp_path, chunk_size=10)
+    real = sweep_runner_module.run_chunk
+    calls = {"n": 0}
+
+    def interrupted(task):
+        if calls["n"] >= 2:
+            raise KeyboardInterrupt
+        calls["n"] += 1
+        return real(task)
+
+    monkeypatch.setattr(sweep_runner_module, "run_chunk", interrupted)
+    assert main(["sweep", str(path), "--out", "o", "--workers", "1", "--quiet"]) == 130
+    monkeypatch.setattr(sweep_runner_module, "run_chunk", real)
+    capsys.readouterr()
+    assert main(["sweep", str(path), "--out", "o", "--resume", "--workers", "1", "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "= 30 runs; 10 left (20 done): about" in err
+    assert "Set on the command line" not in err and "Kept from" not in err
+    assert read_results(tmp_path / "o")[1]["overrides"] == {}
+
+
+@pytest.mark.slow  # two sweeps of tens of thousands of runs
+def test_the_sweep_estimate_holds_within_a_factor_of_two(tmp_path, monkeypatch, capsys):
+    """The first sweep measures this machine; the next (twice its size) announces an estimate from it, which
+    the sweep's own time meets within a factor of 2. Needs a machine that is not overloaded."""
+    load, cores = os.getloadavg()[0], os.cpu_count() or 1
+    if load > cores:
+        pytest.skip(f"the machine is loaded (load {load:.1f} > {cores} cores): timings say nothing")
+    monkeypatch.setenv("ALLIANCE_SIM_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    first = _sweep_file(tmp_path, design={"method": "lhs", "samples": 100}, replicates=100, chunk_size=2000)
+    assert main(["sweep", str(first), "--out", "a", "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "a cautious default" in err  # nothing measured yet, and it says so
+    second = _sweep_file(tmp_path, design={"method": "lhs", "samples": 200}, replicates=100, chunk_size=2000)
+    assert main(["sweep", str(second), "--out", "b", "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "from this machine's measured sweeps" in err
+    announced = float(re.search(r"about ([\d,.]+) s on", err).group(1).replace(",", ""))
+    took = float(re.search(r"Done: [\d,]+ runs in ([\d.]+) s", err).group(1))
+    assert took / 2 <= max(announced, 0.5) <= took * 2, (announced, took)
+
+
 def test_the_printed_figures_and_reproduce_commands_work_when_pasted(tmp_path, monkeypatch, capsys):
     """After a sweep: `alliance-sim plot OUT` draws figures, and the reproduce command re-runs row 0 alone
     (month by month) through `run`, at its design point (--set), with its seed and parameter mode."""
