@@ -50,7 +50,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.set:
         from simulation.world.scenario import apply_overrides
 
-        scenario = apply_overrides(scenario, parse_settings(args.set), source=args.scenario)
+        settings = parse_settings(args.set)
+        changed = ", ".join(f"{path}={value:g}" for path, value in settings.items())
+        title = f"{scenario.title} (modified: {changed})"  # never the original's title on a changed scenario
+        if len(title) > 200:  # the schema's limit; the manifest keeps every value
+            title = f"{scenario.title[:150]} (modified: {len(settings)} values)"
+        scenario = apply_overrides(scenario, {**settings, "title": title}, source=args.scenario)
     if args.steps is not None and args.steps > scenario.steps:
         raise InputError(None, "--steps", f"{args.steps} is more than the scenario's {scenario.steps} steps")
     out_dir = Path(args.out) if args.out else Path("results") / f"{scenario_id(args.scenario)}-seed{args.seed}"
