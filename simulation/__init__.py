@@ -2,6 +2,7 @@
 
 Python API (for notebooks)::
 
+    from simulation import AllianceModel     # the Mesa model (mesa.batch_run, SolaraViz)
     from simulation import load_scenario, run_scenario
     result = run_scenario(load_scenario("baseline_2018_2021"), seed=1)
     result.trajectories      # pandas DataFrame: alignment of every pair per month
@@ -18,6 +19,7 @@ from importlib import import_module
 from simulation._version import __version__
 
 _PUBLIC = {
+    "AllianceModel": "simulation.drivers.model",
     "Scenario": "simulation.world.scenario",
     "apply_overrides": "simulation.world.scenario",
     "load_scenario": "simulation.world.scenario",

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# what the tool measures (sweep speed, compile time) goes to a scratch cache, never the user's
+os.environ.setdefault("ALLIANCE_SIM_CACHE_DIR", tempfile.mkdtemp(prefix="alliance-sim-measured-"))
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"

@@ -30,7 +30,7 @@ def test_run_writes_summary_files_and_manifest(tmp_path, capsys):
     ):
         assert (out / name).stat().st_size > 0, name
     traj = pd.read_parquet(out / "trajectories.parquet")
-    assert len(traj) == 49 and "russia_china" in traj and traj["date"].iloc[-1] == "2022-01"
+    assert len(traj) == 49 and "russia_china" in traj and traj["date"].iloc[-1] == "2021-12"
     decisions = pd.read_parquet(out / "decisions.parquet")
     assert len(decisions) == 48 * 5 * 4  # every actor, every partner, every month
     manifest = json.loads((out / "manifest.json").read_text())

@@ -57,12 +57,13 @@ def test_the_compile_notice_is_said_once_with_an_estimate(monkeypatch, caplog):
     monkeypatch.setattr(compiled, "_announced", False)
     monkeypatch.setattr(compiled, "_settled", set())
     monkeypatch.setattr(compiled, "estimate_seconds", lambda: 42.0)
+    monkeypatch.setattr(compiled, "estimate_compile", lambda kind: (42.0, True))
     with caplog.at_level(logging.WARNING, logger="simulation.drivers.compiled"):
         assert compiled.announce_compile("batch") is True
         assert compiled.announce_compile("model") is True
         assert compiled.announce_compile("batch") is False  # compiled in this process from now on
     said = [r.getMessage() for r in caplog.records if r.name == "simulation.drivers.compiled"]
-    assert said == ["preparing the compiled rules (first run only, about 42 s)"]
+    assert said == ["preparing the compiled rules (first run only, about 42 s, as measured on this machine)"]
 
 
 def test_no_notice_when_the_cache_holds_the_rules(monkeypatch, caplog):
@@ -74,13 +75,20 @@ def test_no_notice_when_the_cache_holds_the_rules(monkeypatch, caplog):
     assert not [r for r in caplog.records if r.name == "simulation.drivers.compiled"]
 
 
-def test_the_estimate_stretches_with_the_load(monkeypatch):
-    monkeypatch.setattr(compiled.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
-    monkeypatch.setattr(compiled.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+def test_the_estimate_stretches_with_the_load(monkeypatch, tmp_path):
+    from simulation.core import measured
+
+    monkeypatch.setenv("ALLIANCE_SIM_CACHE_DIR", str(tmp_path))  # nothing measured yet: the default
+    monkeypatch.setattr(measured.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(measured.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
     idle = compiled.estimate_seconds()
-    monkeypatch.setattr(compiled.os, "getloadavg", lambda: (7.0, 0.0, 0.0))
+    monkeypatch.setattr(measured.os, "getloadavg", lambda: (7.0, 0.0, 0.0))
     assert idle == pytest.approx(compiled.COLD_COMPILE_SECONDS)
     assert compiled.estimate_seconds() == pytest.approx(4 * idle)  # 8 runnable on 2 cores: a quarter core each
+    assert "not yet measured on this machine" in compiled.compile_message()
+    measured.remember_compile("batch", 40.0)  # a compile measured under that load: 10 s on an idle core
+    assert compiled.estimate_seconds() == pytest.approx(40.0)
+    assert "as measured on this machine" in compiled.compile_message()
 
 
 @pytest.mark.parametrize("count", [1, 2, 3])

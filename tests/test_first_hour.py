@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import matplotlib
@@ -18,12 +22,13 @@ import yaml
 
 from simulation import outcomes
 from simulation.cli.app import build_parser, main
+from simulation.cli.pasteable import program
 from simulation.core.errors import InputError
 from simulation.reporting import plots
 from simulation.runner import run_batch
 from simulation.sweeps import execute as sweep_runner_module
 from simulation.sweeps.execute import read_results
-from tests.conftest import SCENARIOS, scenario
+from tests.conftest import ROOT, SCENARIOS, scenario
 
 matplotlib.use("Agg")
 
@@ -48,14 +53,23 @@ def _sweep_file(tmp_path: Path, **extra) -> Path:
 
 
 def _pasted(line: str) -> list[str]:
-    """A printed command line as a shell would split it, without the program name."""
-    words = shlex.split(line.strip())
-    assert words[0] == "alliance-sim", line
-    return words[1:]
+    """A printed command line as a shell would split it, without the program."""
+    words, prefix = shlex.split(line.strip()), program()
+    assert words[: len(prefix)] == prefix, line
+    return words[len(prefix) :]
 
 
 def _printed_commands(text: str) -> list[str]:
-    return [line[line.index("alliance-sim ") :] for line in text.splitlines() if "alliance-sim " in line]
+    start = shlex.join(program()) + " "
+    return [line[line.index(start) :] for line in text.splitlines() if start in line]
+
+
+def _fresh_shell(line: str, cwd: Path) -> subprocess.CompletedProcess:
+    """Paste ``line`` into a new login-less bash in ``cwd``: no activated environment, the system's PATH.
+    (PYTHONPATH points at this checkout: the suite may run on an environment installed from another one.)"""
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(cwd), "LANG": "C.UTF-8", "PYTHONPATH": str(ROOT)}
+    env.update({k: os.environ[k] for k in ("NUMBA_CACHE_DIR", "TMPDIR") if k in os.environ})
+    return subprocess.run(["bash", "-c", line], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
 
 
 # --------------------------------------------------------------------------- commands that paste
@@ -82,7 +96,8 @@ def test_the_printed_resume_command_finishes_an_interrupted_sweep_with_its_overr
     err = capsys.readouterr().err
     (resume,) = [c for c in _printed_commands(err) if "--resume" in c]
     assert "--chunk-size 10" in resume and "--replicates 4" in resume
-    assert main([*_pasted(resume), "--quiet"]) == 0
+    pasted = _fresh_shell(f"{resume} --quiet", tmp_path)  # as a user pastes it: a new shell, no venv activated
+    assert pasted.returncode == 0, pasted.stderr[-2000:]
     resumed, manifest = read_results(tmp_path / "part")
     assert manifest["overrides"] == {"chunk_size": 10, "replicates": 4}
     assert manifest["design"]["replicates"] == 4 and len(resumed) == 6 * 4
@@ -114,6 +129,53 @@ def test_resume_alone_keeps_the_sweeps_own_chunk_size_and_a_changed_one_is_refus
     assert read_results(tmp_path / "o")[1]["chunk_size"] == 7
 
 
+def test_a_resume_estimates_what_is_left_and_claims_no_setting_it_was_not_given(tmp_path, monkeypatch, capsys):
+    """A sweep started with no override and resumed with --resume alone: the estimate is of the runs left, and
+    nothing is said to be set on the command line (the manifest records no override)."""
+    monkeypatch.chdir(tmp_path)
+    path = _sweep_file(tmp_path, chunk_size=10)
+    real = sweep_runner_module.run_chunk
+    calls = {"n": 0}
+
+    def interrupted(task):
+        if calls["n"] >= 2:
+            raise KeyboardInterrupt
+        calls["n"] += 1
+        return real(task)
+
+    monkeypatch.setattr(sweep_runner_module, "run_chunk", interrupted)
+    assert main(["sweep", str(path), "--out", "o", "--workers", "1", "--quiet"]) == 130
+    monkeypatch.setattr(sweep_runner_module, "run_chunk", real)
+    capsys.readouterr()
+    assert main(["sweep", str(path), "--out", "o", "--resume", "--workers", "1", "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "= 30 runs; 10 left (20 done): about" in err
+    assert "Set on the command line" not in err and "Kept from" not in err
+    assert read_results(tmp_path / "o")[1]["overrides"] == {}
+
+
+@pytest.mark.slow  # two sweeps of tens of thousands of runs
+def test_the_sweep_estimate_holds_within_a_factor_of_two(tmp_path, monkeypatch, capsys):
+    """The first sweep measures this machine; the next (twice its size) announces an estimate from it, which
+    the sweep's own time meets within a factor of 2. Needs a machine that is not overloaded."""
+    load, cores = os.getloadavg()[0], os.cpu_count() or 1
+    if load > cores:
+        pytest.skip(f"the machine is loaded (load {load:.1f} > {cores} cores): timings say nothing")
+    monkeypatch.setenv("ALLIANCE_SIM_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    first = _sweep_file(tmp_path, design={"method": "lhs", "samples": 100}, replicates=100, chunk_size=2000)
+    assert main(["sweep", str(first), "--out", "a", "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "a cautious default" in err  # nothing measured yet, and it says so
+    second = _sweep_file(tmp_path, design={"method": "lhs", "samples": 200}, replicates=100, chunk_size=2000)
+    assert main(["sweep", str(second), "--out", "b", "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "from this machine's measured sweeps" in err
+    announced = float(re.search(r"about ([\d,.]+) s on", err).group(1).replace(",", ""))
+    took = float(re.search(r"Done: [\d,]+ runs in ([\d.]+) s", err).group(1))
+    assert took / 2 <= max(announced, 0.5) <= took * 2, (announced, took)
+
+
 def test_the_printed_figures_and_reproduce_commands_work_when_pasted(tmp_path, monkeypatch, capsys):
     """After a sweep: `alliance-sim plot OUT` draws figures, and the reproduce command re-runs row 0 alone
     (month by month) through `run`, at its design point (--set), with its seed and parameter mode."""
@@ -126,10 +188,12 @@ def test_the_printed_figures_and_reproduce_commands_work_when_pasted(tmp_path, m
     commands = _printed_commands(err)
     (plot,) = [c for c in commands if " plot " in c]
     (again,) = [c for c in commands if " run " in c]
-    assert main(_pasted(plot)) == 0
+    pasted = _fresh_shell(plot, tmp_path)  # as a user pastes it: a new shell, no venv activated
+    assert pasted.returncode == 0, pasted.stderr[-2000:]
     assert (tmp_path / "res" / "figures" / "probability.png").exists()
-    assert main(_pasted(again)) == 0
-    out = capsys.readouterr().out
+    pasted = _fresh_shell(again, tmp_path)
+    assert pasted.returncode == 0, pasted.stderr[-2000:]
+    out = pasted.stdout
     row = read_results(tmp_path / "res")[0].iloc[0]
     seed = int(row["seed"])
     assert f"--seed {seed}" in again and "--parameters posterior" in again
@@ -245,6 +309,53 @@ def test_discover_reads_a_mean_outcome_and_lists_outcomes_on_a_bad_one(lhs_resul
     assert "not a probability" in capsys.readouterr().err
 
 
+def test_discover_writes_into_its_own_sweeps_folder_and_never_over_another_discovery(lhs_results, tmp_path, capsys):
+    """The default folder belongs to the sweep (and the outcome and threshold); every written file is printed
+    with its folder; an --out holding another discovery is refused (one line) unless --overwrite."""
+    import shutil
+
+    other = tmp_path / "other_sweep"
+    shutil.copytree(lhs_results, other, ignore=shutil.ignore_patterns("discovery-*"))
+    threshold = f"{read_results(lhs_results)[0].groupby('point')['mean_level'].mean().median()}"
+    args = ["--outcome", "mean_level", "--threshold", threshold]
+    assert main(["discover", str(lhs_results), *args]) == 0
+    first = lhs_results / f"discovery-mean_level-{float(threshold):g}"
+    printed = capsys.readouterr().out
+    assert f"Wrote to {first}/: discovery.md" in printed
+    before = (first / "discovery.md").read_bytes(), (first / "prim_box.png").read_bytes()
+    assert main(["discover", str(other), *args]) == 0
+    assert ((first / "discovery.md").read_bytes(), (first / "prim_box.png").read_bytes()) == before
+    assert (other / first.name / "discovery.md").is_file()
+    assert main(["discover", str(lhs_results), *args]) == 0  # the same discovery again: allowed, same report
+    assert (first / "discovery.md").read_bytes() == before[0]
+    capsys.readouterr()
+    shared = tmp_path / "shared"
+    assert main(["discover", str(lhs_results), *args, "--out", str(shared)]) == 0
+    kept = (shared / "discovery.md").read_bytes()
+    assert main(["discover", str(other / "results.parquet"), *args, "--min-density", "0.7", "--out", str(shared)]) == 2
+    err = capsys.readouterr().err
+    assert "--overwrite" in err and len(err.strip().splitlines()) == 1
+    assert (shared / "discovery.md").read_bytes() == kept
+    assert main(["discover", str(other), *args, "--min-density", "0.7", "--out", str(shared), "--overwrite"]) == 0
+    assert json.loads((shared / "discovery.json").read_text())["identity"]["min_density"] == 0.7
+
+
+def test_the_prim_figure_stays_within_the_swept_range(lhs_results):
+    from simulation.analysis.discovery import discovery_figure, prim_boxes
+
+    df, _ = read_results(lhs_results)
+    x = df.groupby("point")[["china", "coord"]].first()
+    level = df.groupby("point")["mean_level"].mean()
+    y = (level > level.median()).to_numpy()
+    fig = discovery_figure(prim_boxes(x, y, 0.6), "t")
+    trajectory, box = fig.axes[0], fig.axes[1]  # then the colour bar
+    assert box.get_xlim() == (0.0, 1.0)
+    assert all(0 <= t.get_position()[0] <= 1 for t in box.texts)
+    assert trajectory.get_xlim()[1] <= 1.05 and trajectory.get_ylim()[1] <= 1.05  # shares: never beyond 1
+    labels = [t.get_text() for t in box.get_yticklabels()]
+    assert labels and all(" of " in label for label in labels)  # the box's numbers beside the swept range
+
+
 def test_sensitivity_reads_any_outcome_and_warns_about_a_rare_one(tmp_path, capsys):
     path = _sweep_file(
         tmp_path,
@@ -311,13 +422,72 @@ def test_compare_refuses_an_unknown_outcome_listing_the_allowed(capsys):
     assert "--outcome" in err and "allowed: alliance_reached, alliance_at_end" in err
 
 
+def test_the_printed_program_resolves_in_a_new_shell_in_the_project_folder(monkeypatch):
+    """In the folder that holds the environment (the project folder after ./tasks setup) the program is
+    printed relative to it (.venv/bin/alliance-sim) unless a new shell finds it on PATH; either way it runs."""
+    env_home = Path(sys.executable).parent.parent.parent  # <project>/.venv/bin/python -> <project>
+    monkeypatch.chdir(env_home)
+    words = program()
+    if words != ["alliance-sim"]:
+        assert not Path(words[0]).is_absolute() and "/" in words[0], words
+    pasted = _fresh_shell(shlex.join([*words, "--version"]), env_home)
+    assert pasted.returncode == 0 and pasted.stdout.startswith("alliance-sim "), pasted.stderr[-2000:]
+
+
 # --------------------------------------------------------------------------- --help
+
+
+def _console_script(args: list[str]) -> subprocess.CompletedProcess:
+    """``alliance-sim ARGS`` through the installed console script (not main() in this process)."""
+    script = Path(sys.executable).parent / "alliance-sim"
+    if not script.is_file():
+        pytest.skip(f"no console script beside {sys.executable} (install the package: ./tasks setup)")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "100"}
+    return subprocess.run([str(script), *args], env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_the_console_script_helps_with_no_arguments_and_both_help_flags():
+    """The first commands a new user types: exit 0, no traceback; a bare command lists the commands."""
+    names = list(_subparsers())
+    for args in ([], ["--help"], ["-h"]):
+        proc = _console_script(args)
+        assert proc.returncode == 0 and "Traceback" not in proc.stderr, (args, proc.stderr[-2000:])
+        assert proc.stdout.startswith("usage: alliance-sim") and "see --help" not in proc.stdout + proc.stderr
+        assert all(f"    {name} " in proc.stdout or f"    {name}\n" in proc.stdout for name in names), args
+
+
+@pytest.mark.slow  # one process per command: about 1-2 s each on 2 cores
+def test_the_console_script_helps_with_every_commands_help():
+    """Every subcommand's --help from the installed script: exit 0, no traceback."""
+    names = list(_subparsers())
+    lines = ";".join(f'"$0" {shlex.quote(name)} --help >/dev/null || echo "FAILED {name}"' for name in names)
+    script = Path(sys.executable).parent / "alliance-sim"  # one shell for every subcommand's help
+    if not script.is_file():
+        pytest.skip(f"no console script beside {sys.executable} (install the package: ./tasks setup)")
+    proc = subprocess.run(
+        ["bash", "-c", lines, str(script)], env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0 and "FAILED" not in proc.stdout and "Traceback" not in proc.stderr, (
+        proc.stdout + proc.stderr[-2000:]
+    )
 
 
 def _subparsers() -> dict[str, argparse.ArgumentParser]:
     parser = build_parser()
     (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
     return dict(sub.choices)
+
+
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_the_top_level_help_lists_every_command(flag, capsys):
+    """argparse %-formats every help string, the top level's included: one literal % breaks it."""
+    assert main([flag]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("usage: alliance-sim")
+    for name in _subparsers():
+        assert f"\n    {name} " in text or f"\n    {name}\n" in text, name
+    assert "%%" not in text and "%(" not in text
 
 
 def test_every_option_of_every_command_has_help_and_no_doubled_percent(capsys):
@@ -410,3 +580,24 @@ def test_manifest_records_no_overrides_when_none_were_given(lhs_results):
     assert manifest["overrides"] == {}
     meta = pq.read_schema(lhs_results / "results.parquet").metadata
     assert b"overrides" in meta[b"alliance_sim_manifest"]
+
+
+# --------------------------------------------------------------------------- set-up (./tasks) and install
+
+
+def test_tasks_waits_for_a_held_package_lock_and_installs_every_extra_the_tests_use():
+    """Every apt-get in ./tasks waits for a held dpkg lock (bounded) instead of failing at once; the set-up
+    installs every optional extra (the tests use them all), the core install none."""
+    import tomllib
+
+    text = (ROOT / "tasks").read_text("utf-8")
+    assert subprocess.run(["bash", "-n", str(ROOT / "tasks")]).returncode == 0
+    calls = [line for line in text.splitlines() if re.search(r"\bapt-get\b.*\b(update|install)\b", line.split("#")[0])]
+    calls = [c for c in calls if "echo" not in c]
+    assert len(calls) >= 2 and all("DPkg::Lock::Timeout=600" in c for c in calls), calls
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]
+    extras = set(meta["optional-dependencies"]) - {"docs"}  # docs' packages are in test
+    (installed,) = re.findall(r'-e "\.\[([\w,]+)\]"', text)
+    assert set(installed.split(",")) == extras
+    core = " ".join(meta["dependencies"]).lower()
+    assert "pyabc" not in core and "dask" not in core and "pyabc" in " ".join(meta["optional-dependencies"]["smc"])

@@ -242,7 +242,8 @@ def test_manifest_lists_every_dependency_with_its_version(lhs):
 
 
 @pytest.mark.parametrize(
-    "module, extra", [("solara", "dashboard"), ("ema_workbench", "analysis"), ("distributed", "dask")]
+    "module, extra",
+    [("solara", "dashboard"), ("ema_workbench", "analysis"), ("distributed", "dask"), ("pyabc", "smc")],
 )
 def test_a_missing_extra_is_one_line_naming_it(capsys, monkeypatch, module, extra):
     import simulation.cli.app as cli_module
@@ -256,6 +257,13 @@ def test_a_missing_extra_is_one_line_naming_it(capsys, monkeypatch, module, extr
     monkeypatch.setattr(cli_module, "build_parser", lambda: type("P", (), {"parse_args": lambda self, a: args})())
     code, _, err = cli(capsys, "scenarios")
     assert code == 2 and err.strip().count("\n") == 0 and f"alliance-sim[{extra}]" in err
+
+
+def test_abc_smc_without_its_extra_is_one_line_before_anything_runs(capsys, monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "pyabc", None)
+    code, _, err = cli(capsys, "calibrate", "--method", "smc", "--out", str(tmp_path / "c"))
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "pip install 'alliance-sim[smc]'" in err and not (tmp_path / "c").exists()
 
 
 def test_the_dashboard_without_its_extra_is_one_line(capsys, monkeypatch):

@@ -10,6 +10,7 @@ integer columns under pandas 3).
 
 from __future__ import annotations
 
+import json
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,42 @@ import numpy as np
 import pandas as pd
 
 from simulation.core.errors import InputError
+
+#: The files a discovery writes into its folder (nothing else there is touched).
+DISCOVERY_FILES = (
+    "discovery.md",
+    "discovery.json",
+    "prim_box.png",
+    "prim_box.svg",
+    "prim_box.csv",
+    "prim_trajectory.csv",
+)
+
+
+def default_discovery_dir(results: Path, outcome: str, threshold: float, min_density: float = 0.8) -> Path:
+    """Where a discovery goes unless --out says otherwise: inside the sweep's own folder, one folder per
+    outcome, threshold and (when not the default 0.8) density, e.g. ``results/flagship/discovery-alliance-0.5``
+    or ``.../discovery-entente-0.5-density0.95``: no discovery replaces another's."""
+    results = Path(results)
+    folder = results if results.is_dir() else results.parent
+    density = "" if min_density == 0.8 else f"-density{min_density:g}"
+    return folder / f"discovery-{outcome}-{threshold:g}{density}"
+
+
+def check_discovery_folder(out: Path, identity: dict, overwrite: bool) -> None:
+    """A discovery writes into a folder with none of its files, or re-makes the same discovery (same results
+    file, outcome, threshold and density); a folder holding another discovery needs --overwrite."""
+    present = [name for name in DISCOVERY_FILES if (out / name).exists()]
+    if not present or overwrite:
+        return
+    try:
+        earlier = json.loads((out / "discovery.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        earlier = None
+    if isinstance(earlier, dict) and earlier.get("identity") == identity:
+        return
+    what = "a discovery of other results or settings" if isinstance(earlier, dict) else f"{present[0]}"
+    raise InputError(out, "--out", f"holds {what}; not overwritten (use another --out, or add --overwrite)")
 
 
 @dataclass
@@ -108,12 +145,15 @@ def discovery_figure(result: DiscoveryResult, title: str, labels: dict[str, str]
         ax1.set_xlabel("coverage (share of points of interest inside)")
         ax1.set_ylabel("density (share inside that are of interest)")
         ax1.set_title("PRIM peeling trajectory (red: chosen box)")
+        ax1.set_xlim(0, 1.03)  # both are shares: the whole 0-1 scale, never beyond
+        ax1.set_ylim(0, 1.03)
         bar = fig.colorbar(sc, ax=ax1, label="restricted inputs")
         bar.locator = mpl.ticker.MaxNLocator(integer=True)
         bar.update_ticks()
         lim = result.limits
         ys = np.arange(len(lim))
         span = (lim["swept_max"] - lim["swept_min"]).replace(0, 1)
+        ax2.barh(ys, np.ones(len(lim)), left=0, color="#dddddd", height=0.5)
         ax2.barh(
             ys,
             (lim["max"] - lim["min"]) / span,
@@ -121,12 +161,17 @@ def discovery_figure(result: DiscoveryResult, title: str, labels: dict[str, str]
             color="#2166ac",
             height=0.5,
         )
-        for k, (_, row) in enumerate(lim.iterrows()):
-            ax2.text(1.02, k, f"{row['min']:.2f} - {row['max']:.2f}", va="center")
-        ax2.set_yticks(ys, [labels.get(i, str(i).replace("parameters.", "")) for i in lim.index])
-        ax2.set_xlim(0, 1.35)
+        names = [labels.get(i, str(i).replace("parameters.", "")) for i in lim.index]
+        ax2.set_yticks(  # the numbers beside each name: the axis itself stays within the swept range
+            ys,
+            [
+                f"{name}\nbox {row['min']:.2f} - {row['max']:.2f} of {row['swept_min']:.2f} - {row['swept_max']:.2f}"
+                for name, (_, row) in zip(names, lim.iterrows(), strict=True)
+            ],
+        )
+        ax2.set_xlim(0, 1)
         ax2.set_ylim(-0.8, len(lim) - 0.2)
-        ax2.set_xlabel("share of the swept range")
+        ax2.set_xlabel("share of the swept range (blue: the box; grey: the rest)")
         ax2.set_title(f"Box: coverage {result.coverage:.2f}, density {result.density:.2f}")
         fig.suptitle(title)
         if scope:
@@ -136,10 +181,16 @@ def discovery_figure(result: DiscoveryResult, title: str, labels: dict[str, str]
 
 
 def discover_from_results(
-    results: Path, threshold: float, out: Path, min_density: float = 0.8, outcome: str = "alliance_reached"
+    results: Path,
+    threshold: float,
+    out: Path | None = None,
+    min_density: float = 0.8,
+    outcome: str = "alliance_reached",
+    overwrite: bool = False,
 ) -> str:
     """PRIM on a sweep's results: a design point is of interest when its value of ``outcome`` (the
-    catalogue's aggregation: a share of runs, a mean) exceeds ``threshold``."""
+    catalogue's aggregation: a share of runs, a mean) exceeds ``threshold``. Writes into ``out`` (default:
+    :func:`default_discovery_dir`, inside the sweep's folder) the files of DISCOVERY_FILES."""
     from simulation.outcomes import numeric_outcome
     from simulation.outcomes import outcome as catalogue_outcome
     from simulation.reporting.plots import human_label, outcome_words, save
@@ -167,6 +218,13 @@ def discover_from_results(
     if not (p > threshold).any():
         raise InputError(results, "--threshold", f"no design point has {words} above {threshold:g} (highest "
                          f"{p.max():.3f}); lower the threshold or choose another --outcome")  # fmt: skip
+    from simulation.sweeps.folder import sha256_file
+
+    out = Path(out) if out is not None else default_discovery_dir(results, outcome, threshold, min_density)
+    source = Path(results) / "results.parquet" if Path(results).is_dir() else Path(results)
+    identity = {"results_sha256": sha256_file(source), "outcome": outcome, "threshold": threshold,
+                "min_density": min_density}  # fmt: skip
+    check_discovery_folder(out, identity, overwrite)
     result = prim_boxes(x, (p > threshold).to_numpy(), min_density)
     out.mkdir(parents=True, exist_ok=True)
     labels = {c: human_label(c, manifest) for c in x.columns}
@@ -192,4 +250,6 @@ def discover_from_results(
     ]
     text = "\n".join(lines)
     (out / "discovery.md").write_text(text, "utf-8")
+    record = {"kind": "discovery", "results": str(source.absolute()), "identity": identity}
+    (out / "discovery.json").write_text(json.dumps(record, indent=1) + "\n", "utf-8")
     return text

@@ -116,15 +116,21 @@ def cmd_landscape(args: argparse.Namespace) -> int:
 
 
 def cmd_discover(args: argparse.Namespace) -> int:
-    from simulation.analysis.discovery import discover_from_results
+    from simulation.analysis.discovery import DISCOVERY_FILES, default_discovery_dir, discover_from_results
     from simulation.core.io import check_output_dir
 
-    out = Path(args.out) if args.out else Path(args.results).parent / "discovery"
+    out = (
+        Path(args.out)
+        if args.out
+        else default_discovery_dir(args.results, args.outcome, args.threshold, args.min_density)
+    )
     check_output_dir(out)
     report = discover_from_results(
-        Path(args.results), threshold=args.threshold, out=out, min_density=args.min_density, outcome=args.outcome
-    )
+        Path(args.results), threshold=args.threshold, out=out, min_density=args.min_density, outcome=args.outcome,
+        overwrite=args.overwrite,
+    )  # fmt: skip
     print(report)
+    print(f"Wrote to {out}/: " + ", ".join(name for name in DISCOVERY_FILES if (out / name).is_file()))
     return 0
 
 
@@ -134,6 +140,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from simulation.calibration.patterns import load_patterns
     from simulation.core.io import check_output_dir
 
+    if args.method == "smc":  # before anything runs: the one method that needs an optional extra
+        import pyabc  # noqa: F401 - a missing extra is one line naming it (alliance-sim[smc])
     patterns = load_patterns(args.patterns)  # bad input: one line before anything runs
     out = Path(args.out) if args.out else Path.cwd() / "calibration"
     check_output_dir(out)
@@ -320,12 +328,17 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
         help=f"the outcome (default alliance_reached); any of {', '.join(NUMERIC_OUTCOMES)} or final_<a>_<b>, "
         "if the sweep keeps it",
     )
-    p.add_argument("--out", type=Path, help="output folder (default <results>/../discovery)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        help="output folder (default: in the sweep's folder, discovery-<outcome>-<threshold>[-density<d>])",
+    )
+    p.add_argument("--overwrite", action="store_true", help="replace another discovery's files in --out (only those)")
     p.set_defaults(func=cmd_discover)
 
     p = sub.add_parser(
         "compare",
-        help="two scenarios side by side: outcome distributions and their difference with 95% intervals",
+        help="two scenarios side by side: outcome distributions and their difference with 95%% intervals",
         description="Run two scenarios over the same seeds on the batch engine (posterior predictive by "
         "default) and print, for each outcome, its value in both with 95% intervals and the difference "
         "(second minus first) with its 95% interval. With --out, also compare.md, compare.csv and a figure.",

@@ -48,7 +48,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.set:
         from simulation.world.scenario import apply_overrides
 
-        scenario = apply_overrides(scenario, parse_settings(args.set), source=args.scenario)
+        settings = parse_settings(args.set)
+        changed = ", ".join(f"{path}={value:g}" for path, value in settings.items())
+        title = f"{scenario.title} (modified: {changed})"  # never the original's title on a changed scenario
+        if len(title) > 200:  # the schema's limit; the manifest keeps every value
+            title = f"{scenario.title[:150]} (modified: {len(settings)} values)"
+        scenario = apply_overrides(scenario, {**settings, "title": title}, source=args.scenario)
     if args.steps is not None and args.steps > scenario.steps:
         raise InputError(None, "--steps", f"{args.steps} is more than the scenario's {scenario.steps} steps")
     out_dir = Path(args.out) if args.out else Path("results") / f"{scenario_id(args.scenario)}-seed{args.seed}"
@@ -345,6 +350,9 @@ def note_pending_calibration(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    if not (sys.argv[1:] if argv is None else argv):  # a bare `alliance-sim`: the usage and every command
+        parser.print_help()
+        return 0
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # --help, --version and argument errors (already reported on one line)

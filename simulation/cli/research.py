@@ -205,7 +205,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 
 def add_research_commands(sub: argparse._SubParsersAction) -> None:
-    from simulation.reporting.plots import SWEEP_FIGURES
+    from simulation.reporting.figure_kinds import SWEEP_FIGURES
 
     p = sub.add_parser(
         "scenarios",

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shlex
 import sys
 from pathlib import Path
 
 from simulation.cli.argtypes import bounded_int, chunk_size_int, max_runs_int, scheduler_address, workers_int
+from simulation.cli.pasteable import command
 
 #: A sweep above this many runs asks for --yes (change with --max-runs).
 DEFAULT_MAX_RUNS = 2_000_000
-#: Measured on a 2-core machine (experiments/benchmark.py); for the size estimate only.
-ESTIMATED_RUNS_PER_SECOND_PER_CORE = 3000
+#: Bytes of results per run (the Parquet table's size; for the size estimate only).
 ESTIMATED_BYTES_PER_RUN = 60
 
 
@@ -34,19 +32,55 @@ def resume_overrides(out: Path, chunk_size: int | None, replicates: int | None) 
     return chunk_size, replicates
 
 
+def runs_done(out: Path) -> int:
+    """Runs already in the finished chunks an interrupted sweep's manifest records (all when complete)."""
+    from simulation.sweeps.folder import is_sweep_manifest, read_manifest
+
+    manifest, _ = read_manifest(out)
+    if manifest is None or not is_sweep_manifest(manifest):
+        return 0
+    if manifest.get("complete") and (out / "results.parquet").exists():
+        total = manifest.get("total_runs")
+        return total if isinstance(total, int) else _chunk_runs(manifest)
+    return _chunk_runs(manifest)
+
+
+def recorded_overrides(out: Path) -> dict:
+    """The settings the sweep in ``out`` was started with on the command line (its manifest's overrides)."""
+    from simulation.sweeps.folder import is_sweep_manifest, read_manifest
+
+    manifest, _ = read_manifest(out)
+    if manifest is None or not is_sweep_manifest(manifest) or not isinstance(manifest.get("overrides"), dict):
+        return {}
+    return {k: v for k, v in manifest["overrides"].items() if isinstance(v, int)}
+
+
+def _chunk_runs(manifest: dict) -> int:
+    total = 0
+    for record in (manifest.get("chunks") or {}).values():
+        span = record.get("runs") if isinstance(record, dict) else None
+        if isinstance(span, list) and len(span) == 2 and all(isinstance(v, int) for v in span):
+            total += max(0, span[1] - span[0])
+    return total
+
+
+def _settings_words(settings: dict) -> str:
+    return ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in settings.items())
+
+
 def sweep_command(file: str | Path, out: Path, overrides: dict[str, int], *extra: str) -> str:
     """The ``alliance-sim sweep`` command line for this sweep, ready to paste."""
-    words = ["alliance-sim", "sweep", str(file), "--out", str(out)]
+    words = ["sweep", str(file), "--out", str(out)]
     for field, value in sorted(overrides.items()):
         words += [f"--{field.replace('_', '-')}", str(value)]  # each override is the flag of its name
-    return shlex.join([*words, *extra])
+    return command(*words, *extra)
 
 
 def reproduce_command(manifest: dict, row: dict) -> str:
     """The ``alliance-sim run`` command that reproduces one row of a sweep's results, month by month."""
     spec = manifest.get("sweep_spec") or {}
     base = manifest.get("base_scenario_ref") or spec.get("base_scenario", "")
-    words = ["alliance-sim", "run", str(base), "--seed", str(int(row["seed"]))]
+    words = ["run", str(base), "--seed", str(int(row["seed"]))]
     words += ["--parameters", str(spec.get("parameters", "posterior"))]
     if "draw" in row and row["draw"] is not None:
         words += ["--draw", str(int(row["draw"]))]
@@ -54,7 +88,7 @@ def reproduce_command(manifest: dict, row: dict) -> str:
     paths = {(v.get("label") or v.get("path")): v.get("path") for v in spec.get("vary", []) or []}
     for name in names:
         words += ["--set", f"{paths.get(name, 'parameters.' + name)}={float(row[name])!r}"]
-    return shlex.join(words)
+    return command(*words)
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -76,24 +110,40 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         args.file, chunk_size=chunk_size, max_runs=None if args.yes else args.max_runs, replicates=replicates
     )
     runs = sweep.total_runs
-    cores = args.workers or os.cpu_count() or 1
-    est_s = runs / (ESTIMATED_RUNS_PER_SECOND_PER_CORE * cores)
-    est_mb = runs * ESTIMATED_BYTES_PER_RUN / 1e6
+    given = {k: v for k, v in (("chunk_size", args.chunk_size), ("replicates", args.replicates)) if v is not None}
+    measured_session: dict[str, int] = {}
 
     def announce() -> None:  # once the folder is checked and locked: a refusal stays one line
-        from simulation.drivers.compiled import announce_compile
+        from simulation.core.measured import cores, estimate_sweep
 
-        first: list[str] = []  # the compile notice, said here once (the time estimate includes it)
-        announce_compile("batch", say=first.append)
-        changed = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in sweep.overrides.items())
-        console.print(
-            f"[bold]{sweep.spec.title}[/bold]\n{sweep.design_size:,} design points x "
-            f"{sweep.spec.replicates:,} replicates = {runs:,} runs in {len(sweep.chunks())} chunks; "
-            f"about {est_s:,.0f} s on {cores} worker(s), about {est_mb:,.1f} MB of results -> {out}"
-            + (f"\nSet on the command line (recorded in the manifest): {changed}" if changed else "")
-        )
-        if first:
-            console.print(f"{first[0]} before the runs start")
+        done = runs_done(out) if args.resume else 0
+        chunks = sweep.chunks()
+        left_chunks = max(1, round(len(chunks) * (runs - done) / runs)) if runs else 1
+        busy = min(args.workers or cores(), cores(), left_chunks)
+        estimate = estimate_sweep(runs - done, sweep.base.steps, busy)
+        measured_session["workers"] = busy
+        size = f"{sweep.design_size:,} design points x {sweep.spec.replicates:,} replicates = {runs:,} runs"
+        where = f"about {runs * ESTIMATED_BYTES_PER_RUN / 1e6:,.1f} MB of results -> {out}"
+        if done:
+            what = f"{size}; {runs - done:,} left ({done:,} done): about {estimate.seconds:,.0f} s"
+        else:
+            what = f"{size} in {len(chunks)} chunks; about {estimate.seconds:,.0f} s"
+        lines = [f"[bold]{sweep.spec.title}[/bold]", f"{what} on {busy} worker(s) ({estimate.words()}), {where}"]
+        if given:
+            lines.append("Set on the command line (recorded in the manifest): " + _settings_words(given))
+        kept = {k: v for k, v in recorded_overrides(out).items() if k not in given} if args.resume else {}
+        if kept:
+            lines.append("Kept from the sweep's start (its manifest): " + _settings_words(kept))
+        console.print("\n".join(lines))
+        if args.scheduler is None:  # compile here, visibly and timed, so that the runs' time is the runs'
+            from simulation.drivers.compiled import rules_ready
+
+            if not rules_ready("batch"):
+                from simulation.drivers.compiled import compile_message
+                from simulation.runner import prepare_rules
+
+                console.print(f"{compile_message()} before the runs start")
+                prepare_rules(sweep.base, kind="batch")
 
     warnings = logging.getLogger("simulation.sweeps.execute")
     handler = _WarningLine(console)
@@ -119,9 +169,16 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         return 130
     finally:
         warnings.removeHandler(handler)
+    if report.runs:
+        speed = f"{report.runs:,} runs in {report.seconds:.1f} s ({report.runs_per_second:,.0f} runs/s)"
+        if args.scheduler is None:  # the next sweep's estimate on this machine starts from this one
+            from simulation.core.measured import remember_sweep
+
+            remember_sweep(report.runs, sweep.base.steps, measured_session.get("workers", 1), report.seconds)
+    else:
+        speed = "nothing left to run (the sweep was already complete)"
     console.print(
-        f"Done: {report.runs:,} runs in {report.seconds:.1f} s ({report.runs_per_second:,.0f} runs/s). "
-        f"Results: {report.results}; manifest: {out / 'manifest.json'}",
+        f"Done: {speed}. Results: {report.results}; manifest: {out / 'manifest.json'}",
         markup=False,
     )
     _print_next_steps(console, out)
@@ -145,7 +202,7 @@ def _print_next_steps(console, out: Path) -> None:
     except (OSError, KeyError, ValueError, IndexError):
         return
     console.print(
-        f"Figures:           {shlex.join(['alliance-sim', 'plot', str(out)])}\n"
+        f"Figures:           {command('plot', str(out))}\n"
         f"Reproduce run 0:   {reproduce_command(manifest, first)}\n"
         "(any row: its seed, its posterior draw as --draw, and its swept values as --set PATH=NUMBER)",
         markup=False,

@@ -8,25 +8,24 @@ at WARNING level (shown on the terminal and in a redirected log without any set-
 prints it as a plain line). ``runner.prepare_rules`` compiles them ahead of time
 (``python -m simulation.runner``, run by ``./tasks setup``).
 
-The estimate comes from ``COLD_COMPILE_SECONDS``, the measured cold compile of every entry point,
-stretched by the machine's load (a compile runs on one core).
+The estimate is the compile time last measured on this machine (``core.measured``, recorded by
+``runner.prepare_rules``), else a cautious default, stretched by the machine's load (a compile runs on one core).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import os
 from collections.abc import Callable
 from typing import Any
 
+from simulation.core.measured import DEFAULT_COMPILE_SECONDS, estimate_compile
+
 log = logging.getLogger(__name__)
 
-#: Seconds to compile every entry point from an empty cache on one idle core. Measured as CPU
-#: seconds (equal to wall seconds on an idle core) on the 2-core machine: 17.5 s for a fresh
-#: process's first batch, imports included (``experiments/benchmark.py``, cold start), 19.8 s for
-#: every entry point (``python -m simulation.runner``: the batch and the Mesa model).
-COLD_COMPILE_SECONDS = 20.0
+#: Seconds to compile every entry point from an empty cache on one idle core until a compile is measured on
+#: this machine (``core.measured``: each compile records its time in the user's cache).
+COLD_COMPILE_SECONDS = DEFAULT_COMPILE_SECONDS
 
 _announced = False
 _settled: set[str] = set()  # kinds known to be compiled or loaded in this process
@@ -62,20 +61,15 @@ def rules_ready(kind: str = "batch") -> bool:
 
 
 def estimate_seconds() -> float:
-    """About how long the cold compile takes here and now (the idle figure, stretched by the load)."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cores = os.cpu_count() or 1
-    try:
-        load = os.getloadavg()[0]
-    except OSError:
-        load = 0.0
-    return COLD_COMPILE_SECONDS * max(1.0, (load + 1.0) / max(cores, 1))
+    """About how long the cold compile takes here and now: the last compile measured on this machine (else
+    the default), stretched by the load (a compile runs on one core)."""
+    return estimate_compile("batch")[0]
 
 
 def compile_message() -> str:
-    return f"preparing the compiled rules (first run only, about {estimate_seconds():,.0f} s)"
+    measured = estimate_compile("batch")[1]
+    source = "as measured on this machine" if measured else "not yet measured on this machine"
+    return f"preparing the compiled rules (first run only, about {estimate_seconds():,.0f} s, {source})"
 
 
 def announce_compile(kind: str = "batch", say: Callable[[str], None] | None = None) -> bool:

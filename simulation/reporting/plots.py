@@ -945,7 +945,7 @@ def fan_chart(
 
 # --------------------------------------------------------------------------- the default set
 
-SWEEP_FIGURES = ("probability", "main_effects", "heatmap", "time", "final", "fan")
+from simulation.reporting.figure_kinds import SWEEP_FIGURES  # noqa: E402 - the names without matplotlib
 
 
 def is_grid(df: pd.DataFrame, factors: list[str]) -> bool:
