@@ -390,3 +390,109 @@ def refuse_sweep_folder(path: str | Path, field: str = "--out") -> None:
 def is_disk_full(exc: BaseException) -> bool:
     """True for the OSErrors that mean 'no room to write' (full disk, quota, read-only file system)."""
     return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG)
+
+
+# --------------------------------------------------------------------------- the writer rule
+
+#: What every refusal of the writer rule tells the user to do.
+OVERWRITE_HINT = "add --overwrite to replace it, or write elsewhere"
+
+
+def check_new_file(
+    path: str | Path, overwrite: bool, field: str = "--out", inputs: tuple[str | Path, ...] = ()
+) -> Path:
+    """The writer rule for one output file, checked before any work: the file is new, or it exists and
+    ``--overwrite`` was given (and it is none of what :func:`check_output_file` protects whatever the flag)."""
+    path = check_output_file(path, field, inputs)
+    if (path.exists() or path.is_symlink()) and not overwrite:
+        raise InputError(path, field, f"already exists; not replaced ({OVERWRITE_HINT})")
+    return path
+
+
+def check_new_folder(path: str | Path, overwrite: bool, field: str = "--out") -> Path:
+    """The writer rule for an output folder, checked before any work: a new or empty folder, or, with
+    ``--overwrite``, a folder holding files (the command replaces only the files it writes; nothing else in
+    the folder is removed)."""
+    path = check_output_dir(path, field)
+    if path.is_dir() and not overwrite:
+        try:
+            holds = next(iter(path.iterdir()), None)
+        except OSError as exc:
+            raise InputError(path, field, f"cannot list this folder ({exc.strerror})") from None
+        if holds is not None:
+            raise InputError(
+                path,
+                field,
+                f"exists and holds files (e.g. {holds.name}); not written into "
+                "(add --overwrite to replace this command's files in it, or use a new folder)",
+            )
+    return path
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """A temporary path beside ``path`` to write to; on success it is flushed and renamed over ``path``
+    at once, on any failure removed: a reader (or a full disk) never leaves half a file under the final name."""
+    path = Path(path)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent if str(path.parent) else ".")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def write_atomic(path: str | Path, data: str | bytes) -> Path:
+    """Write text (UTF-8) or bytes to ``path`` through :func:`atomic_path`."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    return path
+
+
+class FolderLock:
+    """An exclusive lock on an output folder (``.lock`` in it), held while a command writes there: a second
+    writer is refused with one line. Released when the process ends, however it ends."""
+
+    def __init__(self, folder: str | Path, what: str):
+        self.path = Path(folder) / ".lock"
+        self.what = what
+        self.handle: Any = None
+
+    def __enter__(self) -> FolderLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.handle = open(self.path, "a+")  # noqa: SIM115 - held until __exit__
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows: no advisory locks
+            return self
+        try:
+            fcntl.flock(self.handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self.handle.seek(0)
+            owner = self.handle.read().strip()[:40]
+            self.handle.close()
+            self.handle = None
+            who = f" (process {owner})" if owner else ""
+            raise InputError(
+                self.path.parent,
+                "--out",
+                f"another alliance-sim {self.what} is writing to this folder{who}; "
+                "wait for it to finish or use another --out",
+            ) from None
+        self.handle.seek(0)
+        self.handle.truncate()
+        self.handle.write(str(os.getpid()))
+        self.handle.flush()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.handle is not None:
+            self.handle.close()
+            self.handle = None
