@@ -134,9 +134,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from simulation.core.io import FolderLock
 
     patterns = load_patterns(args.patterns)  # bad input: one line before anything runs
+    check_pattern_count(patterns, args.patterns)
     out = Path(args.out) if args.out else Path.cwd() / "calibration"
-    check_calibration_folder(out, args.resume, args.overwrite)
     check_calibrate_options(args, patterns, out)
+    check_calibration_folder(out, args.resume, args.overwrite)
     _fill_calibrate_defaults(args)
     with FolderLock(out, "calibration"):  # a second calibration on this folder is refused, as sweeps do
         manifest = _calibrate(args, out)
@@ -154,6 +155,22 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         shutil.copyfile(out / "posterior.json", meta)
         print(f"Shipped as {table}")
     return 0
+
+
+#: A calibration weighs patterns against each other (its compatibility table is about pairs): one is not enough.
+MIN_PATTERNS = 2
+
+
+def check_pattern_count(patterns, source: Path | None) -> None:
+    """Refuse, before any run, a patterns file a calibration cannot use: fewer than two patterns."""
+    n = len(patterns.patterns)
+    if n < MIN_PATTERNS:
+        raise InputError(
+            source,
+            "patterns",
+            f"{n} pattern: a calibration needs at least {MIN_PATTERNS} (it reports which patterns the model "
+            "can meet together)",
+        )
 
 
 def check_calibration_folder(out: Path, resume: bool, overwrite: bool) -> None:

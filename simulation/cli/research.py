@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from simulation.core.errors import InputError
@@ -57,12 +56,9 @@ def detect_kind(path: Path) -> str:
     if path.suffix.lower() == ".parquet":
         return "posterior" if path.name == "posterior.parquet" else "results"
     if path.suffix.lower() == ".json":
-        try:
-            data = json.loads(path.read_text("utf-8"))
-        except FileNotFoundError:
-            raise InputError(path, None, "file not found") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise InputError(path, None, f"not JSON ({exc})") from None
+        from simulation.core.io import load_json
+
+        data = load_json(path, "input")  # through the gate: size, nesting, duplicate keys are one line
         if isinstance(data, dict) and str(data.get("format", "")).startswith("alliance-sim seminar"):
             return "seminar"
         raise InputError(path, None, f"cannot tell what kind of file this is; give --kind ({', '.join(FILE_KINDS)})")
@@ -112,8 +108,10 @@ def validate_file(path: Path, kind: str | None = None) -> tuple[str, str]:
         )
     if kind == "patterns":
         from simulation.calibration.patterns import load_patterns
+        from simulation.cli.analysis import check_pattern_count
 
         pf = load_patterns(path)
+        check_pattern_count(pf, path)
         return kind, f"{len(pf.patterns)} calibration patterns"
     if kind == "landscape":
         from simulation.analysis.landscape import landscape_from_file
@@ -175,11 +173,12 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    from simulation.core.io import check_new_folder
+    from simulation.core.io import check_input_file, check_new_folder
     from simulation.reporting import plots
     from simulation.sweeps.execute import read_results
 
     results = Path(args.results)
+    check_input_file(results / "results.parquet" if results.is_dir() else results, "results")  # the input first
     out = Path(args.out) if args.out else (results.parent if results.is_file() else results) / "figures"
     check_new_folder(out, args.overwrite)
     df, manifest = read_results(Path(args.results))

@@ -201,12 +201,29 @@ def _nearest_existing(path: Path) -> Path:
     return probe
 
 
+#: The kernel's pseudo file systems: nothing the tool writes belongs there.
+PSEUDO_ROOTS = ("/proc", "/sys", "/dev")
+
+
+def _refuse_pseudo(path: Path, field: str) -> None:
+    try:
+        resolved = str(Path(path).absolute().resolve())
+    except (OSError, RuntimeError):
+        return
+    for root in PSEUDO_ROOTS:
+        if resolved == root or resolved.startswith(root + "/"):
+            raise InputError(path, field, f"cannot write under {root} (a system pseudo file system); write elsewhere")
+
+
 def _probe_writable(folder: Path, path: Path, field: str) -> None:
     """Create and remove a scratch file in ``folder``: permission bits say nothing to root, and
     pseudo file systems (/proc, /sys) refuse writes whatever they say."""
+    _refuse_pseudo(path, field)
     try:
         fd, name = tempfile.mkstemp(prefix=".alliance-sim-probe-", dir=folder)
     except OSError as exc:
+        if exc.errno == errno.EROFS:
+            raise InputError(path, field, f"{folder} is on a read-only file system; write elsewhere") from None
         raise InputError(path, field, f"cannot write in {folder} ({exc.strerror or exc})") from None
     os.close(fd)
     with contextlib.suppress(OSError):
@@ -295,6 +312,7 @@ def check_output_file(path: str | Path, field: str = "--out", inputs: tuple[str 
     """Check, before any work, that a file can be written at ``path`` (its folder must exist) and that it
     replaces nothing it must not: an input of the command, a manifest, a sealed file, sweep results."""
     path = Path(path)
+    _refuse_pseudo(path, field)
     for source in inputs:
         if source is not None and (path.exists() or Path(source).exists()) and same_file(path, source):
             raise InputError(path, field, "is an input of this command; write the output to another file")
@@ -317,30 +335,31 @@ def check_output_file(path: str | Path, field: str = "--out", inputs: tuple[str 
         raise InputError(path, field, f"folder {parent} does not exist; create it first")
     if not parent.is_dir():
         raise InputError(path, field, f"{parent} is not a folder")
+    _probe_writable(parent, path, field)
     if not os.access(parent, os.W_OK | os.X_OK):
         raise InputError(path, field, f"folder {parent} is not writable")
-    _probe_writable(parent, path, field)
     return path
 
 
 def check_output_dir(path: str | Path, field: str = "--out") -> Path:
     """Check, before any work, that a folder can be written at ``path`` (missing parents are made later)."""
     path = Path(path)
+    _refuse_pseudo(path, field)
     if path.name == SWEEP_PARTS and (tool_manifest(path.parent) or {}).get("kind") == "sweep":
         raise InputError(path, field, f"is the chunks folder of the sweep in {path.parent}; write elsewhere")
     if path.exists():
         if not path.is_dir():
             raise InputError(path, field, "is a file, not a folder; give a folder path")
+        _probe_writable(path, path, field)
         if not os.access(path, os.W_OK | os.X_OK):
             raise InputError(path, field, "folder is not writable")
-        _probe_writable(path, path, field)
         return path
     anchor = _nearest_existing(path.absolute())
     if not anchor.is_dir():
         raise InputError(path, field, f"{anchor} is a file, not a folder")
+    _probe_writable(anchor, path, field)
     if not os.access(anchor, os.W_OK | os.X_OK):
         raise InputError(path, field, f"folder {anchor} is not writable")
-    _probe_writable(anchor, path, field)
     return path
 
 
