@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
 EXPERIMENTS = ROOT / "experiments"
+
+# the tests (and the servers they start) keep their room-signing key in a temporary configuration folder,
+# never in the user's own
+os.environ.setdefault("ALLIANCE_SIM_CONFIG_DIR", tempfile.mkdtemp(prefix="alliance-sim-config-"))
 
 
 def seeds_dir() -> Path | None:
