@@ -326,6 +326,7 @@ def ClassroomCard(name: str):
     key, set_key = solara.use_state(q.get("key", ""))
     room_seed, set_room_seed = solara.use_state(0)
     preset, set_preset = solara.use_state(False)
+    one_seat, set_one_seat = solara.use_state(False)
     # a room file this server cannot verify (signed elsewhere, or unsigned): (text, source, why) until confirmed
     unverified, set_unverified = solara.use_state(None)
 
@@ -345,6 +346,7 @@ def ClassroomCard(name: str):
 
     def open_room():
         room = ROOMS.open(scenario_by_name(name), name, room_seed, key=key, preset_names=preset)
+        hardening.set_one_seat_per_device(room.code, one_seat)
         router.push(console_url(room.code, key))
 
     def restore(payload):
@@ -389,6 +391,7 @@ def ClassroomCard(name: str):
                 with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
                     solara.SliderInt(f"Room seed: {room_seed}", value=room_seed, min=0, max=999, on_value=set_room_seed)
                     solara.Checkbox(label="Hand out anonymised team names", value=preset, on_value=set_preset)
+                    solara.Checkbox(label="One seat per device", value=one_seat, on_value=set_one_seat)
                     solara.Button("Open a room", on_click=guarded(open_room, set_message), color="primary")
                 solara.Markdown("**Restore a saved room** from a file you downloaded earlier (a new code is given).")
                 TextFileInput.element(
@@ -457,7 +460,7 @@ def Layout(children=[]):  # noqa: B006 - Solara's layout signature
 
 @solara.component
 def OpenRoom():
-    """``/open?scenario=NAME&key=KEY[&preset=1][&rehearse=1]``: open a room and go to its console."""
+    """``/open?scenario=NAME&key=KEY[&preset=1][&rehearse=1][&one_seat=1]``: open a room and go to its console."""
     router = solara.use_router()
     q = query()
     message, set_message = solara.use_state(None)
@@ -468,6 +471,7 @@ def OpenRoom():
             room = ROOMS.open(scenario_by_name(name), name, 0, key=q.get("key"), preset_names=q.get("preset") == "1")
             if q.get("rehearse") == "1":
                 room.fill_with_bots()
+            hardening.set_one_seat_per_device(room.code, q.get("one_seat") == "1")
             return room
         except InputError as err:
             set_message(("error", str(err)))
