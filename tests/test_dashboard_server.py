@@ -325,3 +325,16 @@ def test_the_server_guards_its_diagnostics_and_page_loads_and_logs_junk_in_one_l
         assert "Traceback" not in text, text[-2000:]
     finally:
         stop(proc)
+
+
+def test_a_binary_message_claiming_billions_of_parts_is_refused_before_solara_reads_it(limits):
+    """Solara builds a format string as long as the part count it reads: a junk count of two billion would cost
+    gigabytes and stall the server, so the count is checked first (a ValueError: one log line, session closed)."""
+    import struct
+
+    with pytest.raises(ValueError, match="claims 2000000000 parts"):
+        limits.check_binary_message(struct.pack("!i", 2_000_000_000) + b"\0" * 64)
+    with pytest.raises(ValueError, match="shorter than its header"):
+        limits.check_binary_message(b"\x00\x00")
+    good = struct.pack("!iI", 1, 8) + b'{"a": 1}'
+    limits.check_binary_message(good)  # a well-formed one-part message passes

@@ -23,6 +23,7 @@ import contextlib
 import logging
 import math
 import os
+import struct
 import threading
 import time
 from collections import OrderedDict
@@ -33,7 +34,13 @@ from simulation.core.errors import InputError
 
 logger = logging.getLogger("simulation.dashboard")
 
-MALFORMED = (ValueError, KeyError, TypeError, IndexError, AttributeError, UnicodeDecodeError, RecursionError)
+MALFORMED = (
+    ValueError, KeyError, TypeError, IndexError, AttributeError, UnicodeDecodeError, RecursionError, struct.error,
+)  # fmt: skip
+#: A binary websocket message is a Jupyter message in parts: a count, offsets, then the parts. Solara builds a
+#: format string as long as the count it reads, so a junk count of two billion would cost gigabytes: counts
+#: above this (the widgets send one or two) are refused before Solara reads the message.
+MAX_BINARY_PARTS = 64
 
 # ----------------------------------------------------------------------------- limits (documented in the README)
 
@@ -306,6 +313,28 @@ def _release_memory() -> None:
     release_memory()
 
 
+def check_binary_message(message: bytes) -> None:
+    """Refuse a binary websocket message whose header cannot be a Jupyter message's (ValueError)."""
+    if len(message) < 8:
+        raise ValueError("binary message shorter than its header")
+    parts = struct.unpack("!i", message[:4])[0]
+    if not 1 <= parts <= MAX_BINARY_PARTS or len(message) < 4 * (parts + 1):
+        raise ValueError(f"binary message claims {parts} parts")
+
+
+def guard_receive(ws: Any) -> None:
+    """Check each binary message a page sends before Solara decodes it."""
+    original = ws.receive
+
+    async def receive():
+        message = await original()
+        if isinstance(message, bytes | bytearray | memoryview):
+            check_binary_message(bytes(message))
+        return message
+
+    ws.receive = receive
+
+
 def client_address(ws: Any, headers: Any = None) -> str:
     """The peer address of a websocket (Solara's wrapper around Starlette's); proxies' headers are not trusted."""
     inner = getattr(ws, "ws", ws)
@@ -399,6 +428,7 @@ def install() -> None:
             with contextlib.suppress(Exception):  # the page may be gone already
                 await ws.ws.close(code=1008, reason=refused[:120])
             return
+        guard_receive(ws)
         try:
             await original(ws, cookies, headers, session_id, kernel_id, page_id, user)
         except MALFORMED as exc:
