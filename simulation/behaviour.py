@@ -80,12 +80,23 @@ class Posterior:
             raise InputError(
                 table, None, "no posterior here (expected posterior.parquet from `alliance-sim calibrate`)"
             )
+        meta: object = {}
+        if manifest is not None:  # a posterior folder: its table is the one its manifest recorded, always
+            meta = load_json(manifest, "posterior manifest")
+            check_table_hash(table, Path(manifest), meta)
         try:
             t = pq.read_table(table)
         except (pa.ArrowInvalid, OSError) as err:
             raise InputError(table, None, f"not a readable Parquet table ({err})") from None
         if "weight" not in t.column_names or t.num_columns < 2 or t.num_rows == 0:
             raise InputError(table, None, "not a posterior: needs parameter columns, a weight column and rows")
+        if t.num_rows < MIN_POSTERIOR_DRAWS:
+            raise InputError(
+                table,
+                None,
+                f"{t.num_rows} draw: a posterior needs at least {MIN_POSTERIOR_DRAWS} (one draw is a point, not a "
+                "distribution)",
+            )
         if len(set(t.column_names)) != len(t.column_names):
             raise InputError(table, None, "a column appears twice; a posterior has one column per parameter")
         keys = tuple(c for c in t.column_names if c != "weight")
@@ -97,10 +108,10 @@ class Posterior:
         if not (np.all(np.isfinite(w)) and np.all(w >= 0) and w.sum() > 0):
             raise InputError(table, "weight", "weights must be finite, non-negative and not all zero")
         check_samples(table, keys, samples, complete)
-        meta = load_json(manifest, "posterior manifest") if manifest is not None and Path(manifest).exists() else {}
-        if manifest is not None and Path(manifest).exists():
+        check_distinct(table, samples)
+        if manifest is not None:
             check_manifest(Path(manifest), meta, keys)
-        return cls(keys, samples, w / w.sum(), meta)
+        return cls(keys, samples, w / w.sum(), meta if isinstance(meta, dict) else {})
 
     @property
     def effective_sample_size(self) -> float:
@@ -204,6 +215,51 @@ def check_samples(table: Path, keys: tuple[str, ...], samples: np.ndarray, compl
     missing = [k for k in calibrated_keys(reg) if k not in keys]
     if complete and missing:
         raise InputError(table, None, f"no column for {len(missing)} calibrated parameter(s): {', '.join(missing[:4])}")
+
+
+#: Fewer draws than this is not a distribution (calibration-report's spreads and checks need two at least).
+MIN_POSTERIOR_DRAWS = 2
+
+
+def check_table_hash(table: Path, manifest: Path, meta: object) -> None:
+    """posterior.parquet is the file its posterior.json recorded (``table_sha256``): a table edited,
+    extended or swapped after the calibration wrote it is refused, whatever its values look like."""
+    import re
+
+    expected = meta.get("table_sha256") if isinstance(meta, dict) else None
+    if not isinstance(expected, str) or not re.fullmatch(r"[0-9a-f]{64}", expected):
+        raise InputError(
+            manifest, "table_sha256", "missing or not a SHA-256: the table beside it cannot be verified; not used"
+        )
+    digest = hashlib.sha256()
+    with open(table, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    if not hmac_equal(digest.hexdigest(), expected):
+        raise InputError(
+            table,
+            None,
+            "does not match the table_sha256 its posterior.json recorded (changed after the calibration wrote "
+            "it); not used: restore it, or calibrate again",
+        )
+
+
+def hmac_equal(a: str, b: str) -> bool:
+    import hmac
+
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def check_distinct(table: Path, samples: np.ndarray) -> None:
+    """A posterior's draws are distinct parameter sets (weights carry how much each counts): a repeated row
+    is an edit, not a draw."""
+    _, first, counts = np.unique(samples, axis=0, return_index=True, return_counts=True)
+    if (counts > 1).any():
+        repeats = int((counts - 1).sum())
+        row = int(first[counts > 1][0])
+        raise InputError(
+            table, None, f"{repeats} row(s) repeat an earlier draw (e.g. row {row}); a posterior's draws are distinct"
+        )
 
 
 def check_manifest(path: Path, meta: object, keys: tuple[str, ...]) -> None:

@@ -15,6 +15,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
 EXPERIMENTS = ROOT / "experiments"
 
+# the tests (and the servers they start) keep their room-signing key in a temporary configuration folder,
+# never in the user's own
+os.environ.setdefault("ALLIANCE_SIM_CONFIG_DIR", tempfile.mkdtemp(prefix="alliance-sim-config-"))
+
 
 def seeds_dir() -> Path | None:
     """The folder of source documents: $ALLIANCE_SIM_SEEDS or ../shared/seeds beside the checkout."""

@@ -11,6 +11,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 import yaml
 
@@ -167,9 +168,58 @@ def test_an_intact_copy_is_read(folder, tmp_path, capsys):
     assert main(["validate", str(folder)]) == 0
     assert "hash verified" in capsys.readouterr().out
     assert main(["export", str(folder), "--long", "--out", str(tmp_path / "x.parquet")]) == 0
-    moved = tmp_path / "moved.parquet"  # results copied away from their folder keep their embedded manifest
-    shutil.copy(folder / "results.parquet", moved)
-    assert main(["export", str(moved), "--long", "--out", str(tmp_path / "y.parquet")]) == 0
+    copied = tmp_path / "copied"  # the folder copied whole (results with their manifest) is read too
+    shutil.copytree(folder, copied)
+    assert main(["export", str(copied / "results.parquet"), "--long", "--out", str(tmp_path / "y.parquet")]) == 0
+
+
+@pytest.mark.parametrize("command", ["validate", "export", "plot", "discover"])
+@pytest.mark.parametrize("how", ["alone", "without_manifest", "other_manifest", "planted_manifest"])
+def test_results_without_their_manifest_are_refused(folder, tmp_path, capsys, command, how):
+    """Only the hash recorded in manifest.json proves a table's values: the manifest embedded in the Parquet
+    metadata survives an edit (replace_schema_metadata), so results away from their manifest.json, or beside
+    one that is not the sweep's, are refused by every reader, with one line, before any output is written."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(folder / "results.parquet")
+    edited = table.set_column(
+        table.column_names.index("alliance"), "alliance", pa.array([True] * table.num_rows)
+    ).replace_schema_metadata(table.schema.metadata)  # values edited, embedded manifest kept
+    target = tmp_path / "T"
+    target.mkdir()
+    pq.write_table(edited, target / "results.parquet")
+    if how == "alone":
+        shutil.copy(folder / "results.parquet", target / "results.parquet")
+    elif how == "other_manifest":
+        (target / "manifest.json").write_text((folder / "manifest.json").read_text("utf-8"), "utf-8")
+    elif how == "planted_manifest":
+        (target / "manifest.json").write_text('{"package": "alliance-sim", "kind": "sweep"}', "utf-8")
+    results = target / "results.parquet"
+    argv = {
+        "validate": ["validate", str(results)],
+        "export": ["export", str(results), "--long", "--out", str(tmp_path / "x.parquet")],
+        "plot": ["plot", str(results), "--out", str(tmp_path / "figs")],
+        "discover": ["discover", str(results), "--out", str(tmp_path / "disc")],
+    }[command]
+    before = {p.name: _digest(p) for p in target.iterdir()}
+    fragment = {"other_manifest": "results_sha256", "planted_manifest": "another sweep"}.get(how, "no manifest.json")
+    _refused(capsys, argv, fragment)
+    assert {p.name: _digest(p) for p in target.iterdir()} == before
+    assert not any((tmp_path / name).exists() for name in ("x.parquet", "figs", "disc"))
+
+
+def test_sweep_overwrite_never_removes_results_a_planted_manifest_claims(sweep, folder, tmp_path, capsys):
+    """`sweep --overwrite` on a folder holding the user's results.parquet and a minimal manifest.json planted
+    beside it: the results are not proven to be the sweep's, so nothing is removed."""
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    shutil.copy(folder / "results.parquet", theirs / "results.parquet")
+    (theirs / "manifest.json").write_text('{"package": "alliance-sim", "kind": "sweep"}', "utf-8")
+    (theirs / "notes.txt").write_text("precious\n", "utf-8")
+    before = {p.name: _digest(p) for p in theirs.iterdir()}
+    spec = sweep.parent / "tiny.yaml"
+    _refused(capsys, ["sweep", str(spec), "--out", str(theirs), "--overwrite", "--quiet"], "not removed")
+    assert {p.name: _digest(p) for p in theirs.iterdir()} == before
 
 
 def test_run_into_an_earlier_run_asks_for_overwrite(tmp_path, capsys):

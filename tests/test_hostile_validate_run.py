@@ -8,11 +8,13 @@ same line, before any run starts. Every refusal here happens before the engine i
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections import Counter
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -104,6 +106,7 @@ PATTERN_CASES = [
         "unknown actor",
     ),
     ("unknown_scenario", lambda d: d["patterns"][0]["case"].update(scenario="atlantis"), "no shipped scenario"),
+    ("one_pattern", lambda d: d.update(patterns=d["patterns"][:1]), "needs at least 2"),
 ]
 
 
@@ -115,6 +118,11 @@ def _posterior(folder: Path, change) -> Path:
     table, manifest = change(table, manifest)
     folder.mkdir(parents=True)
     pq.write_table(pa.Table.from_pandas(table, preserve_index=False), folder / "posterior.parquet")
+    if manifest.get("table_sha256") == "KEEP":  # a forgery: the shipped table's hash beside a changed table
+        manifest = {**manifest, "table_sha256": json.loads(manifest_path.read_text("utf-8"))["table_sha256"]}
+    elif manifest.get("table_sha256") == json.loads(manifest_path.read_text("utf-8"))["table_sha256"]:
+        # the table's hash recorded afresh, so that the check behind the hash check is what refuses
+        manifest = {**manifest, "table_sha256": hashlib.sha256((folder / "posterior.parquet").read_bytes()).hexdigest()}
     (folder / "posterior.json").write_text(json.dumps(manifest), "utf-8")
     return folder
 
@@ -142,7 +150,30 @@ POSTERIOR_CASES = [
     ("manifest_other_parameters", lambda t, m: (t, {**m, "parameters": m["parameters"][:-1]}), "do not match"),
     ("other_major_version", lambda t, m: (t, {**m, "version": "99.0.0"}), "calibrate again with this version"),
     ("negative_weights", lambda t, m: (_set(t, "weight", 0, -1.0), m), "weights must be finite"),
+    # forgeries: the table is always checked against the hash its manifest recorded
+    ("zeroed_hash", lambda t, m: (t, {**m, "table_sha256": "0" * 64}), "does not match the table_sha256"),
+    ("no_hash", lambda t, m: (t, {k: v for k, v in m.items() if k != "table_sha256"}), "table_sha256"),
+    (
+        "edited_inside_prior_old_hash",
+        lambda t, m: (_nudge(t), {**m, "table_sha256": "KEEP"}),
+        "does not match",
+    ),
+    ("duplicated_rows", lambda t, m: (pd.concat([t, t.iloc[:5]], ignore_index=True), m), "repeat an earlier draw"),
+    (
+        "duplicated_rows_old_hash",
+        lambda t, m: (pd.concat([t, t.iloc[:5]], ignore_index=True), {**m, "table_sha256": "KEEP"}),
+        "does not match",
+    ),
+    ("one_draw", lambda t, m: (t.iloc[:1].assign(weight=1.0), m), "at least 2"),
 ]
+
+
+def _nudge(table):
+    """One value moved a little, still well inside its prior box."""
+    table = table.copy()
+    column = table.columns[0]
+    table.loc[0, column] = (table[column].iloc[0] + table[column].iloc[1]) / 2
+    return table
 
 
 def _session(path: Path, **changes) -> Path:
@@ -246,6 +277,13 @@ def build_corpus(root: Path) -> list[tuple[str, Path, list[str], str]]:
             "seed",
         ),
         ("humans_not_list", _session(root / "s6.json", humans="Russia"), "humans"),
+        (
+            "nested_deep",
+            _session_text(
+                root / "s9.json", '{"format": "alliance-sim seminar 1", "title": ' + "[" * 100_000 + "]" * 100_000 + "}"
+            ),
+            "nesting too deep",
+        ),
         ("title_huge", _session(root / "s7.json", title="x" * 2_000_000), "title"),
         (
             "reference_fewer",

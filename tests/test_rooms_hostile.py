@@ -111,7 +111,7 @@ def test_a_saved_room_carries_the_model_version_and_a_hash_and_an_edit_is_refuse
         one_line(err)
     moved = json.loads(room.save_json())
     moved["rounds"][0]["moves"]["Russia"]["moves"]["China"] = "hold"
-    with pytest.raises(InputError, match="content hash does not match"):
+    with pytest.raises(InputError, match="signature does not match"):
         Room.from_json(json.dumps(moved))
 
 
@@ -390,3 +390,107 @@ def test_classroom_on_a_missing_reference_fails_in_one_line_before_a_server_star
     assert proc.returncode == 2 and len(err.splitlines()) == 1, err
     assert "no_such_scenario" in err and "Traceback" not in err
     assert "open http" not in proc.stdout  # no server was started, no link printed
+
+
+# ---- room files signed with HMAC-SHA-256 under a secret kept in the user's configuration
+
+
+def _played(room: Room) -> dict:
+    seat = room.join("Reds", "Russia").seat
+    room.submit("Russia", seat, HumanMove({"China": "raise"}))
+    room.advance()
+    return json.loads(room.save_json())
+
+
+def test_the_signing_key_is_made_on_first_use_with_mode_0600(tmp_path, monkeypatch):
+    import os
+    import stat
+
+    from simulation.teaching import rooms
+
+    monkeypatch.setenv(rooms.CONFIG_ENV, str(tmp_path / "config"))
+    key = rooms.signing_key()
+    path = tmp_path / "config" / rooms.SIGNING_KEY_FILE
+    assert len(key) == 32 and path.is_file()
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert rooms.signing_key() == key  # kept, not made again
+
+
+def test_a_key_file_others_can_read_is_refused(tmp_path, monkeypatch):
+    from simulation.teaching import rooms
+
+    folder = tmp_path / "config"
+    folder.mkdir()
+    (folder / rooms.SIGNING_KEY_FILE).write_text("ab" * 32 + "\n")
+    (folder / rooms.SIGNING_KEY_FILE).chmod(0o644)
+    monkeypatch.setenv(rooms.CONFIG_ENV, str(folder))
+    with pytest.raises(InputError, match="readable by others") as err:
+        rooms.signing_key()
+    one_line(err)
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda d: d.update(seed=6),
+        lambda d: d["rounds"][0]["moves"]["Russia"]["moves"].update(China="lower"),
+        lambda d: d["scenario"].update(steps=12),
+        lambda d: d["teams"][0].update(seat="ABCDEF"),
+    ],
+    ids=["seed", "past_move", "scenario", "seat_code"],
+)
+def test_an_edited_room_is_refused_even_with_its_plain_hash_recomputed(room, edit):
+    """The edit a forger can make without the key: change the content, recompute a sha256 of it."""
+    from simulation.teaching.rooms import plain_hash
+
+    data = _played(room)
+    edit(data)
+    data["content_hash"] = plain_hash(data)
+    with pytest.raises(InputError, match="signature does not match") as err:
+        Room.from_json(json.dumps(data))
+    one_line(err)
+
+
+def test_a_format_downgrade_is_never_accepted_with_a_warning(room):
+    from simulation.teaching.rooms import NeedsConfirmation, plain_hash
+
+    data = _played(room)
+    data["seed"] = 6
+    old = {**data, "format": "alliance-sim room 1"}
+    with pytest.raises(InputError, match="cannot be restored") as err:
+        Room.from_json(json.dumps(old))
+    one_line(err)
+    unsigned = {**data, "format": "alliance-sim room 2"}
+    unsigned["content_hash"] = plain_hash(unsigned)
+    with pytest.raises(NeedsConfirmation, match="unsigned") as err:
+        Room.from_json(json.dumps(unsigned))
+    one_line(err)
+    with pytest.raises(InputError, match="unsigned"):
+        RoomRegistry(instructor_key="k").restore(json.dumps(unsigned), key="k")
+    # migrated explicitly: the instructor confirms, the console says so, the next save is signed
+    back = RoomRegistry(instructor_key="k").restore(json.dumps(unsigned), key="k", confirmed=True)
+    assert back.seed == 6 and "unsigned" in back.warnings[0]
+    resaved = json.loads(back.save_json())
+    assert resaved["format"] == "alliance-sim room 3"
+    assert Room.from_json(back.save_json()).warnings == []
+
+
+def test_a_file_signed_elsewhere_restores_only_after_the_instructor_confirms(room, tmp_path, monkeypatch):
+    from simulation.teaching import rooms
+
+    here = json.loads(room.save_json())
+    monkeypatch.setenv(rooms.CONFIG_ENV, str(tmp_path / "other-computer"))
+    elsewhere = room.save_json()
+    assert json.loads(elsewhere)["signer"] != here["signer"]
+    monkeypatch.undo()
+    reg = RoomRegistry(instructor_key="k")
+    with pytest.raises(rooms.NeedsConfirmation, match="signed on another computer") as err:
+        reg.restore(elsewhere, key="k")
+    one_line(err)
+    assert reg.rooms == {}
+    back = reg.restore(elsewhere, key="k", confirmed=True)
+    assert back.seed == room.seed and "signed on another computer" in back.warnings[0]
+    # an edit with the signer's name copied but no key is refused outright (no confirmation offered)
+    forged = {**here, "seed": 9}
+    with pytest.raises(InputError, match="signature does not match"):
+        reg.restore(json.dumps(forged), key="k", confirmed=True)

@@ -106,6 +106,14 @@ def _landscape_from_csv(path: Path) -> tuple[tuple[str, ...], np.ndarray, np.nda
     missing = [a for a in actors if a not in df]
     if missing:
         raise InputError(path, missing[0], "missing propensity column for this actor")
+    if len(set(actors)) != len(actors):
+        twice = next(a for a in actors if actors.count(a) > 1)
+        raise InputError(path, "actor", f"'{twice}' has two rows; give each actor one row")
+    extra = [str(c) for c in df.columns if c not in ("actor", "size", *actors)]
+    if extra:
+        raise InputError(
+            path, extra[0], f"not an actor of this table (columns allowed: actor, size, {', '.join(actors)})"
+        )
     sizes = np.array([_number(path, f"size[{a}]", v) for a, v in zip(actors, df["size"], strict=True)])
     prop = np.array([[_number(path, f"{b}[{a}]", df[b].iloc[i]) for b in actors] for i, a in enumerate(actors)])
     return actors, sizes, prop

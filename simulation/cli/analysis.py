@@ -86,10 +86,10 @@ def _kept_columns(sweep) -> list[str]:
 def cmd_compare(args: argparse.Namespace) -> int:
     """Two scenarios side by side over the same seeds: each outcome, and the difference with its interval."""
     from simulation.analysis.compare import DEFAULT_OUTCOMES, compare_scenarios, comparison_markdown, write_comparison
-    from simulation.core.io import check_output_dir
+    from simulation.core.io import check_new_folder
 
     if args.out is not None:
-        check_output_dir(args.out)
+        check_new_folder(args.out, args.overwrite)
     result = compare_scenarios(
         args.a, args.b, runs=args.runs, seed=args.seed, parameters=args.parameters,
         outcomes=tuple(args.outcome or DEFAULT_OUTCOMES),
@@ -103,14 +103,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_landscape(args: argparse.Namespace) -> int:
     from simulation.analysis.landscape import landscape_from_file, landscape_markdown
-    from simulation.core.io import check_output_file
+    from simulation.core.io import check_new_file, write_atomic
 
     if args.out:
-        check_output_file(args.out, inputs=(args.file,))
+        check_new_file(args.out, args.overwrite, inputs=(args.file,))
     result = landscape_from_file(args.file)
     text = landscape_markdown(result, top=args.top)
     if args.out:
-        Path(args.out).write_text(text, "utf-8")
+        write_atomic(args.out, text)
     sys.stdout.write(text)
     return 0
 
@@ -136,28 +136,19 @@ def cmd_discover(args: argparse.Namespace) -> int:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """Calibrate the behavioural parameters on a patterns file; writes posterior.parquet/.json."""
-    from simulation.calibration.abc import calibrate, calibrate_rejection
     from simulation.calibration.patterns import load_patterns
-    from simulation.core.io import check_output_dir
+    from simulation.core.io import FolderLock
 
     if args.method == "smc":  # before anything runs: the one method that needs an optional extra
         import pyabc  # noqa: F401 - a missing extra is one line naming it (alliance-sim[smc])
     patterns = load_patterns(args.patterns)  # bad input: one line before anything runs
+    check_pattern_count(patterns, args.patterns)
     out = Path(args.out) if args.out else Path.cwd() / "calibration"
-    check_output_dir(out)
     check_calibrate_options(args, patterns, out)
+    check_calibration_folder(out, args.resume, args.overwrite)
     _fill_calibrate_defaults(args)
-    if args.method == "rejection":
-        manifest = calibrate_rejection(patterns_path=args.patterns, out_dir=out, draws=args.draws, accept=args.accept,
-                                       replicates=args.replicates, seed=args.seed, workers=args.workers or 2,
-                                       scheduler=args.scheduler, resume=args.resume, leave_out=args.leave_one_out,
-                                       progress=print, waves=args.waves, converge=args.converge,
-                                       sbc_truths=args.sbc_truths, sbc_draws=args.sbc_draws)  # fmt: skip
-    else:
-        manifest = calibrate(patterns_path=args.patterns, out_dir=out, population_size=args.population,
-                             generations=args.generations, replicates=args.replicates, seed=args.seed,
-                             workers=args.workers or 2, scheduler=args.scheduler, resume=args.resume,
-                             exclude=args.leave_out, progress=print)  # fmt: skip
+    with FolderLock(out, "calibration"):  # a second calibration on this folder is refused, as sweeps do
+        manifest = _calibrate(args, out)
     print(
         f"Wrote {out / 'posterior.parquet'} and {out / 'posterior.json'}: {manifest['runs']:,} runs, "
         f"{manifest['minutes']} min, tolerance {manifest['epsilons'][-1]:.3g}"
@@ -172,6 +163,84 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         shutil.copyfile(out / "posterior.json", meta)
         print(f"Shipped as {table}")
     return 0
+
+
+#: A calibration weighs patterns against each other (its compatibility table is about pairs): one is not enough.
+MIN_PATTERNS = 2
+
+
+def check_pattern_count(patterns, source: Path | None) -> None:
+    """Refuse, before any run, a patterns file a calibration cannot use: fewer than two patterns."""
+    n = len(patterns.patterns)
+    if n < MIN_PATTERNS:
+        raise InputError(
+            source,
+            "patterns",
+            f"{n} pattern: a calibration needs at least {MIN_PATTERNS} (it reports which patterns the model "
+            "can meet together)",
+        )
+
+
+def check_calibration_folder(out: Path, resume: bool, overwrite: bool) -> None:
+    """The writer rule for a calibration's folder, before any run: a new or empty folder; an earlier
+    calibration's folder only with --resume (continue it) or --overwrite (start again); a folder holding
+    other files only with --overwrite; a posterior.json or posterior.parquet the tool did not make never."""
+    from simulation.core.io import check_output_dir, tool_manifest
+
+    check_output_dir(out)
+    if not out.is_dir():
+        return
+    entries = sorted(p.name for p in out.iterdir() if p.name != ".lock")
+    if not entries:
+        return
+    posterior = tool_manifest(out, "posterior.json")
+    if posterior is not None and posterior.get("kind") != "posterior":
+        posterior = None
+    if (out / "posterior.json").exists() and posterior is None:
+        raise InputError(
+            out / "posterior.json", "--out", "is not a posterior made by alliance-sim; not replaced (use another --out)"
+        )
+    if (out / "posterior.parquet").exists() and posterior is None:
+        raise InputError(
+            out / "posterior.parquet",
+            "--out",
+            "has no alliance-sim posterior.json beside it (not a calibration's); not replaced (use another --out)",
+        )
+    started = posterior is not None or (out / "reference_table").is_dir() or (out / "calibration.db").is_file()
+    if not started:
+        if not overwrite:
+            raise InputError(
+                out,
+                "--out",
+                f"exists and holds files not made by a calibration (e.g. {entries[0]}); not written into "
+                "(add --overwrite to write beside them, or use a new folder)",
+            )
+        return
+    if not (resume or overwrite):
+        state = "a finished calibration (posterior.json)" if posterior is not None else "an unfinished calibration"
+        raise InputError(
+            out,
+            "--out",
+            f"holds {state}; not replaced: add --resume to continue it, --overwrite to start again, "
+            "or use another --out",
+        )
+
+
+def _calibrate(args: argparse.Namespace, out: Path) -> dict:
+    from simulation.calibration.abc import calibrate, calibrate_rejection
+
+    if args.method == "rejection":
+        manifest = calibrate_rejection(patterns_path=args.patterns, out_dir=out, draws=args.draws, accept=args.accept,
+                                       replicates=args.replicates, seed=args.seed, workers=args.workers or 2,
+                                       scheduler=args.scheduler, resume=args.resume, leave_out=args.leave_one_out,
+                                       progress=print, waves=args.waves, converge=args.converge,
+                                       sbc_truths=args.sbc_truths, sbc_draws=args.sbc_draws)  # fmt: skip
+    else:
+        manifest = calibrate(patterns_path=args.patterns, out_dir=out, population_size=args.population,
+                             generations=args.generations, replicates=args.replicates, seed=args.seed,
+                             workers=args.workers or 2, scheduler=args.scheduler, resume=args.resume,
+                             exclude=args.leave_out, progress=print)  # fmt: skip
+    return manifest
 
 
 #: Defaults of the calibrate options that belong to one method (None on the command line: not given).
@@ -264,10 +333,10 @@ def check_calibrate_options(args: argparse.Namespace, patterns, out: Path) -> No
 
 def cmd_calibration_report(args: argparse.Namespace) -> int:
     from simulation.calibration.report import write_report
-    from simulation.core.io import check_output_dir, check_output_file
+    from simulation.core.io import check_new_file, check_new_folder
 
-    check_output_file(args.out)
-    check_output_dir(args.figures, "--figures")
+    check_new_file(args.out, args.overwrite)
+    check_new_folder(args.figures, args.overwrite, "--figures")
     path = write_report(args.posterior, Path(args.out), Path(args.figures), args.loo, draws=args.draws)
     print(f"Wrote {path}")
     return 0
@@ -366,6 +435,7 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
         f"{', '.join(NUMERIC_OUTCOMES)} or final_<a>_<b>",
     )
     p.add_argument("--out", type=Path, help="also write compare.md, compare.csv and compare.png/.svg here")
+    p.add_argument("--overwrite", action="store_true", help="write into an existing --out folder that holds files")
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser(
@@ -377,6 +447,7 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", type=Path, help="a scenario, or a table of sizes and propensities (YAML or CSV)")
     p.add_argument("--top", type=top_int, default=10, help="configurations to list (default 10)")
     p.add_argument("--out", type=Path, help="also write the Markdown to this file")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     p.set_defaults(func=cmd_landscape)
 
     p = sub.add_parser(
@@ -453,6 +524,9 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=workers_int, default=None, help="local processes (default 2)")
     p.add_argument("--scheduler", type=scheduler_address, help="a Dask scheduler address (tcp://host:port)")
     p.add_argument("--resume", action="store_true", help="continue the calibration stored in OUT")
+    p.add_argument(
+        "--overwrite", action="store_true", help="start again in OUT, replacing an earlier calibration's files there"
+    )
     p.add_argument("--ship", action="store_true", help="copy the result into the package as the shipped posterior")
     p.set_defaults(func=cmd_calibrate)
 
@@ -476,5 +550,8 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--figures", type=Path, default=Path("docs/figures"), help="figures folder (default docs/figures)")
     p.add_argument(
         "--draws", type=bounded_int(1, 1_000_000), default=100, help="posterior draws for the predictive checks"
+    )
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace an existing report and write into a figures folder with files"
     )
     p.set_defaults(func=cmd_calibration_report)

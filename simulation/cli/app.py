@@ -120,11 +120,11 @@ def print_summary(summary: dict) -> None:
 
 
 def cmd_params(args: argparse.Namespace) -> int:
-    from simulation.core.io import check_output_file
+    from simulation.core.io import check_new_file, write_atomic
     from simulation.world.registry import default_registry, registry_markdown, registry_rows
 
     if args.out:
-        check_output_file(args.out)
+        check_new_file(args.out, args.overwrite)
     registry = default_registry()
     rows = registry_rows(registry)
     if args.role:
@@ -134,7 +134,7 @@ def cmd_params(args: argparse.Namespace) -> int:
     if args.format == "markdown":
         text = registry_markdown(registry) if not (args.role or args.grep) else _rows_markdown(rows)
         if args.out:
-            Path(args.out).write_text(text, "utf-8")
+            write_atomic(args.out, text)
             _console().print(f"Wrote {len(rows)} parameters to {args.out}")
         else:
             sys.stdout.write(text)
@@ -164,12 +164,12 @@ def _rows_markdown(rows: list[dict[str, str]]) -> str:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from simulation.core.io import check_output_file
+    from simulation.core.io import check_new_file, write_atomic
     from simulation.sweeps.spec import sweep_json_schema
     from simulation.world.scenario import scenario_json_schema
 
     if args.out:
-        check_output_file(args.out)
+        check_new_file(args.out, args.overwrite)
     from simulation.calibration.patterns import patterns_json_schema
 
     schema = {"scenario": scenario_json_schema, "sweep": sweep_json_schema, "patterns": patterns_json_schema}[
@@ -177,7 +177,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
     ]()
     text = json.dumps(schema, indent=2) + "\n"
     if args.out:
-        Path(args.out).write_text(text, "utf-8")
+        write_atomic(args.out, text)
         _console().print(f"Wrote the {args.kind} JSON Schema to {args.out}")
     else:
         sys.stdout.write(text)
@@ -277,6 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role", choices=["input", "derived-input", "model", "evidence"], help="only this role")
     p.add_argument("--grep", help="only keys containing this text")
     p.add_argument("--out", type=Path, help="write to this file (markdown)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     p.set_defaults(func=cmd_params)
 
     p = sub.add_parser(
@@ -289,6 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="which file format (default scenario)",
     )
     p.add_argument("--out", type=Path, help="write to this file (default: print)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     p.set_defaults(func=cmd_schema)
 
     from simulation.cli.analysis import add_analysis_commands
@@ -370,11 +372,15 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as err:
         if not is_disk_full(err):
             raise
+        import errno
+
         target = err.filename or getattr(args, "out", None) or getattr(args, "save", None) or "the output"
-        print(
-            f"error: {printable(str(target))}: no room to write ({err.strerror}); free space and try again",
-            file=sys.stderr,
+        why = (
+            "read-only file system; write elsewhere"
+            if err.errno == errno.EROFS
+            else f"no room to write ({err.strerror}); free space and try again"
         )
+        print(f"error: {printable(str(target))}: {why}", file=sys.stderr)
         return 2
     except ModuleNotFoundError as err:
         from simulation.core.resources import missing_extra_message

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from simulation.core.errors import InputError
@@ -57,12 +56,9 @@ def detect_kind(path: Path) -> str:
     if path.suffix.lower() == ".parquet":
         return "posterior" if path.name == "posterior.parquet" else "results"
     if path.suffix.lower() == ".json":
-        try:
-            data = json.loads(path.read_text("utf-8"))
-        except FileNotFoundError:
-            raise InputError(path, None, "file not found") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise InputError(path, None, f"not JSON ({exc})") from None
+        from simulation.core.io import load_json
+
+        data = load_json(path, "input")  # through the gate: size, nesting, duplicate keys are one line
         if isinstance(data, dict) and str(data.get("format", "")).startswith("alliance-sim seminar"):
             return "seminar"
         raise InputError(path, None, f"cannot tell what kind of file this is; give --kind ({', '.join(FILE_KINDS)})")
@@ -113,8 +109,10 @@ def validate_file(path: Path, kind: str | None = None) -> tuple[str, str]:
         )
     if kind == "patterns":
         from simulation.calibration.patterns import load_patterns
+        from simulation.cli.analysis import check_pattern_count
 
         pf = load_patterns(path)
+        check_pattern_count(pf, path)
         return kind, f"{len(pf.patterns)} calibration patterns"
     if kind == "landscape":
         from simulation.analysis.landscape import landscape_from_file
@@ -176,9 +174,14 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
+    from simulation.core.io import check_input_file, check_new_folder
     from simulation.reporting import plots
     from simulation.sweeps.execute import read_results
 
+    results = Path(args.results)
+    check_input_file(results / "results.parquet" if results.is_dir() else results, "results")  # the input first
+    out = Path(args.out) if args.out else (results.parent if results.is_file() else results) / "figures"
+    check_new_folder(out, args.overwrite)
     df, manifest = read_results(Path(args.results))
     fix = {}
     for item in args.fix or []:
@@ -187,8 +190,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
             fix[col] = float(val)
         except ValueError:
             raise InputError(args.results, "--fix", f"'{item}' is not COLUMN=NUMBER") from None
-    results = Path(args.results)
-    out = Path(args.out) if args.out else (results.parent if results.is_file() else results) / "figures"
+    check_fix(args.results, df, manifest, fix)
     kinds = plots.SWEEP_FIGURES if args.kind == "all" else (args.kind,)
     try:
         written = plots.sweep_figures(
@@ -199,6 +201,30 @@ def cmd_plot(args: argparse.Namespace) -> int:
     for path in written:
         print(path)
     return 0
+
+
+def check_fix(results: Path, df, manifest: dict, fix: dict[str, float]) -> None:
+    """Every --fix names a swept column and, with the others, keeps at least one design point."""
+    import numpy as np
+
+    factors = [f for f in (manifest.get("design") or {}).get("factors", []) if f in df.columns]
+    data = df
+    for col, value in fix.items():
+        if col not in df.columns:
+            allowed = ", ".join(factors) or "none: this sweep varies nothing"
+            raise InputError(results, "--fix", f"no column '{col}' in these results (swept: {allowed})")
+        try:
+            column = data[col].astype(float)
+        except (TypeError, ValueError):
+            raise InputError(results, "--fix", f"column '{col}' is not numeric") from None
+        kept = data[np.isclose(column, value)]
+        if kept.empty:
+            values = sorted({float(v) for v in df[col].astype(float).unique()})
+            shown = ", ".join(f"{v:g}" for v in values[:8]) + (", ..." if len(values) > 8 else "")
+            raise InputError(
+                results, "--fix", f"{col}={value:g} matches no design point (with the other --fix; values: {shown})"
+            )
+        data = kept
 
 
 # --------------------------------------------------------------------------- parser
@@ -263,4 +289,5 @@ def add_research_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--by", help="group time/final/fan figures by this column")
     p.add_argument("--fix", action="append", help="COLUMN=VALUE: keep only these rows (repeatable)")
     p.add_argument("--out", type=Path, help="folder for the figures (default <results>/figures)")
+    p.add_argument("--overwrite", action="store_true", help="write into an existing --out folder that holds files")
     p.set_defaults(func=cmd_plot)

@@ -75,13 +75,13 @@ def _parse_move(text: str):
 def cmd_play(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from simulation.core.io import check_output_file
+    from simulation.core.io import check_new_file
     from simulation.teaching.seminar import SeminarSession
     from simulation.world.scenario import load_scenario
 
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
     if args.save is not None:
-        check_output_file(args.save, "--save", inputs=(args.load,) if args.load else ())
+        check_new_file(args.save, args.overwrite, "--save", inputs=(args.load,) if args.load else ())
     if args.load:
         session = SeminarSession.load(args.load)
     else:
@@ -106,7 +106,10 @@ def cmd_play(args: argparse.Namespace) -> int:
             while True:
                 try:
                     line = input(f"{actor}> ").strip()
-                except EOFError:
+                except EOFError:  # input ended, nobody typed quit: what was played is kept, nothing else
+                    if rounds == 0 and args.save is not None:
+                        console.print(f"Input ended before a round was played; {args.save} not written.")
+                        args.save = None
                     line = "quit"
                 if line in ("quit", "exit"):
                     _finish(console, session, args)
@@ -116,7 +119,7 @@ def cmd_play(args: argparse.Namespace) -> int:
                     continue
                 if line.startswith("save "):
                     try:
-                        target = check_output_file(Path(line[5:].strip()), "save")
+                        target = check_new_file(Path(line[5:].strip()), False, "save")
                         console.print(f"saved to {session.save(target)}", markup=False)
                     except InputError as err:
                         console.print(f"not saved: {err.one_line()}", markup=False, style="red")
@@ -149,12 +152,13 @@ def _finish(console, session, args) -> None:
 
 
 def cmd_handout(args: argparse.Namespace) -> int:
-    from simulation.core.io import check_output_dir
+    from simulation.core.io import check_new_folder
     from simulation.teaching.handout import write_handout
-    from simulation.world.scenario import load_scenario
+    from simulation.world.scenario import load_scenario, scenario_id
 
-    if args.out is not None:
-        check_output_dir(args.out)
+    if args.out is None:  # the default folder handout.write_handout would choose, checked by the same rule
+        args.out = Path.cwd() / "handouts" / scenario_id(args.scenario)
+    check_new_folder(args.out, args.overwrite)
     scenario = load_scenario(args.scenario)
     check_path_memory(args.runs, scenario.steps, len(scenario.actors), "--runs")
     paths = write_handout(args.scenario, Path(args.out) if args.out else None, runs=args.runs)
@@ -265,6 +269,7 @@ def add_seminar_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=seed_int, default=0, help="random seed (default 0)")
     p.add_argument("--rounds", type=rounds_int, default=None, help="stop after this many rounds (at most 600)")
     p.add_argument("--save", type=Path, help="save the session here at the end")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --save file")
     p.add_argument("--load", type=Path, help="continue a saved session")
     p.add_argument(
         "--debrief-runs",
@@ -288,6 +293,7 @@ def add_seminar_commands(sub: argparse._SubParsersAction) -> None:
         default=4000,
         help="replicates (1-100,000; default 4000: 200 posterior draws x 20 runs, for the spread across draws)",
     )
+    p.add_argument("--overwrite", action="store_true", help="write into an existing --out folder that holds files")
     p.set_defaults(func=cmd_handout)
 
 

@@ -106,6 +106,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     chunk_size, replicates = args.chunk_size, args.replicates
     if args.resume:
         chunk_size, replicates = resume_overrides(out, chunk_size, replicates)
+    elif args.overwrite and (out / "manifest.json").is_file():
+        from simulation.sweeps.folder import check_removable
+
+        check_removable(out)  # before the lock: a refused --overwrite leaves the folder byte for byte
     sweep = load_sweep(
         args.file, chunk_size=chunk_size, max_runs=None if args.yes else args.max_runs, replicates=replicates
     )

@@ -201,12 +201,29 @@ def _nearest_existing(path: Path) -> Path:
     return probe
 
 
+#: The kernel's pseudo file systems: nothing the tool writes belongs there.
+PSEUDO_ROOTS = ("/proc", "/sys", "/dev")
+
+
+def _refuse_pseudo(path: Path, field: str) -> None:
+    try:
+        resolved = str(Path(path).absolute().resolve())
+    except (OSError, RuntimeError):
+        return
+    for root in PSEUDO_ROOTS:
+        if resolved == root or resolved.startswith(root + "/"):
+            raise InputError(path, field, f"cannot write under {root} (a system pseudo file system); write elsewhere")
+
+
 def _probe_writable(folder: Path, path: Path, field: str) -> None:
     """Create and remove a scratch file in ``folder``: permission bits say nothing to root, and
     pseudo file systems (/proc, /sys) refuse writes whatever they say."""
+    _refuse_pseudo(path, field)
     try:
         fd, name = tempfile.mkstemp(prefix=".alliance-sim-probe-", dir=folder)
     except OSError as exc:
+        if exc.errno == errno.EROFS:
+            raise InputError(path, field, f"{folder} is on a read-only file system; write elsewhere") from None
         raise InputError(path, field, f"cannot write in {folder} ({exc.strerror or exc})") from None
     os.close(fd)
     with contextlib.suppress(OSError):
@@ -295,6 +312,7 @@ def check_output_file(path: str | Path, field: str = "--out", inputs: tuple[str 
     """Check, before any work, that a file can be written at ``path`` (its folder must exist) and that it
     replaces nothing it must not: an input of the command, a manifest, a sealed file, sweep results."""
     path = Path(path)
+    _refuse_pseudo(path, field)
     for source in inputs:
         if source is not None and (path.exists() or Path(source).exists()) and same_file(path, source):
             raise InputError(path, field, "is an input of this command; write the output to another file")
@@ -317,30 +335,31 @@ def check_output_file(path: str | Path, field: str = "--out", inputs: tuple[str 
         raise InputError(path, field, f"folder {parent} does not exist; create it first")
     if not parent.is_dir():
         raise InputError(path, field, f"{parent} is not a folder")
+    _probe_writable(parent, path, field)
     if not os.access(parent, os.W_OK | os.X_OK):
         raise InputError(path, field, f"folder {parent} is not writable")
-    _probe_writable(parent, path, field)
     return path
 
 
 def check_output_dir(path: str | Path, field: str = "--out") -> Path:
     """Check, before any work, that a folder can be written at ``path`` (missing parents are made later)."""
     path = Path(path)
+    _refuse_pseudo(path, field)
     if path.name == SWEEP_PARTS and (tool_manifest(path.parent) or {}).get("kind") == "sweep":
         raise InputError(path, field, f"is the chunks folder of the sweep in {path.parent}; write elsewhere")
     if path.exists():
         if not path.is_dir():
             raise InputError(path, field, "is a file, not a folder; give a folder path")
+        _probe_writable(path, path, field)
         if not os.access(path, os.W_OK | os.X_OK):
             raise InputError(path, field, "folder is not writable")
-        _probe_writable(path, path, field)
         return path
     anchor = _nearest_existing(path.absolute())
     if not anchor.is_dir():
         raise InputError(path, field, f"{anchor} is a file, not a folder")
+    _probe_writable(anchor, path, field)
     if not os.access(anchor, os.W_OK | os.X_OK):
         raise InputError(path, field, f"folder {anchor} is not writable")
-    _probe_writable(anchor, path, field)
     return path
 
 
@@ -390,3 +409,109 @@ def refuse_sweep_folder(path: str | Path, field: str = "--out") -> None:
 def is_disk_full(exc: BaseException) -> bool:
     """True for the OSErrors that mean 'no room to write' (full disk, quota, read-only file system)."""
     return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG)
+
+
+# --------------------------------------------------------------------------- the writer rule
+
+#: What every refusal of the writer rule tells the user to do.
+OVERWRITE_HINT = "add --overwrite to replace it, or write elsewhere"
+
+
+def check_new_file(
+    path: str | Path, overwrite: bool, field: str = "--out", inputs: tuple[str | Path, ...] = ()
+) -> Path:
+    """The writer rule for one output file, checked before any work: the file is new, or it exists and
+    ``--overwrite`` was given (and it is none of what :func:`check_output_file` protects whatever the flag)."""
+    path = check_output_file(path, field, inputs)
+    if (path.exists() or path.is_symlink()) and not overwrite:
+        raise InputError(path, field, f"already exists; not replaced ({OVERWRITE_HINT})")
+    return path
+
+
+def check_new_folder(path: str | Path, overwrite: bool, field: str = "--out") -> Path:
+    """The writer rule for an output folder, checked before any work: a new or empty folder, or, with
+    ``--overwrite``, a folder holding files (the command replaces only the files it writes; nothing else in
+    the folder is removed)."""
+    path = check_output_dir(path, field)
+    if path.is_dir() and not overwrite:
+        try:
+            holds = next(iter(path.iterdir()), None)
+        except OSError as exc:
+            raise InputError(path, field, f"cannot list this folder ({exc.strerror})") from None
+        if holds is not None:
+            raise InputError(
+                path,
+                field,
+                f"exists and holds files (e.g. {holds.name}); not written into "
+                "(add --overwrite to replace this command's files in it, or use a new folder)",
+            )
+    return path
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """A temporary path beside ``path`` to write to; on success it is flushed and renamed over ``path``
+    at once, on any failure removed: a reader (or a full disk) never leaves half a file under the final name."""
+    path = Path(path)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent if str(path.parent) else ".")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def write_atomic(path: str | Path, data: str | bytes) -> Path:
+    """Write text (UTF-8) or bytes to ``path`` through :func:`atomic_path`."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    return path
+
+
+class FolderLock:
+    """An exclusive lock on an output folder (``.lock`` in it), held while a command writes there: a second
+    writer is refused with one line. Released when the process ends, however it ends."""
+
+    def __init__(self, folder: str | Path, what: str):
+        self.path = Path(folder) / ".lock"
+        self.what = what
+        self.handle: Any = None
+
+    def __enter__(self) -> FolderLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.handle = open(self.path, "a+")  # noqa: SIM115 - held until __exit__
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows: no advisory locks
+            return self
+        try:
+            fcntl.flock(self.handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self.handle.seek(0)
+            owner = self.handle.read().strip()[:40]
+            self.handle.close()
+            self.handle = None
+            who = f" (process {owner})" if owner else ""
+            raise InputError(
+                self.path.parent,
+                "--out",
+                f"another alliance-sim {self.what} is writing to this folder{who}; "
+                "wait for it to finish or use another --out",
+            ) from None
+        self.handle.seek(0)
+        self.handle.truncate()
+        self.handle.write(str(os.getpid()))
+        self.handle.flush()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.handle is not None:
+            self.handle.close()
+            self.handle = None

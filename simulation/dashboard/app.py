@@ -57,7 +57,7 @@ from simulation.dashboard.upload import TextFileInput
 from simulation.drivers.model import AllianceModel
 from simulation.reporting.explain import event_log
 from simulation.runner import run_batch
-from simulation.teaching.rooms import MAX_ROOM_BYTES
+from simulation.teaching.rooms import MAX_ROOM_BYTES, NeedsConfirmation
 from simulation.world.scenario import Scenario, apply_overrides, load_scenario, parse_scenario
 
 logger = logging.getLogger(__name__)
@@ -326,9 +326,27 @@ def ClassroomCard(name: str):
     key, set_key = solara.use_state(q.get("key", ""))
     room_seed, set_room_seed = solara.use_state(0)
     preset, set_preset = solara.use_state(False)
+    one_seat, set_one_seat = solara.use_state(False)
+    # a room file this server cannot verify (signed elsewhere, or unsigned): (text, source, why) until confirmed
+    unverified, set_unverified = solara.use_state(None)
+
+    def restore_checked(text, source: str) -> None:
+        try:
+            room = ROOMS.restore(text, source=source, key=key)
+        except NeedsConfirmation as err:
+            set_unverified((text, source, err.one_line()))
+            return
+        router.push(console_url(room.code, key))
+
+    def confirm_restore():
+        text, source, _ = unverified
+        set_unverified(None)
+        room = ROOMS.restore(text, source=source, key=key, confirmed=True)
+        router.push(console_url(room.code, key))
 
     def open_room():
         room = ROOMS.open(scenario_by_name(name), name, room_seed, key=key, preset_names=preset)
+        hardening.set_one_seat_per_device(room.code, one_seat)
         router.push(console_url(room.code, key))
 
     def restore(payload):
@@ -338,16 +356,14 @@ def ClassroomCard(name: str):
         text = payload.get("text")
         if not isinstance(text, str) or len(text) > MAX_ROOM_BYTES:
             raise InputError(source, None, f"too large for a saved room (limit {MAX_ROOM_BYTES // 1_000_000} MB)")
-        room = ROOMS.restore(text, source=source, key=key)
-        router.push(console_url(room.code, key))
+        restore_checked(text, source)
 
     def restore_saved(filename):
         files = saved_rooms()
         if filename not in files:
             raise InputError(None, "saved room", "not one of the saved rooms")
         ROOMS.check_key(key)
-        room = ROOMS.restore(files[filename].read_bytes()[: MAX_ROOM_BYTES + 1], source=filename, key=key)
-        router.push(console_url(room.code, key))
+        restore_checked(files[filename].read_bytes()[: MAX_ROOM_BYTES + 1], filename)
 
     def join():
         if ROOMS.get(code) is None:
@@ -375,6 +391,7 @@ def ClassroomCard(name: str):
                 with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
                     solara.SliderInt(f"Room seed: {room_seed}", value=room_seed, min=0, max=999, on_value=set_room_seed)
                     solara.Checkbox(label="Hand out anonymised team names", value=preset, on_value=set_preset)
+                    solara.Checkbox(label="One seat per device", value=one_seat, on_value=set_one_seat)
                     solara.Button("Open a room", on_click=guarded(open_room, set_message), color="primary")
                 solara.Markdown("**Restore a saved room** from a file you downloaded earlier (a new code is given).")
                 TextFileInput.element(
@@ -382,6 +399,16 @@ def ClassroomCard(name: str):
                     max_bytes=MAX_ROOM_BYTES,
                     on_payload=guarded(restore, set_message),
                 )
+                if unverified is not None:
+                    with solara.Div(attributes={"data-testid": "confirm-restore"}, classes=["warn-note"]):
+                        solara.Markdown(f"**Not verified**: {unverified[2]}")
+                        with solara.Row():
+                            solara.Button(
+                                "Restore it anyway (I trust this file)",
+                                on_click=guarded(confirm_restore, set_message),
+                                color="warning",
+                            )
+                            solara.Button("Cancel", on_click=lambda: set_unverified(None), text=True)
                 if ROOMS_DIR is not None:
                     files = saved_rooms()
                     if files:
@@ -433,7 +460,7 @@ def Layout(children=[]):  # noqa: B006 - Solara's layout signature
 
 @solara.component
 def OpenRoom():
-    """``/open?scenario=NAME&key=KEY[&preset=1][&rehearse=1]``: open a room and go to its console."""
+    """``/open?scenario=NAME&key=KEY[&preset=1][&rehearse=1][&one_seat=1]``: open a room and go to its console."""
     router = solara.use_router()
     q = query()
     message, set_message = solara.use_state(None)
@@ -444,6 +471,7 @@ def OpenRoom():
             room = ROOMS.open(scenario_by_name(name), name, 0, key=q.get("key"), preset_names=q.get("preset") == "1")
             if q.get("rehearse") == "1":
                 room.fill_with_bots()
+            hardening.set_one_seat_per_device(room.code, q.get("one_seat") == "1")
             return room
         except InputError as err:
             set_message(("error", str(err)))

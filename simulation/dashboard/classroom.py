@@ -22,6 +22,7 @@ from urllib.parse import quote
 import solara
 
 from simulation.core.errors import InputError
+from simulation.dashboard import hardening
 from simulation.dashboard.common import ROOMS, Message, esc, guarded, html, query, use_room_version
 from simulation.dashboard.presenters import feedback_html, glossary_html, projector_html, situation_html
 from simulation.teaching.rooms import MAX_WHY, SEAT_CODE_LENGTH, Room, possible_moves
@@ -59,8 +60,10 @@ def JoinView():
     router = solara.use_router()
     room = ROOMS.get(q.get("room", ""))
     seat = q.get("seat")
+    # a seat code in the address is a guess too: within the limits on wrong codes (dashboard/hardening.py)
+    allowed = solara.use_memo(lambda: hardening.url_seat_allowed(room, seat), dependencies=[id(room), seat])
     team = None
-    if room is not None and seat:
+    if room is not None and seat and allowed:
         team = next((t for t in room.teams.values() if t.seat == seat and not t.bot), None)
     device = solara.use_memo(device_id, dependencies=[])
 
@@ -78,13 +81,13 @@ def JoinView():
         solara.Button("Back to the start page", on_click=lambda: router.push("/"))
         return
     if team is None:
-        JoinForm(room, seat, version)
+        JoinForm(room, seat, version, device)
         return
     TeamPanel(room, team.actor, team.seat, version, device)
 
 
 @solara.component
-def JoinForm(room: Room, old_seat: str | None, version: int):
+def JoinForm(room: Room, old_seat: str | None, version: int, device: str = "local"):
     router = solara.use_router()
     team_name, set_team_name = solara.use_state("")
     choice, set_choice = solara.use_state(None)  # a country's name, never a position in a list
@@ -97,15 +100,18 @@ def JoinForm(room: Room, old_seat: str | None, version: int):
     def join():
         if choice is None:
             raise InputError(None, "country", "choose the country your team plays")
+        hardening.check_join()
+        hardening.check_device_seat(room, device)
         try:
             team = room.join(team_name, choice)
         except InputError:
             set_choice(None)  # taken meanwhile: nothing stays selected
             raise
+        hardening.record_device_seat(room, device, team.actor, team.seat)
         go(team.seat)
 
     def rejoin():
-        go(room.rejoin(code).seat)
+        go(hardening.guarded_rejoin(room, code).seat)
 
     with solara.Div(attributes={"data-testid": "join-form"}):
         solara.Markdown(f"# Join room {room.code}\n{esc(room.title)}.")

@@ -20,6 +20,9 @@ from pathlib import Path
 from simulation.core.errors import InputError
 
 PORT_RANGE = (1024, 65535)
+#: The largest websocket message the server reads (uvicorn's ``ws_max_size``; its default is 16 MiB): a saved
+#: room (at most 2 MB, sent as JSON text) fits with room to spare; a larger message closes that page's connection.
+MAX_WS_MESSAGE_BYTES = 8 * 2**20
 
 
 def lan_address() -> str:
@@ -115,10 +118,11 @@ def check_port(host: str, port: int) -> None:
 
 
 def command(port: int, host: str = "127.0.0.1") -> list[str]:
+    """The server's command line: Solara's ``run``, through :func:`run_solara` (the websocket size limit)."""
     return [
         sys.executable,
         "-m",
-        "solara",
+        "simulation.dashboard.server",
         "run",
         "simulation.dashboard.app",
         "--host",
@@ -190,6 +194,23 @@ def stop(proc: subprocess.Popen, timeout_s: float = 10) -> None:
         proc.wait(timeout=timeout_s)
 
 
+def run_solara(argv: list[str]) -> None:
+    """Solara's command line, with uvicorn's websocket message limit set to ``MAX_WS_MESSAGE_BYTES`` (Solara's
+    ``run`` has no option for it)."""
+    import uvicorn
+
+    original = uvicorn.Config.__init__
+
+    def init(self, *args, **kwargs):
+        kwargs["ws_max_size"] = min(int(kwargs.get("ws_max_size") or MAX_WS_MESSAGE_BYTES), MAX_WS_MESSAGE_BYTES)
+        original(self, *args, **kwargs)
+
+    uvicorn.Config.__init__ = init  # type: ignore[method-assign]
+    from solara.__main__ import cli
+
+    cli(argv)
+
+
 def serve(proc: subprocess.Popen) -> int:
     """Wait for the server; Ctrl-C or SIGTERM to this process stops the server first."""
 
@@ -205,3 +226,7 @@ def serve(proc: subprocess.Popen) -> int:
     finally:
         stop(proc)
         signal.signal(signal.SIGTERM, previous)
+
+
+if __name__ == "__main__":  # the server's child process (see command())
+    run_solara(sys.argv[1:])

@@ -109,6 +109,6 @@ def _pending_calibration() -> dict[str, Any]:
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n", "utf-8")
-    tmp.replace(path)
+    from simulation.core.io import write_atomic
+
+    write_atomic(path, json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")

@@ -62,10 +62,15 @@ def new_figure(figsize: tuple[float, float]) -> tuple[Figure, object]:
 def save(fig: Figure, path_stem: Path) -> list[Path]:
     """Save ``fig`` as PNG (150 dpi) and SVG next to each other; returns the paths."""
     path_stem.parent.mkdir(parents=True, exist_ok=True)
+    from simulation.core.io import atomic_path
+
     paths = []
     for ext in ("png", "svg"):
         path = path_stem.with_suffix(f".{ext}")
-        fig.savefig(path, dpi=150, bbox_inches="tight", metadata={"Date": None} if ext == "svg" else None)
+        with atomic_path(path) as tmp:  # a full disk never leaves half a figure under its name
+            fig.savefig(
+                tmp, format=ext, dpi=150, bbox_inches="tight", metadata={"Date": None} if ext == "svg" else None
+            )
         paths.append(path)
     return paths
 

@@ -14,21 +14,41 @@ from simulation.world.scenario import scenario_hash
 
 
 def write_run(result: RunResult, out_dir, scenario_file: str | None) -> dict:
-    """Write trajectories, decisions, event log, manifest and plots of one run into ``out_dir``."""
+    """Write trajectories, decisions, event log, manifest and plots of one run into ``out_dir``.
+
+    Every file is written to a temporary name and renamed when complete, and the manifest (what says the
+    folder holds a finished run) last; an earlier run's manifest is removed first. A failure (a full
+    disk) removes this run's files again: nothing half-written is left looking finished."""
+    from simulation.core.io import RUN_FILES
+
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "manifest.json").unlink(missing_ok=True)  # the folder is checked to hold an earlier run only
+    try:
+        return _write_run(result, out_dir, scenario_file)
+    except OSError:
+        for name in RUN_FILES:
+            (out_dir / name).unlink(missing_ok=True)
+        raise
+
+
+def _write_run(result: RunResult, out_dir: Path, scenario_file: str | None) -> dict:
+    from simulation.core.io import atomic_path, write_atomic
+
     files: dict[str, Path] = {}
     files["trajectories"] = out_dir / "trajectories.parquet"
-    result.trajectories.to_parquet(files["trajectories"], index=False)
+    with atomic_path(files["trajectories"]) as tmp:
+        result.trajectories.to_parquet(tmp, index=False)
     files["decisions"] = out_dir / "decisions.parquet"
-    result.decisions.to_parquet(files["decisions"], index=False)
+    with atomic_path(files["decisions"]) as tmp:
+        result.decisions.to_parquet(tmp, index=False)
     levels = result.levels()
     threats = {r.month: r.threat for r in result.model.history}  # type: ignore[attr-defined]
     entries = event_log(result.decisions, levels, result.resolved, threats)
     files["event_log"] = out_dir / "event_log.md"
-    files["event_log"].write_text(event_log_markdown(entries, result.scenario.title), "utf-8")
+    write_atomic(files["event_log"], event_log_markdown(entries, result.scenario.title))
     files["events"] = out_dir / "events.jsonl"
-    files["events"].write_text("".join(json.dumps(e) + "\n" for e in entries), "utf-8")
+    write_atomic(files["events"], "".join(json.dumps(e) + "\n" for e in entries))
     pairs = [col for _, _, col in pair_columns(result.actors)]
     fa, fb = result.resolved.focal_index
     focal = next(col for i, j, col in pair_columns(result.actors) if {i, j} == {fa, fb})

@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 
 from simulation._version import __version__
 from simulation.core.errors import InputError
-from simulation.core.io import SWEEP_FILES, SWEEP_PARTS, input_limit, is_disk_full, load_json
+from simulation.core.io import MANIFEST_KEY, SWEEP_FILES, SWEEP_PARTS, input_limit, is_disk_full, load_json
 
 log = logging.getLogger(__name__)
 
@@ -140,18 +140,28 @@ def is_sweep_manifest(manifest: dict[str, Any] | None) -> bool:
 def verify_results(path: Path, embedded: dict[str, Any] | None = None) -> None:
     """A finished sweep's results.parquet must be the file its manifest.json recorded (``results_sha256``):
     a table edited, truncated or swapped after the sweep finished is refused, never read. A results file
-    copied away from its folder carries no manifest beside it and is read on its embedded manifest alone."""
+    without its manifest.json beside it is refused too: the manifest embedded in the Parquet metadata survives
+    an edit of the values (``replace_schema_metadata``), so only the hash recorded in manifest.json proves them."""
     path = Path(path)
     folder = path.parent
     if not (folder / "manifest.json").exists():
-        return
+        raise InputError(
+            path,
+            None,
+            "has no manifest.json beside it, so it cannot be verified (a hash inside the file proves nothing): "
+            "not read; use the sweep's folder as it was written",
+        )
     manifest, unreadable = read_manifest(folder)
     if manifest is None:
         raise InputError(
             folder / "manifest.json", None, f"unreadable ({unreadable}); the results beside it cannot be verified"
         )
     if not is_sweep_manifest(manifest):
-        return
+        raise InputError(
+            folder / "manifest.json",
+            None,
+            "is not an alliance-sim sweep's manifest; the results beside it cannot be verified: not read",
+        )
     if embedded is not None and embedded.get("sweep_id") != manifest.get("sweep_id"):
         raise InputError(
             path, None, f"belongs to another sweep than {folder / 'manifest.json'} (sweep_id differs); not read"
@@ -171,8 +181,47 @@ def verify_results(path: Path, embedded: dict[str, Any] | None = None) -> None:
         )
 
 
+def unproven_results(out: Path) -> str | None:
+    """Why ``--overwrite`` must not remove the results.parquet in ``out`` (None: it may, or there is none):
+    only a table whose hash (or embedded sweep id) its own manifest.json records is the sweep's."""
+    results = out / "results.parquet"
+    if not (results.exists() or results.is_symlink()):
+        return None
+    manifest, _ = read_manifest(out)
+    if manifest is None or not is_sweep_manifest(manifest):
+        return "its manifest.json is not a sweep's"
+    if results.is_symlink() or not results.is_file():
+        return "it is not a regular file"
+    recorded = manifest.get("results_sha256")
+    if isinstance(recorded, str) and sha256_file(results) == recorded:
+        return None
+    try:
+        meta = pq.read_schema(results).metadata or {}
+        embedded = json.loads(meta[MANIFEST_KEY]) if MANIFEST_KEY in meta else None
+    except (pa.ArrowException, OSError, ValueError):
+        embedded = None
+    sweep_id = manifest.get("sweep_id")
+    if isinstance(embedded, dict) and isinstance(sweep_id, str) and embedded.get("sweep_id") == sweep_id:
+        return None
+    return "neither its hash nor its sweep id is the one manifest.json records"
+
+
+def check_removable(out: Path) -> None:
+    """Refuse, before anything is touched, an ``--overwrite`` that would remove a results.parquet the
+    folder's manifest does not prove the sweep wrote (a planted manifest.json deletes nothing)."""
+    why = unproven_results(out)
+    if why is not None:
+        raise InputError(
+            out / "results.parquet",
+            "--overwrite",
+            f"is not proven to be this folder's sweep results ({why}); not removed: move it away or use another --out",
+        )
+
+
 def remove_sweep_files(out: Path) -> None:
-    """Remove the files a sweep writes (manifest, results, chunk files); anything else is left alone."""
+    """Remove the files a sweep writes (manifest, results, chunk files); anything else is left alone, and a
+    results.parquet the manifest does not prove the sweep wrote is refused (:func:`check_removable`)."""
+    check_removable(out)
     for name in SWEEP_FILES:
         if name == ".lock":
             continue  # held by this process
@@ -337,6 +386,7 @@ __all__ = [
     "ChunkCheck",
     "SweepLock",
     "check_chunks",
+    "check_removable",
     "chunk_bytes",
     "chunk_identity",
     "describe_changes",

@@ -22,14 +22,17 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import hmac
 import io
 import json
 import math
+import os
 import re
 import secrets
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -51,9 +54,15 @@ from simulation.teaching.seminar import (
 )
 from simulation.world.scenario import Scenario, parse_scenario
 
-ROOM_FORMAT = "alliance-sim room 2"
-#: Saved before rooms carried a content hash: restored with a warning (edits cannot be detected).
+ROOM_FORMAT = "alliance-sim room 3"
+#: Saved with a plain sha256 of its content (anyone can recompute it): restored only after the instructor
+#: confirms, and signed from then on (an explicit migration).
+UNSIGNED_ROOM_FORMAT = "alliance-sim room 2"
+#: Saved with no check at all: refused.
 OLD_ROOM_FORMATS = ("alliance-sim room 1",)
+#: Where the secret that signs room files is kept (a folder); default: the user's configuration folder.
+CONFIG_ENV = "ALLIANCE_SIM_CONFIG_DIR"
+SIGNING_KEY_FILE = "room-signing.key"
 #: Limits checked on the server, whatever the browser sends.
 MAX_TEAM_NAME = 40
 MAX_TITLE = 120
@@ -957,6 +966,7 @@ class Room:
                 ],
                 "timer_s": self.timer_s,
             }
+            data["signer"] = signer_id()
             data["content_hash"] = content_hash(data)
             return data
 
@@ -964,12 +974,15 @@ class Room:
         return json.dumps(self.to_dict(), indent=1)
 
     @classmethod
-    def from_json(cls, text: str | bytes, source: str = "uploaded room", code: str | None = None) -> Room:
+    def from_json(
+        cls, text: str | bytes, source: str = "uploaded room", code: str | None = None, confirmed: bool = False
+    ) -> Room:
         """A room from its saved JSON, replayed move by move; any problem is one InputError line.
 
-        Checked before any replay: size, format, content hash (an edited file is refused), seed,
-        title, countries and months (bounding the replay's cost); a file from another model version
-        is restored with a warning on the instructor's console.
+        Checked before any replay: size, format, signature (an edited file is refused), seed, title,
+        countries and months (bounding the replay's cost). A file signed on another computer, or saved
+        unsigned by an earlier version, raises :class:`NeedsConfirmation` unless ``confirmed`` (the
+        instructor said so in the console); a file from another model version is restored with a warning.
         """
         if len(text) > MAX_ROOM_BYTES:
             raise InputError(source, None, f"too large for a saved room (limit {MAX_ROOM_BYTES // 1_000_000} MB)")
@@ -979,24 +992,21 @@ class Room:
             raise InputError(source, None, f"not a saved room ({type(exc).__name__})") from None
         except ValueError as exc:  # Infinity, NaN (json.loads would read them as floats)
             raise InputError(source, None, f"not a saved room ({exc})") from None
-        if not isinstance(data, dict) or data.get("format") not in (ROOM_FORMAT, *OLD_ROOM_FORMATS):
+        if isinstance(data, dict) and data.get("format") in OLD_ROOM_FORMATS:
+            raise InputError(
+                source,
+                "format",
+                f"'{data['format']}' was saved by an early version with no check against edits; it cannot be "
+                "restored (play the room again, or restore it with that version)",
+            )
+        if not isinstance(data, dict) or data.get("format") not in (ROOM_FORMAT, UNSIGNED_ROOM_FORMAT):
             raise InputError(source, "format", f"not a saved alliance-sim room (expected format '{ROOM_FORMAT}')")
-        warnings = []
-        if data["format"] == ROOM_FORMAT:
-            if data.get("content_hash") != content_hash(data):
-                raise InputError(
-                    source,
-                    "content_hash",
-                    "the file was changed after it was saved (its content hash does not match): "
-                    "restore the file exactly as it was downloaded",
-                )
-            if data.get("model_version") != model_version():
-                warnings.append(
-                    f"This room was saved with alliance-sim {str(data.get('model_version'))[:40]} and replayed with "
-                    f"{model_version()}: if the model changed in between, the world may differ from the one played."
-                )
-        else:
-            warnings.append("This room was saved by an older version without a content hash: edits cannot be detected.")
+        warnings = check_signature(data, source, confirmed)
+        if data.get("model_version") != model_version():
+            warnings.append(
+                f"This room was saved with alliance-sim {str(data.get('model_version'))[:40]} and replayed with "
+                f"{model_version()}: if the model changed in between, the world may differ from the one played."
+            )
         try:
             seed = check_seed(data.get("seed"), source, "seed")
             raw = data["scenario"]
@@ -1084,11 +1094,113 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not allowed in a saved room")
 
 
-def content_hash(data: dict[str, Any]) -> str:
-    """sha256 of the saved room's content (everything but the hash itself), in a canonical form."""
+def _canonical(data: dict[str, Any]) -> bytes:
     body = {k: v for k, v in data.items() if k != "content_hash"}
-    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+
+def content_hash(data: dict[str, Any]) -> str:
+    """The room file's signature: HMAC-SHA-256 of its content (everything but the signature, in a canonical
+    form) under this computer's signing key. Only a holder of the key can make one that verifies."""
+    return hmac.new(signing_key(), _canonical(data), hashlib.sha256).hexdigest()
+
+
+def plain_hash(data: dict[str, Any]) -> str:
+    """The unkeyed sha256 that unsigned room files (format 2) carried: it detects accidents, not edits."""
+    return hashlib.sha256(_canonical(data)).hexdigest()
+
+
+class NeedsConfirmation(InputError):
+    """A room file that is intact as far as can be told but cannot be verified here (signed on another
+    computer, or unsigned): restored only when the instructor confirms it in the console."""
+
+
+#: What the console says about a file it cannot verify, before the instructor confirms.
+CONFIRM_NOTE = "restore it only if you trust where it came from: its moves, seeds and seat codes cannot be checked here"
+
+
+def check_signature(data: dict[str, Any], source: str, confirmed: bool) -> list[str]:
+    """Verify a saved room's signature; returns the console's notes for a confirmed, unverifiable file."""
+    given = data.get("content_hash")
+    if data["format"] == UNSIGNED_ROOM_FORMAT:
+        if not isinstance(given, str) or not hmac.compare_digest(given.encode(), plain_hash(data).encode()):
+            raise InputError(
+                source,
+                "content_hash",
+                "the file was changed after it was saved (its content hash does not match): restore the file "
+                "exactly as it was downloaded",
+            )
+        if not confirmed:
+            raise NeedsConfirmation(
+                source, None, f"saved unsigned by an earlier version (format 2); {CONFIRM_NOTE} (confirm to restore)"
+            )
+        return ["Restored on your confirmation from an unsigned file (format 2); it is signed when you save it."]
+    if not isinstance(given, str) or len(given) > 200:
+        raise InputError(source, "content_hash", "missing: this file carries no signature; not restored")
+    if data.get("signer") == signer_id():
+        if not hmac.compare_digest(given.encode(), content_hash(data).encode()):
+            raise InputError(
+                source,
+                "content_hash",
+                "the file was changed after it was saved (its signature does not match): restore the file "
+                "exactly as it was downloaded",
+            )
+        return []
+    if not confirmed:
+        raise NeedsConfirmation(source, None, f"signed on another computer; {CONFIRM_NOTE} (confirm to restore)")
+    return ["Restored on your confirmation from a file signed on another computer: it could not be verified here."]
+
+
+def config_dir() -> Path:
+    """The folder of the user's alliance-sim configuration (``ALLIANCE_SIM_CONFIG_DIR`` overrides it)."""
+    given = os.environ.get(CONFIG_ENV)
+    if given:
+        return Path(given)
+    if os.name == "nt" and os.environ.get("APPDATA"):
+        return Path(os.environ["APPDATA"]) / "alliance-sim"
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "alliance-sim"
+
+
+_KEYS: dict[str, bytes] = {}
+_KEYS_LOCK = threading.Lock()
+
+
+def signing_key() -> bytes:
+    """The secret that signs room files: 32 random bytes kept in the user's configuration folder, made on
+    first use with permissions 0600. A key file others can read or that is malformed is one InputError line."""
+    path = config_dir() / SIGNING_KEY_FILE
+    with _KEYS_LOCK:
+        if str(path) in _KEYS:
+            return _KEYS[str(path)]
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise InputError(path, None, f"cannot create the room-signing key ({exc.strerror})") from None
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32) + "\n")
+        try:
+            info = os.stat(path)
+            text = path.read_text("ascii").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(path, None, f"cannot read the room-signing key ({exc})") from None
+        if os.name != "nt" and info.st_mode & 0o077:
+            raise InputError(
+                path, None, f"the room-signing key is readable by others (mode {info.st_mode & 0o777:o}); chmod 600 it"
+            )
+        if not re.fullmatch(r"[0-9a-f]{64}", text):
+            raise InputError(path, None, "not a room-signing key (64 hex digits); delete it to make a new one")
+        _KEYS[str(path)] = bytes.fromhex(text)
+        return _KEYS[str(path)]
+
+
+def signer_id() -> str:
+    """Names this computer's signing key in a room file (a hash of it; says nothing about the key)."""
+    return hashlib.sha256(b"alliance-sim room signer\0" + signing_key()).hexdigest()[:16]
 
 
 def discussion_questions(room: Room, result: dict[str, Any]) -> list[str]:
@@ -1196,7 +1308,9 @@ class RoomRegistry:
             code = new_code(set(self.rooms))
         return self._add(Room(scenario, scenario_name, seed, code=code, preset_names=preset_names))
 
-    def restore(self, text: str | bytes, source: str = "uploaded room", key: Any = None) -> Room:
+    def restore(
+        self, text: str | bytes, source: str = "uploaded room", key: Any = None, confirmed: bool = False
+    ) -> Room:
         self.check_key(key)
         self.expire()
         with self.lock:
@@ -1205,7 +1319,7 @@ class RoomRegistry:
         if not self.restoring.acquire(blocking=False):
             raise InputError(source, None, "another room is being restored: try again in a moment")
         try:
-            room = Room.from_json(text, source, code=code)
+            room = Room.from_json(text, source, code=code, confirmed=confirmed)
         finally:
             self.restoring.release()
         return self._add(room)

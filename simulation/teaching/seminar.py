@@ -390,7 +390,9 @@ class SeminarSession:
             raise InputError(path, None, f"too large for a saved session (limit {MAX_SESSION_BYTES // 1_000_000} MB)")
         try:
             data = json.loads(path.read_text("utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        except RecursionError:
+            raise InputError(path, None, "malformed JSON: nesting too deep") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise InputError(path, None, f"not a saved seminar session ({exc})") from None
         if not isinstance(data, dict) or data.get("format") != "alliance-sim seminar 1":
             raise InputError(path, "format", "not a saved alliance-sim seminar session")
