@@ -399,6 +399,8 @@ class Room:
         self.title = clean_text(title, MAX_TITLE, "title") or scenario.title
         self.preset_names = bool(preset_names)
         self.model = AllianceModel(scenario, seed=self.seed)
+        #: the scenario's own pressure and coordination (the levers before any team set them)
+        self.schedule = (self.model.params.pressure_threat[0].copy(), self.model.params.coordination[0].copy())
         self.treaty_months = int(round(self.model.resolved.value("treaty_consent_steps")))
         self.teams: dict[str, Team] = {}  # by actor
         self.pending: dict[str, Submission] = {}
@@ -842,6 +844,9 @@ class Room:
                         "raises_done": 0,
                         "raises_refused": 0,
                         "lowered": 0,
+                        "decisions": 0,
+                        "lever_changes": 0,
+                        "levers": {},
                         "reasons": [],
                     },
                 )
@@ -851,9 +856,11 @@ class Room:
                     continue
                 row["months_moved"] += 1
                 advice = rnd.advice.get(actor, {})
+                row["decisions"] += len(advice) or len(played.get("moves") or {})
                 for partner, word in (played.get("moves") or {}).items():
                     if partner in advice:
                         row["followed_advice" if advice[partner] == word else "against_advice"] += 1
+                self._count_levers(row, actor, rnd.month, played)
                 if played.get("why"):
                     row["reasons"].append(f"{month_label(self.model.start, rnd.month)}: {played['why']}")
         if not decisions.empty:
@@ -880,14 +887,40 @@ class Room:
                 f"{p} {LEVEL_LABELS[int(self.model.level[i, j])]}" for j, p in enumerate(self.actors) if j != i
             )
             row["reasons"] = " | ".join(row["reasons"])
+            row["levers"] = "; ".join(
+                f"{name} {first:.2f} -> {last:.2f}" for name, (first, last) in row["levers"].items()
+            )
             out.append(row)
         return out
+
+    def _count_levers(self, row: dict[str, Any], actor: str, month: int, played: dict[str, Any]) -> None:
+        """A team's pressure and coordination in a month it moved: each lever is a decision (set or
+        kept), a value the team set that differs from the month before is a change; the first and
+        last values are kept for the summary."""
+        structure = self.model.structure
+        if actor not in (structure.pressurer, structure.coordinator):
+            return
+        now, was = self.lever_values(month), self.lever_values(month - 1)
+        levers = []
+        if actor == structure.pressurer:
+            chosen = played.get("pressure") or {}
+            levers += [(f"pressure on {a}", v, was["pressure"][a], a in chosen) for a, v in now["pressure"].items()]
+        if actor == structure.coordinator and now["coordination"] is not None:
+            levers.append(
+                ("coordination", now["coordination"], was["coordination"], played.get("coordination") is not None)
+            )
+        for name, value, before, chosen in levers:
+            row["decisions"] += 1
+            row["lever_changes"] += chosen and abs(value - before) > 1e-9
+            first = row["levers"].get(name, (before, value))[0]
+            row["levers"][name] = (first, value)
 
     def team_summary_csv(self) -> str:
         rows = self.team_summary()
         columns = [
             "team", "country", "months_moved", "months_model_played", "followed_advice", "against_advice",
-            "raises_asked", "raises_done", "raises_refused", "lowered", "ties_now", "reasons",
+            "raises_asked", "raises_done", "raises_refused", "lowered", "decisions", "lever_changes", "levers",
+            "ties_now", "reasons",
         ]  # fmt: skip
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=columns)
@@ -918,10 +951,49 @@ class Room:
                     "partner_request": row.partner_intent,
                     "level_before": LEVEL_LABELS[int(row.level_before)],
                     "level_after": LEVEL_LABELS[int(row.level_after)],
+                    **self._levers_of(row.actor, row.partner, int(row.step), played),
                     "why": played["why"] if played else "",
                 }
             )
         assert len(levels) == self.month + 1
+        return out
+
+    def lever_values(self, month: int) -> dict[str, Any]:
+        """The levers in effect in ``month`` (month -1: the scenario's own at month 0): the pressurer's
+        pressure on each target and the coordination."""
+        model = self.model
+        t = max(0, min(month, model.horizon - 1))
+        pressure, coordination = (
+            self.schedule if month < 0 else (model.params.pressure_threat[0], model.params.coordination[0])
+        )
+        p = self.actors.index(model.structure.pressurer)
+        out: dict[str, Any] = {
+            "pressure": {a: round(float(pressure[t, k]), 4) for k, a in enumerate(self.actors) if k != p},
+            "coordination": None,
+        }
+        if model.structure.coordinator is not None:
+            coordination = coordination[t]
+            out["coordination"] = round(float(max(coordination[k] for k in range(len(self.actors)) if k != p)), 4)
+        return out
+
+    def _levers_of(self, actor: str, partner: str, month: int, played: dict[str, Any] | None) -> dict[str, Any]:
+        """The lever columns of one row: the pressure on ``partner`` when ``actor`` sets pressure, the
+        coordination when it coordinates, and who decided each: ``team`` (set that month), ``team-kept``
+        (the team moved and left it as it was) or ``model`` (the team did not move)."""
+        out: dict[str, Any] = {"pressure": "", "pressure_by": "", "coordination": "", "coordination_by": ""}
+        structure = self.model.structure
+        if actor not in (structure.pressurer, structure.coordinator):
+            return out
+        now = self.lever_values(month)
+        set_now = played.get("pressure") or {} if played is not None else {}
+        if actor == structure.pressurer and partner in now["pressure"]:
+            out["pressure"] = f"{now['pressure'][partner]:.2f}"
+            out["pressure_by"] = "model" if played is None else "team" if partner in set_now else "team-kept"
+        if actor == structure.coordinator and now["coordination"] is not None:
+            out["coordination"] = f"{now['coordination']:.2f}"
+            out["coordination_by"] = (
+                "model" if played is None else "team" if played.get("coordination") is not None else "team-kept"
+            )
         return out
 
     def export_csv(self) -> str:
@@ -929,7 +1001,7 @@ class Room:
         buf = io.StringIO()
         columns = [
             "month", "date", "actor", "team", "played_by", "partner", "request", "advice", "partner_request",
-            "level_before", "level_after", "why",
+            "level_before", "level_after", "pressure", "pressure_by", "coordination", "coordination_by", "why",
         ]  # fmt: skip
         writer = csv.DictWriter(buf, fieldnames=columns)
         writer.writeheader()
