@@ -307,12 +307,16 @@ def Explorer():
                     f"(seed {model.seed}, one run for explanation and teaching)"
                 )
             Message(message)
+            instructor = ROOMS.is_instructor(query().get("key", ""))
+            if instructor:  # opening and restoring rooms come first for the instructor
+                ClassroomCard(name)
             ModelView(model, version)
             with solara.Card("Why did they move? (event log)"):
                 EventLogView(model, version)
             with solara.Card("Distribution: many runs of the current settings"):
                 DistributionPanel(lambda: build_scenario(name, overrides, events_off))
-            ClassroomCard(name)
+            if not instructor:
+                ClassroomCard(name)
             with solara.Details("Sources"):
                 solara.Markdown("\n".join(f"- **{r.short}**: {r.full}" for r in REFERENCES))
 
@@ -339,6 +343,7 @@ def ClassroomCard(name: str):
         if not isinstance(text, str) or len(text) > MAX_ROOM_BYTES:
             raise InputError(source, None, f"too large for a saved room (limit {MAX_ROOM_BYTES // 1_000_000} MB)")
         room = ROOMS.restore(text, source=source, key=key)
+        ROOMS.supersede(text, room)  # the open room it was saved from sends its pages here
         router.push(console_url(room.code, key))
 
     def restore_saved(filename):
@@ -346,7 +351,9 @@ def ClassroomCard(name: str):
         if filename not in files:
             raise InputError(None, "saved room", "not one of the saved rooms")
         ROOMS.check_key(key)
-        room = ROOMS.restore(files[filename].read_bytes()[: MAX_ROOM_BYTES + 1], source=filename, key=key)
+        text = files[filename].read_bytes()[: MAX_ROOM_BYTES + 1]
+        room = ROOMS.restore(text, source=filename, key=key)
+        ROOMS.supersede(text, room)
         router.push(console_url(room.code, key))
 
     def join():
@@ -441,8 +448,12 @@ def OpenRoom():
     def open_once():
         try:
             name = q.get("scenario", DEFAULT_SCENARIO)
-            room = ROOMS.open(scenario_by_name(name), name, 0, key=q.get("key"), preset_names=q.get("preset") == "1")
-            if q.get("rehearse") == "1":
+            preset = q.get("preset") == "1"
+            if q.get("new") == "1":  # a second room on purpose
+                room, new = ROOMS.open(scenario_by_name(name), name, 0, key=q.get("key"), preset_names=preset), True
+            else:  # the link opened again (a reload, another tab) returns to the room it opened
+                room, new = ROOMS.open_by_link(scenario_by_name(name), name, key=q.get("key"), preset_names=preset)
+            if new and q.get("rehearse") == "1":
                 room.fill_with_bots()
             return room
         except InputError as err:

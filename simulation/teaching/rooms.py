@@ -412,6 +412,9 @@ class Room:
         self.freed: dict[str, str] = {}  # seat code -> actor, for seats the instructor freed
         self.warnings: list[str] = []  # said on the instructor's console (e.g. a restore from another version)
         self.debrief_result: dict[str, Any] | None = None  # shown on the projector once asked for
+        self.debrief_page = 0  # the debrief's page on the projector, stepped from the console
+        self.superseded_by: str | None = None  # a restore of this room runs under this code now
+        self.opened_by_link = False  # opened with the instructor's link: opening it again returns here
         self.announcement: tuple[str, float] | None = None  # the instructor's message to every team
         self.timer_s: int | None = None
         self.deadline: float | None = None
@@ -513,11 +516,15 @@ class Room:
                     raise InputError(None, "team name", "give 1 to 40 letters, digits, spaces or . , ' ( ) & + -")
             taken = self.teams.get(actor)
             if taken is not None:
+                free = self.free_actors()
                 raise InputError(
                     None,
                     "country",
-                    f"{actor} is already played by team '{taken.name}' (still free: "
-                    f"{', '.join(self.free_actors()) or 'none'}). If that is your team, use your seat code.",
+                    f"{actor} is already played by team '{taken.name}' (still free: {', '.join(free)}). If that is "
+                    "your team, use your seat code."
+                    if free
+                    else f"{actor} is already played by team '{taken.name}', and no country is free: ask the "
+                    "instructor to free a seat (a team that joined before gets back in with its seat code).",
                 )
             for other in self.teams.values():
                 if other.name.casefold() == name.casefold():
@@ -809,8 +816,16 @@ class Room:
             out["treaty"] = [{"date": e.date, "text": e.text} for e in self.log if e.kind == "treaty"]
             out["questions"] = discussion_questions(self, out)
             self.debrief_result = out
+            self.debrief_page = 0
             self._bump()
             return out
+
+    def show_debrief_page(self, page: int, pages: int) -> int:
+        """Step the projector's debrief to ``page`` (kept within 0 .. pages - 1); returns the page shown."""
+        with self.lock:
+            self.debrief_page = max(0, min(int(page), max(1, pages) - 1))
+            self._bump()
+            return self.debrief_page
 
     def _reason_of(self, entry: LogEntry) -> str:
         """The refuser's reason for a refusal in the log: its team's "why", or the model's largest terms."""
@@ -1183,15 +1198,16 @@ def discussion_questions(room: Room, result: dict[str, Any]) -> list[str]:
     qs = []
     a, b = room.model.structure.focal_pair
     share = result.get("model_alliance_share")
+    runs = "none of its runs" if share == 0 else "all of its runs" if share == 1 else f"{share:.0%} of its runs"
     if result.get("class_alliance_step") is not None and share is not None:
         qs.append(
-            f"Your class brought {a} and {b} to a formal alliance; the model does so in {share:.0%} of its runs over "
-            "the same months. Which of your choices made the difference, and would the real governments make them?"
+            f"Your class brought {a} and {b} to a formal alliance; the model does so in {runs} over the same "
+            "months. Which of your choices made the difference, and would the real governments make them?"
         )
     elif share is not None:
         qs.append(
-            f"No {a}-{b} alliance in your game; the model reaches one in {share:.0%} of its runs. What held the two "
-            "back, and what would have had to change?"
+            f"No {a}-{b} alliance in your game; the model reaches one in {runs}. What held the two back, and what "
+            "would have had to change?"
         )
     teams = result.get("teams", [])
     against = max(teams, key=lambda t: t["against_advice"], default=None)
@@ -1241,6 +1257,8 @@ class RoomRegistry:
     instructor_key: str = field(default_factory=lambda: secrets.token_urlsafe(12))
     idle_s: float = ROOM_IDLE_S
     rooms: dict[str, Room] = field(default_factory=dict)
+    #: old code -> new code, for rooms a restore superseded: their pages and links go to the new room
+    moved: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     restoring: threading.Lock = field(default_factory=threading.Lock)
     _last_expiry: float = 0.0
@@ -1296,6 +1314,49 @@ class RoomRegistry:
         finally:
             self.restoring.release()
         return self._add(room)
+
+    def open_by_link(
+        self, scenario: Scenario, scenario_name: str, key: Any = None, preset_names: bool = False
+    ) -> tuple[Room, bool]:
+        """The instructor's link: the room it opened before if that room is still open and not over (the link
+        opened again, a reload, a second tab), else a new room. Returns the room and whether it is new."""
+        self.check_key(key)
+        with self.lock:
+            for room in sorted(self.rooms.values(), key=lambda r: -r.created):
+                if room.opened_by_link and room.scenario_name == scenario_name and not room.finished:
+                    return room, False
+        room = self.open(scenario, scenario_name, 0, key=key, preset_names=preset_names)
+        room.opened_by_link = True
+        return room, True
+
+    def supersede(self, text: str | bytes, room: Room) -> str | None:
+        """After a restore: the open room the file was saved from (same code) gives way to ``room``. Its pages
+        are told where to go (``superseded_by``), its code leads to the new room; returns the old code."""
+        try:
+            old_code = json.loads(text).get("code")
+        except (ValueError, AttributeError, RecursionError):
+            return None
+        with self.lock:
+            old = self.rooms.get(old_code) if isinstance(old_code, str) else None
+            if old is None or old is room:
+                return None
+            del self.rooms[old.code]
+            self.moved[old.code] = room.code
+        with old.lock:
+            old.superseded_by = room.code
+            old._bump()
+        room.warnings.append(f"This restore replaces room {old.code}: its pages were sent here.")
+        return old.code
+
+    def moved_to(self, code: Any) -> str | None:
+        """The code of the room that superseded ``code`` (following a chain of restores), or None."""
+        if not isinstance(code, str):
+            return None
+        seen, code = set(), code.strip().upper()
+        while code in self.moved and code not in seen:
+            seen.add(code)
+            code = self.moved[code]
+        return code if seen and code in self.rooms else None
 
     def advance(self, code: Any, key: Any) -> list[LogEntry]:
         self.check_key(key)
