@@ -188,7 +188,7 @@ h1 { font-size: clamp(1.4rem, 4.5vw, 2.1rem); line-height: 1.2; }
 }
 .v-btn:focus::before { opacity: 0 !important; }
 .v-btn:not(.v-btn--icon) { min-height: 44px !important; height: auto !important; min-width: 44px !important; }
-.v-input--selection-controls__input, .v-input--checkbox .v-input__slot { min-height: 44px; }
+.v-input__slot, .v-input--selection-controls__input { min-height: 44px; }
 .v-btn.outline-btn, .v-btn.v-btn--outlined { background: #ffffff !important; color: #0b4f8a !important;
   border: 2px solid #0b4f8a !important; }
 .v-btn.v-btn--outlined.error--text { color: #a01c2c !important; border-color: #a01c2c !important; }
