@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 import solara
 
+from simulation.dashboard import profiling
 from simulation.dashboard.classroom import Choice, Projector
 from simulation.dashboard.common import (
     PUBLIC_URL,
@@ -77,6 +78,7 @@ def Console(room: Room, key: str, version: int):
         if room.waiting_for() and confirm_advance != room.month:
             set_confirm_advance(room.month)  # some teams have not moved: ask first
             return
+        profiling.after_advance(room.code, room.month + 1)  # off unless ALLIANCE_SIM_PROFILE is set
         ROOMS.advance(room.code, key)
         set_confirm_advance(-1)
         set_message(None)
