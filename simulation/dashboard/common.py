@@ -25,7 +25,8 @@ logger = logging.getLogger("simulation.dashboard")
 
 ROOMS_DIR = Path(os.environ["ALLIANCE_SIM_ROOMS_DIR"]) if os.environ.get("ALLIANCE_SIM_ROOMS_DIR") else None
 PUBLIC_URL = os.environ.get("ALLIANCE_SIM_PUBLIC_URL", "http://127.0.0.1:8765").rstrip("/")
-POLL_S = 0.25
+#: A page's thread checks the room's timer and its own devices at least this often (changes wake it at once).
+WAKE_S = 1.0
 GENERIC_ERROR = "Something went wrong on the server. Nothing was lost; the detail is in the server's log."
 
 
@@ -126,12 +127,13 @@ def query() -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(router.search or "").items() if v}
 
 
-def use_room_version(room: Room | None, with_clock: bool = False, on_poll=None) -> int:
-    # ``on_poll`` may return a value: a change in it re-renders too (a second device on a seat)
-    """Follow a room: re-render when it changes (polled, so no session depends on another).
+def use_room_version(room: Room | None, on_poll=None) -> int:
+    """Follow a room: re-render when it changes. Each page's thread sleeps on the room until its version
+    changes (or a second passes), so an advance wakes every page at once and an idle room costs little.
 
-    ``with_clock``: also once a second while the room's timer runs (the projector's countdown).
-    ``on_poll``: called on every poll (a team page checks in, so the instructor sees it connected).
+    ``on_poll``: called at least once a second (a team page checks in, so the instructor sees it connected);
+    a change in what it returns re-renders too (a second device on a seat). Once a second the thread also
+    plays the month if the room's timer has run out.
     """
     version, set_version = solara.use_state(-1)
     hook = solara.use_ref(None)
@@ -149,11 +151,11 @@ def use_room_version(room: Room | None, with_clock: bool = False, on_poll=None) 
                     room.touch()
             except Exception:  # noqa: BLE001
                 logger.exception("room timer failed")
-            now = (room.version, room.seconds_left() if with_clock else None, extra)
+            now = (room.version, extra)
             if now != seen:
                 seen = now
                 set_version(hash(now))
-            cancel.wait(POLL_S)
+            room.wait_change(now[0], WAKE_S)
 
     solara.use_thread(poll, dependencies=[room.code if room is not None else None])
     return version

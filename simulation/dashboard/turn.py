@@ -57,7 +57,7 @@ def _sources(text: str) -> str:
 
 
 def _advice(room: Room):
-    return room.cached("advice-record", room.model.advice, room.month)
+    return room.cached_month("advice-record", room.model.advice)
 
 
 def contributions(room: Room, actor: str, partner: str) -> dict[str, float]:
@@ -142,7 +142,7 @@ def move_effects(room: Room, actor: str) -> dict[str, dict[str, str]]:
             out[b] = effects
         return out
 
-    return room.cached(f"effects:{actor}", build)
+    return room.cached_month(f"effects:{actor}", build)
 
 
 def _lookahead(room: Room, change) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -217,7 +217,7 @@ def lever_effects(room: Room, actor: str) -> dict[str, str]:
             out["coordination"] = _step_words(room, base, down, up, -1, None)
         return out
 
-    return room.cached(f"levers:{actor}", build)
+    return room.cached_month(f"levers:{actor}", build)
 
 
 def feedback_line(room: Room, actor: str) -> str:
@@ -258,7 +258,7 @@ def term_sources(room: Room, actor: str) -> dict[str, str]:
             out[b] = ", ".join(dict.fromkeys(s for t in top for s in _term_source(room, t, i, j).split(", ") if s))
         return out
 
-    return room.cached(f"term-sources:{actor}", build)
+    return room.cached_month(f"term-sources:{actor}", build)
 
 
 GLOSSARY_BY_LABEL = {g["term"]: g for g in glossary()}
@@ -267,6 +267,10 @@ TERM_BY_LABEL = {t.label: t.name for t in TERMS}
 
 def numbers_html(room: Room, actor: str) -> str:
     """The team's situation, one block per partner: each number with what it means and where it comes from."""
+    return room.cached_month(f"numbers:{actor}", lambda: _numbers_html(room, actor))
+
+
+def _numbers_html(room: Room, actor: str) -> str:
     m = room.model
     r = m.resolved
     s = room.situation(actor)

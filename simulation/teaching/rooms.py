@@ -421,6 +421,8 @@ class Room:
         self.version = 0  # bumped on every change: views poll it
         self._serial = 0
         self.lock = threading.RLock()
+        self._changed = threading.Condition(self.lock)
+        self._month_cache: dict[str, tuple[int, Any]] = {}
         self.created = time.time()
         self.last_active = self.created
         self._cache: dict[str, tuple[tuple[int, Any], Any]] = {}
@@ -470,8 +472,27 @@ class Room:
         return [a for a in self.teams if a not in self.pending]
 
     def _bump(self) -> None:
-        self.version += 1
-        self.last_active = time.time()
+        with self.lock:
+            self.version += 1
+            self.last_active = time.time()
+            self._changed.notify_all()
+
+    def wait_change(self, seen: int, timeout: float) -> int:
+        """Wait until the room's version differs from ``seen`` (at most ``timeout`` seconds); returns it.
+        Pages following the room wake at once on a change instead of polling for it."""
+        with self.lock:
+            self._changed.wait_for(lambda: self.version != seen, timeout)
+            return self.version
+
+    def cached_month(self, name: str, compute):
+        """``compute()`` once per month (for what changes only when a month is played)."""
+        with self.lock:
+            hit = self._month_cache.get(name)
+            if hit is not None and hit[0] == self.month:
+                return hit[1]
+            value = compute()
+            self._month_cache[name] = (self.month, value)
+            return value
 
     def touch(self, actor: str | None = None, device: str | None = None, now: float | None = None) -> None:
         """A page following the room checked in (keeps the room alive; a team's device counts as connected)."""
@@ -593,7 +614,7 @@ class Room:
     # ---- moves
     def situation(self, actor: str) -> Situation:
         with self.lock:
-            return self.cached(f"situation:{actor}", lambda: situation(self.model, actor), self.month)
+            return self.cached_month(f"situation:{actor}", lambda: situation(self.model, actor))
 
     def last_choices(self, actor: str) -> dict[str, str]:
         """The team's choices of the last month it submitted (its starting point this month)."""
