@@ -138,8 +138,13 @@ def Console(room: Room, key: str, version: int):
             if asking:
                 with solara.Div(attributes={"data-testid": "confirm-advance"}, classes=["confirm"]):
                     solara.Warning(
-                        f"{', '.join(room.waiting_for())} {'has' if len(room.waiting_for()) == 1 else 'have'} not "
-                        "moved yet: the model plays them this month, and the month cannot be played again."
+                        f"{', '.join(room.waiting_for())} "
+                        + (
+                            "has not moved yet: the model plays it"
+                            if len(room.waiting_for()) == 1
+                            else "have not moved yet: the model plays them"
+                        )
+                        + " this month, and the month cannot be played again."
                     )
                     with solara.Row(style={"flex-wrap": "wrap"}):
                         solara.Button(
