@@ -297,9 +297,13 @@ def TeamPanel(room: Room, actor: str, seat: str, version: int, device: str = "lo
                     levers.get("coordination", ""),
                 )
             with solara.Div(classes=["turn-actions"]):
+                take_all = solara.use_memo(
+                    lambda: lambda: [choose(p, a) for p, a in advised.items()],
+                    dependencies=[tuple(sorted(advised.items())), choose],
+                )
                 solara.Button(
                     "Take all of the model's advice",
-                    on_click=lambda: [choose(p, a) for p, a in advised.items()],
+                    on_click=take_all,
                     classes=["outline-btn"],
                     disabled=all(current[p] == advised[p] for p in current),
                 )
@@ -393,12 +397,17 @@ def MoveRow(
                 f'<div class="move-head"><b>{esc(partner)}</b>: {esc(level)} '
                 f'<span class="advice-note">(model advises <b>{esc(advice)}</b>)</span></div>'
             )
+            # the same callback objects from render to render: a button whose words did not change is left alone
+            clicks = solara.use_memo(
+                lambda: {w: (lambda w=w: choose(partner, w)) for w in ("raise", "hold", "lower")},
+                dependencies=[partner, choose],
+            )
             with solara.Div(classes=["choice-row"]):
                 for word in options:
                     Choice(
                         word,
                         chosen == word,
-                        lambda word=word: choose(partner, word),
+                        clicks[word],
                         advice=word == advice,
                         aria=f"{word} ties with {partner}",
                     )
@@ -432,17 +441,18 @@ def StepperButtons(label: str, key: str, value: float, choose):
     def move(delta: float):
         choose(key, round(min(1.0, max(0.0, value + delta)), 2))
 
+    down, up = solara.use_memo(lambda: (lambda: move(-0.05), lambda: move(0.05)), dependencies=[key, value, choose])
     with solara.Div(classes=["stepper"], attributes={"data-testid": f"stepper-{key}"}):
         solara.Text(f"{label}: {value:.2f}", classes=["stepper-label"])
         solara.Button(
             "-0.05",
-            on_click=lambda: move(-0.05),
+            on_click=down,
             disabled=value <= 0,
             attributes={"aria-label": f"{label}: lower by 0.05"},
         )
         solara.Button(
             "+0.05",
-            on_click=lambda: move(0.05),
+            on_click=up,
             disabled=value >= 1,
             attributes={"aria-label": f"{label}: raise by 0.05"},
         )
