@@ -26,6 +26,7 @@ import re
 import statistics
 import time
 import urllib.request
+from pathlib import Path
 
 ACTORS = ("Russia", "China", "US", "India", "EU")
 WATCH = """sel => { window.__seen = null; const id = setInterval(() => {
@@ -68,7 +69,15 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=30)
     parser.add_argument("--months", type=int, default=3)
     parser.add_argument("--views", choices=("team", "projector"), default="team")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="sample the server's threads for 3 s after each Advance and write where the time went to this file",
+    )
     args = parser.parse_args()
+    if args.profile is not None:
+        args.profile.unlink(missing_ok=True)
+        os.environ["ALLIANCE_SIM_PROFILE"] = str(args.profile.resolve())
     load_before = os.getloadavg()
 
     from playwright.sync_api import sync_playwright
@@ -150,6 +159,8 @@ def main() -> None:
                 cpu0 = cpu_s(proc.pid)
                 t0 = time.time() * 1000
                 instructor.get_by_role("button", name=re.compile("^Advance to the next month")).click()
+                if month == 0 and instructor.locator("[data-testid=confirm-advance]").count():
+                    instructor.get_by_role("button", name="Yes, play the month now").click()
                 seen = []
                 for _sel, pg in sessions:
                     pg.wait_for_function("() => window.__seen !== null", timeout=90_000)
@@ -188,6 +199,8 @@ def main() -> None:
         f"{args.months} months {peak:.0f} MB, 15 s after all closed {after:.0f} MB "
         f"({(after - idle) / idle:+.0%} of idle)"
     )
+    if args.profile is not None and args.profile.exists():
+        print(f"where the server's time went after each Advance: {args.profile}")
 
 
 if __name__ == "__main__":

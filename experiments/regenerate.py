@@ -7,7 +7,8 @@ the calibration folder given by --calibration, default ./calibration, or the shi
 model_v4 (docs/model_v4.md: the model-v4 targets, measured), flagship (docs/figures/ heatmaps and curve), tiny_lhs
 (docs/figures/tiny_lhs/: the figures `alliance-sim plot` draws for a sampled design), sensitivity
 (docs/sensitivity_sobol.md, docs/sensitivity_morris.md and charts), discovery (docs/discovery.md),
-landscape (docs/landscape_baseline.md), handouts (seminar/handouts/ for every shipped scenario).
+landscape (docs/landscape_baseline.md), handouts (seminar/handouts/ for every shipped scenario),
+screenshots (docs/screenshots/: the classroom in headless Chromium, experiments/classroom_screenshots.py).
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-STEPS = ("calibration", "model_v4", "flagship", "tiny_lhs", "sensitivity", "discovery", "landscape", "handouts")
+STEPS = (
+    "calibration", "model_v4", "flagship", "tiny_lhs", "sensitivity", "discovery", "landscape", "handouts", "screenshots",
+)  # fmt: skip
 
 
 def run(args: list[str]) -> None:
@@ -74,6 +77,8 @@ def main() -> int:
     if "handouts" in args.only:
         for path in sorted((ROOT / "scenarios").glob("*.yaml")):
             run([*cli, "handout", str(path), "--out", str(ROOT / "seminar" / "handouts" / path.stem)])
+    if "screenshots" in args.only:
+        run([py, "experiments/classroom_screenshots.py"])
     return 0
 
 

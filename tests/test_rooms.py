@@ -246,3 +246,30 @@ def test_seed_file_names_read_as_short_citations():
     assert in_words('002: "push back"') == 'Appel 2019: "push back"'
     assert "doi:10.3929/ethz-b-000476768" in full_reference("004_7f33c5278f8a5c30.txt")
     assert len({r.short for r in REFERENCES}) == len(REFERENCES) == 5
+
+
+# ---- every decision on record
+
+
+def test_every_lever_a_team_sets_is_on_record_every_month_with_who_decided(room):
+    us = room.join("Stars", "US").seat
+    eu = room.join("Blues", "EU").seat
+    assert room.submit("US", us, HumanMove({}, pressure={"China": 0.21})) == []
+    assert room.submit("EU", eu, HumanMove({}, coordination=0.25)) == []
+    room.advance()
+    assert room.submit("US", us, HumanMove({})) == []  # moved, pressure left as it was
+    room.advance()
+    room.advance()  # neither moved: the model played them
+    rows = list(csv.DictReader(io.StringIO(room.export_csv())))
+    china = [(r["pressure"], r["pressure_by"]) for r in rows if r["actor"] == "US" and r["partner"] == "China"]
+    assert china == [("0.21", "team"), ("0.21", "team-kept"), ("0.21", "model")]
+    assert {r["pressure"] for r in rows if r["actor"] == "US" and r["partner"] == "Russia"} == {"0.36"}
+    coord = [(r["coordination"], r["coordination_by"]) for r in rows if r["actor"] == "EU" and r["partner"] == "US"]
+    assert coord == [("0.25", "team"), ("0.25", "model"), ("0.25", "model")]
+    assert {r["pressure"] for r in rows if r["actor"] not in ("US",)} == {""}
+    teams = {r["country"]: r for r in csv.DictReader(io.StringIO(room.team_summary_csv()))}
+    # the US team's decisions count: 2 months x (4 partners + 4 pressure levers), one of them a change
+    assert teams["US"]["decisions"] == "16" and teams["US"]["lever_changes"] == "1"
+    assert "pressure on China 0.11 -> 0.21" in teams["US"]["levers"]
+    assert teams["EU"]["decisions"] == "5" and teams["EU"]["lever_changes"] == "1"
+    assert teams["EU"]["levers"] == "coordination 0.20 -> 0.25"

@@ -307,12 +307,16 @@ def Explorer():
                     f"(seed {model.seed}, one run for explanation and teaching)"
                 )
             Message(message)
+            instructor = ROOMS.is_instructor(query().get("key", ""))
+            if instructor:  # opening and restoring rooms come first for the instructor
+                ClassroomCard(name)
             ModelView(model, version)
             with solara.Card("Why did they move? (event log)"):
                 EventLogView(model, version)
             with solara.Card("Distribution: many runs of the current settings"):
                 DistributionPanel(lambda: build_scenario(name, overrides, events_off))
-            ClassroomCard(name)
+            if not instructor:
+                ClassroomCard(name)
             with solara.Details("Sources"):
                 solara.Markdown("\n".join(f"- **{r.short}**: {r.full}" for r in REFERENCES))
 
@@ -336,12 +340,14 @@ def ClassroomCard(name: str):
         except NeedsConfirmation as err:
             set_unverified((text, source, err.one_line()))
             return
+        ROOMS.supersede(text, room)  # the open room it was saved from sends its pages here
         router.push(console_url(room.code, key))
 
     def confirm_restore():
         text, source, _ = unverified
         set_unverified(None)
         room = ROOMS.restore(text, source=source, key=key, confirmed=True)
+        ROOMS.supersede(text, room)
         router.push(console_url(room.code, key))
 
     def open_room():
@@ -468,8 +474,12 @@ def OpenRoom():
     def open_once():
         try:
             name = q.get("scenario", DEFAULT_SCENARIO)
-            room = ROOMS.open(scenario_by_name(name), name, 0, key=q.get("key"), preset_names=q.get("preset") == "1")
-            if q.get("rehearse") == "1":
+            preset = q.get("preset") == "1"
+            if q.get("new") == "1":  # a second room on purpose
+                room, new = ROOMS.open(scenario_by_name(name), name, 0, key=q.get("key"), preset_names=preset), True
+            else:  # the link opened again (a reload, another tab) returns to the room it opened
+                room, new = ROOMS.open_by_link(scenario_by_name(name), name, key=q.get("key"), preset_names=preset)
+            if new and q.get("rehearse") == "1":
                 room.fill_with_bots()
             hardening.set_one_seat_per_device(room.code, q.get("one_seat") == "1")
             return room

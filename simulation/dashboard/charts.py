@@ -43,6 +43,27 @@ def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float,
     return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
 
 
+def segment_hits_box(seg: tuple[float, float, float, float], box: tuple[float, float, float, float]) -> bool:
+    """Whether the segment (x1, y1, x2, y2) passes through the box (x, y, w, h) (Liang-Barsky clipping)."""
+    x1, y1, x2, y2 = seg
+    bx, by, bw, bh = box
+    dx, dy = x2 - x1, y2 - y1
+    lo, hi = 0.0, 1.0
+    for p, q in ((-dx, x1 - bx), (dx, bx + bw - x1), (-dy, y1 - by), (dy, by + bh - y1)):
+        if p == 0:
+            if q < 0:
+                return False
+            continue
+        r = q / p
+        if p < 0:
+            lo = max(lo, r)
+        else:
+            hi = min(hi, r)
+        if lo > hi:
+            return False
+    return True
+
+
 def network_svg(
     level: np.ndarray,
     actors: tuple[str, ...] | list[str],
@@ -50,10 +71,15 @@ def network_svg(
     label_size: float = 21,
     name_size: float = 28,
     max_height: str = "52vh",
+    short_labels: bool = False,
+    keep_crowded_labels: bool = False,
 ) -> str:
     """The alignment network: one line per pair, thicker and redder the closer the pair; names in large type.
 
-    ``label_size`` and ``name_size`` are in viewBox units (the projector asks for larger ones).
+    ``label_size`` and ``name_size`` are in viewBox units (the projector asks for larger ones). Each pair's
+    label sits on or beside its own line where it touches no other line, label or name; a pair with no
+    such spot goes unlabelled (its colour, in the legend, says its level) unless ``keep_crowded_labels``.
+    ``short_labels``: the rungs in a word each ("strategic" for strategic partnership).
     """
     n = len(actors)
     w, h = 900, 560
@@ -64,47 +90,61 @@ def network_svg(
     ]
     labels = []
     nh = 2 * name_size
+    words = SHORT_RUNGS if short_labels else LEVEL_LABELS
 
     def name_width(a: str) -> float:
         return max(90, 0.61 * name_size * len(a) + 30)
 
     boxes = [(x - name_width(a) / 2, y - nh / 2, name_width(a), nh) for a, (x, y) in zip(actors, pos, strict=True)]
-    for i in range(n):
-        for j in range(i + 1, n):
-            lvl = int(level[i, j])
-            (x1, y1), (x2, y2) = pos[i], pos[j]
-            focal = highlight is not None and {actors[i], actors[j]} == set(highlight)
-            dash = ' stroke-dasharray="10 8"' if lvl == 0 else ""
-            parts.append(
-                f'<line x1="{x1:.0f}" y1="{y1:.0f}" x2="{x2:.0f}" y2="{y2:.0f}" stroke="{LEVEL_COLOURS[lvl]}" '
-                f'stroke-width="{3 + 3 * lvl + (3 if focal else 0)}" stroke-linecap="round"{dash}>'
-                f"<title>{escape(actors[i])} - {escape(actors[j])}: {LEVEL_LABELS[lvl]}</title></line>"
-            )
-            text = LEVEL_LABELS[lvl]
-            tw, th = 0.55 * label_size * len(text) + 8, 1.25 * label_size
-            # the first spot along the line where the label hides no other label and no name
-            # the spot along the line where the label hides the fewest other labels and names
-            best = None
-            length = math.hypot(x2 - x1, y2 - y1) or 1.0
-            nx, ny = -(y2 - y1) / length, (x2 - x1) / length  # the line's normal: a label may sit beside it
-            spots = [(f, 0.0) for f in (0.5, 0.4, 0.6, 0.3, 0.7, 0.25, 0.75, 0.45, 0.55, 0.35, 0.65, 0.2, 0.8)]
-            spots += [(f, s * k * th) for k in (0.8, 1.4) for s in (1, -1) for f in (0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8)]
-            for f, off in spots:
-                cx, cy = x1 + f * (x2 - x1) + off * nx, y1 + f * (y2 - y1) + off * ny
+    pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
+    segments = {(i, j): (*pos[i], *pos[j]) for i, j in pairs}
+    for i, j in pairs:
+        lvl = int(level[i, j])
+        (x1, y1), (x2, y2) = pos[i], pos[j]
+        focal = highlight is not None and {actors[i], actors[j]} == set(highlight)
+        dash = ' stroke-dasharray="10 8"' if lvl == 0 else ""
+        parts.append(
+            f'<line x1="{x1:.0f}" y1="{y1:.0f}" x2="{x2:.0f}" y2="{y2:.0f}" stroke="{LEVEL_COLOURS[lvl]}" '
+            f'stroke-width="{3 + 3 * lvl + (3 if focal else 0)}" stroke-linecap="round"{dash}>'
+            f"<title>{escape(actors[i])} - {escape(actors[j])}: {LEVEL_LABELS[lvl]}</title></line>"
+        )
+    for i, j in pairs:
+        lvl = int(level[i, j])
+        (x1, y1), (x2, y2) = pos[i], pos[j]
+        focal = highlight is not None and {actors[i], actors[j]} == set(highlight)
+        text = words[lvl]
+        tw, th = 0.55 * label_size * len(text) + 8, 1.25 * label_size
+        # the spot on or beside its own line that touches no other line (so never a crossing), no other
+        # label and no name; among the clean spots, the one nearest the line's middle
+        length = math.hypot(x2 - x1, y2 - y1) or 1.0
+        nx, ny = -(y2 - y1) / length, (x2 - x1) / length  # the line's normal: a label may sit beside it
+        others = [seg for pair, seg in segments.items() if pair != (i, j)]
+        best = None
+        for k in (0.0, 0.7, -0.7, 1.2, -1.2):
+            for f in (0.5, 0.45, 0.55, 0.4, 0.6, 0.35, 0.65, 0.3, 0.7, 0.25, 0.75, 0.2, 0.8):
+                cx, cy = x1 + f * (x2 - x1) + k * th * nx, y1 + f * (y2 - y1) + k * th * ny
                 cand = (cx - tw / 2, cy - th / 2, tw, th)
-                hits = sum(_overlap(cand, other) for other in boxes)
-                if best is None or hits < best[0]:
-                    best = (hits, cx, cy, cand)
-                if hits == 0:
-                    break
-            assert best is not None
-            _, mx, my, box = best
-            boxes.append(box)
-            labels.append(
-                f'<text x="{mx:.0f}" y="{my + label_size / 3:.0f}" text-anchor="middle" font-size="{label_size}" '
-                f'font-weight="{"bold" if focal else "normal"}" paint-order="stroke" stroke="white" '
-                f'stroke-width="6" fill="#222">{text}</text>'
-            )
+                if cand[0] < 0 or cand[1] < 0 or cand[0] + tw > w or cand[1] + th > h:
+                    continue
+                hits = 10 * sum(_overlap(cand, other) for other in boxes) + sum(
+                    segment_hits_box(seg, cand) for seg in others
+                )
+                score = (hits, abs(k), abs(f - 0.5))
+                if best is None or score < best[0]:
+                    best = (score, cx, cy, cand)
+            if best is not None and best[0][0] == 0:
+                break
+        if best is None:
+            continue
+        (hits, _, _), mx, my, box = best
+        if hits and not keep_crowded_labels:
+            continue  # no clean spot: the line's colour (see the legend) says it; a label would mislead
+        boxes.append(box)
+        labels.append(
+            f'<text x="{mx:.0f}" y="{my + label_size / 3:.0f}" text-anchor="middle" font-size="{label_size}" '
+            f'font-weight="{"bold" if focal else "normal"}" paint-order="stroke" stroke="white" '
+            f'stroke-width="6" fill="#222" data-pair="{escape(actors[i])}-{escape(actors[j])}">{text}</text>'
+        )
     parts += labels
     for k, (x, y) in enumerate(pos):
         name = escape(actors[k])
@@ -131,6 +171,18 @@ def legend_html() -> str:
         for k, c in enumerate(LEVEL_COLOURS)
     )
     return f'<div style="font-size:1.1em">{items}</div>'
+
+
+def time_ticks(span: int, width: float, font: float, label_chars: int = 7) -> list[int]:
+    """Months to label on a time axis ``width`` units wide: the smallest step of 1, 2, 3, 6, 12 or 24 months
+    whose labels ("2018-04", ``label_chars`` wide at ``font``) leave a gap of at least one character, and the
+    last month only if it keeps that gap too. Labels never touch."""
+    need = 0.6 * font * (label_chars + 1)
+    step = next((s for s in (1, 2, 3, 6, 12, 24, 48) if width * s / max(span, 1) >= need), 96)
+    ticks = list(range(0, span + 1, step))
+    if span - ticks[-1] > 0 and width * (span - ticks[-1]) / max(span, 1) >= need:
+        ticks.append(span)
+    return ticks
 
 
 def timeline_svg(
@@ -185,8 +237,7 @@ def timeline_svg(
             f'<text x="{left - 10:.0f}" y="{y(lv) + font / 3:.0f}" text-anchor="end" font-size="{font}" '
             f'fill="#333">{rungs[lv]}</text>'
         )
-    step = 12 if span > 24 else 6 if span > 12 else 3
-    ticks = sorted({0, *range(0, span + 1, step)} | ({span} if span % step > step / 2 or span == step else set()))
+    ticks = time_ticks(span, pw, font)
     for t in ticks:
         parts.append(
             f'<text x="{x(t):.0f}" y="{top + ph + 1.5 * font:.0f}" text-anchor="middle" font-size="{font}" '
@@ -220,25 +271,39 @@ def timeline_svg(
     return "".join(parts)
 
 
-def shares_svg(shares: dict[str, float], marked: str | None = None, title: str = "") -> str:
-    """Horizontal bars of shares (0-1) by label; ``marked`` is outlined (the class's own result)."""
+def shares_svg(shares: dict[str, float], marked: str | None = None, title: str = "", font: float = 21) -> str:
+    """Horizontal bars of shares (0-1) by label; ``marked`` is outlined (the class's own result).
+
+    ``font`` is in viewBox units of a chart 900 wide: at 900 CSS pixels, the text's size in pixels.
+    """
     rows = list(shares.items())
-    w, row_h = 900, 44  # room for "100% (the class)" after a full bar
-    h = 40 + row_h * len(rows)
+    k = font / 21
+    w, row_h = 900, 44 * k
+    label_w = max(220 * k, 0.56 * font * max((len(lb) for lb in shares), default=8) + 10)
+    bar_w = w - label_w - 10 - 0.56 * font * len("100% (the class)") - 20
+    top = 40 * k if title else 6
+    h = top + row_h * len(rows)
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="100%" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h:.0f}" width="100%" role="img" '
         f'aria-label="{escape(title)}" style="font-family: sans-serif">'
     ]
     if title:
-        parts.append(f'<text x="0" y="24" font-size="22" font-weight="bold">{escape(title)}</text>')
-    for k, (label, share) in enumerate(rows):
-        yy = 40 + k * row_h
-        bw = 420 * max(0.0, min(1.0, share))
-        outline = ' stroke="#000" stroke-width="4"' if label == marked else ""
-        parts.append(f'<text x="220" y="{yy + 28}" text-anchor="end" font-size="21">{escape(label)}</text>')
-        parts.append(f'<rect x="230" y="{yy + 6}" width="{bw:.0f}" height="30" fill="#1f6fb2"{outline}/>')
         parts.append(
-            f'<text x="{240 + bw:.0f}" y="{yy + 29}" font-size="21">{share:.0%}'
+            f'<text x="0" y="{24 * k:.0f}" font-size="{font * 22 / 21:.0f}" font-weight="bold">{escape(title)}</text>'
+        )
+    for n, (label, share) in enumerate(rows):
+        yy = top + n * row_h
+        bw = bar_w * max(0.0, min(1.0, share))
+        outline = ' stroke="#000" stroke-width="4"' if label == marked else ""
+        parts.append(
+            f'<text x="{label_w:.0f}" y="{yy + 0.64 * row_h:.0f}" text-anchor="end" font-size="{font}">{escape(label)}</text>'
+        )
+        parts.append(
+            f'<rect x="{label_w + 10:.0f}" y="{yy + 0.14 * row_h:.0f}" width="{bw:.0f}" height="{0.68 * row_h:.0f}" '
+            f'fill="#1f6fb2"{outline}/>'
+        )
+        parts.append(
+            f'<text x="{label_w + 20 + bw:.0f}" y="{yy + 0.66 * row_h:.0f}" font-size="{font}">{share:.0%}'
             f"{' (the class)' if label == marked else ''}</text>"
         )
     parts.append("</svg>")

@@ -19,12 +19,15 @@ from __future__ import annotations
 import contextlib
 from urllib.parse import quote
 
+import ipyvue
 import solara
+import traitlets
 
 from simulation.core.errors import InputError
 from simulation.dashboard import hardening
-from simulation.dashboard.common import ROOMS, Message, esc, guarded, html, query, use_room_version
-from simulation.dashboard.presenters import feedback_html, glossary_html, projector_html, situation_html
+from simulation.dashboard.common import ROOMS, Countdown, Message, esc, guarded, html, query, use_room_version
+from simulation.dashboard.presenters import debrief_pages, feedback_html, glossary_html, projector_html
+from simulation.dashboard.turn import feedback_line, lever_effects, move_effects, numbers_html, team_goal
 from simulation.teaching.rooms import MAX_WHY, SEAT_CODE_LENGTH, Room, possible_moves
 from simulation.teaching.seminar import HumanMove
 
@@ -75,6 +78,11 @@ def JoinView():
         return len(room.devices(team.actor))
 
     version = use_room_version(room, on_poll=check_in if room is not None else None)
+    moved = room.superseded_by if room is not None else ROOMS.moved_to(q.get("room", ""))
+    if moved is not None:  # a restore of this room runs under a new code: the seat code works there too
+        router.push(f"/join?room={moved}" + (f"&seat={quote(seat)}" if seat else ""))
+        solara.Markdown(f"This room was restored as room {moved}: going there with your seat...")
+        return
     if room is None:
         solara.Markdown("# Join a room")
         solara.Warning("No open room with this code on this server. Check the code on the projector.")
@@ -105,7 +113,8 @@ def JoinForm(room: Room, old_seat: str | None, version: int, device: str = "loca
         try:
             team = room.join(team_name, choice)
         except InputError:
-            set_choice(None)  # taken meanwhile: nothing stays selected
+            if choice in room.teams:  # taken meanwhile: nothing stays selected (a bad team name keeps the choice)
+                set_choice(None)
             raise
         hardening.record_device_seat(room, device, team.actor, team.seat)
         go(team.seat)
@@ -135,14 +144,19 @@ def JoinForm(room: Room, old_seat: str | None, version: int, device: str = "loca
                     Choice(actor, choice == actor, lambda actor=actor: set_choice(actor), testid=f"country-{actor}")
                 else:
                     solara.Button(
-                        f"{actor} (taken by {owner.name})",
+                        f"{actor}: taken by {owner.name}",
                         disabled=True,
-                        classes=["choice", "not-chosen"],
-                        attributes={"aria-disabled": "true"},
+                        classes=["choice", "taken"],
                         depressed=True,
                     )
         if taken_now:
-            solara.Warning(f"{choice} was just taken by team {room.teams[choice].name}: choose another country.")
+            free = room.free_actors()
+            solara.Warning(
+                f"{choice} was just taken by team {room.teams[choice].name}: choose another country."
+                if free
+                else f"{choice} was just taken by team {room.teams[choice].name}, and every country is now taken: "
+                "ask the instructor to free a seat for your team."
+            )
         solara.Button(
             f"Join as {choice}" if choice is not None and not taken_now else "Join",
             on_click=guarded(join, set_message),
@@ -162,18 +176,23 @@ def JoinForm(room: Room, old_seat: str | None, version: int, device: str = "loca
 
 @solara.component
 def TeamPanel(room: Room, actor: str, seat: str, version: int, device: str = "local"):
+    """The turn first: month, countdown, goal, the moves with their effects, Submit; then, folded, last
+    month's feedback, the numbers with their meaning and source, and the glossary."""
     month = room.month
     pending = room.pending.get(actor)
     stamp = (month, pending.serial if pending is not None else 0)
     situation = room.situation(actor)
     state, set_state = solara.use_state((stamp, {}))
     # the newest edits for the submit handler (a click right after an edit runs the previous
-    # render's closure); reset when the month or the seat's latest submit changes
+    # render's closure); reset when the month or the seat's latest submit changes, and then the
+    # "why" follows the latest submit too (a second device shows the reason that goes with the moves)
     latest = solara.use_ref({"stamp": None, "choices": {}, "why": "", "month": None})
     if latest.current["month"] != month:
         latest.current["month"] = month
         latest.current["why"] = room.drafts.get(actor, "")
     if latest.current["stamp"] != stamp:
+        if latest.current["stamp"] is not None and pending is not None:
+            latest.current["why"] = pending.why
         latest.current["stamp"] = stamp
         latest.current["choices"] = {}
     message, set_message = solara.use_state(None)
@@ -181,7 +200,7 @@ def TeamPanel(room: Room, actor: str, seat: str, version: int, device: str = "lo
 
     last = room.last_choices(actor)
 
-    def base(partner: str, level_word: str, moves: tuple[str, ...]) -> str:
+    def base(partner: str, moves: tuple[str, ...]) -> str:
         if pending is not None and partner in pending.move.moves:
             return pending.move.moves[partner]
         word = last.get(partner)
@@ -213,23 +232,36 @@ def TeamPanel(room: Room, actor: str, seat: str, version: int, device: str = "lo
     options = {
         v.partner: possible_moves(int(room.model.level[i, room.actors.index(v.partner)])) for v in situation.partners
     }
-    current = {
-        v.partner: local.get(v.partner, base(v.partner, v.level, options[v.partner])) for v in situation.partners
-    }
+    current = {v.partner: local.get(v.partner, base(v.partner, options[v.partner])) for v in situation.partners}
     warnings = room.move_warnings(actor, current)
     team = room.team_of(actor)
     name = team.name if team is not None else "?"
     devices = room.devices(actor)
+    effects = move_effects(room, actor)
+    levers = lever_effects(room, actor)
+    sent_pressure = pending.move.pressure or {} if pending is not None else {}
+    sent_coordination = pending.move.coordination if pending is not None else None
 
     with solara.Div(
+        classes=["team-page"],
         attributes={"data-testid": "team-panel", "data-actor": actor, "data-month": str(month)},
-        style={"font-size": "1.1em", "max-width": "70em"},
     ):
         html(
-            f'<h1 style="margin:0">Team {esc(name)}: you play {esc(actor)}</h1>'
-            f"<p><b>{room.date}</b>, month {month} of {room.horizon}, room {room.code}. Only your team sees this page. "
-            f'Seat code: <span class="seat-code" data-testid="seat-code">{esc(seat)}</span> '
-            "(write it down: it gets your seat back on any device).</p>"
+            room.cached(
+                f"turn-head:{actor}:{name}:{seat}",
+                lambda: (
+                    f'<h1 class="turn-title">Team {esc(name)}: you play {esc(actor)}</h1>'
+                    f'<p class="turn-meta"><b data-testid="turn-date">{room.date}</b>, month {month} of '
+                    f"{room.horizon} &middot; seat code "
+                    f'<span class="seat-code" data-testid="seat-code">{esc(seat)}</span></p>'
+                    f'<p class="goal" data-testid="goal"><b>Your goal:</b> {esc(team_goal(room, actor))}</p>'
+                    + (
+                        f'<p class="feedback-line" data-testid="feedback-line">{esc(line)}</p>'
+                        if (line := feedback_line(room, actor))
+                        else ""
+                    )
+                ),
+            )
         )
         if room.announcement:
             with solara.Div(attributes={"data-testid": "announcement"}):
@@ -242,26 +274,14 @@ def TeamPanel(room: Room, actor: str, seat: str, version: int, device: str = "lo
                 )
         if room.finished:
             solara.Info("The game is over: look at the projector for the debrief.")
-        html(room.cached(f"feedback:{actor}", lambda: feedback_html(room, actor)))
-        with solara.Div(classes=["panel"]):
-            html(
-                room.cached(
-                    f"situation-html:{actor}",
-                    lambda: (
-                        '<h2 class="panel-title">Your situation and the model\'s advice</h2>'
-                        + situation_html(room, actor)
-                    ),
-                )
-            )
-        with solara.Div(classes=["panel"]):
-            solara.HTML(tag="h2", unsafe_innerHTML=f"Your moves for {room.date}", classes=["panel-title"])
-            solara.HTML(
-                tag="p",
-                unsafe_innerHTML="Each row starts from your team's choice last month (or <i>hold</i>); the model's "
-                "advice is beside it.",
-            )
+        with solara.Div(classes=["moves"], attributes={"data-testid": "moves"}):
             advised = {v.partner: v.advice for v in situation.partners}
             for v in situation.partners:
+                key = f"pressure|{v.partner}"
+                lever = None
+                if situation.controls_pressure and v.partner in situation.pressure:
+                    shown = sent_pressure.get(v.partner, situation.pressure[v.partner])
+                    lever = (key, float(local.get(key, round(shown, 2))), levers.get(key, ""))
                 MoveRow(
                     v.partner,
                     v.level,
@@ -270,23 +290,28 @@ def TeamPanel(room: Room, actor: str, seat: str, version: int, device: str = "lo
                     v.advice,
                     warnings.get(v.partner),
                     choose,
+                    effects.get(v.partner, {}),
+                    lever,
                 )
-            solara.Button(
-                "Take all of the model's advice",
-                on_click=lambda: [choose(p, a) for p, a in advised.items()],
-                outlined=True,
-                disabled=all(current[p] == advised[p] for p in current),
-            )
-            if situation.controls_pressure:
-                for target, level in situation.pressure.items():
-                    key = f"pressure|{target}"
-                    Stepper(f"Your pressure on {target}", key, float(local.get(key, round(level, 2))), choose)
             if situation.controls_coordination:
+                shown = sent_coordination if sent_coordination is not None else situation.coordination or 0
                 Stepper(
-                    f"Your coordination with {room.model.structure.pressurer}",
+                    f"Your coordination with {room.model.structure.pressurer}'s pressure",
                     "coordination",
-                    float(local.get("coordination", round(situation.coordination or 0, 2))),
+                    float(local.get("coordination", round(shown, 2))),
                     choose,
+                    levers.get("coordination", ""),
+                )
+            with solara.Div(classes=["turn-actions"]):
+                take_all = solara.use_memo(
+                    lambda: lambda: [choose(p, a) for p, a in advised.items()],
+                    dependencies=[tuple(sorted(advised.items())), choose],
+                )
+                solara.Button(
+                    "Take all of the model's advice",
+                    on_click=take_all,
+                    classes=["outline-btn"],
+                    disabled=all(current[p] == advised[p] for p in current),
                 )
             solara.InputText(
                 f"Why? (one or two sentences, up to {MAX_WHY} characters; partners see it if they are refused)",
@@ -300,8 +325,9 @@ def TeamPanel(room: Room, actor: str, seat: str, version: int, device: str = "lo
                 moves = {p: choices.get(p, current[p]) for p in current}
                 pressure = {
                     t: float(choices[f"pressure|{t}"]) for t in situation.pressure if f"pressure|{t}" in choices
-                } or None
-                coordination = choices.get("coordination")
+                }
+                pressure = {**sent_pressure, **pressure} or None
+                coordination = choices.get("coordination", sent_coordination)
                 if room.month != month:
                     raise InputError(None, "moves", "the month has just been played: look at the new situation")
                 problems = room.submit(actor, seat, HumanMove(moves, pressure, coordination), why, device=device)
@@ -311,80 +337,140 @@ def TeamPanel(room: Room, actor: str, seat: str, version: int, device: str = "lo
                     set_message((month, "success", "Your moves are in. You can change them until the clock advances."))
 
             submit_ref.current = guarded(submit, lambda m: set_message((month, *m)))
+            if message and message[0] == month:
+                Message(message[1:])
+        status = "submitted" if pending else "not submitted"
+        with solara.Div(classes=["submit-bar"], attributes={"data-testid": "submit-bar"}):
             solara.Button(
                 "Submit our moves",
                 on_click=submitter,
                 color="primary",
                 disabled=room.finished,
+                classes=["submit-btn"],
             )
-            status = "submitted" if pending else "not submitted"
-            with solara.Div(attributes={"data-testid": "submit-status", "data-status": status}):
+            with solara.Div(
+                classes=["submit-status"], attributes={"data-testid": "submit-status", "data-status": status}
+            ):
                 if pending is not None:
                     where = "this device" if pending.device == device else "another device of your team"
-                    text = f"<b>Status:</b> moves in for {room.date} (latest submit from {where})."
+                    text = f"<b>Moves in</b> for {room.date} (latest from {where})."
                 else:
-                    text = f"<b>Status:</b> not yet submitted for {room.date}."
+                    text = f"<b>Not yet submitted</b> for {room.date}."
+                left = room.seconds_left()
                 solara.HTML(
-                    tag="p",
-                    unsafe_innerHTML=f"{text} Teams moved: {len(room.submitted())} of {len(room.teams)}.",
+                    tag="span",
+                    unsafe_innerHTML=f"{text} Teams moved: {len(room.submitted())} of {len(room.teams)}. ",
                 )
-            if message and message[0] == month:
-                Message(message[1:])
+                Countdown.element(seconds=-1 if left is None else left, stamp=room.version)
         html(
-            '<details data-testid="glossary-box"><summary style="cursor:pointer;font-weight:bold">What the terms mean '
-            f"(glossary, with sources)</summary>{glossary_html()}</details>"
+            room.cached(
+                f"turn-more:{actor}",
+                lambda: (
+                    (
+                        '<details class="more" data-testid="feedback-box"><summary>Last month: what became of your '
+                        f"requests</summary>{feedback_html(room, actor)}</details>"
+                        if feedback_line(room, actor)
+                        else ""
+                    )
+                    + '<details class="more" data-testid="numbers-box"><summary>The numbers behind the advice: what '
+                    f"each means and where it comes from</summary>{numbers_html(room, actor)}</details>"
+                ),
+            )
+        )
+        html(
+            '<details class="more" data-testid="glossary-box"><summary>What the terms mean (glossary, with '
+            f"sources)</summary>{glossary_html()}</details>"
         )
 
 
 @solara.component
-def MoveRow(partner: str, level: str, options: tuple, chosen: str, advice: str, warning: str | None, choose):
-    """One partner's moves: only the possible ones, the advice beside them, and a warning if any."""
-    with solara.Div(classes=["choice-row", f"move-{partner}"], attributes={"data-testid": f"move-{partner}"}):
-        solara.Text(f"{partner} ({level}):", classes=["choice-label"])
-        for word in options:
-            Choice(
-                word,
-                chosen == word,
-                lambda word=word: choose(partner, word),
-                advice=word == advice,
-                aria=f"{word} ties with {partner}",
+def MoveRow(
+    partner: str,
+    level: str,
+    options: tuple,
+    chosen: str,
+    advice: str,
+    warning: str | None,
+    choose,
+    effects: dict | None = None,
+    lever: tuple | None = None,
+):
+    """One partner's moves: only the possible ones, the model's advice marked, each move's effect in words,
+    the pressure on this partner for the team that sets it, and a warning if any."""
+    with solara.Div(classes=["move-row", f"move-{partner}"], attributes={"data-testid": f"move-{partner}"}):
+        with solara.Div(classes=["move-top"]):
+            html(
+                f'<div class="move-head"><b>{esc(partner)}</b>: {esc(level)} '
+                f'<span class="advice-note">(model advises <b>{esc(advice)}</b>)</span></div>'
             )
-        # always the same widgets (a button that disables), so nothing moves under a finger
-        taken = chosen == advice
-        solara.Text(f"model advises {advice}" + (": your choice" if taken else ""), classes=["advice-note"])
-        solara.Button(
-            f"Take the advice ({advice})",
-            on_click=lambda: choose(partner, advice),
-            text=True,
-            disabled=taken,
-            attributes={"aria-label": f"take the model's advice for {partner}: {advice}"},
-        )
+            # the same callback objects from render to render: a button whose words did not change is left alone
+            clicks = solara.use_memo(
+                lambda: {w: (lambda w=w: choose(partner, w)) for w in ("raise", "hold", "lower")},
+                dependencies=[partner, choose],
+            )
+            with solara.Div(classes=["choice-row"]):
+                for word in options:
+                    Choice(
+                        word,
+                        chosen == word,
+                        clicks[word],
+                        advice=word == advice,
+                        aria=f"{word} ties with {partner}",
+                    )
+            if lever is not None:
+                key, value, _words = lever
+                StepperButtons(f"Your pressure on {partner}", key, value, choose)
+        if effects:
+            html(
+                '<ul class="effects">'
+                + "".join(
+                    f'<li class="{"is-chosen" if w == chosen else ""}"><b>{esc(w)}</b>: {esc(effects[w])}</li>'
+                    for w in options
+                    if w in effects
+                )
+                + (
+                    f'<li class="lever-note"><b>pressure -0.05 / now / +0.05</b>: {esc(lever[2])}</li>'
+                    if lever is not None and lever[2]
+                    else ""
+                )
+                + "</ul>"
+            )
     if warning:
         with solara.Div(attributes={"data-testid": f"warning-{partner}"}):
             html(f'<div class="warn-note" role="alert">{esc(warning)}</div>')
 
 
 @solara.component
-def Stepper(label: str, key: str, value: float, choose):
+def StepperButtons(label: str, key: str, value: float, choose):
     """A value from 0 to 1 in steps of 0.05 with two buttons: every key press or click counts."""
 
     def move(delta: float):
         choose(key, round(min(1.0, max(0.0, value + delta)), 2))
 
-    with solara.Div(classes=["choice-row"], attributes={"data-testid": f"stepper-{key}"}):
-        solara.Text(f"{label}: {value:.2f}", classes=["choice-label"])
+    down, up = solara.use_memo(lambda: (lambda: move(-0.05), lambda: move(0.05)), dependencies=[key, value, choose])
+    with solara.Div(classes=["stepper"], attributes={"data-testid": f"stepper-{key}"}):
+        solara.Text(f"{label}: {value:.2f}", classes=["stepper-label"])
         solara.Button(
-            "- 0.05",
-            on_click=lambda: move(-0.05),
+            "-0.05",
+            on_click=down,
             disabled=value <= 0,
             attributes={"aria-label": f"{label}: lower by 0.05"},
         )
         solara.Button(
-            "+ 0.05",
-            on_click=lambda: move(0.05),
+            "+0.05",
+            on_click=up,
             disabled=value >= 1,
             attributes={"aria-label": f"{label}: raise by 0.05"},
         )
+
+
+@solara.component
+def Stepper(label: str, key: str, value: float, choose, words: str = ""):
+    """A stepper on its own row, with what one step does."""
+    with solara.Div(classes=["move-row"]):
+        StepperButtons(label, key, value, choose)
+        if words:
+            html(f'<ul class="effects"><li class="lever-note"><b>-0.05 / now / +0.05</b>: {esc(words)}</li></ul>')
 
 
 # --------------------------------------------------------------------------- the projector
@@ -395,20 +481,57 @@ def RoomView():
     q = query()
     router = solara.use_router()
     room = ROOMS.get(q.get("room", ""))
-    version = use_room_version(room, with_clock=True)
+    version = use_room_version(room)
+    moved = room.superseded_by if room is not None else ROOMS.moved_to(q.get("room", ""))
+    if moved is not None:  # a restore of this room runs under a new code: follow it
+        router.push(f"/room?room={moved}")
+        solara.Markdown(f"This room was restored as room {moved}: going there...")
+        return
     if room is None:
         solara.Markdown("# No such room")
         solara.Warning("No open room with this code on this server.")
         solara.Button("Back to the start page", on_click=lambda: router.push("/"))
         return
-    Projector(room, version)
+    Projector(room, version, keys=True)
+
+
+class PageKeys(ipyvue.VueTemplate):
+    """Arrow keys, Page Up/Down and a presentation clicker turn this projector's debrief pages (this view only:
+    the console's page comes back whenever the instructor turns a page there)."""
+
+    page = traitlets.Int(0).tag(sync=True)
+    pages = traitlets.Int(1).tag(sync=True)
+    template = traitlets.Unicode(
+        "<template><span style='display:none'></span></template>\n"
+        "<script>module.exports = {\n"
+        "  mounted() { this.handler = (e) => {\n"
+        "    const next = ['ArrowRight', 'ArrowDown', 'PageDown', ' '].includes(e.key);\n"
+        "    const back = ['ArrowLeft', 'ArrowUp', 'PageUp'].includes(e.key);\n"
+        "    if (!next && !back) return;\n"
+        "    e.preventDefault();\n"
+        "    this.page = Math.max(0, Math.min(this.pages - 1, this.page + (next ? 1 : -1)));\n"
+        "  }; window.addEventListener('keydown', this.handler); },\n"
+        "  destroyed() { window.removeEventListener('keydown', this.handler); }\n"
+        "}</script>"
+    ).tag(sync=True)
 
 
 @solara.component
-def Projector(room: Room, version: int):
-    """The shared world: one HTML block built once per room version (and second of the timer), shared by all."""
-    content = room.cached("projector", lambda: projector_html(room), room.seconds_left())
+def Projector(room: Room, version: int, keys: bool = False):
+    """The shared world: one HTML block built once per room version, shared by all; during the debrief, the
+    page the console shows, or the one this view's keyboard turned to since."""
+    console_page = room.debrief_page
+    local, set_local = solara.use_state((console_page, None))
+    page = local[1] if local[0] == console_page and local[1] is not None else console_page
+    pages = len(debrief_pages(room.debrief_result))
+    content = room.cached(f"projector:{page}", lambda: projector_html(room, page))
     solara.HTML(tag="div", unsafe_innerHTML=content)
+    left = room.seconds_left()
+    if left is not None:
+        with solara.Div(classes=["projector-clock"]):
+            Countdown.element(seconds=left, stamp=room.version)
+    if keys and pages:
+        PageKeys.element(page=page, pages=pages, on_page=lambda p: set_local((console_page, int(p))))
 
 
 __all__ = ["JoinView", "TeamPanel", "RoomView", "Projector", "Choice", "projector_html"]

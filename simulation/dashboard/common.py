@@ -25,7 +25,8 @@ logger = logging.getLogger("simulation.dashboard")
 
 ROOMS_DIR = Path(os.environ["ALLIANCE_SIM_ROOMS_DIR"]) if os.environ.get("ALLIANCE_SIM_ROOMS_DIR") else None
 PUBLIC_URL = os.environ.get("ALLIANCE_SIM_PUBLIC_URL", "http://127.0.0.1:8765").rstrip("/")
-POLL_S = 0.25
+#: A page's thread checks the room's timer and its own devices at least this often (changes wake it at once).
+WAKE_S = 1.0
 GENERIC_ERROR = "Something went wrong on the server. Nothing was lost; the detail is in the server's log."
 
 
@@ -126,12 +127,13 @@ def query() -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(router.search or "").items() if v}
 
 
-def use_room_version(room: Room | None, with_clock: bool = False, on_poll=None) -> int:
-    # ``on_poll`` may return a value: a change in it re-renders too (a second device on a seat)
-    """Follow a room: re-render when it changes (polled, so no session depends on another).
+def use_room_version(room: Room | None, on_poll=None) -> int:
+    """Follow a room: re-render when it changes. Each page's thread sleeps on the room until its version
+    changes (or a second passes), so an advance wakes every page at once and an idle room costs little.
 
-    ``with_clock``: also once a second while the room's timer runs (the projector's countdown).
-    ``on_poll``: called on every poll (a team page checks in, so the instructor sees it connected).
+    ``on_poll``: called at least once a second (a team page checks in, so the instructor sees it connected);
+    a change in what it returns re-renders too (a second device on a seat). Once a second the thread also
+    plays the month if the room's timer has run out.
     """
     version, set_version = solara.use_state(-1)
     hook = solara.use_ref(None)
@@ -149,11 +151,11 @@ def use_room_version(room: Room | None, with_clock: bool = False, on_poll=None) 
                     room.touch()
             except Exception:  # noqa: BLE001
                 logger.exception("room timer failed")
-            now = (room.version, room.seconds_left() if with_clock else None, extra)
+            now = (room.version, extra)
             if now != seen:
                 seen = now
                 set_version(hash(now))
-            cancel.wait(POLL_S)
+            room.wait_change(now[0], WAKE_S)
 
     solara.use_thread(poll, dependencies=[room.code if room is not None else None])
     return version
@@ -187,29 +189,101 @@ h1 { font-size: clamp(1.4rem, 4.5vw, 2.1rem); line-height: 1.2; }
   outline: 4px solid #ff8f00 !important; outline-offset: 3px !important; box-shadow: 0 0 0 7px #1d3557 !important;
 }
 .v-btn:focus::before { opacity: 0 !important; }
+.v-btn:not(.v-btn--icon) { min-height: 44px !important; height: auto !important; min-width: 44px !important; }
+.v-input__slot, .v-input--selection-controls__input { min-height: 44px; }
+.v-btn.outline-btn, .v-btn.v-btn--outlined { background: #ffffff !important; color: #0b4f8a !important;
+  border: 2px solid #0b4f8a !important; }
+.v-btn.v-btn--outlined.error--text { color: #a01c2c !important; border-color: #a01c2c !important; }
+.v-btn.v-btn--disabled.outline-btn { color: #5c5c5c !important; border-color: #8a8a8a !important; }
 .choice-row { display: flex; flex-wrap: wrap; align-items: center; gap: 0.4em 0.6em; margin: 0.3em 0 0.6em 0; }
 .choice-row .choice-label { min-width: 13em; font-size: 1.1em; font-weight: 600; }
 .v-btn.choice { text-transform: none; font-size: 1.05em; min-width: 6.5em; letter-spacing: 0; }
 .v-btn.choice.chosen { background: #0b4f8a !important; color: #ffffff !important; border: 3px solid #0b4f8a; }
 .v-btn.choice.not-chosen { background: #ffffff !important; color: #0b4f8a !important; border: 3px solid #0b4f8a; }
 .v-btn.choice.not-chosen.advice { border-style: dashed; }
-.advice-note { color: #3b3b3b; font-size: 0.95em; }
+.v-btn.choice.taken { background: #ececec !important; color: #4a4a4a !important; border: 2px dashed #9a9a9a;
+  text-decoration: line-through; }
+.advice-note { color: #3b3b3b; font-size: 0.95em; font-weight: normal; }
 .warn-note { color: #7a2e00; background: #fff1e0; border-left: 5px solid #c05600; padding: 0.2em 0.5em; }
 .panel { border: 1px solid #c8c8c8; border-radius: 0.5em; padding: 0.5em 0.9em; margin: 0.6em 0; }
 .panel-title { font-size: 1.25em; margin: 0.1em 0 0.4em 0; }
-.seat-code { font-family: monospace; font-size: 1.5em; font-weight: bold; letter-spacing: 0.15em; }
+.seat-code { font-family: monospace; font-size: 1.2em; font-weight: bold; letter-spacing: 0.12em; }
 table.rt { border-collapse: collapse; width: 100%; }
 table.rt th, table.rt td { border-bottom: 1px solid #ccc; padding: 0.3em 0.5em; text-align: left; vertical-align: top; }
+.team-page { font-size: 1.05em; max-width: 70em; padding-bottom: 6.5em; }
+.team-page h1.turn-title { font-size: clamp(1.25rem, 4vw, 1.7rem); margin: 0; }
+.team-page p { margin: 0.15em 0; }
+.turn-meta, .goal, .feedback-line { line-height: 1.3; }
+.feedback-line { color: #1d3557; }
+.move-row { border-top: 1px solid #d0d0d0; padding: 0.3em 0 0.2em 0; }
+.move-row .choice-row { margin: 0.15em 0; }
+.move-head { font-size: 1.05em; }
+ul.effects { margin: 0 0 0.2em 0; padding: 0; list-style: none; font-size: 0.92em; color: #2b2b2b; }
+ul.effects li { display: inline; margin-right: 1em; }
+ul.effects li.is-chosen { font-weight: 600; }
+ul.effects li.lever-note { display: block; margin-top: 0.1em; }
+.stepper { display: flex; flex-wrap: wrap; align-items: center; gap: 0.3em; margin-left: 0.6em; }
+.stepper-label { font-weight: 600; }
+.turn-actions { margin: 0.4em 0; }
+.submit-bar { position: fixed; left: 0; right: 0; bottom: 0; z-index: 5; background: #f4f6f9;
+  border-top: 2px solid #1d3557; padding: 0.4em 0.8em; display: flex; flex-wrap: wrap; gap: 0.2em 0.8em;
+  align-items: center; }
+.submit-bar .submit-btn { font-size: 1.05em; text-transform: none; letter-spacing: 0; }
+.move-top { display: flex; flex-wrap: wrap; align-items: center; gap: 0.1em 1em; }
+.move-top .move-head { min-width: 16em; }
+.stepper .v-btn { text-transform: none; letter-spacing: 0; }
+.submit-status { font-size: 0.95em; }
+.countdown { font-weight: bold; color: #7a2e00; white-space: nowrap; }
+.projector-clock { position: fixed; right: 0.4em; bottom: 0.2em; z-index: 5; font-size: 40px; background: #fff3cd;
+  border: 2px solid #7a2e00; border-radius: 0.3em; padding: 0 0.3em; }
+.confirm { border-left: 5px solid #a01c2c; padding-left: 0.5em; margin: 0.4em 0; }
+.v-btn.danger-btn { background: #ffffff !important; color: #a01c2c !important; border: 2px solid #a01c2c !important; }
+details.more { border: 1px solid #c8c8c8; border-radius: 0.5em; padding: 0.3em 0.7em; margin: 0.5em 0; }
+details.more > summary { cursor: pointer; font-weight: bold; min-height: 44px; display: flex; align-items: center; }
+.numbers-partner h3 { font-size: 1.05em; margin: 0.6em 0 0.2em 0; }
+table.nt { border-collapse: collapse; width: 100%; font-size: 0.95em; }
+table.nt th, table.nt td { border-bottom: 1px solid #ddd; padding: 0.2em 0.4em; text-align: left; vertical-align: top; }
+table.nt td.num { font-weight: bold; white-space: nowrap; }
+.src { color: #3b3b3b; font-style: italic; }
 @media (max-width: 700px) {
-  table.rt thead { display: none; }
+  table.rt thead, table.nt thead { display: none; }
   table.rt tr { display: block; border: 1px solid #bbb; border-radius: 0.4em; margin: 0 0 0.6em 0; padding: 0.3em; }
   table.rt td { display: block; border: none; padding: 0.1em 0.3em; }
   table.rt td::before { content: attr(data-label) ": "; font-weight: bold; }
+  table.nt tr { display: block; border-bottom: 1px solid #ddd; padding: 0.2em 0; }
+  table.nt td { display: inline; border: none; padding: 0 0.3em 0 0; }
   .choice-row .choice-label { min-width: 100%; }
   .v-btn.choice { min-width: 5.5em; }
+  ul.effects li { display: block; margin: 0; }
+  .stepper { margin-left: 0; }
+  .move-top .move-head { min-width: 0; }
   .solara-content-main, .v-main__wrap > div { padding-left: 0.4em !important; padding-right: 0.4em !important; }
 }
 """
+
+
+class Countdown(ipyvue.VueTemplate):
+    """The time left in the month, counted down in the browser: the server sends the seconds left when
+    the room changes (``stamp``), so no page re-renders every second to show it."""
+
+    seconds = traitlets.Int(-1).tag(sync=True)
+    stamp = traitlets.Int(0).tag(sync=True)
+    template = traitlets.Unicode(
+        "<template><span v-if='left >= 0' class='countdown' data-testid='countdown' :data-left='left' role='timer'>"
+        "next month in {{ text }}</span><span v-else></span></template>\n"
+        "<script>module.exports = {\n"
+        "  data() { return { left: -1, end: 0, timer: null }; },\n"
+        "  computed: { text() { const s = Math.max(0, this.left);"
+        " return Math.floor(s / 60) + ':' + String(s % 60).padStart(2, '0'); } },\n"
+        "  watch: { seconds() { this.restart(); }, stamp() { this.restart(); } },\n"
+        "  mounted() { this.restart(); this.timer = setInterval(() => this.tick(), 500); },\n"
+        "  destroyed() { clearInterval(this.timer); },\n"
+        "  methods: {\n"
+        "    restart() { this.end = Date.now() + this.seconds * 1000; this.tick(); },\n"
+        "    tick() { this.left = this.seconds < 0 ? -1 : Math.max(0, Math.round((this.end - Date.now()) / 1000)); }\n"
+        "  }\n"
+        "}</script>"
+    ).tag(sync=True)
 
 
 class LangTag(ipyvue.VueTemplate):

@@ -10,11 +10,13 @@ from urllib.parse import quote
 
 import solara
 
+from simulation.dashboard import profiling
 from simulation.dashboard.classroom import Choice, Projector
 from simulation.dashboard.common import (
     PUBLIC_URL,
     ROOMS,
     ROOMS_DIR,
+    Countdown,
     Message,
     esc,
     guarded,
@@ -23,6 +25,7 @@ from simulation.dashboard.common import (
     save_to_folder,
     use_room_version,
 )
+from simulation.dashboard.presenters import debrief_pages
 from simulation.teaching.rooms import MAX_DEBRIEF_RUNS, Room
 
 # --------------------------------------------------------------------------- the instructor's console
@@ -39,7 +42,17 @@ def ConsoleView():
         room.touch()
         return tuple(sorted(room.connected().items()))
 
-    version = use_room_version(room, with_clock=True, on_poll=seats_now if room is not None else None)
+    version = use_room_version(room, on_poll=seats_now if room is not None else None)
+    moved = room.superseded_by if room is not None else ROOMS.moved_to(q.get("room", ""))
+    if moved is not None and ROOMS.is_instructor(key):
+        solara.Markdown(f"# Room {esc(q.get('room', ''))[:12]} was restored as room {moved}")
+        with solara.Div(attributes={"data-testid": "superseded"}):
+            solara.Warning(
+                f"A saved copy of this room was restored under the code {moved}. Its teams and projector were sent "
+                "there; this room is closed."
+            )
+        solara.Button(f"Go to the console of room {moved}", on_click=lambda: router.push(console_url(moved, key)))
+        return
     if room is None:
         solara.Markdown("# Instructor's console")
         solara.Warning(
@@ -57,11 +70,28 @@ def Console(room: Room, key: str, version: int):
     message, set_message = solara.use_state(None)
     runs, set_runs = solara.use_state(500)
     confirm_close, set_confirm_close = solara.use_state(False)
+    confirm_advance, set_confirm_advance = solara.use_state(-1)  # the month whose advance awaits a yes
+    confirm_free, set_confirm_free = solara.use_state(None)  # (actor, team name) awaiting a yes
     note, set_note = solara.use_state("")
 
     def advance():
+        if room.waiting_for() and confirm_advance != room.month:
+            set_confirm_advance(room.month)  # some teams have not moved: ask first
+            return
+        profiling.after_advance(room.code, room.month + 1)  # off unless ALLIANCE_SIM_PROFILE is set
         ROOMS.advance(room.code, key)
+        set_confirm_advance(-1)
         set_message(None)
+
+    def free(actor: str, name: str):
+        team = room.team_of(actor)
+        if team is not None and team.name == name:
+            room.leave(actor)
+        set_confirm_free(None)
+
+    def page(step: int):
+        pages = len(debrief_pages(room.debrief_result)) if room.debrief_result else 1
+        room.show_debrief_page(room.debrief_page + step, pages)
 
     def apply_timer(value):
         room.set_timer(int(value) if value else None)
@@ -98,17 +128,33 @@ def Console(room: Room, key: str, version: int):
                 "alliance-sim classroom (it listens on the local network)."
             )
         with solara.Card("Clock"), solara.Div(attributes={"data-testid": "clock"}):
+            asking = confirm_advance == room.month and bool(room.waiting_for())
             solara.Button(
                 f"Advance to the next month ({moved} of {teams} teams moved; the model plays the rest)",
                 on_click=guarded(advance, set_message),
                 color="primary",
-                disabled=room.finished,
+                disabled=room.finished or asking,
             )
+            if asking:
+                with solara.Div(attributes={"data-testid": "confirm-advance"}, classes=["confirm"]):
+                    solara.Warning(
+                        f"{', '.join(room.waiting_for())} "
+                        + (
+                            "has not moved yet: the model plays it"
+                            if len(room.waiting_for()) == 1
+                            else "have not moved yet: the model plays them"
+                        )
+                        + " this month, and the month cannot be played again."
+                    )
+                    with solara.Row(style={"flex-wrap": "wrap"}):
+                        solara.Button(
+                            "Yes, play the month now", on_click=guarded(advance, set_message), color="primary"
+                        )
+                        solara.Button("Wait", on_click=lambda: set_confirm_advance(-1), classes=["outline-btn"])
             left = room.seconds_left()
-            solara.Markdown(
-                f"Timer: {'off' if room.timer_s is None else f'{room.timer_s} s per month'}"
-                + (f", next month in {left // 60}:{left % 60:02d}" if left is not None else "")
-            )
+            with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
+                solara.Text(f"Timer: {'off' if room.timer_s is None else f'{room.timer_s} s per month'}")
+                Countdown.element(seconds=-1 if left is None else left, stamp=room.version)
             with solara.Row(style={"flex-wrap": "wrap"}):
                 for s in (0, 60, 120, 180, 300):
                     Choice(
@@ -139,11 +185,25 @@ def Console(room: Room, key: str, version: int):
             )
             with solara.Row(style={"flex-wrap": "wrap"}):
                 for actor, t in list(room.teams.items()):
-                    solara.Button(f"Free {actor} ({t.name})", on_click=lambda actor=actor: room.leave(actor), text=True)
+                    solara.Button(
+                        f"Free {actor} ({t.name})...",
+                        on_click=lambda actor=actor, name=t.name: set_confirm_free((actor, name)),
+                        classes=["outline-btn"],
+                    )
                 if room.free_actors():
                     solara.Button(
                         "Rehearse: fill free seats with model-played bots", on_click=guarded(rehearse, set_message)
                     )
+            if confirm_free is not None and room.team_of(confirm_free[0]) is not None:
+                actor, name = confirm_free
+                with solara.Div(attributes={"data-testid": "confirm-free"}, classes=["confirm"]):
+                    solara.Warning(
+                        f"Free {actor}? Team {name} loses its seat and its seat code stops working; the model plays "
+                        f"{actor} until another team joins."
+                    )
+                    with solara.Row(style={"flex-wrap": "wrap"}):
+                        solara.Button(f"Yes, free {actor}", on_click=lambda: free(actor, name), color="error")
+                        solara.Button("Cancel", on_click=lambda: set_confirm_free(None), classes=["outline-btn"])
         with solara.Card("Message to every team"), solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
             solara.InputText("Message", value=note, on_value=set_note, continuous_update=True)
             solara.Button("Send", on_click=guarded(send, set_message))
@@ -159,6 +219,24 @@ def Console(room: Room, key: str, version: int):
                     disabled=room.month == 0,
                     color="primary",
                 )
+            if room.debrief_result:
+                titles = debrief_pages(room.debrief_result)
+                with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
+                    solara.Button(
+                        "Previous page", on_click=lambda: page(-1), disabled=room.debrief_page <= 0,
+                        classes=["outline-btn"],
+                    )  # fmt: skip
+                    solara.Button(
+                        "Next page on the projector",
+                        on_click=lambda: page(1),
+                        disabled=room.debrief_page >= len(titles) - 1,
+                        color="primary",
+                    )
+                    html(
+                        f'<span data-testid="debrief-page" data-page="{room.debrief_page}">Projector shows page '
+                        f"{room.debrief_page + 1} of {len(titles)}: <b>{esc(titles[room.debrief_page])}</b> "
+                        "(or press the arrow keys on the projector's own keyboard or clicker)</span>"
+                    )
             with solara.Row(style={"flex-wrap": "wrap"}):
                 solara.FileDownload(
                     lambda: room.save_json(),
@@ -194,21 +272,22 @@ def Console(room: Room, key: str, version: int):
             if summary:
                 html(
                     '<table class="rt" data-testid="team-summary"><thead><tr><th>team</th><th>country</th>'
-                    "<th>months moved</th><th>model played</th><th>took advice / against</th><th>raises done / asked</th>"
-                    "<th>reasons</th></tr></thead><tbody>"
+                    "<th>months moved</th><th>model played</th><th>decisions</th><th>took advice / against</th>"
+                    "<th>raises done / asked</th><th>pressure, coordination</th><th>reasons</th></tr></thead><tbody>"
                     + "".join(
                         f"<tr><td>{esc(t['team'])}</td><td>{esc(t['country'])}</td><td>{t['months_moved']}</td>"
-                        f"<td>{t['months_model_played']}</td><td>{t['followed_advice']} / {t['against_advice']}</td>"
-                        f"<td>{t['raises_done']} / {t['raises_asked']}</td><td>{esc(t['reasons'])}</td></tr>"
+                        f"<td>{t['months_model_played']}</td><td>{t['decisions']}</td>"
+                        f"<td>{t['followed_advice']} / {t['against_advice']}</td>"
+                        f"<td>{t['raises_done']} / {t['raises_asked']}</td>"
+                        f"<td>{esc(levers_text(t))}</td>"
+                        f"<td>{esc(t['reasons'])}</td></tr>"
                         for t in summary
                     )
                     + "</tbody></table>"
                 )
         with solara.Card("Close the room"):
             if not confirm_close:
-                solara.Button(
-                    "Close the room...", on_click=lambda: set_confirm_close(True), color="error", outlined=True
-                )
+                solara.Button("Close the room...", on_click=lambda: set_confirm_close(True), classes=["danger-btn"])
             else:
                 solara.Warning(
                     "Closing ends the game for every team and the projector. Download the room first if you may want "
@@ -216,9 +295,24 @@ def Console(room: Room, key: str, version: int):
                 )
                 with solara.Row():
                     solara.Button("Yes, close the room", on_click=guarded(close, set_message), color="error")
-                    solara.Button("Cancel", on_click=lambda: set_confirm_close(False))
-    with solara.Details("Projector preview"):
+                    solara.Button("Cancel", on_click=lambda: set_confirm_close(False), classes=["outline-btn"])
+    preview, set_preview = solara.use_state(False)
+    solara.Button(
+        "Hide the projector preview" if preview else "Show the projector preview",
+        on_click=lambda: set_preview(not preview),
+        classes=["outline-btn"],
+        attributes={"aria-expanded": "true" if preview else "false"},
+    )
+    if preview:
         Projector(room, version)
+
+
+def levers_text(row: dict) -> str:
+    """'pressure on China 0.11 -> 0.21 (1 change)' for a team that sets levers, else empty."""
+    if not row.get("levers"):
+        return ""
+    n = row.get("lever_changes", 0)
+    return f"{row['levers']} ({n} change{'' if n == 1 else 's'})"
 
 
 def console_url(code: str, key: str) -> str:

@@ -393,6 +393,8 @@ class Room:
         self.title = clean_text(title, MAX_TITLE, "title") or scenario.title
         self.preset_names = bool(preset_names)
         self.model = AllianceModel(scenario, seed=self.seed)
+        #: the scenario's own pressure and coordination (the levers before any team set them)
+        self.schedule = (self.model.params.pressure_threat[0].copy(), self.model.params.coordination[0].copy())
         self.treaty_months = int(round(self.model.resolved.value("treaty_consent_steps")))
         self.teams: dict[str, Team] = {}  # by actor
         self.pending: dict[str, Submission] = {}
@@ -404,12 +406,17 @@ class Room:
         self.freed: dict[str, str] = {}  # seat code -> actor, for seats the instructor freed
         self.warnings: list[str] = []  # said on the instructor's console (e.g. a restore from another version)
         self.debrief_result: dict[str, Any] | None = None  # shown on the projector once asked for
+        self.debrief_page = 0  # the debrief's page on the projector, stepped from the console
+        self.superseded_by: str | None = None  # a restore of this room runs under this code now
+        self.opened_by_link = False  # opened with the instructor's link: opening it again returns here
         self.announcement: tuple[str, float] | None = None  # the instructor's message to every team
         self.timer_s: int | None = None
         self.deadline: float | None = None
         self.version = 0  # bumped on every change: views poll it
         self._serial = 0
         self.lock = threading.RLock()
+        self._changed = threading.Condition(self.lock)
+        self._month_cache: dict[str, tuple[int, Any]] = {}
         self.created = time.time()
         self.last_active = self.created
         self._cache: dict[str, tuple[tuple[int, Any], Any]] = {}
@@ -459,8 +466,27 @@ class Room:
         return [a for a in self.teams if a not in self.pending]
 
     def _bump(self) -> None:
-        self.version += 1
-        self.last_active = time.time()
+        with self.lock:
+            self.version += 1
+            self.last_active = time.time()
+            self._changed.notify_all()
+
+    def wait_change(self, seen: int, timeout: float) -> int:
+        """Wait until the room's version differs from ``seen`` (at most ``timeout`` seconds); returns it.
+        Pages following the room wake at once on a change instead of polling for it."""
+        with self.lock:
+            self._changed.wait_for(lambda: self.version != seen, timeout)
+            return self.version
+
+    def cached_month(self, name: str, compute):
+        """``compute()`` once per month (for what changes only when a month is played)."""
+        with self.lock:
+            hit = self._month_cache.get(name)
+            if hit is not None and hit[0] == self.month:
+                return hit[1]
+            value = compute()
+            self._month_cache[name] = (self.month, value)
+            return value
 
     def touch(self, actor: str | None = None, device: str | None = None, now: float | None = None) -> None:
         """A page following the room checked in (keeps the room alive; a team's device counts as connected)."""
@@ -505,11 +531,15 @@ class Room:
                     raise InputError(None, "team name", "give 1 to 40 letters, digits, spaces or . , ' ( ) & + -")
             taken = self.teams.get(actor)
             if taken is not None:
+                free = self.free_actors()
                 raise InputError(
                     None,
                     "country",
-                    f"{actor} is already played by team '{taken.name}' (still free: "
-                    f"{', '.join(self.free_actors()) or 'none'}). If that is your team, use your seat code.",
+                    f"{actor} is already played by team '{taken.name}' (still free: {', '.join(free)}). If that is "
+                    "your team, use your seat code."
+                    if free
+                    else f"{actor} is already played by team '{taken.name}', and no country is free: ask the "
+                    "instructor to free a seat (a team that joined before gets back in with its seat code).",
                 )
             for other in self.teams.values():
                 if other.name.casefold() == name.casefold():
@@ -578,7 +608,7 @@ class Room:
     # ---- moves
     def situation(self, actor: str) -> Situation:
         with self.lock:
-            return self.cached(f"situation:{actor}", lambda: situation(self.model, actor), self.month)
+            return self.cached_month(f"situation:{actor}", lambda: situation(self.model, actor))
 
     def last_choices(self, actor: str) -> dict[str, str]:
         """The team's choices of the last month it submitted (its starting point this month)."""
@@ -801,8 +831,16 @@ class Room:
             out["treaty"] = [{"date": e.date, "text": e.text} for e in self.log if e.kind == "treaty"]
             out["questions"] = discussion_questions(self, out)
             self.debrief_result = out
+            self.debrief_page = 0
             self._bump()
             return out
+
+    def show_debrief_page(self, page: int, pages: int) -> int:
+        """Step the projector's debrief to ``page`` (kept within 0 .. pages - 1); returns the page shown."""
+        with self.lock:
+            self.debrief_page = max(0, min(int(page), max(1, pages) - 1))
+            self._bump()
+            return self.debrief_page
 
     def _reason_of(self, entry: LogEntry) -> str:
         """The refuser's reason for a refusal in the log: its team's "why", or the model's largest terms."""
@@ -836,6 +874,9 @@ class Room:
                         "raises_done": 0,
                         "raises_refused": 0,
                         "lowered": 0,
+                        "decisions": 0,
+                        "lever_changes": 0,
+                        "levers": {},
                         "reasons": [],
                     },
                 )
@@ -845,9 +886,11 @@ class Room:
                     continue
                 row["months_moved"] += 1
                 advice = rnd.advice.get(actor, {})
+                row["decisions"] += len(advice) or len(played.get("moves") or {})
                 for partner, word in (played.get("moves") or {}).items():
                     if partner in advice:
                         row["followed_advice" if advice[partner] == word else "against_advice"] += 1
+                self._count_levers(row, actor, rnd.month, played)
                 if played.get("why"):
                     row["reasons"].append(f"{month_label(self.model.start, rnd.month)}: {played['why']}")
         if not decisions.empty:
@@ -874,14 +917,40 @@ class Room:
                 f"{p} {LEVEL_LABELS[int(self.model.level[i, j])]}" for j, p in enumerate(self.actors) if j != i
             )
             row["reasons"] = " | ".join(row["reasons"])
+            row["levers"] = "; ".join(
+                f"{name} {first:.2f} -> {last:.2f}" for name, (first, last) in row["levers"].items()
+            )
             out.append(row)
         return out
+
+    def _count_levers(self, row: dict[str, Any], actor: str, month: int, played: dict[str, Any]) -> None:
+        """A team's pressure and coordination in a month it moved: each lever is a decision (set or
+        kept), a value the team set that differs from the month before is a change; the first and
+        last values are kept for the summary."""
+        structure = self.model.structure
+        if actor not in (structure.pressurer, structure.coordinator):
+            return
+        now, was = self.lever_values(month), self.lever_values(month - 1)
+        levers = []
+        if actor == structure.pressurer:
+            chosen = played.get("pressure") or {}
+            levers += [(f"pressure on {a}", v, was["pressure"][a], a in chosen) for a, v in now["pressure"].items()]
+        if actor == structure.coordinator and now["coordination"] is not None:
+            levers.append(
+                ("coordination", now["coordination"], was["coordination"], played.get("coordination") is not None)
+            )
+        for name, value, before, chosen in levers:
+            row["decisions"] += 1
+            row["lever_changes"] += chosen and abs(value - before) > 1e-9
+            first = row["levers"].get(name, (before, value))[0]
+            row["levers"][name] = (first, value)
 
     def team_summary_csv(self) -> str:
         rows = self.team_summary()
         columns = [
             "team", "country", "months_moved", "months_model_played", "followed_advice", "against_advice",
-            "raises_asked", "raises_done", "raises_refused", "lowered", "ties_now", "reasons",
+            "raises_asked", "raises_done", "raises_refused", "lowered", "decisions", "lever_changes", "levers",
+            "ties_now", "reasons",
         ]  # fmt: skip
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=columns)
@@ -912,10 +981,49 @@ class Room:
                     "partner_request": row.partner_intent,
                     "level_before": LEVEL_LABELS[int(row.level_before)],
                     "level_after": LEVEL_LABELS[int(row.level_after)],
+                    **self._levers_of(row.actor, row.partner, int(row.step), played),
                     "why": played["why"] if played else "",
                 }
             )
         assert len(levels) == self.month + 1
+        return out
+
+    def lever_values(self, month: int) -> dict[str, Any]:
+        """The levers in effect in ``month`` (month -1: the scenario's own at month 0): the pressurer's
+        pressure on each target and the coordination."""
+        model = self.model
+        t = max(0, min(month, model.horizon - 1))
+        pressure, coordination = (
+            self.schedule if month < 0 else (model.params.pressure_threat[0], model.params.coordination[0])
+        )
+        p = self.actors.index(model.structure.pressurer)
+        out: dict[str, Any] = {
+            "pressure": {a: round(float(pressure[t, k]), 4) for k, a in enumerate(self.actors) if k != p},
+            "coordination": None,
+        }
+        if model.structure.coordinator is not None:
+            coordination = coordination[t]
+            out["coordination"] = round(float(max(coordination[k] for k in range(len(self.actors)) if k != p)), 4)
+        return out
+
+    def _levers_of(self, actor: str, partner: str, month: int, played: dict[str, Any] | None) -> dict[str, Any]:
+        """The lever columns of one row: the pressure on ``partner`` when ``actor`` sets pressure, the
+        coordination when it coordinates, and who decided each: ``team`` (set that month), ``team-kept``
+        (the team moved and left it as it was) or ``model`` (the team did not move)."""
+        out: dict[str, Any] = {"pressure": "", "pressure_by": "", "coordination": "", "coordination_by": ""}
+        structure = self.model.structure
+        if actor not in (structure.pressurer, structure.coordinator):
+            return out
+        now = self.lever_values(month)
+        set_now = played.get("pressure") or {} if played is not None else {}
+        if actor == structure.pressurer and partner in now["pressure"]:
+            out["pressure"] = f"{now['pressure'][partner]:.2f}"
+            out["pressure_by"] = "model" if played is None else "team" if partner in set_now else "team-kept"
+        if actor == structure.coordinator and now["coordination"] is not None:
+            out["coordination"] = f"{now['coordination']:.2f}"
+            out["coordination_by"] = (
+                "model" if played is None else "team" if played.get("coordination") is not None else "team-kept"
+            )
         return out
 
     def export_csv(self) -> str:
@@ -923,7 +1031,7 @@ class Room:
         buf = io.StringIO()
         columns = [
             "month", "date", "actor", "team", "played_by", "partner", "request", "advice", "partner_request",
-            "level_before", "level_after", "why",
+            "level_before", "level_after", "pressure", "pressure_by", "coordination", "coordination_by", "why",
         ]  # fmt: skip
         writer = csv.DictWriter(buf, fieldnames=columns)
         writer.writeheader()
@@ -1208,15 +1316,16 @@ def discussion_questions(room: Room, result: dict[str, Any]) -> list[str]:
     qs = []
     a, b = room.model.structure.focal_pair
     share = result.get("model_alliance_share")
+    runs = "none of its runs" if share == 0 else "all of its runs" if share == 1 else f"{share:.0%} of its runs"
     if result.get("class_alliance_step") is not None and share is not None:
         qs.append(
-            f"Your class brought {a} and {b} to a formal alliance; the model does so in {share:.0%} of its runs over "
-            "the same months. Which of your choices made the difference, and would the real governments make them?"
+            f"Your class brought {a} and {b} to a formal alliance; the model does so in {runs} over the same "
+            "months. Which of your choices made the difference, and would the real governments make them?"
         )
     elif share is not None:
         qs.append(
-            f"No {a}-{b} alliance in your game; the model reaches one in {share:.0%} of its runs. What held the two "
-            "back, and what would have had to change?"
+            f"No {a}-{b} alliance in your game; the model reaches one in {runs}. What held the two back, and what "
+            "would have had to change?"
         )
     teams = result.get("teams", [])
     against = max(teams, key=lambda t: t["against_advice"], default=None)
@@ -1266,6 +1375,8 @@ class RoomRegistry:
     instructor_key: str = field(default_factory=lambda: secrets.token_urlsafe(12))
     idle_s: float = ROOM_IDLE_S
     rooms: dict[str, Room] = field(default_factory=dict)
+    #: old code -> new code, for rooms a restore superseded: their pages and links go to the new room
+    moved: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     restoring: threading.Lock = field(default_factory=threading.Lock)
     _last_expiry: float = 0.0
@@ -1323,6 +1434,49 @@ class RoomRegistry:
         finally:
             self.restoring.release()
         return self._add(room)
+
+    def open_by_link(
+        self, scenario: Scenario, scenario_name: str, key: Any = None, preset_names: bool = False
+    ) -> tuple[Room, bool]:
+        """The instructor's link: the room it opened before if that room is still open and not over (the link
+        opened again, a reload, a second tab), else a new room. Returns the room and whether it is new."""
+        self.check_key(key)
+        with self.lock:
+            for room in sorted(self.rooms.values(), key=lambda r: -r.created):
+                if room.opened_by_link and room.scenario_name == scenario_name and not room.finished:
+                    return room, False
+        room = self.open(scenario, scenario_name, 0, key=key, preset_names=preset_names)
+        room.opened_by_link = True
+        return room, True
+
+    def supersede(self, text: str | bytes, room: Room) -> str | None:
+        """After a restore: the open room the file was saved from (same code) gives way to ``room``. Its pages
+        are told where to go (``superseded_by``), its code leads to the new room; returns the old code."""
+        try:
+            old_code = json.loads(text).get("code")
+        except (ValueError, AttributeError, RecursionError):
+            return None
+        with self.lock:
+            old = self.rooms.get(old_code) if isinstance(old_code, str) else None
+            if old is None or old is room:
+                return None
+            del self.rooms[old.code]
+            self.moved[old.code] = room.code
+        with old.lock:
+            old.superseded_by = room.code
+            old._bump()
+        room.warnings.append(f"This restore replaces room {old.code}: its pages were sent here.")
+        return old.code
+
+    def moved_to(self, code: Any) -> str | None:
+        """The code of the room that superseded ``code`` (following a chain of restores), or None."""
+        if not isinstance(code, str):
+            return None
+        seen, code = set(), code.strip().upper()
+        while code in self.moved and code not in seen:
+            seen.add(code)
+            code = self.moved[code]
+        return code if seen and code in self.rooms else None
 
     def advance(self, code: Any, key: Any) -> list[LogEntry]:
         self.check_key(key)

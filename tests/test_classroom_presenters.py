@@ -1,0 +1,149 @@
+"""The classroom's words and charts without a browser: the turn's words, the debrief's sentences,
+network labels clear of other lines, timeline ticks clear of each other, the room's lifecycle."""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+import numpy as np
+import pytest
+
+from simulation.dashboard import charts
+from simulation.dashboard.presenters import debrief_pages, debrief_sentences, feedback_html
+from simulation.dashboard.turn import feedback_line, lever_effects, move_effects, numbers_html, team_goal
+from simulation.teaching.rooms import Room, RoomRegistry
+from simulation.teaching.seminar import HumanMove
+from tests.conftest import scenario
+
+
+@pytest.fixture
+def room():
+    return Room(scenario("baseline_2018_2021"), "baseline_2018_2021", seed=5)
+
+
+def test_each_country_has_a_goal_and_each_possible_move_an_effect_in_words(room):
+    for actor in room.actors:
+        assert len(team_goal(room, actor)) < 160
+        effects = move_effects(room, actor)
+        i = room.actors.index(actor)
+        for partner, words in effects.items():
+            level = int(room.model.level[i, room.actors.index(partner)])
+            assert set(words) == {"raise", "hold", "lower"} - ({"raise"} if level == 5 else set()) - (
+                {"lower"} if level == 0 else set()
+            )
+            assert words["hold"].startswith("stays ")
+    # the baseline's Russia: raising with China costs something named, lowering gives something up
+    china = move_effects(room, "Russia")["China"]
+    assert re.match(r"closer to China \(entente\) if China also raises; against it: .+", china["raise"])
+    assert "no consent needed; you give up " in china["lower"]
+
+
+def test_one_step_of_pressure_is_said_from_the_models_look_ahead_and_leaves_the_model_as_it_was(room):
+    before = room.model.params.pressure_threat.copy(), room.model.params.coordination.copy()
+    effects = lever_effects(room, "US")
+    assert set(effects) == {f"pressure|{a}" for a in ("Russia", "China", "India", "EU")}
+    fear = re.search(r"China's fear of US ([\d.]+) / ([\d.]+) / ([\d.]+)", effects["pressure|China"])
+    assert fear and float(fear[1]) < float(fear[2]) < float(fear[3])  # more pressure, more fear
+    assert "the model" in effects["pressure|China"]
+    assert set(lever_effects(room, "EU")) == {"coordination"} and lever_effects(room, "Russia") == {}
+    assert np.array_equal(room.model.params.pressure_threat, before[0])
+    assert np.array_equal(room.model.params.coordination, before[1])
+
+
+def test_a_team_that_did_not_submit_is_not_told_it_asked_for_anything(room):
+    room.join("Reds", "Russia")
+    seat = room.join("Pandas", "China").seat
+    room.submit("China", seat, HumanMove({"Russia": "raise"}))
+    room.advance()
+    assert "you asked to" not in feedback_html(room, "Russia") and "the model chose" in feedback_html(room, "Russia")
+    assert feedback_line(room, "Russia").startswith("Last month the model played for you")
+    assert "you asked to raise" in feedback_html(room, "China")
+    assert "sources:" in feedback_html(room, "China")
+
+
+def test_every_number_has_its_meaning_and_a_source(room):
+    text = numbers_html(room, "Russia")
+    rows = re.findall(r'<td class="num">([^<]+)</td><td>([^<]*)</td><td class="src">([^<]*)</td>', text)
+    assert len(rows) >= 4 * 4
+    assert all(meaning.strip() and source.strip() for _n, meaning, source in rows)
+
+
+@pytest.mark.parametrize(
+    ("share", "percentile", "words"),
+    [
+        (0.0, 1.0, ("none of its 500 runs", "closer in the class's game than in every one")),
+        (1.0, 0.0, ("all of its 500 runs", "less close in the class's game than in any")),
+        (0.23, 0.63, ("23% of its 500 runs", "than in 63% of the model's runs and less close than in 37%")),
+    ],
+)
+def test_the_debriefs_sentences_read_right_at_the_extremes(share, percentile, words):
+    result = {
+        "model_alliance_share": share, "runs": 500, "steps_played": 12, "focal_pair": "Russia-China",
+        "class_final_level": "entente", "class_percentile": percentile, "class_alliance_step": None,
+        "model_final_levels": {"entente": 0.4},
+    }  # fmt: skip
+    text = " ".join(debrief_sentences(result))
+    assert all(w in text for w in words), text
+    assert "above 100%" not in text and " 0% of" not in text
+    assert debrief_pages({**result, "questions": ["?"]})[0] == "The class against the model"
+
+
+def test_network_labels_touch_no_other_line_no_label_and_no_name():
+    rng = np.random.default_rng(7)
+    actors = ("Russia", "China", "US", "India", "EU")
+    for _ in range(100):
+        lv = np.triu(rng.integers(0, 6, (5, 5)), 1)
+        svg = charts.network_svg(lv + lv.T, actors, ("Russia", "China"), label_size=30, name_size=40, short_labels=True)
+        lines = {
+            m[0]: tuple(float(v) for v in m[1:])
+            for m in re.findall(r'<line x1="(\S+)" y1="(\S+)" x2="(\S+)" y2="(\S+)"[^>]*><title>([^:]+):', svg)
+            for m in [(m[4].replace(" - ", "-"), *m[:4])]
+        }
+        labels = re.findall(r'<text x="(\S+)" y="(\S+)" [^>]*font-size="30"[^>]*data-pair="([^"]+)">([^<]+)<', svg)
+        assert len(labels) == 10  # every pair labelled (five countries at the projector's sizes)
+        boxes = []
+        for x, y, pair, text in labels:
+            tw, th = 0.55 * 30 * len(text) + 8, 1.25 * 30
+            box = (float(x) - tw / 2, float(y) - 10 - th / 2, tw, th)
+            hit = [p for p, seg in lines.items() if p != pair and charts.segment_hits_box(seg, box)]
+            assert not hit, f"{pair} label on {hit}"
+            boxes.append(box)
+        for a, b in itertools.combinations(boxes, 2):
+            assert not charts._overlap(a, b)
+
+
+@pytest.mark.parametrize("font", [20, 40])
+def test_timeline_ticks_never_touch_whatever_the_months_played(font):
+    for horizon in (12, 48, 72, 120):
+        for played in range(0, horizon + 1, 1 if horizon <= 48 else 5):
+            levels = np.zeros((played + 1, 3, 3), dtype=int)
+            svg = charts.timeline_svg(levels, ("A", "B", "C"), "2018-01", horizon, focal=(0, 1), font=font, zoom=True,
+                                      short_rungs=True)  # fmt: skip
+            xs = sorted(float(x) for x in re.findall(r'<text x="(\S+)" y="\S+" text-anchor="middle"', svg))
+            width = 0.6 * font * 7  # a tick label of seven characters, generously
+            assert all(b - a >= width for a, b in itertools.pairwise(xs)), (horizon, played, xs)
+
+
+def test_the_link_again_returns_to_its_room_and_a_restore_supersedes_the_room_it_came_from():
+    reg = RoomRegistry()
+    key = reg.instructor_key
+    room, new = reg.open_by_link(scenario("baseline_2018_2021"), "baseline_2018_2021", key=key)
+    again, new_again = reg.open_by_link(scenario("baseline_2018_2021"), "baseline_2018_2021", key=key)
+    assert new and not new_again and again is room
+    seat = room.join("Reds", "Russia").seat
+    room.advance()
+    text = room.save_json()
+    restored = reg.restore(text, key=key)
+    assert reg.supersede(text, restored) == room.code
+    assert room.superseded_by == restored.code and reg.get(room.code) is None
+    assert reg.moved_to(room.code) == restored.code and restored.rejoin(seat).actor == "Russia"
+    assert any(room.code in w for w in restored.warnings)
+    # a finished or superseded room is not returned by the link: a new one opens
+    other, fresh = reg.open_by_link(scenario("baseline_2018_2021"), "baseline_2018_2021", key=key)
+    assert fresh and other is not room
+
+
+def test_the_debrief_page_stays_within_its_pages(room):
+    room.advance()
+    assert room.show_debrief_page(5, 3) == 2 and room.show_debrief_page(-1, 3) == 0
