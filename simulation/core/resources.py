@@ -21,6 +21,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "dashboard": ("solara", "ipyvue", "ipyvuetify", "reacton"),
     "dask": ("dask", "distributed"),
     "analysis": ("ema_workbench",),
+    "search": ("pymoo",),
 }
 
 
