@@ -12,11 +12,11 @@ import pandas as pd
 NAMED_COLOURS = ("#d62728", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f", "#1f77b4")
 
 
-def _objective_words(o) -> str:
+def _objective_words(o, focal: str | None = None) -> str:
     from simulation.outcomes import in_words
 
     stat = o.robustness.statistic
-    what = o.measure.replace("_", " ") if o.cost else in_words(o.measure)
+    what = o.measure.replace("_", " ") if o.cost else in_words(o.measure, focal)
     if stat == "mean":
         head = "mean over draws of"
     elif stat == "percentile":
@@ -82,11 +82,25 @@ def tradeoff_parallel(state, evaluations: pd.DataFrame, pareto: pd.DataFrame, re
         for x in xs:
             ax.axvline(x, color="#444444", lw=0.8, zorder=0)
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), title="named policies", frameon=False)
-        ax.set_title(f"Trade-off: {len(pareto)} front policies (coloured) among {len(evaluations):,} evaluated (grey)")
-        words = "; ".join(f"{_short(o)}: {_objective_words(o)}" for o in objectives)
-        fig.text(0.01, 0.005, words, fontsize=10, color="#444444", wrap=True)
+        ax.set_title(
+            f"Trade-off: {len(pareto)} front policies (coloured by {_short(objectives[0])}) among "
+            f"{len(evaluations):,} evaluated (grey)"
+        )
+        focal = "-".join(state.search.base.focal_pair)
+        words = "; ".join(f"{_short(o)}: {_objective_words(o, focal)}" for o in objectives)
+        import textwrap
+
+        fig.text(0.01, 0.005, textwrap.fill(words, 190), fontsize=10, color="#444444")
         fig.tight_layout(rect=(0, 0.08, 1, 1))
     return fig
+
+
+def front_axes(objectives: list, pareto: pd.DataFrame) -> tuple:
+    """x: a cost if the search declares one (else the first objective); y: the other objective whose front
+    values spread most; colour: the next one, if any."""
+    x = next((o for o in objectives if o.cost), objectives[0])
+    rest = sorted((o for o in objectives if o is not x), key=lambda o: -pareto[o.column].nunique())
+    return x, rest[0], (rest[1] if len(rest) > 1 else None)
 
 
 def tradeoff_front(state, evaluations: pd.DataFrame, pareto: pd.DataFrame, references: pd.DataFrame):
@@ -96,27 +110,45 @@ def tradeoff_front(state, evaluations: pd.DataFrame, pareto: pd.DataFrame, refer
     from simulation.reporting.plots import SLIDE_STYLE
 
     objectives = state.search.spec.objectives
-    a, b = objectives[0], objectives[1]
+    a, b, c = front_axes(objectives, pareto)
+    focal = "-".join(state.search.base.focal_pair)
     with mpl.rc_context(SLIDE_STYLE):
-        fig = Figure(figsize=(11, 7.5))
+        fig = Figure(figsize=(12, 7.5))
         ax = fig.subplots()
         ax.scatter(evaluations[a.column], evaluations[b.column], s=8, color="#bbbbbb", label="evaluated", zorder=1)
-        if len(objectives) > 2:
-            c = objectives[2]
-            sc = ax.scatter(pareto[a.column], pareto[b.column], s=40, c=pareto[c.column], cmap="viridis",
-                            edgecolors="black", linewidths=0.5, label="front", zorder=2)  # fmt: skip
-            fig.colorbar(sc, ax=ax, label=_short(c))
+        if c is not None:
+            sc = ax.scatter(pareto[a.column], pareto[b.column], s=44, c=pareto[c.column], cmap="viridis",
+                            edgecolors="black", linewidths=0.4, alpha=0.85, label="front", zorder=2)  # fmt: skip
+            fig.colorbar(sc, ax=ax, label=_objective_words(c, focal))
         else:
-            ax.scatter(pareto[a.column], pareto[b.column], s=40, color="#2166ac", label="front", zorder=2)
+            ax.scatter(pareto[a.column], pareto[b.column], s=44, color="#2166ac", label="front", zorder=2)
+        # named policies at (nearly) the same place share one label
+        span_x = float(np.ptp(evaluations[a.column])) or 1.0
+        span_y = float(np.ptp(evaluations[b.column])) or 1.0
+        groups: list[list[int]] = []  # greedy: a star within 5% of both spans of a group's first joins it
         for k, (_, ref) in enumerate(references.iterrows()):
-            colour = NAMED_COLOURS[k % len(NAMED_COLOURS)]
-            ax.scatter([ref[a.column]], [ref[b.column]], s=160, marker="*", color=colour, edgecolors="black", zorder=3)
-            ax.annotate(str(ref["policy"]).replace("_", " "), (ref[a.column], ref[b.column]), xytext=(6, 6),
-                        textcoords="offset points", fontsize=11, color=colour)  # fmt: skip
-        ax.set_xlabel(_objective_words(a))
-        ax.set_ylabel(_objective_words(b), wrap=True)
+            for members in groups:
+                first = references.iloc[members[0]]
+                if (abs(ref[a.column] - first[a.column]) < 0.05 * span_x
+                        and abs(ref[b.column] - first[b.column]) < 0.05 * span_y):  # fmt: skip
+                    members.append(k)
+                    break
+            else:
+                groups.append([k])
+        for members in groups:
+            for k in members:
+                ref = references.iloc[k]
+                colour = NAMED_COLOURS[k % len(NAMED_COLOURS)]
+                ax.scatter([ref[a.column]], [ref[b.column]], s=200, marker="*", color=colour, edgecolors="black",
+                           zorder=3)  # fmt: skip
+            first = references.iloc[members[0]]
+            text = "\n".join(str(references.iloc[k]["policy"]).replace("_", " ") for k in members)
+            ax.annotate(text, (first[a.column], first[b.column]), xytext=(8, -4), textcoords="offset points",
+                        fontsize=11, va="top", zorder=4)  # fmt: skip
+        ax.set_xlabel(_objective_words(a, focal))
+        ax.set_ylabel(_objective_words(b, focal))
         ax.legend(loc="best")
-        ax.set_title("The front on its first two objectives (stars: named policies)")
+        ax.set_title(f"The front: {_short(b)} against {_short(a)} (stars: named policies)")
         fig.tight_layout()
     return fig
 
@@ -138,6 +170,7 @@ def convergence_figure(convergence: pd.DataFrame):
         ax2.set_ylabel("policies on the front (dashed)")
         ax2.spines["right"].set_visible(True)
         ax.set_title("Convergence: the front's hypervolume by generation")
+        ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
         fig.tight_layout()
     return fig
 
@@ -152,11 +185,13 @@ def write_figures(state, evaluations, pareto, references, convergence, failures:
     written += save(convergence_figure(convergence), figures / "convergence")
     shown = next((f for f in failures if f.get("result") is not None), None)
     if shown is not None:
+        import textwrap
+
         from simulation.analysis.discovery import discovery_figure
 
         fig = discovery_figure(
-            shown["result"], f"Where front policy {shown['key'][:8]} fails ({shown['rule']} in a world)",
-            scope=shown["words"],
+            shown["result"], f"Where {shown['policy'].split(' (')[0]} fails ({shown['rule']} in a world)",
+            scope=textwrap.fill(shown["words"], 170),
         )  # fmt: skip
         written += save(fig, figures / "failures")
     return written

@@ -153,6 +153,7 @@ def prepare_folder(search: PolicySearch, out: Path, resume: bool, overwrite: boo
                 "results: use a new --out, or --overwrite to start again",
             )
         manifest["resumed_utc"] = base_manifest(KIND)["created_utc"]
+        manifest.update({"spec": search.spec.model_dump(mode="json"), "spec_text": search.text})
     else:
         manifest = base_manifest(KIND)
         manifest.update(

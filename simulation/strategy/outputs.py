@@ -234,7 +234,7 @@ def failure_analysis(state: SearchState, pareto: pd.DataFrame) -> list[dict[str,
     x = world_inputs(state)
     m = state.measures.index(fail.measure)
     out = []
-    for key in chosen_policies(state, pareto, fail.policies):
+    for key in [*chosen_policies(state, pareto, fail.policies), *(f"ref.{n}" for n in fail.named)]:
         per_draw = [state.values[f"search:{key}"][:, m]]
         if state.holdout is not None and f"holdout:{key}" in state.values:
             per_draw.append(state.values[f"holdout:{key}"][:, m])
@@ -244,6 +244,7 @@ def failure_analysis(state: SearchState, pareto: pd.DataFrame) -> list[dict[str,
         rule = f"{fail.measure} {'>' if fail.above is not None else '<'} {fail.above if fail.above is not None else fail.below:g}"
         entry: dict[str, Any] = {
             "key": key,
+            "policy": describe_policy(state, key),
             "worlds": int(values.size),
             "failing": int(y.sum()),
             "rule": rule,
@@ -254,14 +255,25 @@ def failure_analysis(state: SearchState, pareto: pd.DataFrame) -> list[dict[str,
                 "too few for scenario discovery." if y.sum() < 3 else "in every world."
             )
         else:
-            try:
-                result = prim_boxes(xs, y, min_density=0.5)
+            try:  # a box must concentrate failures well above their share in all worlds
+                result = prim_boxes(xs, y, min_density=max(0.8, 0.5 + y.mean() / 2))
             except InputError:
                 result = None
             entry["result"] = result
             entry["words"] = failure_words(rule, y, result)
         out.append(entry)
     return out
+
+
+def describe_policy(state: SearchState, key: str) -> str:
+    """'named policy high_us_pressure' or 'front policy 4f78e6ec (us_rule containment, pressure_on_china 0.31, ...)'."""
+    if key.startswith("ref."):
+        return f"named policy {key.removeprefix('ref.')}"
+    values = state.policies[key]
+    shown = ", ".join(
+        f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in values.items() if v is not None
+    )
+    return f"front policy {key[:8]} ({shown})"
 
 
 def failure_words(rule: str, y: np.ndarray, result: Any) -> str:
@@ -333,7 +345,7 @@ def report_text(state, evaluations, pareto, references, reeval, convergence, fai
     if failures:
         lines += ["## Where the chosen policies fail", ""]
         for f in failures:
-            lines.append(f"- {f['key']}: {f['words']}")
+            lines.append(f"- {f['policy']} {f['words']}")
         lines.append("")
     last = convergence.iloc[-1]
     lines += [

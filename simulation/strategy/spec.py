@@ -210,7 +210,10 @@ class Failure(_Strict):
     cost: Literal[tuple(COSTS)] | None = None  # type: ignore[valid-type]
     above: float | None = Field(None, description="A world fails when the per-draw value exceeds this.")
     below: float | None = Field(None, description="A world fails when the per-draw value is under this.")
-    policies: Annotated[int, Field(ge=0, le=20)] = Field(3, description="How many front policies to examine.")
+    policies: Annotated[int, Field(ge=0, le=20)] = Field(
+        3, description="How many front policies to examine (the best on each objective in turn)."
+    )
+    named: list[str] = Field(default_factory=list, description="Reference policies to examine as well (by name).")
 
     @model_validator(mode="after")
     def _complete(self) -> Failure:
@@ -255,6 +258,11 @@ class PolicySearchSpec(_Strict):
         columns = [o.column for o in self.objectives]
         if len(set(columns)) != len(columns):
             raise ValueError("two objectives measure the same thing the same way")
+        if self.failure is not None:
+            known = {Path(r).stem for r in self.reference_policies}
+            unknown = [n for n in self.failure.named if n not in known]
+            if unknown:
+                raise ValueError(f"failure.named: '{unknown[0]}' is not among reference_policies")
         return self
 
 
@@ -284,7 +292,8 @@ class PolicySearch:
     @property
     def spec_hash(self) -> str:
         payload = {
-            "spec": self.spec.model_dump(mode="json", exclude={"search": {"policies_per_task"}}),
+            # how the work is cut and which failures are examined afterwards shape no evaluation
+            "spec": self.spec.model_dump(mode="json", exclude={"search": {"policies_per_task"}, "failure": True}),
             "base": self.base.model_dump(mode="json"),
             "references": {k: v.model_dump(mode="json") for k, v in sorted(self.references.items())},
         }
