@@ -267,3 +267,36 @@ def test_the_schema_file_is_the_models_schema():
 
     shipped = json.loads((ROOT / "schemas" / "policy_search.schema.json").read_text())
     assert shipped == json.loads(json.dumps(policy_search_json_schema()))
+
+
+@pytest.mark.slow
+def test_a_killed_search_resumes_to_the_same_result(tiny_run, tmp_path):
+    """SIGKILL in the middle of the search (no clean-up at all), then --resume: the same front."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from simulation.strategy import read_outputs
+
+    path, _, _, outputs = tiny_run
+    out = tmp_path / "killed"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "simulation.cli", "policy-search", str(path), "--out", str(out), "--quiet"]
+    proc = subprocess.Popen([*command, "--workers", "1"], env=env, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline and len(list((out / "parts").glob("search-g0002-*.parquet"))) < 1:
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the search ended before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not json.loads((out / "manifest.json").read_text())["complete"]
+    done = subprocess.run([*command, "--workers", "2", "--resume"], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    pd.testing.assert_frame_equal(
+        outputs["pareto"].sort_values("key").reset_index(drop=True),
+        read_outputs(out)["pareto"].sort_values("key").reset_index(drop=True),
+    )
