@@ -171,10 +171,14 @@ def cmd_schema(args: argparse.Namespace) -> int:
     if args.out:
         check_new_file(args.out, args.overwrite)
     from simulation.calibration.patterns import patterns_json_schema
+    from simulation.strategy.spec import policy_search_json_schema
 
-    schema = {"scenario": scenario_json_schema, "sweep": sweep_json_schema, "patterns": patterns_json_schema}[
-        args.kind
-    ]()
+    schema = {
+        "scenario": scenario_json_schema,
+        "sweep": sweep_json_schema,
+        "patterns": patterns_json_schema,
+        "policy-search": policy_search_json_schema,
+    }[args.kind]()
     text = json.dumps(schema, indent=2) + "\n"
     if args.out:
         write_atomic(args.out, text)
@@ -285,7 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--kind",
-        choices=["scenario", "sweep", "patterns"],
+        choices=["scenario", "sweep", "patterns", "policy-search"],
         default="scenario",
         help="which file format (default scenario)",
     )
@@ -296,12 +300,14 @@ def build_parser() -> argparse.ArgumentParser:
     from simulation.cli.analysis import add_analysis_commands
     from simulation.cli.research import add_research_commands
     from simulation.cli.seminar import add_seminar_commands
+    from simulation.cli.strategy import add_strategy_commands
     from simulation.cli.sweep import add_sweep_commands
 
     add_sweep_commands(sub)
     add_research_commands(sub)
     add_analysis_commands(sub)
     add_seminar_commands(sub)
+    add_strategy_commands(sub)
     return parser
 
 

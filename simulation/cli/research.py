@@ -8,7 +8,7 @@ from pathlib import Path
 
 from simulation.core.errors import InputError
 
-FILE_KINDS = ("scenario", "sweep", "patterns", "landscape", "seminar", "posterior", "results")
+FILE_KINDS = ("scenario", "sweep", "policy-search", "patterns", "landscape", "seminar", "posterior", "results")
 
 
 def _console(stderr: bool = False):
@@ -65,6 +65,8 @@ def detect_kind(path: Path) -> str:
     data = read_yaml_mapping(path, "input")
     if "patterns" in data:
         return "patterns"
+    if "levers" in data or "objectives" in data:
+        return "policy-search"
     if "base_scenario" in data or "vary" in data or "vary_registry" in data:
         return "sweep"
     if "sizes" in data and "propensity" in data:
@@ -106,6 +108,14 @@ def validate_file(path: Path, kind: str | None = None) -> tuple[str, str]:
         return kind, (
             f"{sw.spec.title} ({sw.spec.design.method}, {sw.design_size:,} points x "
             f"{sw.spec.replicates:,} replicates = {sw.total_runs:,} runs{size})"
+        )
+    if kind == "policy-search":
+        from simulation.strategy import load_policy_search
+
+        ps = load_policy_search(path)
+        return kind, (
+            f"{ps.spec.title} ({len(ps.spec.levers)} levers, {len(ps.spec.objectives)} objectives; "
+            f"{ps.policies_total:,} policies x {ps.runs_per_policy:,} runs)"
         )
     if kind == "patterns":
         from simulation.calibration.patterns import load_patterns

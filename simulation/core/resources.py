@@ -22,6 +22,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "dask": ("dask", "distributed"),
     "analysis": ("ema_workbench",),
     "smc": ("pyabc",),
+    "search": ("pymoo",),
 }
 
 
