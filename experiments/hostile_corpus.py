@@ -226,7 +226,7 @@ def new_cases(root: Path, sweep: Path, spec: Path, base: str) -> list[tuple[str,
     # results without their manifest (or beside one that is not theirs): every reader refuses
     table = pq.read_table(sweep / "results.parquet")
     edited = table.set_column(
-        table.column_names.index("alliance"), "alliance", pa.array([True] * table.num_rows)
+        table.column_names.index("alliance_reached"), "alliance_reached", pa.array([True] * table.num_rows)
     ).replace_schema_metadata(table.schema.metadata)
     for how in ("alone", "edited_alone", "planted_manifest", "other_manifest"):
         for argv_of in (

@@ -135,7 +135,7 @@ def main() -> int:
     target(
         "the parameters the flagship cell follows are among them", float(deciders_narrowed), "all three", None, cmd,
         "flagship cell (pressure 0.5 on Russia, 0.8 on China, full EU coordination) P(alliance) "
-        f"{flag['alliance'].mean():.3f}; across draws median {flag_spread['median']:.2f}, 5-95% "
+        f"{flag['alliance_reached'].mean():.3f}; across draws median {flag_spread['median']:.2f}, 5-95% "
         f"[{flag_spread['p05']:.2f}, {flag_spread['p95']:.2f}], {flag_spread['below_0.05']:.0%} below 0.05, "
         f"{flag_spread['above_0.5']:.0%} above 0.5; follows "
         + ", ".join(f"{k} (Spearman {rho[k]:+.2f}, sd ratio {ratios[k]:.2f})" for k in top)

@@ -17,7 +17,7 @@ def test_a_chunk_computes_only_the_outcomes_it_keeps_with_the_same_numbers():
     points = [resolve(load_scenario(shipped_scenario(name))) for name in ("baseline_2018_2021", "wedge_policy")]
     seeds = replicate_seeds(3, 400)
     index = np.repeat([0, 1], 200)
-    kept = {"alliance", "alliance_month", "mean_level"}
+    kept = {"alliance_reached", "alliance_month", "mean_level"}
     everything, paths_all = run_points(points, index, seeds, "posterior", trajectories=True)
     only, paths_only = run_points(points, index, seeds, "posterior", trajectories=True, outcomes=kept)
     assert "blocs" in everything and "blocs" not in only and "stationary_share_year1" not in only

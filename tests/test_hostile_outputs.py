@@ -183,7 +183,7 @@ def test_results_without_their_manifest_are_refused(folder, tmp_path, capsys, co
 
     table = pq.read_table(folder / "results.parquet")
     edited = table.set_column(
-        table.column_names.index("alliance"), "alliance", pa.array([True] * table.num_rows)
+        table.column_names.index("alliance_reached"), "alliance_reached", pa.array([True] * table.num_rows)
     ).replace_schema_metadata(table.schema.metadata)  # values edited, embedded manifest kept
     target = tmp_path / "T"
     target.mkdir()

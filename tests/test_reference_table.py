@@ -71,12 +71,12 @@ def test_evaluate_gives_per_draw_shares_and_means_of_a_case():
     seeds = replicate_seeds(2, 30)
     case = DrawCase.from_inputs(prepare_inputs("baseline_2018_2021", seeds, "registry"))
     rows = case.rows({"weight.shared_threat": [0.0, 6.0, 0.0]})
-    stats = evaluate({"base": case}, rows, seeds, ["alliance", "mean_level", "alliance_month"])["base"]
-    assert set(stats) == {"alliance", "mean_level", "alliance_month"} and stats["mean_level"].shape == (3,)
+    stats = evaluate({"base": case}, rows, seeds, ["alliance_reached", "mean_level", "alliance_month"])["base"]
+    assert set(stats) == {"alliance_reached", "mean_level", "alliance_month"} and stats["mean_level"].shape == (3,)
     assert stats["mean_level"][0] == stats["mean_level"][2]  # same row, same seeds: common random numbers
     assert stats["mean_level"][1] > stats["mean_level"][0] + 0.5
-    alone = draw_outcomes(case, rows[1:2], seeds, ["alliance", "mean_level"])
-    assert stats["alliance"][1] == alone["alliance"].astype(float).mean()
+    alone = draw_outcomes(case, rows[1:2], seeds, ["alliance_reached", "mean_level"])
+    assert stats["alliance_reached"][1] == alone["alliance_reached"].astype(float).mean()
     assert stats["mean_level"][1] == alone["mean_level"].astype(float).sum() / len(seeds)
     # a mean month with "never" counted as the horizon: defined for every draw, within [0, horizon]
     assert np.all((stats["alliance_month"] >= 0) & (stats["alliance_month"] <= case.steps))

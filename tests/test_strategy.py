@@ -190,7 +190,7 @@ def test_robustness_statistics_on_hand_checkable_numbers():
     assert weighted_percentile(values, uneven, 50).tolist() == [0.0, 0.3]
 
     def m(stat, **kw):
-        return Measured(outcome="alliance", direction="minimise", robustness={"statistic": stat, **kw})
+        return Measured(outcome="alliance_reached", direction="minimise", robustness={"statistic": stat, **kw})
 
     assert robust_value(m("mean"), values, w).tolist() == pytest.approx([0.3, 0.3])
     assert robust_value(m("satisficing", threshold=0.15), values, w).tolist() == [0.5, 0.0]
