@@ -633,7 +633,7 @@ def calibrate_rejection(
     waves' boxes were focused with every pattern, the held-out one included, so they would not hold it out.
     The simulation-based calibration check runs the whole pipeline (waves and rejection) against ``sbc_truths``
     prior draws, its later waves scaled down to ``sbc_draws`` draws (calibration/sbc.py); 0 (the default here;
-    ``alliance-sim calibrate`` runs 32) skips it.
+    ``alliance-sim calibrate`` runs 64) skips it.
     """
     from simulation.calibration.history import (
         CONVERGENCE_SHARE,

@@ -249,7 +249,7 @@ CALIBRATE_DEFAULTS = {
     "waves": 4,
     "accept": 200,
     "converge": 0.2,
-    "sbc_truths": 32,
+    "sbc_truths": 64,
     "sbc_draws": 128,
     "population": 400,
     "generations": 10,
@@ -493,7 +493,7 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
         type=bounded_int(0, 10_000),
         default=None,
         help="rejection: prior draws the simulation-based calibration check runs the whole pipeline against "
-        "(0: skip; default 32)",
+        "(0: skip; default 64)",
     )
     p.add_argument(
         "--sbc-draws",
