@@ -331,3 +331,18 @@ def test_regret_constraints_and_deep_uncertainty_end_to_end(tmp_path):
     assert (pareto["pressure_applied_mean"] <= 0.5).all() and pareto["feasible"].all()
     assert (refs["entente_regret_p90"] >= 0).all()  # no reference beats the best reference in its draws
     assert outputs["manifest"]["spec"]["deep_uncertainty"]["samples"] == 3
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("executor", ["process", "dask"])
+def test_same_front_on_worker_processes_and_dask(tiny_run, tmp_path, executor):
+    from simulation.strategy import read_outputs
+
+    if executor == "dask":
+        pytest.importorskip("distributed")
+    path, _, _, outputs = tiny_run
+    run(path, tmp_path / executor, workers=2, executor_kind=executor)
+    pd.testing.assert_frame_equal(
+        outputs["pareto"].sort_values("key").reset_index(drop=True),
+        read_outputs(tmp_path / executor)["pareto"].sort_values("key").reset_index(drop=True),
+    )
