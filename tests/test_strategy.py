@@ -214,6 +214,10 @@ BAD = {
                                   "needs reference_policies"),
     "unknown key": ("title: tiny policy search\n", "title: tiny policy search\nlevers_extra: 1\n", "unknown key"),
     "a category as an objective": ("outcome: entente\n", "outcome: blocs\n", "a category, not a number"),
+    "a deep uncertainty at no field": ("worlds: {", "deep_uncertainty:\n  vary:\n    - {path: events.9.intensity, "
+                                       "range: {low: 0.5, high: 1.5}}\nworlds: {", "deep_uncertainty.vary[0]"),
+    "a deep uncertainty out of bounds": ("worlds: {", "deep_uncertainty:\n  vary:\n    - {path: events.1.intensity, "
+                                         "range: {low: 0.5, high: 9.0}}\nworlds: {", "deep_uncertainty.vary[0]"),
 }  # fmt: skip
 
 
@@ -299,4 +303,46 @@ def test_a_killed_search_resumes_to_the_same_result(tiny_run, tmp_path):
     pd.testing.assert_frame_equal(
         outputs["pareto"].sort_values("key").reset_index(drop=True),
         read_outputs(out)["pareto"].sort_values("key").reset_index(drop=True),
+    )
+
+
+REGRET = TINY.replace(
+    "robustness: {statistic: mean}\n  - cost", "robustness: {statistic: regret, percentile: 90}\n  - cost", 1
+).replace(
+    "reference_policies:",
+    "constraints:\n  - {cost: pressure_applied, direction: minimise, robustness: {statistic: mean}, at_most: 0.5}\n"
+    "deep_uncertainty:\n  vary:\n    - {path: events.1.intensity, label: clash, range: {low: 0.5, high: 1.5}}\n"
+    "  samples: 3\nreference_policies:",
+)
+
+
+def test_regret_constraints_and_deep_uncertainty_end_to_end(tmp_path):
+    """Regret against the named policies in each draw, a constraint every front policy meets, and a deep
+    uncertainty sampled per world: the front respects the constraint, and a named policy's regret against
+    the set it belongs to is never below zero in every draw."""
+    from simulation.strategy import read_outputs
+
+    assert "regret" in REGRET and "at_most: 0.5" in REGRET and "deep_uncertainty" in REGRET
+    path = write(tmp_path, REGRET)
+    run(path, tmp_path / "out", workers=2)
+    outputs = read_outputs(tmp_path / "out")
+    pareto, refs = outputs["pareto"], outputs["reference_policies"]
+    assert "entente_regret_p90" in pareto.columns
+    assert (pareto["pressure_applied_mean"] <= 0.5).all() and pareto["feasible"].all()
+    assert (refs["entente_regret_p90"] >= 0).all()  # no reference beats the best reference in its draws
+    assert outputs["manifest"]["spec"]["deep_uncertainty"]["samples"] == 3
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("executor", ["process", "dask"])
+def test_same_front_on_worker_processes_and_dask(tiny_run, tmp_path, executor):
+    from simulation.strategy import read_outputs
+
+    if executor == "dask":
+        pytest.importorskip("distributed")
+    path, _, _, outputs = tiny_run
+    run(path, tmp_path / executor, workers=2, executor_kind=executor)
+    pd.testing.assert_frame_equal(
+        outputs["pareto"].sort_values("key").reset_index(drop=True),
+        read_outputs(tmp_path / executor)["pareto"].sort_values("key").reset_index(drop=True),
     )

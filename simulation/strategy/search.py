@@ -11,6 +11,7 @@ uninterrupted search reaches, whatever the number of workers.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import time
@@ -103,16 +104,17 @@ class Runner:
 def make_tasks(
     state: SearchState, label: str, keys: list[str], policies: list[dict[str, Any]], worlds: WorldSet
 ) -> list[EvalTask]:
-    """Tasks of ``policies_per_task`` policies each, named ``<set>-<label>-tNNN``, for those not yet known."""
+    """Tasks of ``policies_per_task`` policies each, for those not yet known, named ``<set>-<label>-<hash of
+    their keys>``: a part's name says what it holds, so a resumed search cut otherwise never replaces one."""
     todo = [(k, p) for k, p in zip(keys, policies, strict=True) if f"{worlds.name}:{k}" not in state.values]
     todo = list({k: p for k, p in todo}.items())
     size = state.search.spec.search.policies_per_task
     tasks = []
-    for t, start in enumerate(range(0, len(todo), size)):
+    for start in range(0, len(todo), size):
         chunk = todo[start : start + size]
         tasks.append(
             EvalTask(
-                f"{worlds.name}-{label}-t{t:03d}",
+                f"{worlds.name}-{label}-{hashlib.sha256(' '.join(k for k, _ in chunk).encode()).hexdigest()[:12]}",
                 state.search,
                 tuple(k for k, _ in chunk),
                 tuple(p for _, p in chunk),
