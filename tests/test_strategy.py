@@ -35,7 +35,7 @@ objectives:
   - outcome: mean_level
     direction: minimise
     robustness: {statistic: percentile, percentile: 90}
-  - outcome: entente
+  - outcome: entente_at_end
     direction: minimise
     robustness: {statistic: mean}
   - cost: pressure_applied
@@ -92,7 +92,11 @@ def test_tiny_search_front_has_no_dominated_row_and_records_what_it_did(tiny_run
     G = minimised(off, manifest)
     for row in G:
         assert np.any(np.all(row >= F, axis=1) & np.any(row > F, axis=1))
-    assert [o["column"] for o in manifest["objectives"]] == ["mean_level_p90", "entente_mean", "pressure_applied_mean"]
+    assert [o["column"] for o in manifest["objectives"]] == [
+        "mean_level_p90",
+        "entente_at_end_mean",
+        "pressure_applied_mean",
+    ]
     assert manifest["budget"]["runs_per_policy"] == 18
     assert manifest["posterior"]["table_sha256"]
     assert len(manifest["seeds"]["posterior_rows_search"]) == 6
@@ -213,7 +217,7 @@ BAD = {
     "regret without references": ("reference_policies: [containment_policy, low_us_pressure]\n", "",
                                   "needs reference_policies"),
     "unknown key": ("title: tiny policy search\n", "title: tiny policy search\nlevers_extra: 1\n", "unknown key"),
-    "a category as an objective": ("outcome: entente\n", "outcome: blocs\n", "a category, not a number"),
+    "a category as an objective": ("outcome: entente_at_end\n", "outcome: blocs\n", "a category, not a number"),
     "a deep uncertainty at no field": ("worlds: {", "deep_uncertainty:\n  vary:\n    - {path: events.9.intensity, "
                                        "range: {low: 0.5, high: 1.5}}\nworlds: {", "deep_uncertainty.vary[0]"),
     "a deep uncertainty out of bounds": ("worlds: {", "deep_uncertainty:\n  vary:\n    - {path: events.1.intensity, "
@@ -327,9 +331,9 @@ def test_regret_constraints_and_deep_uncertainty_end_to_end(tmp_path):
     run(path, tmp_path / "out", workers=2)
     outputs = read_outputs(tmp_path / "out")
     pareto, refs = outputs["pareto"], outputs["reference_policies"]
-    assert "entente_regret_p90" in pareto.columns
+    assert "entente_at_end_regret_p90" in pareto.columns
     assert (pareto["pressure_applied_mean"] <= 0.5).all() and pareto["feasible"].all()
-    assert (refs["entente_regret_p90"] >= 0).all()  # no reference beats the best reference in its draws
+    assert (refs["entente_at_end_regret_p90"] >= 0).all()  # no reference beats the best reference in its draws
     assert outputs["manifest"]["spec"]["deep_uncertainty"]["samples"] == 3
 
 
