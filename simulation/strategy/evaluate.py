@@ -51,36 +51,36 @@ def behaviour_records(resolved, rows: np.ndarray) -> np.ndarray:
 
 def applied_pressure(params, levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per run: the mean pressure (threat index) the pressurer applied to the focal pair's two members,
-    and the coordinator's mean coordination on them, over the months, after the policy rule.
+    and the coordinators' coordination on them (summed over coordinators, averaged over months and members),
+    after the policy rule.
 
-    The policy rule's arithmetic (``rules.kernels.apply_policy``) over whole arrays: each month's signal
-    is the focal pair's rise since month 0 (``levels[:, t]`` is the state the month starts from); a test
+    The policy rule's arithmetic (``rules.kernels.apply_policy``) over whole arrays: the pressure on focal
+    member m changes by ``policy_gain * (on_signal[m] * signal + on_aggression[m] * aggression[m])`` with the
+    rule's coefficients (``policy_response``), ``signal`` the focal pair's rise since month 0 (``levels[:, t]``
+    is the state the month starts from); each coordinator copies its ``coordination_follows`` share. A test
     holds this equal to what the Mesa model records month by month."""
     from simulation.rules.kernels import PER_RUNG
-    from simulation.rules.params import ROLE_FOCAL_A, ROLE_FOCAL_B, ROLE_POLICY, ROLE_WEDGE
+    from simulation.rules.params import ROLE_FOCAL_A, ROLE_FOCAL_B, ROLE_POLICY
 
     roles = params.roles
-    fa, fb, rule, wedge = (int(roles[i]) for i in (ROLE_FOCAL_A, ROLE_FOCAL_B, ROLE_POLICY, ROLE_WEDGE))
+    fa, fb, reacts = (int(roles[i]) for i in (ROLE_FOCAL_A, ROLE_FOCAL_B, ROLE_POLICY))
     steps = levels.shape[1] - 1
     members = [fa, fb]
     scheduled = params.pressure_threat[0, :steps][:, members][None]  # [1, T, 2]
-    coordinated = params.coordination[0, :steps][:, members][None]
-    if rule == 0:
-        shape = (levels.shape[0],)
-        return np.full(shape, scheduled.mean()), np.full(shape, coordinated.mean())
+    coordinated = params.coordination[0, :steps][:, :, members][None]  # [1, T, C, 2]
+    runs = levels.shape[0]
+    if reacts == 0:
+        return np.full(runs, scheduled.mean()), np.full(runs, coordinated.mean(axis=(1, 3)).sum(axis=1)[0])
     signal = (levels[:, :steps, fa, fb].astype(float) - float(params.initial_level[0, fa, fb])) * PER_RUNG
-    if rule == 1:
-        reaction = signal[:, :, None] + params.aggression[0, :steps][:, members][None]
-    elif rule == 2:
-        reaction = -np.repeat(signal[:, :, None], 2, axis=2)
-    else:
-        reaction = np.stack([-signal if k == wedge else signal for k in members], axis=2)
+    response = np.asarray(params.policy_response, dtype=float)  # [2, 2]: (on signal, on aggression) per member
+    aggression = params.aggression[0, :steps][:, members][None]  # [1, T, 2]
+    reaction = signal[:, :, None] * response[:, 0][None, None] + aggression * response[:, 1][None, None]
     gain = np.asarray(params.behaviour["policy_gain"], dtype=float)
-    change = (gain if gain.size > 1 else np.full(levels.shape[0], gain[0]))[:, None, None] * reaction
-    follows = float(params.coordination_follows[0])
+    change = (gain if gain.size > 1 else np.full(runs, gain[0]))[:, None, None] * reaction  # [B, T, 2]
+    follows = np.asarray(params.coordination_follows[0], dtype=float)  # [C]
     pressure = np.clip(scheduled + change, 0.0, 1.0)
-    coordination = np.clip(coordinated + follows * change, 0.0, 1.0)
-    return pressure.mean(axis=(1, 2)), coordination.mean(axis=(1, 2))
+    coordination = np.clip(coordinated + follows[None, None, :, None] * change[:, :, None, :], 0.0, 1.0)
+    return pressure.mean(axis=(1, 2)), coordination.mean(axis=(1, 3)).sum(axis=1)
 
 
 def per_run_measures(result, inputs, measures: tuple[str, ...]) -> np.ndarray:

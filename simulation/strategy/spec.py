@@ -36,7 +36,7 @@ from simulation.world.scenario import Scenario
 #: pressure and coordination the run actually applied (after the policy rule).
 COSTS: dict[str, str] = {
     "pressure_applied": "mean US pressure applied to the focal pair (threat index 0-1, per member and month)",
-    "coordination_asked": "mean EU coordination with that pressure (0-1, per focal member and month)",
+    "coordination_asked": "mean coordination with that pressure (0-1 per coordinating actor, summed over them; per focal member and month)",
 }
 
 #: Lever paths the search builds into pressure schedules: ``pressure.targets.<actor>.<part>``.
