@@ -129,10 +129,10 @@ def test_sensitivity_cli_sobol(tmp_path):
     )
     out = tmp_path / "sens"
     assert main(["sensitivity", str(path), "--out", str(out), "--workers", "1", "--quiet"]) == 0
-    table = pd.read_csv(out / "sobol_alliance.csv", index_col=0)
+    table = pd.read_csv(out / "sobol_alliance_reached.csv", index_col=0)
     assert list(table.columns) == ["S1", "S1_conf", "ST", "ST_conf"]
     assert table.loc["pressure.targets.China", "ST"] > table.loc["parameters.weight.affinity", "ST"]
-    assert (out / "sobol_alliance.png").exists() and (out / "sensitivity.md").exists()
+    assert (out / "sobol_alliance_reached.png").exists() and (out / "sensitivity.md").exists()
 
 
 def test_sensitivity_needs_sobol_or_morris(tmp_path, capsys):

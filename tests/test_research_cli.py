@@ -95,7 +95,7 @@ def test_validate_detects_every_file_kind(capsys, tmp_path):
     assert code == 0, err
     lines = out.strip().splitlines()
     assert [line.split(")")[0].removeprefix("ok (") for line in lines] == [*files, "landscape"]
-    assert "242 points x 200 replicates" in lines[1] and "landscape table of 3 actors" in lines[3]
+    assert "242 points x 2,000 replicates" in lines[1] and "landscape table of 3 actors" in lines[3]
     saved = tmp_path / "class.json"
     saved.write_text(json.dumps({"format": "alliance-sim seminar 1", "history": []}), "utf-8")
     assert detect_kind(saved) == "seminar"

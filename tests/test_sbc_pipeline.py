@@ -93,7 +93,9 @@ def test_the_null_covers_but_does_not_contract():
 def test_held_and_conditional_shares():
     """share_held_when_reached: among runs that reached entente (max_level >= 4), the share still there at the
     end; share_when_reached: a yes/no outcome's share among them; undefined when no run reached it."""
-    df = pd.DataFrame({"final_level": [4, 3, 5, 2, 3], "max_level": [4, 4, 5, 3, 3], "alliance_reached": [0, 0, 1, 0, 0]})
+    df = pd.DataFrame(
+        {"final_level": [4, 3, 5, 2, 3], "max_level": [4, 4, 5, 3, 3], "alliance_reached": [0, 0, 1, 0, 0]}
+    )
     held = Measure(outcome="final_level", statistic="share_held_when_reached", threshold=4)
     treaty = Measure(outcome="alliance", statistic="share_when_reached", threshold=4)
     assert held.of(df) == pytest.approx(2 / 3)

@@ -131,17 +131,26 @@ def test_run_batch_records_the_draw_and_carries_every_probabilitys_spread():
     assert "draw" not in run_batch(scenario("baseline_2018_2021"), runs=5, parameters="point").columns
 
 
-def test_a_sweep_runs_the_same_draws_at_every_point(tmp_path):
+@pytest.mark.parametrize("replicates", [200, 30])
+def test_a_sweep_runs_the_same_draws_at_every_point_when_each_point_can_hold_them(tmp_path, replicates):
+    """200 replicates (every posterior draw once per point): replicate r uses the same draw everywhere.
+    30 (fewer than the draws): the runs cycle through every draw, so the sweep averages over all of them."""
     from simulation.sweeps.execute import read_results, run_sweep
     from simulation.sweeps.spec import sweep_from_dict
 
-    spec = {"title": "t", "base_scenario": "baseline_2018_2021", "master_seed": 3, "replicates": 30,
-            "chunk_size": 7, "vary": [{"path": "pressure.targets.China", "label": "china", "values": [0.0, 1.0]}],
+    spec = {"title": "t", "base_scenario": "baseline_2018_2021", "master_seed": 3, "replicates": replicates,
+            "chunk_size": 70, "vary": [{"path": "pressure.targets.China", "label": "china", "values": [0.0, 1.0]}],
             "outcomes": ["alliance_reached", "entente_at_end"]}  # fmt: skip
     sw = sweep_from_dict(spec, scenario("baseline_2018_2021"))
     df, manifest = read_results(run_sweep(sw, tmp_path / "out", workers=1, progress=False).results)
-    design = shipped_posterior().design_draws(30, 3)
-    assert np.array_equal(df["draw"].to_numpy(), design[df["replicate"].to_numpy()])
+    post = shipped_posterior()
+    if replicates >= len(post.weights):
+        expected = post.design_draws(replicates, 3)[df["replicate"].to_numpy()]
+        assert df.groupby("point")["draw"].nunique().eq(len(post.weights)).all()
+    else:
+        expected = post.design_draws(2 * replicates, 3)[df["run"].to_numpy()]
+        assert df.groupby("point")["draw"].nunique().eq(replicates).all() and df["draw"].nunique() == 2 * replicates
+    assert np.array_equal(df["draw"].to_numpy(), expected)
     assert "draw_rule" in manifest
 
 

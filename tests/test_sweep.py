@@ -200,9 +200,12 @@ def test_probability_plot_shows_the_data_with_wilson_bands(results):
     assert len(lines) == 2 and ax.get_ylabel().startswith("P(")
     expected = df[df["coord"] == 1.0].groupby("china")["alliance_reached"].mean().to_numpy()
     np.testing.assert_allclose(lines[1].get_ydata(), expected)
-    # per line: a Wilson band of the pooled value and the 5-95% band of the per-draw probabilities
-    assert len(ax.collections) == 4
-    assert "per-draw" in ax.get_title().replace("\n", " ")
+    # 40 replicates, fewer than the posterior's draws: one run per draw, so a Wilson band only
+    assert len(ax.collections) == 2 and "per-draw" not in ax.get_title()
+    # several runs per draw: also the 5-95% band of the per-draw probabilities
+    fig = plots.alliance_probability(df.assign(draw=df["replicate"] % 10), "china", hue="coord")
+    ax = fig.axes[0]
+    assert len(ax.collections) == 4 and "per-draw" in ax.get_title().replace("\n", " ")
 
 
 def test_heatmap_time_final_fan(results, tmp_path):

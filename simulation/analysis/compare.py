@@ -294,7 +294,7 @@ def comparison_figure(result: Comparison):
         left.set_xticks(levels, [lbl.capitalize().replace(" ", "\n") for lbl in LEVEL_LABELS])
         left.set_ylim(0, 1)
         left.set_ylabel("Share of runs")
-        left.set_title(f"Final level of {result.focal} (bars: 95% intervals)")
+        left.set_title(f"Level of {result.focal} held at the end (bars: 95% intervals)")
         left.legend(frameon=False, loc="upper left")
         left.grid(axis="y", alpha=0.3)
         ys = np.arange(len(shares))[::-1]

@@ -74,7 +74,7 @@ class Measure(_Strict):
         "mean_when_reached / median_when_reached (time outcomes, runs where it happened); "
         "share_held_when_reached (a level outcome, e.g. final_level: among runs whose focal pair reached the "
         "threshold rung at some month, the share still at it or closer, i.e. held at the end); "
-        "share_when_reached (a yes/no outcome, e.g. alliance: its share among runs that reached the threshold rung).",
+        "share_when_reached (a yes/no outcome, e.g. alliance_reached: its share among runs that reached the threshold rung).",
     )
     threshold: float | None = Field(
         None, description="For share_at_least / share_at_most, and the rung of the *_when_reached shares."

@@ -269,7 +269,8 @@ def summarise(data: pd.DataFrame, keys: list[str], outcome: str) -> pd.DataFrame
     A yes/no outcome of posterior-predictive runs (a ``draw`` column) also gets its spread across
     posterior draws (``simulation.core.spread``): ``draws``, ``runs_per_draw``, ``d05``, ``d50``, ``d95``
     (per-draw probabilities' 5%, median, 95%), ``below`` / ``above`` (shares of draws with P < 0.05 /
-    > 0.5) and ``between`` (share of the variance between draws)."""
+    > 0.5) and ``between`` (share of the variance between draws); only when every group has at least two
+    runs per draw (with one, a draw's "probability" is its one run's 0 or 1)."""
     from simulation.core.stats import wilson_interval
 
     y = data[outcome].astype(float)
@@ -278,7 +279,9 @@ def summarise(data: pd.DataFrame, keys: list[str], outcome: str) -> pd.DataFrame
     if _is_binary(data[outcome]):
         out["lo"], out["hi"] = wilson_interval((out["mean"] * out["n"]).round().to_numpy(), out["n"].to_numpy())
         if "draw" in data.columns:
-            out = out.merge(_draw_columns(data, keys, outcome), on=keys, how="left")
+            drawn = _draw_columns(data, keys, outcome)
+            if not drawn.empty and drawn["runs_per_draw"].min() >= 2:  # one run per draw: no per-draw chance
+                out = out.merge(drawn, on=keys, how="left")
     else:
         half = 1.96 * out["sd"].fillna(0.0) / np.sqrt(out["n"].clip(lower=1))
         out["lo"], out["hi"] = out["mean"] - half, out["mean"] + half
@@ -301,9 +304,13 @@ def _draw_columns(data: pd.DataFrame, keys: list[str], outcome: str) -> pd.DataF
 
 def draws_words(stats: pd.DataFrame) -> str:
     """'200 posterior draws x 10 runs' for a ``summarise`` table with the draw columns."""
+    from simulation.core.spread import FEW_RUNS_PER_DRAW
+
     draws, reps = int(stats["draws"].max()), stats["runs_per_draw"]
     each = f"{reps.min():g}" if reps.min() == reps.max() else f"{reps.min():g}-{reps.max():g}"
-    return f"{draws} posterior draws x {each} runs"
+    few = (f"; with fewer than {FEW_RUNS_PER_DRAW} runs per draw a draw's probability carries run-to-run chance"
+           if reps.min() < FEW_RUNS_PER_DRAW else "")  # fmt: skip
+    return f"{draws} posterior draws x {each} runs{few}"
 
 
 def _filter(df: pd.DataFrame, fix: dict[str, float] | None) -> pd.DataFrame:
@@ -855,12 +862,12 @@ def final_alignment(
             ecolor="black",
             capsize=5,
             lw=1.6,
-            label="95% interval of P(entente or closer)",
+            label="95% interval of P(entente or closer at the end)",
         )
         ax.set_xticks(xs, [_value_text(v) for v in shares.index], rotation=45 if len(xs) > 6 else 0)
         ax.set_xlabel(human_label(by, manifest) + (" (quantile bins)" if was_binned else ""))
         ax.set_ylabel("Share of runs")
-        ax.set_title(f"Final level of {focal}")
+        ax.set_title(f"Level of {focal} held at the end")
         ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
         fixed, pooled = _fixed_and_pooled(df, [by], factors, manifest)
         shows = "; ".join(

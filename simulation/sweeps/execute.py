@@ -129,15 +129,23 @@ def run_chunk(task: ChunkTask) -> pa.Table:
     return table
 
 
-def replicate_draws(sweep: Sweep) -> np.ndarray | None:
-    """The posterior row of each replicate of a posterior-predictive sweep (None otherwise): replicate r of
-    every design point uses the same draw (``Posterior.design_draws(replicates, master_seed)``), so every
-    point has the same draws x replicates and cells differ by their inputs, not by their draws."""
+def run_draws(sweep: Sweep) -> np.ndarray | None:
+    """The posterior row of every run of a posterior-predictive sweep (None otherwise).
+
+    With at least as many replicates as posterior draws, replicate r of every design point uses the same
+    draw (``Posterior.design_draws(replicates, master_seed)``): every point runs the same draws x
+    replicates, so its probabilities' spread across draws is measured and cells differ by their inputs,
+    not their draws. With fewer, a point cannot hold every draw: the runs cycle through all of them in
+    order of run (``Posterior.design_draws(total_runs, master_seed)``), so the sweep as a whole still
+    averages over the whole posterior."""
     if sweep.spec.parameters != "posterior":
         return None
     from simulation.behaviour import shipped_posterior
 
-    return shipped_posterior().design_draws(sweep.spec.replicates, sweep.spec.master_seed)
+    post, reps = shipped_posterior(), sweep.spec.replicates
+    if reps >= len(post.weights):
+        return post.design_draws(reps, sweep.spec.master_seed)[np.arange(sweep.total_runs) % reps]
+    return post.design_draws(sweep.total_runs, sweep.spec.master_seed)
 
 
 def make_tasks(sweep: Sweep, chunk_indices: set[int] | None = None) -> list[ChunkTask]:
@@ -148,7 +156,7 @@ def make_tasks(sweep: Sweep, chunk_indices: set[int] | None = None) -> list[Chun
     base = sweep.base.model_dump(mode="python", exclude_none=True)
     paths = tuple(f.path for f in sweep.factors)
     names = tuple(sweep.factor_names)
-    design = replicate_draws(sweep)
+    design = run_draws(sweep)
     tasks = []
     for i, (start, stop) in enumerate(sweep.chunks()):
         if chunk_indices is not None and i not in chunk_indices:
@@ -168,7 +176,7 @@ def make_tasks(sweep: Sweep, chunk_indices: set[int] | None = None) -> list[Chun
                 seeds[start:stop],
                 tuple(sweep.spec.outcomes),
                 sweep.spec.parameters,
-                None if design is None else design[np.arange(start, stop) % reps],
+                None if design is None else design[start:stop],
             )
         )
     return tasks
@@ -330,8 +338,9 @@ def sweep_manifest(sweep: Sweep, components: dict[str, str]) -> dict[str, Any]:
             "base_scenario": sweep.base.model_dump(mode="json"),
             "master_seed": sweep.spec.master_seed,
             "seed_rule": "seed of run r = SeedSequence(master_seed).generate_state(total_runs, uint64)[r] >> 1 (int64)",
-            "draw_rule": "posterior row of run r (column draw) = Posterior.design_draws(replicates, master_seed)"
-            "[r % replicates]: the same draws x replicates at every point",
+            "draw_rule": "posterior row of run r (column draw): with replicates >= the posterior's draws, "
+            "Posterior.design_draws(replicates, master_seed)[r % replicates] (the same draws x replicates at every "
+            "point); else Posterior.design_draws(total_runs, master_seed)[r]",
             "design": {
                 "method": sweep.spec.design.method,
                 "points": int(sweep.points.shape[0]),
