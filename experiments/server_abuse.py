@@ -103,6 +103,7 @@ def main() -> None:
 
     from simulation.dashboard.server import free_port, start, stop
 
+    os.environ["ALLIANCE_SIM_LIMIT_LOOPBACK"] = "1"  # this machine plays the hostile client: no exemption
     port = free_port()
     log = Path(tempfile.mkdtemp(prefix="server-abuse-")) / "server.log"
     proc = start(None, port, log=log)
