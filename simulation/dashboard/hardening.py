@@ -44,18 +44,19 @@ MAX_BINARY_PARTS = 64
 
 # ----------------------------------------------------------------------------- limits (documented in the README)
 
-#: Page loads (HTML) per client: a burst of 30, then one every 2 s (30 a minute).
-PAGE_BURST, PAGE_PER_S = 30, 0.5
-#: New browser sessions (websocket connections) per client: a burst of 20, then one every 3 s.
-SESSION_BURST, SESSION_PER_S = 20, 1 / 3
+#: Page loads (HTML) per client: a burst of 20, then one every 3 s (20 a minute).
+PAGE_BURST, PAGE_PER_S = 20, 1 / 3
+#: New browser sessions (websocket connections) per client: a burst of 10, then one every 6 s (10 a minute);
+#: each rendered page holds about 1.5 MB that the system may not get back after the page goes.
+SESSION_BURST, SESSION_PER_S = 10, 1 / 6
 #: Joins (taking a country) per client: 10, then one every 6 s.
 JOIN_BURST, JOIN_PER_S = 10, 1 / 6
 #: Wrong seat codes per client: 5, then one every 12 s (5 a minute): a student who mistypes twice is not slowed.
 GUESS_BURST, GUESS_PER_S = 5, 1 / 12
 #: Wrong seat codes on the whole server, all clients together: 60, then one every 10 s.
 SERVER_GUESS_BURST, SERVER_GUESS_PER_S = 60, 0.1
-#: Browser sessions kept per client address (each holds about 1 MB until it closes).
-MAX_SESSIONS_PER_CLIENT = 24
+#: Browser sessions kept per client address (each holds about 1.5 MB until it closes).
+MAX_SESSIONS_PER_CLIENT = 12
 #: Clients remembered per bucket (the oldest forgotten first): memory of the limiter itself is bounded.
 MAX_TRACKED = 10_000
 #: Set to 1 to hold this machine's own pages (127.0.0.1, ::1) to the page and session limits too; by default the
