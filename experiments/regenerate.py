@@ -46,7 +46,18 @@ def main() -> int:
     w = ["--workers", str(args.workers)]
     if "calibration" in args.only:
         extra = ["--posterior", str(args.calibration)] if (args.calibration / "posterior.parquet").exists() else []
-        run([*cli, "calibration-report", *extra, "--out", "docs/calibration.md", "--figures", "docs/figures"])
+        run(
+            [
+                *cli,
+                "calibration-report",
+                *extra,
+                "--out",
+                "docs/calibration.md",
+                "--figures",
+                "docs/figures",
+                "--overwrite",
+            ]
+        )
     if "model_v4" in args.only:
         run([py, "experiments/model_v4_report.py", "--calibration", str(args.calibration)])
     if "flagship" in args.only:
@@ -57,7 +68,7 @@ def main() -> int:
         figures = ROOT / "docs" / "figures" / "tiny_lhs"
         for old in figures.glob("*.png"):  # a figure the plot no longer draws (nothing to show) must not linger
             old.unlink()
-        run([*cli, "plot", str(out), "--outcome", "max_level", "--out", str(out / "figures")])
+        run([*cli, "plot", str(out), "--outcome", "max_level", "--out", str(out / "figures"), "--overwrite"])
         figures.mkdir(parents=True, exist_ok=True)
         for png in (out / "figures").glob("*.png"):
             shutil.copy(png, figures / png.name)
@@ -73,10 +84,19 @@ def main() -> int:
     if "discovery" in args.only:
         run([py, "experiments/what_it_would_take.py", *w])
     if "landscape" in args.only:
-        run([*cli, "landscape", "scenarios/baseline_2018_2021.yaml", "--out", "docs/landscape_baseline.md"])
+        run(
+            [
+                *cli,
+                "landscape",
+                "scenarios/baseline_2018_2021.yaml",
+                "--out",
+                "docs/landscape_baseline.md",
+                "--overwrite",
+            ]
+        )
     if "handouts" in args.only:
         for path in sorted((ROOT / "scenarios").glob("*.yaml")):
-            run([*cli, "handout", str(path), "--out", str(ROOT / "seminar" / "handouts" / path.stem)])
+            run([*cli, "handout", str(path), "--out", str(ROOT / "seminar" / "handouts" / path.stem), "--overwrite"])
     if "screenshots" in args.only:
         run([py, "experiments/classroom_screenshots.py"])
     return 0

@@ -6,14 +6,16 @@ Starts the dashboard server (its log in a temporary file) and, as one hostile cl
 2. loads the start page 100 times as fast as it can (plain HTTP): how many are answered, how many throttled;
 3. sends websocket messages a broken or hostile page could send: 12 MB of text, JSON nested 100,000 deep,
    binary junk; counts tracebacks in the server's log;
-4. memory: after a warm-up visit, a browser loads the start page up to --loads times within --seconds, each
-   page abandoned without the close message a browser sends (the hostile case: the session would wait for the
-   2-minute cull); reports the server's resident memory (RSS) before, at the peak and after the cull.
+4. memory: after a warm-up page, up to --loads pages within --seconds, each as a browser opens one (the HTML,
+   the websocket, Solara's request to render the app; no browser needed) and abandoned once rendered without
+   the close message a browser sends (the hostile case: its session would wait for the 2-minute cull);
+   reports what the limits let through and the server's resident memory (RSS) before, at the peak and after
+   the cull.
 
-    PYTHONPATH=$PWD python experiments/server_abuse.py [--loads 300] [--seconds 60]
+    PYTHONPATH=$PWD python experiments/server_abuse.py [--loads 300] [--seconds 60] [--no-limits]
 
-Prints the machine's load average beside the figures (the machine may be shared). Needs Chromium
-(/usr/bin/chromium), Playwright and the websockets package.
+Prints the machine's load average beside the figures (the machine may be shared). Needs the websockets
+package.
 """
 
 from __future__ import annotations
@@ -85,17 +87,87 @@ async def websocket_junk(port: int) -> dict[str, str]:
     return out
 
 
+async def page(url: str, port: int) -> str:
+    """One page as a browser opens it, without the browser: the HTML, then the websocket, then Solara's request
+    to render the app; abandoned once rendered (no close message). Returns what happened."""
+    import websockets
+
+    try:
+        code = await asyncio.to_thread(status, f"{url}/")
+    except OSError:
+        return "error"
+    if code == 429:
+        return "throttled"
+    kernel, session, comm = uuid.uuid4(), uuid.uuid4().hex, uuid.uuid4().hex
+    uri = f"ws://127.0.0.1:{port}/jupyter/api/kernels/{kernel}/channels?session_id={session}"
+
+    def message(kind: str, content: dict) -> str:
+        header = {"msg_id": uuid.uuid4().hex, "msg_type": kind, "username": "", "session": session, "date": "",
+                  "version": "5.3"}  # fmt: skip
+        return json.dumps({"header": header, "parent_header": {}, "metadata": {}, "content": content,
+                           "buffers": [], "channel": "shell"})  # fmt: skip
+
+    try:
+        async with websockets.connect(uri, max_size=None, open_timeout=120) as ws:
+            await ws.send(message("comm_open", {"comm_id": comm, "target_name": "solara.control", "data": {}}))
+            run = {"method": "run", "args": {"path": "", "appName": None}}
+            await ws.send(message("comm_msg", {"comm_id": comm, "data": run}))
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                reply = await asyncio.wait_for(ws.recv(), timeout=120)
+                if isinstance(reply, str) and '"finished"' in reply:
+                    return "rendered"
+            return "slow"
+    except websockets.ConnectionClosed:
+        return "refused"
+    except Exception:  # noqa: BLE001 - counted, not raised
+        return "error"
+
+
+async def flood(url: str, port: int, loads: int, seconds: float, concurrency: int, pid: int, peak: list) -> dict:
+    """Up to ``loads`` pages within ``seconds``, ``concurrency`` at a time; the server's RSS peak in ``peak``."""
+    counts = {"rendered": 0, "throttled": 0, "refused": 0, "slow": 0, "error": 0}
+    started = time.monotonic()
+    tried = 0
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one():
+        async with gate:
+            counts[await page(url, port)] += 1
+            peak[0] = max(peak[0], rss_mb(pid))
+
+    tasks = []
+    while tried < loads and time.monotonic() - started < seconds:
+        tasks.append(asyncio.create_task(one()))
+        tried += 1
+        await asyncio.sleep(seconds / loads)
+    await asyncio.gather(*tasks)
+    return {**counts, "tried": tried, "seconds": time.monotonic() - started}
+
+
+def kernels_now(url: str, key: str) -> int:
+    with urllib.request.urlopen(f"{url}/resourcez?key={key}", timeout=30) as r:
+        return int(json.loads(r.read())["kernels"]["total"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--loads", type=int, default=300)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--concurrency", type=int, default=8, help="pages opened at a time (default 8)")
+    parser.add_argument(
+        "--no-limits",
+        action="store_true",
+        help="the comparison: this machine's pages are exempt from the page and session limits (the default for "
+        "127.0.0.1), as every client was before the limits",
+    )
     args = parser.parse_args()
     load_before = os.getloadavg()
 
-    from playwright.sync_api import sync_playwright
-
     from simulation.dashboard.server import free_port, start, stop
 
+    if not args.no_limits:
+        os.environ["ALLIANCE_SIM_LIMIT_LOOPBACK"] = "1"  # this machine plays the hostile client: no exemption
     port = free_port()
     log = Path(tempfile.mkdtemp(prefix="server-abuse-")) / "server.log"
     proc = start(None, port, log=log)
@@ -114,47 +186,23 @@ def main() -> None:
         text = log.read_text("utf-8", "replace")
         print(f"server log: {text.count('Traceback')} tracebacks, {len(text.splitlines())} lines")
 
-        with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path="/usr/bin/chromium",
-                headless=True,
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-            )
-            time.sleep(65)  # the page-load bucket of this client refills (the HTTP probe above emptied it)
-            warm = browser.new_context()
-            page = warm.new_page()
-            page.goto(url)
-            page.wait_for_selector("[data-testid=classroom]", timeout=120_000)
-            warm.close()
-            time.sleep(CULL_S + 20)  # the warm-up session culled: the server's settled memory
-            before = rss_mb(proc.pid)
-            ctx = browser.new_context()
-            ctx.route("**/_solara/api/close/**", lambda route: route.abort())  # never say goodbye
-            page = ctx.new_page()
-            peak, loads, rendered, refused = before, 0, 0, 0
-            t0 = time.monotonic()
-            while loads < args.loads and time.monotonic() - t0 < args.seconds:
-                response = page.goto(url, wait_until="load", timeout=60_000)
-                loads += 1
-                if response is not None and response.status == 429:
-                    refused += 1
-                else:
-                    try:
-                        page.wait_for_selector("[data-testid=classroom]", timeout=5_000)
-                        rendered += 1
-                    except Exception:  # noqa: BLE001 - a session refused by the limits does not render
-                        pass
-                peak = max(peak, rss_mb(proc.pid))
-            took = time.monotonic() - t0
-            kernels = json.loads(urllib.request.urlopen(f"{url}/resourcez?key={key}", timeout=30).read())["kernels"]
-            ctx.close()
-            browser.close()
+        time.sleep(65)  # this client's page-load bucket refills (the HTTP probe above emptied it)
+        asyncio.run(page(url, port))  # warm-up: one page rendered (imports, compiled rules), then abandoned
+        time.sleep(CULL_S + 20)  # the warm-up session culled: the server's settled memory
+        before = rss_mb(proc.pid)
+        peak = [before]
+        outcome = asyncio.run(flood(url, port, args.loads, args.seconds, args.concurrency, proc.pid, peak))
+        time.sleep(10)
+        sessions = kernels_now(url, key)
+        peak[0] = max(peak[0], rss_mb(proc.pid))
         print(
-            f"{loads} page loads in {took:.0f} s: {rendered} rendered, {refused} throttled (429); sessions held "
-            f"right after: {kernels['total']}"
+            f"{outcome['tried']} page loads in {outcome['seconds']:.0f} s ({args.concurrency} at a time): "
+            f"{outcome['rendered']} rendered, {outcome['throttled']} throttled (429), {outcome['refused']} sessions "
+            f"refused; {sessions} sessions held 10 s after"
         )
         time.sleep(CULL_S + 30)
         after = rss_mb(proc.pid)
+        peak = peak[0]
         print(
             f"server RSS: {before:.0f} MB before, peak {peak:.0f} MB (+{peak - before:.0f}), "
             f"{after:.0f} MB after the cull ({after - before:+.0f} MB; target within 50 MB)"

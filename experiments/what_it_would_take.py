@@ -34,7 +34,17 @@ def main() -> int:
     # a formal alliance is out of reach in these ranges (see the README's Limitations): discover where
     # entente (the 2019 upgrade) becomes more likely than not instead, and report the alliance maximum
     code = cli(sweep) or cli(
-        ["discover", str(out), "--threshold", "0.5", "--outcome", "entente_reached", "--out", str(out / "discovery")]
+        [
+            "discover",
+            str(out),
+            "--threshold",
+            "0.5",
+            "--outcome",
+            "entente_reached",
+            "--out",
+            str(out / "discovery"),
+            "--overwrite",
+        ]
     )
     if code:
         return code

@@ -82,6 +82,10 @@ class Posterior:
             )
         meta: object = {}
         if manifest is not None:  # a posterior folder: its table is the one its manifest recorded, always
+            if not Path(manifest).exists():
+                raise InputError(
+                    table, None, f"no {Path(manifest).name} beside it: the table cannot be verified; not used"
+                )
             meta = load_json(manifest, "posterior manifest")
             check_table_hash(table, Path(manifest), meta)
         try:

@@ -3,6 +3,7 @@ no traceback in the browser, one line for a busy port, and the server stops with
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -287,7 +288,11 @@ def test_the_server_guards_its_diagnostics_and_page_loads_and_logs_junk_in_one_l
             return err.code
 
     log = tmp_path / "server.log"
-    proc = start(None, free_port(), log=log)
+    os.environ["ALLIANCE_SIM_LIMIT_LOOPBACK"] = "1"  # the test plays a client on the network
+    try:
+        proc = start(None, free_port(), log=log)
+    finally:
+        del os.environ["ALLIANCE_SIM_LIMIT_LOOPBACK"]
     url = f"http://127.0.0.1:{proc.port}"
     try:
         deadline = time.time() + 240

@@ -335,6 +335,10 @@ def cmd_calibration_report(args: argparse.Namespace) -> int:
     from simulation.calibration.report import write_report
     from simulation.core.io import check_new_file, check_new_folder
 
+    if args.posterior is not None:  # the input first: a bad posterior folder is named before the outputs
+        from simulation.calibration.report import load_posterior_dir
+
+        load_posterior_dir(args.posterior)
     check_new_file(args.out, args.overwrite)
     check_new_folder(args.figures, args.overwrite, "--figures")
     path = write_report(args.posterior, Path(args.out), Path(args.figures), args.loo, draws=args.draws)

@@ -44,20 +44,25 @@ MAX_BINARY_PARTS = 64
 
 # ----------------------------------------------------------------------------- limits (documented in the README)
 
-#: Page loads (HTML) per client: a burst of 30, then one every 2 s (30 a minute).
-PAGE_BURST, PAGE_PER_S = 30, 0.5
-#: New browser sessions (websocket connections) per client: a burst of 20, then one every 3 s.
-SESSION_BURST, SESSION_PER_S = 20, 1 / 3
+#: Page loads (HTML) per client: a burst of 20, then one every 3 s (20 a minute).
+PAGE_BURST, PAGE_PER_S = 20, 1 / 3
+#: New browser sessions (websocket connections) per client: a burst of 10, then one every 6 s (10 a minute);
+#: each rendered page holds about 1.5 MB that the system may not get back after the page goes.
+SESSION_BURST, SESSION_PER_S = 10, 1 / 6
 #: Joins (taking a country) per client: 10, then one every 6 s.
 JOIN_BURST, JOIN_PER_S = 10, 1 / 6
 #: Wrong seat codes per client: 5, then one every 12 s (5 a minute): a student who mistypes twice is not slowed.
 GUESS_BURST, GUESS_PER_S = 5, 1 / 12
 #: Wrong seat codes on the whole server, all clients together: 60, then one every 10 s.
 SERVER_GUESS_BURST, SERVER_GUESS_PER_S = 60, 0.1
-#: Browser sessions kept per client address (each holds about 1 MB until it closes).
-MAX_SESSIONS_PER_CLIENT = 24
+#: Browser sessions kept per client address (each holds about 1.5 MB until it closes).
+MAX_SESSIONS_PER_CLIENT = 12
 #: Clients remembered per bucket (the oldest forgotten first): memory of the limiter itself is bounded.
 MAX_TRACKED = 10_000
+#: Set to 1 to hold this machine's own pages (127.0.0.1, ::1) to the page and session limits too; by default the
+#: instructor's machine (console, projector, rehearsal tabs, load tests) is not slowed. Seat codes and joins are
+#: limited for every address.
+LIMIT_LOOPBACK_ENV = "ALLIANCE_SIM_LIMIT_LOOPBACK"
 #: A school year, generously: 12 months of 30.4 days, in seconds.
 SCHOOL_YEAR_S = 365 * 24 * 3600
 
@@ -264,11 +269,22 @@ def _live(kernel_id: str) -> Any:
     return kernel_context.contexts.get(kernel_id)
 
 
+def page_limited(client: str) -> bool:
+    """Whether the page and session limits apply to ``client`` (every address but this machine's own, unless
+    ``ALLIANCE_SIM_LIMIT_LOOPBACK=1``)."""
+    return client not in ("127.0.0.1", "::1", "localhost") or os.environ.get(LIMIT_LOOPBACK_ENV) == "1"
+
+
 def admit_session(client: str, kernel_id: str) -> str | None:
     """Register a new browser session of ``client``; None if admitted, else why not. Over
     ``MAX_SESSIONS_PER_CLIENT``, that client's oldest disconnected sessions are closed first."""
     from solara.server import kernel_context
 
+    if not page_limited(client):
+        with _LOCK:
+            _CLIENT_OF[kernel_id] = client
+            _forget_closed()
+        return None
     wait = SESSIONS.wait_s(client)
     if wait > 0:
         return f"too many new pages from {client}; wait {math.ceil(wait)} s"
@@ -291,6 +307,7 @@ def admit_session(client: str, kernel_id: str) -> str | None:
                 return f"{client} already has {len(mine)} pages open on this server"
             mine[kernel_id] = None
         _CLIENT_OF[kernel_id] = client
+        _forget_closed()
         while len(_SESSIONS_OF) > MAX_TRACKED:
             _SESSIONS_OF.pop(next(iter(_SESSIONS_OF)))
     for context in closed:
@@ -298,6 +315,13 @@ def admit_session(client: str, kernel_id: str) -> str | None:
     if closed:
         _release_memory()
     return None
+
+
+def _forget_closed() -> None:
+    """Drop the addresses of sessions the server no longer holds, once there are many (called under _LOCK)."""
+    if len(_CLIENT_OF) > MAX_TRACKED // 10:
+        for kid in [k for k in _CLIENT_OF if _live(k) is None]:
+            del _CLIENT_OF[kid]
 
 
 def _close(context: Any, why: str) -> None:
@@ -375,7 +399,7 @@ def _guard_routes() -> None:
     def page(endpoint):
         async def throttled(request: Request):
             client = request.client.host if request.client else "unknown"
-            wait = PAGE_LOADS.wait_s(client)
+            wait = PAGE_LOADS.wait_s(client) if page_limited(client) else 0.0
             if wait > 0:
                 return HTMLResponse(
                     f"<p>Too many page loads from this computer in a short time: wait {math.ceil(wait)} seconds, "
