@@ -419,7 +419,7 @@ def MoveRow(
                     )
             if lever is not None:
                 key, value, _words = lever
-                StepperButtons(f"Your pressure on {partner}", key, value, choose)
+                StepperButtons(f"Your pressure on {partner}", key, value, choose, shown="your pressure")
         if effects:
             html(
                 '<ul class="effects">'
@@ -441,15 +441,16 @@ def MoveRow(
 
 
 @solara.component
-def StepperButtons(label: str, key: str, value: float, choose):
-    """A value from 0 to 1 in steps of 0.05 with two buttons: every key press or click counts."""
+def StepperButtons(label: str, key: str, value: float, choose, shown: str | None = None):
+    """A value from 0 to 1 in steps of 0.05 with two buttons: every key press or click counts.
+    ``shown``: a shorter visible label (in a partner's row, the partner goes without saying)."""
 
     def move(delta: float):
         choose(key, round(min(1.0, max(0.0, value + delta)), 2))
 
     down, up = solara.use_memo(lambda: (lambda: move(-0.05), lambda: move(0.05)), dependencies=[key, value, choose])
     with solara.Div(classes=["stepper"], attributes={"data-testid": f"stepper-{key}"}):
-        solara.Text(f"{label}: {value:.2f}", classes=["stepper-label"])
+        solara.Text(f"{shown or label}: {value:.2f}", classes=["stepper-label"])
         solara.Button(
             "-0.05",
             on_click=down,

@@ -157,7 +157,10 @@ def use_room_version(room: Room | None, on_poll=None) -> int:
                 set_version(hash(now))
             room.wait_change(now[0], WAKE_S)
 
-    solara.use_thread(poll, dependencies=[room.code if room is not None else None])
+    # not intrusive: Solara's default traces every line the thread runs (to cancel it anywhere), and the
+    # page's re-render runs in this thread, so tracing made rendering several times slower; the loop
+    # checks ``cancel`` itself
+    solara.use_thread(poll, dependencies=[room.code if room is not None else None], intrusive_cancel=False)
     return version
 
 
