@@ -37,7 +37,7 @@ import pandas as pd
 
 from simulation.behaviour import FIXED_KEYS, calibrated_keys, not_calibrated_keys
 from simulation.calibration.diagnostics import compatibility, compatibility_text
-from simulation.calibration.patterns import PatternsFile, load_patterns, patterns_hash
+from simulation.calibration.patterns import CONDITIONAL, PatternsFile, load_patterns, patterns_hash
 from simulation.core.errors import InputError
 from simulation.core.paths import shipped_scenario
 from simulation.drivers.engine import simulate
@@ -57,6 +57,20 @@ def priors(registry: Registry | None = None) -> dict[str, tuple[float, float]]:
     """Uniform priors over the registry's documented ranges, by registry key."""
     reg = registry if registry is not None else default_registry()
     return {k: (reg[k].low, reg[k].high) for k in calibrated_keys(reg)}
+
+
+def _conditional_per_draw(table, name: str, replicates: int, statistic: str, threshold: float) -> np.ndarray:
+    """Per draw, ``Measure.of``'s conditional statistics: among a draw's runs that reached ``threshold``
+    (``max_level``), the share still at it at the end (``share_held_when_reached``) or the mean of ``name``
+    (``share_when_reached``); NaN for a draw where no run reached it."""
+    x = table[name].to_numpy(dtype=float).reshape(-1, replicates)
+    reached = table["max_level"].to_numpy(dtype=float).reshape(-1, replicates) >= threshold
+    y = (x >= threshold).astype(float) if statistic == "share_held_when_reached" else x
+    count = reached.sum(axis=1)
+    out = np.full(count.size, np.nan)
+    some = count > 0
+    out[some] = np.where(reached, y, 0.0).sum(axis=1)[some] / count[some]
+    return out
 
 
 class PatternSimulator:
@@ -113,7 +127,12 @@ class PatternSimulator:
             case = self.cases[key]
             table = draw_outcomes(case, case.rows(columns), self.seeds, self.needed, parallel)
             for name, statistic, threshold in measures:
-                stats[(key, name, statistic, threshold)] = per_draw(table[name], R, statistic, threshold)
+                if statistic in CONDITIONAL:
+                    stats[(key, name, statistic, threshold)] = _conditional_per_draw(
+                        table, name, R, statistic, threshold
+                    )
+                else:
+                    stats[(key, name, statistic, threshold)] = per_draw(table[name], R, statistic, threshold)
         out = np.empty((len(thetas), len(self.patterns.patterns)))
         for k, p in enumerate(self.patterns.patterns):
             m = p.measure
