@@ -271,8 +271,10 @@ def test_entente_reached_is_entente_or_closer_at_any_month_and_at_end_is_the_lev
     assert (batch["entente_reached"] == (batch["max_level"] >= 4)).all()
     assert (batch["entente_at_end"] == (batch["final_level"] >= 4)).all()
     assert (batch["alliance_at_end"] <= batch["alliance_reached"]).all()
-    # the two differ on this baseline: many runs reach entente and fall back before the end
-    assert batch["entente_at_end"].mean() < batch["entente_reached"].mean()
+    # the two differ on the 2018-2021 baseline: some runs reach entente and fall back before the end
+    # (held 0.48 against reached 0.60 in docs/model_v4.md); 400 runs tell that gap from none
+    base = run_batch(scenario("baseline_2018_2021"), runs=400, master_seed=5)
+    assert base["entente_at_end"].mean() < base["entente_reached"].mean() - 0.03
 
 
 # --------------------------------------------------------------------------- every outcome in every tool

@@ -97,7 +97,7 @@ def test_held_and_conditional_shares():
         {"final_level": [4, 3, 5, 2, 3], "max_level": [4, 4, 5, 3, 3], "alliance_reached": [0, 0, 1, 0, 0]}
     )
     held = Measure(outcome="final_level", statistic="share_held_when_reached", threshold=4)
-    treaty = Measure(outcome="alliance", statistic="share_when_reached", threshold=4)
+    treaty = Measure(outcome="alliance_reached", statistic="share_when_reached", threshold=4)
     assert held.of(df) == pytest.approx(2 / 3)
     assert treaty.of(df) == pytest.approx(1 / 3)
     assert held.columns() == {"final_level", "max_level"}

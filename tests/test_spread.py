@@ -178,8 +178,8 @@ def test_an_old_ambiguous_name_is_refused_naming_the_two_new_ones(tmp_path, caps
     assert not out.exists()
     patterns = tmp_path / "patterns.yaml"
     shipped = Path(str(resources.files("simulation").joinpath("data", "patterns.yaml"))).read_text("utf-8")
-    assert "measure: {outcome: max_level" in shipped
-    patterns.write_text(shipped.replace("measure: {outcome: max_level", f"measure: {{outcome: {old}", 1), "utf-8")
+    assert "measure: {outcome: final_level" in shipped
+    patterns.write_text(shipped.replace("measure: {outcome: final_level", f"measure: {{outcome: {old}", 1), "utf-8")
     assert main(["validate", str(patterns)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and reached in err and at_end in err
