@@ -125,6 +125,15 @@ def cmd_discover(args: argparse.Namespace) -> int:
         else default_discovery_dir(args.results, args.outcome, args.threshold, args.min_density)
     )
     check_output_dir(out)
+    if out.is_dir() and not args.overwrite:  # before any work: a folder holding what discover did not make
+        foreign = sorted(p.name for p in out.iterdir() if p.name not in DISCOVERY_FILES)
+        if foreign:
+            raise InputError(
+                out,
+                "--out",
+                f"holds files discover did not make (e.g. {foreign[0]}); not written into (use another --out, "
+                "or add --overwrite)",
+            )
     report = discover_from_results(
         Path(args.results), threshold=args.threshold, out=out, min_density=args.min_density, outcome=args.outcome,
         overwrite=args.overwrite,

@@ -1010,7 +1010,8 @@ class Room:
             "coordination": None,
         }
         if model.structure.coordinator is not None:
-            coordination = coordination[t]
+            # coordination[t, c, k]: coordinator c's coordination with the pressure on target k
+            coordination = coordination[t][self.actors.index(model.structure.coordinator)]
             out["coordination"] = round(float(max(coordination[k] for k in range(len(self.actors)) if k != p)), 4)
         return out
 
