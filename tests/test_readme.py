@@ -47,6 +47,15 @@ CANNOT_RUN: list[tuple[str, str]] = [
     (r"^pip install ", "installs into the environment; tests/test_wheel.py installs the wheel in a fresh venv"),
     (r"experiments/benchmark\.py", "a benchmark of minutes; checked: the script answers --help"),
     (r"experiments/classroom_load\.py", "a load test of 30 browser sessions; checked: the script answers --help"),
+    (
+        r"^alliance-sim policy-search experiments/us_strategy\.yaml",
+        "the shipped study, about 2 million runs (minutes on 2 cores); checked: arguments and files",
+    ),
+    (r"experiments/us_strategy_benchmark\.py", "times the shipped study (minutes); checked: the script answers --help"),
+    (
+        r"experiments/model_v4_report\.py",
+        "rewrites docs/model_v4.md in the checkout from a calibration folder (minutes); checked: --help",
+    ),
 ]
 #: Lines that run in the slow set (tens of thousands of runs each), in this order.
 SLOW = (r"flagship_us_pressure", r"document_uncertainty\.yaml")
@@ -181,7 +190,7 @@ def test_the_lines_that_cannot_run_are_right_as_far_as_they_can_be_checked():
 def test_python_blocks_run(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)  # from any folder, not only the checkout's root
     python = [code for lang, code, _ in blocks(ROOT / "README.md") if lang == "python"]
-    assert len(python) == 2
+    assert len(python) == 3
     for code in python:
         namespace: dict = {}
         exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - our own documentation
@@ -214,7 +223,7 @@ def test_the_docs_pages_python_blocks_run(tmp_path):
 
 def test_only_known_kinds_of_blocks_and_no_code_in_pages_the_site_pulls_in():
     kinds = {lang for page in PAGES for lang, _, _ in blocks(page)}
-    assert kinds <= {"bash", "python", "r", "text", ""}, kinds
+    assert kinds <= {"bash", "python", "r", "text", "yaml", ""}, kinds  # yaml: file excerpts, not run
     for page in (ROOT / "MODEL.md", ROOT / "seminar" / "INSTRUCTOR_GUIDE.md"):
         assert not [b for b in blocks(page) if b[0] in ("bash", "python")], f"{page.name}: run its blocks here"
     for lang, code, line in blocks(ROOT / "README.md"):

@@ -200,6 +200,6 @@ def test_the_wheel_runs_the_checkouts_model_with_the_shipped_posterior(installed
     here = subprocess.run(
         [sys.executable, "-c", BATCH], cwd=ROOT, capture_output=True, text=True, check=True, timeout=1200
     ).stdout.split("\n")
-    assert wheel[0] == here[0] == "posterior predictive (a parameter draw per run)"
+    assert wheel[0] == here[0] == "posterior predictive (a parameter draw per run, draws x replicates)"
     assert wheel[1] == here[1], "the wheel's batch differs from the checkout's"
     assert (installed["package"] / "data" / "posterior.parquet").is_file()
