@@ -259,9 +259,15 @@ def debrief(scenario: Scenario, model: AllianceModel, runs: int = 500) -> dict[s
             f"{spread.share_below:.0%} of them and above 50% for {spread.share_above:.0%} "
             f"(middle set {spread.median:.0%}, 5-95% of sets {spread.q05:.0%} to {spread.q95:.0%})."
         )
+    if below >= 0.995:
+        where = "closer than in every one of the model's runs"
+    elif below <= 0.005:
+        where = "less close than in any of the model's runs"
+    else:
+        where = f"closer than in {below:.0%} of the model's runs and less close than in {1 - below:.0%}"
     text += (
         f" The class ended at {LEVEL_LABELS[class_final]} (as {final_share:.0%} of the model's runs did at the end "
-        f"of these months); its average {a}-{b} alignment is above {below:.0%} of the model's runs."
+        f"of these months); on average over the months, {a}-{b} were {where}."
     )
     out.update(
         {
