@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import hmac
 import re
 from dataclasses import dataclass
 from importlib import resources
@@ -31,7 +32,7 @@ import numpy as np
 
 from simulation._version import __version__
 from simulation.core.errors import InputError
-from simulation.core.io import load_json
+from simulation.core.io import load_json, sha256_file
 from simulation.rules.params import Params, field_name
 from simulation.rules.rng import GAMMA, mix64
 from simulation.world.build import behaviour_keys
@@ -228,30 +229,18 @@ MIN_POSTERIOR_DRAWS = 2
 def check_table_hash(table: Path, manifest: Path, meta: object) -> None:
     """posterior.parquet is the file its posterior.json recorded (``table_sha256``): a table edited,
     extended or swapped after the calibration wrote it is refused, whatever its values look like."""
-    import re
-
     expected = meta.get("table_sha256") if isinstance(meta, dict) else None
     if not isinstance(expected, str) or not re.fullmatch(r"[0-9a-f]{64}", expected):
         raise InputError(
             manifest, "table_sha256", "missing or not a SHA-256: the table beside it cannot be verified; not used"
         )
-    digest = hashlib.sha256()
-    with open(table, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    if not hmac_equal(digest.hexdigest(), expected):
+    if not hmac.compare_digest(sha256_file(table).encode(), expected.encode()):
         raise InputError(
             table,
             None,
             "does not match the table_sha256 its posterior.json recorded (changed after the calibration wrote "
             "it); not used: restore it, or calibrate again",
         )
-
-
-def hmac_equal(a: str, b: str) -> bool:
-    import hmac
-
-    return hmac.compare_digest(a.encode(), b.encode())
 
 
 def check_distinct(table: Path, samples: np.ndarray) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import json
 import os
 import stat
@@ -515,3 +516,12 @@ class FolderLock:
         if self.handle is not None:
             self.handle.close()
             self.handle = None
+
+
+def sha256_file(path: Path) -> str:
+    """The SHA-256 of a file, read in blocks of 1 MiB (a table or a part of any size)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

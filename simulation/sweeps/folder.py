@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 
 from simulation._version import __version__
 from simulation.core.errors import InputError
-from simulation.core.io import MANIFEST_KEY, SWEEP_FILES, SWEEP_PARTS, input_limit, is_disk_full, load_json
+from simulation.core.io import MANIFEST_KEY, SWEEP_FILES, SWEEP_PARTS, input_limit, is_disk_full, load_json, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -42,14 +42,6 @@ MANIFEST_LIMIT_MB = 512
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _library_version(name: str) -> str:
