@@ -37,6 +37,26 @@ class Round:
     advice: dict[str, dict[str, str]] = field(default_factory=dict)  # actor -> partner -> the model's advice
 
 
+def _summary_row(name: str, actor: str) -> dict[str, Any]:
+    """A team's summary row before any month is counted."""
+    return {
+        "team": name,
+        "country": actor,
+        "months_moved": 0,
+        "months_model_played": 0,
+        "followed_advice": 0,
+        "against_advice": 0,
+        "raises_asked": 0,
+        "raises_done": 0,
+        "raises_refused": 0,
+        "lowered": 0,
+        "decisions": 0,
+        "lever_changes": 0,
+        "levers": {},
+        "reasons": [],
+    }
+
+
 class RoomRecords:
     """The records of a room (a part of ``Room``): its rounds and event log, read for the debrief and the
     exports. A change bumps the room's version (``_bump``)."""
@@ -103,71 +123,59 @@ class RoomRecords:
     def team_summary(self) -> list[dict[str, Any]]:
         """One row per team that played: months it moved, advice taken or not, requests and their fate, reasons."""
         rows: dict[tuple[str, str], dict[str, Any]] = {}
-        by_month = {r.month: r for r in self.rounds}
-        decisions = self.model.datacollector.get_table_dataframe("decisions")
         for rnd in self.rounds:
             for actor, name in rnd.teams.items():
-                row = rows.setdefault(
-                    (name, actor),
-                    {
-                        "team": name,
-                        "country": actor,
-                        "months_moved": 0,
-                        "months_model_played": 0,
-                        "followed_advice": 0,
-                        "against_advice": 0,
-                        "raises_asked": 0,
-                        "raises_done": 0,
-                        "raises_refused": 0,
-                        "lowered": 0,
-                        "decisions": 0,
-                        "lever_changes": 0,
-                        "levers": {},
-                        "reasons": [],
-                    },
-                )
-                played = rnd.moves.get(actor)
-                if played is None:
-                    row["months_model_played"] += 1
-                    continue
-                row["months_moved"] += 1
-                advice = rnd.advice.get(actor, {})
-                row["decisions"] += len(advice) or len(played.get("moves") or {})
-                for partner, word in (played.get("moves") or {}).items():
-                    if partner in advice:
-                        row["followed_advice" if advice[partner] == word else "against_advice"] += 1
-                self._count_levers(row, actor, rnd.month, played)
-                if played.get("why"):
-                    row["reasons"].append(f"{month_label(self.model.start, rnd.month)}: {played['why']}")
-        if not decisions.empty:
-            for d in decisions.itertuples(index=False):
-                rnd = by_month.get(int(d.step))
-                if rnd is None or d.actor not in rnd.moves:
-                    continue
-                row = rows.get((rnd.teams.get(d.actor, ""), d.actor))
-                if row is None:
-                    continue
-                if d.intent == "raise":
-                    row["raises_asked"] += 1
-                    if int(d.level_after) > int(d.level_before):
-                        row["raises_done"] += 1
-                    elif d.partner_intent != "raise":
-                        row["raises_refused"] += 1
-                elif d.intent == "lower" and int(d.level_after) < int(d.level_before):
-                    row["lowered"] += 1
-        out = []
-        i_of = {a: k for k, a in enumerate(self.actors)}
-        for (_name, actor), row in rows.items():
-            i = i_of[actor]
-            row["ties_now"] = "; ".join(
-                f"{p} {LEVEL_LABELS[int(self.model.level[i, j])]}" for j, p in enumerate(self.actors) if j != i
-            )
-            row["reasons"] = " | ".join(row["reasons"])
-            row["levers"] = "; ".join(
-                f"{name} {first:.2f} -> {last:.2f}" for name, (first, last) in row["levers"].items()
-            )
-            out.append(row)
-        return out
+                self._count_month(rows.setdefault((name, actor), _summary_row(name, actor)), actor, rnd)
+        self._count_requests(rows)
+        return [self._finish_row(actor, row) for (_name, actor), row in rows.items()]
+
+    def _count_month(self, row: dict[str, Any], actor: str, rnd: Round) -> None:
+        """A team's month: moved or played by the model; its advice taken or not, its levers and its reason."""
+        played = rnd.moves.get(actor)
+        if played is None:
+            row["months_model_played"] += 1
+            return
+        row["months_moved"] += 1
+        advice = rnd.advice.get(actor, {})
+        row["decisions"] += len(advice) or len(played.get("moves") or {})
+        for partner, word in (played.get("moves") or {}).items():
+            if partner in advice:
+                row["followed_advice" if advice[partner] == word else "against_advice"] += 1
+        self._count_levers(row, actor, rnd.month, played)
+        if played.get("why"):
+            row["reasons"].append(f"{month_label(self.model.start, rnd.month)}: {played['why']}")
+
+    def _count_requests(self, rows: dict[tuple[str, str], dict[str, Any]]) -> None:
+        """The fate of the requests teams made in the months they moved (raises asked, done, refused; lowerings)."""
+        by_month = {r.month: r for r in self.rounds}
+        decisions = self.model.datacollector.get_table_dataframe("decisions")
+        if decisions.empty:
+            return
+        for d in decisions.itertuples(index=False):
+            rnd = by_month.get(int(d.step))
+            if rnd is None or d.actor not in rnd.moves:
+                continue
+            row = rows.get((rnd.teams.get(d.actor, ""), d.actor))
+            if row is None:
+                continue
+            if d.intent == "raise":
+                row["raises_asked"] += 1
+                if int(d.level_after) > int(d.level_before):
+                    row["raises_done"] += 1
+                elif d.partner_intent != "raise":
+                    row["raises_refused"] += 1
+            elif d.intent == "lower" and int(d.level_after) < int(d.level_before):
+                row["lowered"] += 1
+
+    def _finish_row(self, actor: str, row: dict[str, Any]) -> dict[str, Any]:
+        """A summary row in words: the team's ties now, its reasons and its levers' first and last values."""
+        i = self.actors.index(actor)
+        row["ties_now"] = "; ".join(
+            f"{p} {LEVEL_LABELS[int(self.model.level[i, j])]}" for j, p in enumerate(self.actors) if j != i
+        )
+        row["reasons"] = " | ".join(row["reasons"])
+        row["levers"] = "; ".join(f"{name} {first:.2f} -> {last:.2f}" for name, (first, last) in row["levers"].items())
+        return row
 
     def _count_levers(self, row: dict[str, Any], actor: str, month: int, played: dict[str, Any]) -> None:
         """A team's pressure and coordination in a month it moved: each lever is a decision (set or
