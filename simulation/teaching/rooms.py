@@ -14,8 +14,8 @@ state is identical; an edited file is refused.
 
 The dashboard keeps rooms in a ``RoomRegistry`` (one per server process, keyed by a short code):
 opening, restoring, advancing and closing need the instructor's key, idle rooms expire, and a
-restore is bounded in size and runs outside the registry's lock. Every limit is checked here, on
-the server, whatever the browser sends.
+restore is bounded in size and runs outside the registry's lock. Every limit is checked on the
+server (``room_limits``), whatever the browser sends.
 
 The parts live beside this module, by concern: ``room`` (the ``Room`` itself: its model, moves, clock and
 save/restore), ``room_seats`` (joining, seat codes, devices), ``room_words`` (feedback, the event log and
