@@ -23,7 +23,7 @@ WAITING = {"wait", "select", "poll", "sleep", "acquire", "_wait_for_tstate_lock"
            "_worker", "run_forever", "_run_once", "readline", "read", "serve_forever", "epoll"}  # fmt: skip
 #: Parts of the work, by a module or function on the stack (the first that matches names the sample).
 PARTS = (
-    ("the month itself (rooms.advance, the model)", ("teaching/rooms.py:advance", "drivers/")),
+    ("the month itself (rooms.advance, the model)", ("teaching/room.py:advance", "drivers/")),
     ("rendering the pages (reacton, widgets)", ("reacton/",)),
     ("sending widget updates (comm, websocket, json)", ("comm/", "websocket", "json/", "kernel.py:send", "starlette")),
     ("building the pages' words (presenters, turn)", ("dashboard/presenters.py", "dashboard/turn.py")),
