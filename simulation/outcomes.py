@@ -26,11 +26,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from simulation.core.ladder import MAX_LEVEL, AlignmentLevel
+
+if TYPE_CHECKING:  # pandas is loaded by the functions that build columns, not by the catalogue's names
+    import pandas as pd
 
 #: Level at or above which two actors count as one bloc.
 BLOC_LEVEL = int(AlignmentLevel.ENTENTE)
@@ -131,6 +134,8 @@ def pair_columns(actors: tuple[str, ...]) -> list[tuple[int, int, str]]:
 
 def first_step_at_or_above(series: np.ndarray, level: int) -> pd.array:
     """First month where ``series[b, t] >= level`` (nullable: null if never). series: [B, T+1]."""
+    import pandas as pd
+
     hit = series >= level
     out = pd.array(hit.argmax(axis=1).astype(np.int16), dtype="Int16")
     out[~hit.any(axis=1)] = pd.NA
@@ -347,6 +352,8 @@ def run_outcomes(view: BatchView, only: set[str] | None = None) -> pd.DataFrame:
 
     ``only``: compute just these catalogue outcomes (pair levels are always kept: they are free).
     """
+    import pandas as pd
+
     B = view.levels.shape[0]
     data: dict[str, object] = {
         o.name: pd.array(o.compute(view), dtype=o.dtype) for o in OUTCOMES if only is None or o.name in only

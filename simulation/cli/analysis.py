@@ -46,7 +46,8 @@ def _check_results_match(where, manifest: dict, df, sweep, outcomes: list[str]) 
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
-    from simulation.analysis.sensitivity import DEFAULT_OUTCOMES, analyse_sweep
+    from simulation.analysis.defaults import SENSITIVITY_OUTCOMES
+    from simulation.analysis.sensitivity import analyse_sweep
     from simulation.core.io import check_output_dir
     from simulation.outcomes import numeric_outcome
     from simulation.sweeps.spec import load_sweep
@@ -57,7 +58,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     method = sweep.spec.design.method
     if method not in ("sobol", "morris"):
         raise InputError(args.file, "design.method", f"sensitivity needs sobol or morris (got {method})")
-    outcomes = args.outcome or list(DEFAULT_OUTCOMES)
+    outcomes = args.outcome or list(SENSITIVITY_OUTCOMES)
     for name in outcomes:  # before anything runs: an outcome the sweep does not keep is one line
         numeric_outcome(name, None if args.results is not None else _kept_columns(sweep), args.file)
     out.mkdir(parents=True, exist_ok=True)
@@ -356,8 +357,8 @@ def cmd_calibration_report(args: argparse.Namespace) -> int:
 
 
 def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
-    from simulation.analysis.compare import DEFAULT_OUTCOMES as DEFAULT_COMPARE_OUTCOMES
-    from simulation.analysis.sensitivity import DEFAULT_OUTCOMES as DEFAULT_SENSITIVITY_OUTCOMES
+    from simulation.analysis.defaults import COMPARE_OUTCOMES as DEFAULT_COMPARE_OUTCOMES
+    from simulation.analysis.defaults import SENSITIVITY_OUTCOMES as DEFAULT_SENSITIVITY_OUTCOMES
     from simulation.outcomes import NUMERIC_OUTCOMES
 
     p = sub.add_parser(
