@@ -48,7 +48,7 @@ def _check_results_match(where, manifest: dict, df, sweep, outcomes: list[str]) 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     from simulation.analysis.defaults import SENSITIVITY_OUTCOMES
     from simulation.analysis.sensitivity import analyse_sweep
-    from simulation.core.io import check_output_dir
+    from simulation.core.io import check_new_folder, check_output_dir
     from simulation.outcomes import numeric_outcome
     from simulation.sweeps.spec import load_sweep
 
@@ -61,6 +61,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     outcomes = args.outcome or list(SENSITIVITY_OUTCOMES)
     for name in outcomes:  # before anything runs: an outcome the sweep does not keep is one line
         numeric_outcome(name, None if args.results is not None else _kept_columns(sweep), args.file)
+    check_new_folder(out, args.overwrite)  # the writer rule, after the inputs are named and before any run
     out.mkdir(parents=True, exist_ok=True)
     df, manifest = _run_or_read(args, sweep, out)
     _check_results_match(args.results or out / "sweep", manifest, df, sweep, outcomes)
@@ -380,6 +381,12 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=workers_int, default=None, help="processes (default: all cores)")
     p.add_argument("--out", type=Path, help="output folder (default results/sensitivity-<sweep name>)")
     p.add_argument("--rerun", action="store_true", help="run the sweep again even if results exist")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="write into an existing --out folder that holds files (an earlier analysis: its files are replaced, "
+        "its sweep reused when it matches)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_sensitivity)
 
