@@ -357,8 +357,8 @@ def cmd_calibration_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
-    from simulation.analysis.defaults import COMPARE_OUTCOMES as DEFAULT_COMPARE_OUTCOMES
+def _add_sensitivity(sub: argparse._SubParsersAction) -> None:
+    """Register ``sensitivity``."""
     from simulation.analysis.defaults import SENSITIVITY_OUTCOMES as DEFAULT_SENSITIVITY_OUTCOMES
     from simulation.outcomes import NUMERIC_OUTCOMES
 
@@ -389,6 +389,11 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_sensitivity)
+
+
+def _add_discover(sub: argparse._SubParsersAction) -> None:
+    """Register ``discover``."""
+    from simulation.outcomes import NUMERIC_OUTCOMES
 
     p = sub.add_parser(
         "discover",
@@ -426,6 +431,12 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace another discovery's files in --out (only those)")
     p.set_defaults(func=cmd_discover)
 
+
+def _add_compare(sub: argparse._SubParsersAction) -> None:
+    """Register ``compare``."""
+    from simulation.analysis.defaults import COMPARE_OUTCOMES as DEFAULT_COMPARE_OUTCOMES
+    from simulation.outcomes import NUMERIC_OUTCOMES
+
     p = sub.add_parser(
         "compare",
         help="two scenarios side by side: outcome distributions and their difference with 95%% intervals",
@@ -459,6 +470,9 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--overwrite", action="store_true", help="write into an existing --out folder that holds files")
     p.set_defaults(func=cmd_compare)
 
+
+def _add_landscape(sub: argparse._SubParsersAction) -> None:
+    """Register ``landscape``."""
     p = sub.add_parser(
         "landscape",
         help="landscape theory (Axelrod & Bennett 1993): two-bloc energies",
@@ -471,25 +485,9 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     p.set_defaults(func=cmd_landscape)
 
-    p = sub.add_parser(
-        "calibrate",
-        help="fit the behavioural parameters to the patterns (ABC)",
-        description="Approximate Bayesian computation of every behavioural parameter the registry "
-        "labels a model quantity, with uniform priors on its documented range, against the "
-        "patterns file (default: the shipped one). Each parameter draw is a batch of "
-        "replicate runs of every case on the batch engine. Default: rejection ABC on a "
-        "reference table, in history-matching waves (--waves; each resumable chunk by chunk; "
-        "--leave-one-out reuses the first), with a simulation-based calibration check; --method "
-        "smc: pyabc's ABC-SMC. Writes posterior.parquet and posterior.json.",
-    )
-    p.add_argument("patterns", type=Path, nargs="?", default=None, help="patterns YAML (default: the shipped one)")
-    p.add_argument("--out", type=Path, help="output folder (default: ./calibration)")
-    p.add_argument(
-        "--method",
-        choices=["rejection", "smc"],
-        default="rejection",
-        help="rejection ABC on a reference table (default) or pyabc's ABC-SMC",
-    )
+
+def _add_rejection_options(p: argparse.ArgumentParser) -> None:
+    """The options of ``calibrate --method rejection`` (the default method)."""
     p.add_argument(
         "--draws",
         type=bounded_int(16, 1_000_000),
@@ -533,6 +531,30 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="rejection: also write one posterior per left-out pattern (OUT/leave_one_out/<id>)",
     )
+
+
+def _add_calibrate(sub: argparse._SubParsersAction) -> None:
+    """Register ``calibrate``."""
+    p = sub.add_parser(
+        "calibrate",
+        help="fit the behavioural parameters to the patterns (ABC)",
+        description="Approximate Bayesian computation of every behavioural parameter the registry "
+        "labels a model quantity, with uniform priors on its documented range, against the "
+        "patterns file (default: the shipped one). Each parameter draw is a batch of "
+        "replicate runs of every case on the batch engine. Default: rejection ABC on a "
+        "reference table, in history-matching waves (--waves; each resumable chunk by chunk; "
+        "--leave-one-out reuses the first), with a simulation-based calibration check; --method "
+        "smc: pyabc's ABC-SMC. Writes posterior.parquet and posterior.json.",
+    )
+    p.add_argument("patterns", type=Path, nargs="?", default=None, help="patterns YAML (default: the shipped one)")
+    p.add_argument("--out", type=Path, help="output folder (default: ./calibration)")
+    p.add_argument(
+        "--method",
+        choices=["rejection", "smc"],
+        default="rejection",
+        help="rejection ABC on a reference table (default) or pyabc's ABC-SMC",
+    )
+    _add_rejection_options(p)
     p.add_argument(
         "--population", type=bounded_int(2, 100_000), default=None, help="smc: particles per population (default 400)"
     )
@@ -551,6 +573,9 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ship", action="store_true", help="copy the result into the package as the shipped posterior")
     p.set_defaults(func=cmd_calibrate)
 
+
+def _add_calibration_report(sub: argparse._SubParsersAction) -> None:
+    """Register ``calibration-report``."""
     p = sub.add_parser(
         "calibration-report",
         help="diagnostics of a posterior: fit per pattern, leave-one-out, identifiability",
@@ -576,3 +601,10 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
         "--overwrite", action="store_true", help="replace an existing report and write into a figures folder with files"
     )
     p.set_defaults(func=cmd_calibration_report)
+
+
+def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
+    """Register the analysis commands: sensitivity, discover, compare, landscape, calibrate, calibration-report."""
+    for register in (_add_sensitivity, _add_discover, _add_compare, _add_landscape, _add_calibrate,
+                     _add_calibration_report):  # fmt: skip
+        register(sub)
