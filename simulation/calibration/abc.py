@@ -241,20 +241,6 @@ def calibrate(
 # --------------------------------------------------------------------------- rejection ABC on a reference table
 
 
-def rejection_posterior(
-    patterns: PatternsFile, theta: np.ndarray, values: pd.DataFrame, accept: int, exclude: str | None = None
-) -> tuple[np.ndarray, np.ndarray, float]:
-    """The ``accept`` draws with the smallest distance (sum of misses, pattern ``exclude`` left out).
-
-    Returns (indices, distances of all draws, tolerance = the largest accepted distance)."""
-    used = [p for p in patterns.patterns if p.id != exclude]
-    misses = np.column_stack([values[p.id].map(p.miss).to_numpy() for p in used])
-    distance = misses.sum(axis=1)
-    order = np.argsort(distance, kind="stable")
-    chosen = order[:accept]
-    return chosen, distance, float(distance[chosen].max())
-
-
 def _wave_words(w: Any) -> str:
     """One wave of history matching in a line of progress."""
     change = "" if w.volume_change is None else f", {w.volume_change:.0%} change"
