@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from simulation.analysis.defaults import COMPARE_OUTCOMES, SENSITIVITY_OUTCOMES
 from simulation.cli.argtypes import bounded_float, bounded_int, scheduler_address, seed_int, top_int, workers_int
 from simulation.core.errors import InputError
 
@@ -46,7 +47,6 @@ def _check_results_match(where, manifest: dict, df, sweep, outcomes: list[str]) 
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
-    from simulation.analysis.defaults import SENSITIVITY_OUTCOMES
     from simulation.analysis.sensitivity import analyse_sweep
     from simulation.core.io import check_new_folder, check_output_dir
     from simulation.outcomes import numeric_outcome
@@ -359,7 +359,6 @@ def cmd_calibration_report(args: argparse.Namespace) -> int:
 
 def _add_sensitivity(sub: argparse._SubParsersAction) -> None:
     """Register ``sensitivity``."""
-    from simulation.analysis.defaults import SENSITIVITY_OUTCOMES as DEFAULT_SENSITIVITY_OUTCOMES
     from simulation.outcomes import NUMERIC_OUTCOMES
 
     p = sub.add_parser(
@@ -374,7 +373,7 @@ def _add_sensitivity(sub: argparse._SubParsersAction) -> None:
         "--outcome",
         action="append",
         metavar="OUTCOME",
-        help=f"an outcome to analyse (repeatable; default {', '.join(DEFAULT_SENSITIVITY_OUTCOMES)}); any of "
+        help=f"an outcome to analyse (repeatable; default {', '.join(SENSITIVITY_OUTCOMES)}); any of "
         f"{', '.join(NUMERIC_OUTCOMES)} or final_<a>_<b>, if the sweep keeps it",
     )
     p.add_argument("--results", type=Path, help="use these sweep results instead of running the sweep")
@@ -434,7 +433,6 @@ def _add_discover(sub: argparse._SubParsersAction) -> None:
 
 def _add_compare(sub: argparse._SubParsersAction) -> None:
     """Register ``compare``."""
-    from simulation.analysis.defaults import COMPARE_OUTCOMES as DEFAULT_COMPARE_OUTCOMES
     from simulation.outcomes import NUMERIC_OUTCOMES
 
     p = sub.add_parser(
@@ -463,7 +461,7 @@ def _add_compare(sub: argparse._SubParsersAction) -> None:
         "--outcome",
         action="append",
         metavar="OUTCOME",
-        help=f"an outcome to compare (repeatable; default {', '.join(DEFAULT_COMPARE_OUTCOMES)}); any of "
+        help=f"an outcome to compare (repeatable; default {', '.join(COMPARE_OUTCOMES)}); any of "
         f"{', '.join(NUMERIC_OUTCOMES)} or final_<a>_<b>",
     )
     p.add_argument("--out", type=Path, help="also write compare.md, compare.csv and compare.png/.svg here")
