@@ -12,11 +12,14 @@ MAX_FUNCTION_LINES = 80
 
 
 def _reason_above(lines: list[str], node: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
-    """The comment on the line directly above the function (above its decorators, if any), or None."""
-    first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-    above = lines[first - 2].strip() if first >= 2 else ""
-    text = above.removeprefix("#").strip()
-    return text if above.startswith("#") and len(text.split()) >= 3 else None
+    """The comment (of three words or more) on the line directly above the ``def`` or above its first
+    decorator, or None."""
+    for first in (node.lineno, min([node.lineno, *(d.lineno for d in node.decorator_list)])):
+        above = lines[first - 2].strip() if first >= 2 else ""
+        text = above.removeprefix("#").strip()
+        if above.startswith("#") and len(text.split()) >= 3:
+            return text
+    return None
 
 
 def shape_problems(source: str, name: str) -> list[str]:
@@ -53,6 +56,9 @@ def test_the_rule_sees_a_long_function_a_long_module_and_accepts_a_reason():
     assert len(shape_problems(_function(81), "m.py")) == 1  # one line over
     assert shape_problems(_function(81, "# one table of every case, read top to bottom\n"), "m.py") == []
     assert shape_problems(_function(81, "# why it is long\n", decorated=True), "m.py") == []
+    between = _function(81, decorated=True).replace("def f", "# one table of every case\ndef f")
+    assert shape_problems(between, "m.py") == []  # between the decorator and the def
+    assert len(shape_problems(_function(81, "# two words\n"), "m.py")) == 1  # a reason says why: three words or more
     assert len(shape_problems(_function(81, "#\n"), "m.py")) == 1  # an empty comment is no reason
     assert len(shape_problems(_function(81, "x = 1  # a comment on code\n"), "m.py")) == 1
     nested = "def outer():\n" + "".join("    " + line + "\n" for line in _function(81).splitlines())
