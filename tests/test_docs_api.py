@@ -42,18 +42,23 @@ def _public(members: dict) -> list:
 
 def documented(package: griffe.Module, path: str) -> list[griffe.Object]:
     """The callables an entry puts on the page: a function; a class and its public methods; a module's public
-    functions and classes (with their methods)."""
+    functions and classes (with their methods): those of its ``__all__``, else those defined in it."""
     obj = package[path.removeprefix("simulation.")]
     if obj.is_function:
         return [obj]
     if obj.is_class:
         methods = [m for m in _public(obj.members) if m.is_function and "property" not in m.labels]
         return [obj, *methods]
-    if obj.is_module:
+    if obj.is_module:  # its ``__all__`` when it has one (re-exports included, as the page shows them)
+        names = [str(n) for n in obj.exports] if obj.exports is not None else [m.name for m in _public(obj.members)]
         found = []
-        for m in _public(obj.members):
-            if m.is_function or m.is_class:
-                found += documented(package, m.path)
+        for name in names:
+            member = obj.members.get(name)
+            if name.startswith("_") or member is None:
+                continue
+            target = member.final_target if member.is_alias else member
+            if target.path.startswith("simulation.") and (target.is_function or target.is_class):
+                found += documented(package, target.path)
         return found
     return []  # a constant (OUTCOMES): its comment is its documentation
 
