@@ -75,7 +75,18 @@ def main() -> int:
     if "sensitivity" in args.only:
         for name in ("sobol", "morris"):
             out = ROOT / "results" / f"sensitivity-{name}"
-            run([*cli, "sensitivity", f"experiments/sensitivity_{name}.yaml", "--out", str(out), "--rerun", *w])
+            run(
+                [
+                    *cli,
+                    "sensitivity",
+                    f"experiments/sensitivity_{name}.yaml",
+                    "--out",
+                    str(out),
+                    "--rerun",
+                    "--overwrite",
+                    *w,
+                ]
+            )
             shutil.copy(out / "sensitivity.md", ROOT / "docs" / f"sensitivity_{name}.md")
             for old in (ROOT / "docs" / "figures").glob(f"{name}_*.png"):
                 old.unlink()  # charts of outcomes no longer analysed must not linger

@@ -158,7 +158,22 @@ class Posterior:
         D = ``draws`` (default: every row, at most ``count``) rows are chosen by systematic resampling of
         the weights with a seeded offset and put in a seeded order; run k uses the (k mod D)-th. With equal
         weights and D = every row, each row is used ``count / D`` times (one more for the first ones when it
-        does not divide). Depends only on (count, master_seed, draws): never on chunks or workers."""
+        does not divide). Depends only on (count, master_seed, draws): never on chunks or workers.
+
+        Parameters
+        ----------
+        count
+            Runs.
+        master_seed
+            The seed of the resampling offset and the order.
+        draws
+            Distinct posterior rows D (None: every row, at most ``count``).
+
+        Returns
+        -------
+        numpy.ndarray
+            The posterior row of each run (int64, length ``count``).
+        """
         n = len(self.weights)
         d = max(1, min(int(count), n if draws is None else int(draws)))
         rng = np.random.default_rng(np.random.SeedSequence(int(master_seed), spawn_key=(DESIGN_STREAM,)))

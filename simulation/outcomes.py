@@ -26,11 +26,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from simulation.core.ladder import MAX_LEVEL, AlignmentLevel
+
+if TYPE_CHECKING:  # pandas is loaded by the functions that build columns, not by the catalogue's names
+    import pandas as pd
 
 #: Level at or above which two actors count as one bloc.
 BLOC_LEVEL = int(AlignmentLevel.ENTENTE)
@@ -67,7 +70,24 @@ class Outcome:
     """One outcome (EMA Workbench style): name, kind, dtype, label, description, how to compute it per
     run, and how to aggregate it per design point.
 
-    ``dtype`` is the pandas dtype of its column (``"Int16"``: a nullable month, null meaning never).
+    Parameters
+    ----------
+    name
+        Its column name (snake_case), e.g. ``alliance_reached``.
+    kind
+        ``binary``, ``level``, ``time``, ``real`` or ``category``.
+    dtype
+        The pandas dtype of its column (``"Int16"``: a nullable month, null meaning never).
+    label
+        Human words for plots and reports.
+    description
+        What it measures, in a sentence.
+    compute
+        Its values for every run of a batch, from a ``BatchView``.
+    aggregation
+        A key of ``AGGREGATIONS`` (``share``, ``mean``, ``mean_censored``); None: no per-point number.
+    derive
+        How to read it from another column of a results table that lacks it: (column, function of it).
     """
 
     name: str
@@ -92,12 +112,43 @@ class Outcome:
         return f"mean {self.label}"
 
     def available_in(self, columns: Iterable[str]) -> bool:
-        """Whether a results table with these columns holds this outcome (or what it is derived from)."""
+        """Whether a results table with these columns holds this outcome (or what it is derived from).
+
+        Parameters
+        ----------
+        columns
+            A results table's column names.
+
+        Returns
+        -------
+        bool
+            True when the outcome can be read from them.
+        """
         cols = set(columns)
         return self.name in cols or (self.derive is not None and self.derive[0] in cols)
 
     def per_run(self, df: pd.DataFrame, horizon: int | None = None) -> pd.Series:
-        """This outcome's value per run of a results table, as the aggregation reads it (float)."""
+        """This outcome's value per run of a results table, as the aggregation reads it (float).
+
+        Parameters
+        ----------
+        df
+            A results table (one row per run).
+        horizon
+            The sweep's horizon in months: a ``mean_censored`` outcome counts a run where it never happened as this.
+
+        Returns
+        -------
+        pandas.Series
+            One float per run.
+
+        Raises
+        ------
+        KeyError
+            The table holds neither the outcome nor what it is derived from.
+        ValueError
+            The outcome has no per-point number (a category), or a ``mean_censored`` one lacks ``horizon``.
+        """
         if self.name in df.columns:
             values = df[self.name]
         elif self.derive is not None and self.derive[0] in df.columns:
@@ -113,7 +164,20 @@ class Outcome:
         return values.astype(float)
 
     def per_point(self, df: pd.DataFrame, horizon: int | None = None) -> pd.Series:
-        """One value per design point (index: point, sorted): the aggregation over its runs."""
+        """One value per design point (index: point, sorted): the aggregation over its runs.
+
+        Parameters
+        ----------
+        df
+            A results table with a ``point`` column.
+        horizon
+            The sweep's horizon in months (needed by ``mean_censored`` outcomes).
+
+        Returns
+        -------
+        pandas.Series
+            One value per design point.
+        """
         return self.per_run(df, horizon).groupby(df["point"]).mean().sort_index()
 
 
@@ -131,6 +195,8 @@ def pair_columns(actors: tuple[str, ...]) -> list[tuple[int, int, str]]:
 
 def first_step_at_or_above(series: np.ndarray, level: int) -> pd.array:
     """First month where ``series[b, t] >= level`` (nullable: null if never). series: [B, T+1]."""
+    import pandas as pd
+
     hit = series >= level
     out = pd.array(hit.argmax(axis=1).astype(np.int16), dtype="Int16")
     out[~hit.any(axis=1)] = pd.NA
@@ -347,6 +413,8 @@ def run_outcomes(view: BatchView, only: set[str] | None = None) -> pd.DataFrame:
 
     ``only``: compute just these catalogue outcomes (pair levels are always kept: they are free).
     """
+    import pandas as pd
+
     B = view.levels.shape[0]
     data: dict[str, object] = {
         o.name: pd.array(o.compute(view), dtype=o.dtype) for o in OUTCOMES if only is None or o.name in only

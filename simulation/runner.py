@@ -36,7 +36,20 @@ from simulation.world.scenario import Scenario
 
 
 def replicate_seeds(master_seed: int, count: int) -> np.ndarray:
-    """``count`` run seeds from a master seed: SeedSequence words, as int64 below 2**63."""
+    """``count`` run seeds from a master seed: SeedSequence words, as int64 below 2**63.
+
+    Parameters
+    ----------
+    master_seed
+        The master seed.
+    count
+        How many run seeds.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``count`` int64 seeds; the same master seed gives the same seeds on every machine.
+    """
     if count == 0:
         return np.zeros(0, dtype=np.int64)
     words = np.random.SeedSequence(int(master_seed)).generate_state(int(count), dtype=np.uint64)
@@ -51,7 +64,25 @@ def replicate_seeds(master_seed: int, count: int) -> np.ndarray:
 
 @dataclass
 class RunResult:
-    """One run: trajectories, the decisions table, and outcomes."""
+    """One run: trajectories, the decisions table, and outcomes.
+
+    Parameters
+    ----------
+    resolved
+        The scenario with every value the run used (registry, scenario and behavioural values).
+    seed
+        The run's seed.
+    model
+        The Mesa model after the run (an ``AllianceModel``: its agents, history and data collector).
+    trajectories
+        One row per month: the alignment of every pair, with ``step`` and ``date``.
+    decisions
+        Every actor's intent towards every partner each month, with the utility terms behind it.
+    outcomes
+        The catalogue's outcomes of this run (``simulation.outcomes``).
+    parameters
+        Which behavioural parameters the run used: ``point``, ``posterior`` (with its row) or ``registry``.
+    """
 
     resolved: Resolved
     seed: int
@@ -70,9 +101,24 @@ class RunResult:
         return self.resolved.actors
 
     def levels(self) -> np.ndarray:
+        """The alignment level of every pair at every month.
+
+        Returns
+        -------
+        numpy.ndarray
+            Levels [months + 1, actors, actors] (int8), the start first.
+        """
         return self.model.levels_array()  # type: ignore[attr-defined]
 
     def summary(self) -> dict:
+        """The run's headline outcomes, in words.
+
+        Returns
+        -------
+        dict
+            ``scenario``, ``seed``, ``parameters``, ``focal_pair``, ``final_alignment`` (pair -> level),
+            ``focal_pair_first_reached`` (level -> month or None), ``alliance_reached``, ``alliance_at_end``, ``blocs``.
+        """
         levels = self.levels()
         final = {
             f"{self.actors[i]}-{self.actors[j]}": LEVEL_LABELS[int(levels[-1, i, j])]
@@ -134,8 +180,28 @@ def run_scenario(
 ) -> RunResult:
     """Run one scenario through the Mesa model, with explanations (one parameter set: ``point``).
 
-    ``draw``: with ``parameters="posterior"``, the posterior row to use (a sweep's ``draw`` column);
-    default the one the seed draws."""
+    Parameters
+    ----------
+    scenario
+        A scenario (:func:`simulation.world.scenario.load_scenario`) or one already resolved.
+    seed
+        The run's seed; the same seed gives the same run.
+    steps
+        Stop after this many months (None: the scenario's horizon).
+    registry
+        The parameter registry (None: the shipped one).
+    parameters
+        ``"point"`` (the posterior median, default), ``"posterior"`` (a posterior row drawn by the seed, or
+        ``draw``) or ``"registry"`` (the registry's values).
+    draw
+        With ``parameters="posterior"``, the posterior row to use (a sweep's ``draw`` column); None: the one
+        the seed draws.
+
+    Returns
+    -------
+    RunResult
+        The run's trajectories, decisions, outcomes and model.
+    """
     from simulation.drivers.model import AllianceModel
 
     inputs = prepare_inputs(scenario, [seed], parameters, registry, draws=None if draw is None else [draw])
@@ -196,13 +262,35 @@ def run_batch(
 ) -> pd.DataFrame:
     """Outcomes of many runs of one scenario (batch engine), one row per run.
 
-    Give ``seeds`` explicitly, or ``runs`` (seeds from ``replicate_seeds(master_seed, runs)``).
-    ``parameters``: "posterior" (default when a posterior ships), "point" or "registry".
     With the posterior, ``runs`` are a draws x replicates design over ``draws`` posterior draws (default:
     every draw, at most ``runs``; ``Posterior.design_draws``); explicit ``seeds`` use the draw each seed
     hashes to, or the posterior rows ``draw_rows`` (e.g. a sweep's ``draw`` column, to repeat its runs).
     ``df.attrs["parameters"]`` says which was used; ``df.attrs["spread"]``, for every probability, the
     pooled value and its spread across posterior draws (``simulation.analysis.spread.Spread.summary``).
+
+    Parameters
+    ----------
+    scenario
+        A scenario or one already resolved.
+    seeds
+        The runs' seeds (or give ``runs``).
+    runs
+        How many runs, their seeds from ``replicate_seeds(master_seed, runs)``.
+    master_seed
+        The master seed of ``runs`` (default 0).
+    parameters
+        ``"posterior"`` (default when a posterior ships), ``"point"`` or ``"registry"``.
+    registry
+        The parameter registry (None: the shipped one).
+    draws
+        With the posterior and ``runs``: how many posterior draws the runs spread over.
+    draw_rows
+        With the posterior and ``seeds``: the posterior row of each run.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per run: ``seed``, ``draw`` (with the posterior) and every catalogue outcome.
     """
     from simulation.behaviour import posterior_rows, shipped_posterior
     from simulation.core.spread import table_spread

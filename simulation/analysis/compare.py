@@ -26,17 +26,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from simulation.analysis.defaults import COMPARE_OUTCOMES as DEFAULT_OUTCOMES
 from simulation.outcomes import numeric_outcome
 
-#: Outcomes compared when none is asked for.
-DEFAULT_OUTCOMES = (
-    "alliance_reached",
-    "alliance_at_end",
-    "entente_reached",
-    "entente_at_end",
-    "final_level",
-    "alliance_month",
-)
 Z95 = 1.959963984540054
 
 

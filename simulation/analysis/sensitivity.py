@@ -17,8 +17,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-#: Outcomes analysed when none is asked for (any numeric catalogue outcome can be: see outcomes.py).
-DEFAULT_OUTCOMES = ("alliance_reached", "alliance_month", "final_level")
 #: Modelling choice: a yes/no outcome is too rare for variance-based or elementary-effect indices when
 #: fewer than this share of runs have it, or fewer than this share of design points have any run with it;
 #: the indices then mostly measure run noise, and the report and chart say so.

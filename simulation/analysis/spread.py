@@ -46,7 +46,19 @@ NARROWED = 0.7
 
 @dataclass(frozen=True)
 class Followed:
-    """A parameter a per-draw probability follows, and whether the evidence constrains it."""
+    """A parameter a per-draw probability follows, and whether the evidence constrains it.
+
+    Parameters
+    ----------
+    parameter
+        The registry key of the parameter.
+    rho
+        The Spearman rank correlation over posterior draws of the probability with the parameter.
+    sd_ratio
+        Posterior sd / prior sd (uniform prior on the registry's range).
+    patterns
+        The ids of the patterns whose cases or contrasts set this parameter.
+    """
 
     parameter: str
     rho: float  # Spearman rank correlation over draws
@@ -58,6 +70,13 @@ class Followed:
         return self.sd_ratio < NARROWED
 
     def words(self) -> str:
+        """The parameter in words: its correlation, whether the patterns narrow it and which set it.
+
+        Returns
+        -------
+        str
+            E.g. ``weight.affinity (Spearman +0.41; no pattern narrows it (posterior sd 0.93 of the prior's))``.
+        """
         how = (
             f"narrowed by the patterns (posterior sd {self.sd_ratio:.2f} of the prior's)"
             if self.constrained
@@ -82,7 +101,22 @@ def _check(df: pd.DataFrame, outcome: str) -> None:
 
 def per_draw_probabilities(df: pd.DataFrame, outcome: str, by: Sequence[str] | str | None = None) -> pd.DataFrame:
     """One row per group of ``by`` (columns, e.g. ``"point"`` or the swept factors) and posterior draw:
-    ``runs`` and ``p`` (the share of the draw's runs where the 0/1 ``outcome`` happened)."""
+    ``runs`` and ``p`` (the share of the draw's runs where the 0/1 ``outcome`` happened).
+
+    Parameters
+    ----------
+    df
+        Posterior-predictive runs with a ``draw`` column (``run_batch``, a sweep's results).
+    outcome
+        A 0/1 outcome column, e.g. ``alliance_reached``.
+    by
+        The columns to group by (None: the whole table).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``runs`` and ``p``, indexed by the groups and ``draw``.
+    """
     _check(df, outcome)
     keys = [by] if isinstance(by, str) else list(by or [])
     y = df[outcome].astype(float)
@@ -95,7 +129,24 @@ def posterior_spread(
 ) -> pd.DataFrame:
     """Per group of ``by`` (the whole table when None): the pooled probability of the 0/1 ``outcome`` and
     its spread across posterior draws (the columns of ``Spread.summary``), and ``follows``: the ``top``
-    parameters the per-draw probability follows, as ``name (rho)`` (the shipped posterior's draws)."""
+    parameters the per-draw probability follows, as ``name (rho)`` (the shipped posterior's draws).
+
+    Parameters
+    ----------
+    df
+        Posterior-predictive runs with a ``draw`` column.
+    outcome
+        A 0/1 outcome column, e.g. ``alliance_reached``.
+    by
+        The columns to group by (None: the whole table).
+    top
+        How many followed parameters to name (default 3).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group: the group's values, the spread's statistics and ``follows``.
+    """
     from simulation.behaviour import shipped_posterior
 
     _check(df, outcome)
@@ -116,7 +167,13 @@ def posterior_spread(
 def parameter_constraints() -> pd.DataFrame:
     """Per calibrated parameter (index): ``sd_ratio`` (weighted posterior sd / sd of the uniform prior on
     the registry's range), ``constrained`` (below ``NARROWED``) and ``patterns`` (ids of the shipped
-    patterns whose case or contrast sets the parameter)."""
+    patterns whose case or contrast sets the parameter).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per calibrated parameter of the shipped posterior.
+    """
     from simulation.behaviour import shipped_posterior
     from simulation.world.registry import default_registry
 
@@ -154,7 +211,20 @@ def _shipped_patterns() -> list[dict]:
 
 def parameters_followed(per_draw_p: pd.Series, top: int = 3) -> list[Followed]:
     """The ``top`` parameters the per-draw probability ``per_draw_p`` (index: posterior rows) follows,
-    by absolute Spearman correlation over draws, each with whether the evidence constrains it."""
+    by absolute Spearman correlation over draws, each with whether the evidence constrains it.
+
+    Parameters
+    ----------
+    per_draw_p
+        Each draw's probability, indexed by its row of the shipped posterior.
+    top
+        How many parameters to return (default 3).
+
+    Returns
+    -------
+    list of Followed
+        The parameters, the most followed first (none when the probability does not vary across draws).
+    """
     from simulation.behaviour import shipped_posterior
 
     post = shipped_posterior()
@@ -166,12 +236,38 @@ def parameters_followed(per_draw_p: pd.Series, top: int = 3) -> list[Followed]:
 
 
 def spread_for(df: pd.DataFrame, outcome: str) -> Spread:
-    """The spread of a 0/1 ``outcome`` over a whole table of posterior-predictive runs."""
+    """The spread of a 0/1 ``outcome`` over a whole table of posterior-predictive runs.
+
+    Parameters
+    ----------
+    df
+        Posterior-predictive runs with a ``draw`` column.
+    outcome
+        A 0/1 outcome column.
+
+    Returns
+    -------
+    Spread
+        The pooled probability and its spread across draws.
+    """
     _check(df, outcome)
     return spread_of(df[outcome].astype(float), df["draw"])
 
 
 def per_draw_table(df: pd.DataFrame, outcome: str) -> pd.DataFrame:
-    """Per posterior draw of a whole table: runs and p (as ``simulation.core.spread.per_draw``)."""
+    """Per posterior draw of a whole table: runs and p (as ``simulation.core.spread.per_draw``).
+
+    Parameters
+    ----------
+    df
+        Posterior-predictive runs with a ``draw`` column.
+    outcome
+        A 0/1 outcome column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``runs`` and ``p``, one row per draw.
+    """
     _check(df, outcome)
     return per_draw(df[outcome].astype(float), df["draw"])

@@ -224,12 +224,10 @@ def load_leave_one_out(
     return out
 
 
-def report_markdown(post: Posterior, patterns: PatternsFile, fit: PatternFit, ident: pd.DataFrame,
-                    pairs: pd.DataFrame, loo: pd.DataFrame | None, figures: dict[str, str],
-                    predictive: pd.DataFrame | None = None) -> str:  # fmt: skip
+def _summary_lines(post: Posterior, patterns: PatternsFile, met_all: pd.Series) -> list[str]:
+    """The report's title, the calibration's method and size, how to reproduce it, and the verdict."""
     m = post.manifest
-    met_all = fit.met
-    lines = [
+    return [
         "# Calibration report",
         "",
         f"Method: {m.get('method', 'ABC-SMC')}. {len(post.keys)} behavioural parameters, "
@@ -248,6 +246,13 @@ def report_markdown(post: Posterior, patterns: PatternsFile, fit: PatternFit, id
         "",
         *pattern_changes_markdown(met_all),
         *(compatibility_markdown(m["compatibility"]) if "compatibility" in m else []),
+    ]
+
+
+def _fit_lines(patterns: PatternsFile, fit: PatternFit, loo: pd.DataFrame | None, figures: dict[str, str]) -> list[str]:
+    """The per-pattern fit: each pattern's posterior predictive value, its share met, calibrated and held out."""
+    met_all = fit.met
+    lines = [
         "## Per-pattern fit",
         "",
         "Each of "
@@ -272,15 +277,21 @@ def report_markdown(post: Posterior, patterns: PatternsFile, fit: PatternFit, id
         cells = [p.id, p.group, p.claim, cite, p.target_text(), f"{q[1]:.3g} [{q[0]:.3g}, {q[2]:.3g}]",
                  f"{met_all[p.id]:.2f}", held, verdict]  # fmt: skip
         lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
-    lines += ["", "## What the patterns pin down and what they leave free", "",
-              "sd ratio = posterior sd / prior sd (uniform prior on the registry range): below 0.5 pinned, "
-              "0.5-0.7 narrowed, above 0.7 left free by the patterns. *Informed by*: the patterns the parameter "
-              "moves by a quarter of their tolerance or more when it goes from the low to the high end of its "
-              "range, the others held (at the registry values and at 15 prior draws; `python "
-              "experiments/identifiability.py`, docs/identifiability.json).", "",
-              f"![posterior marginals]({figures.get('marginals', '')})", "",
-              "| parameter | prior range | registry value | posterior median [5%, 95%] | sd ratio | verdict | "
-              "informed by |", "|---|---|---|---|---|---|---|"]  # fmt: skip
+    return lines
+
+
+def _identifiability_lines(ident: pd.DataFrame, m: dict, figures: dict[str, str]) -> list[str]:
+    """What the patterns pin down and leave free: each parameter's sd ratio and the patterns it moves; the
+    parameters not calibrated."""
+    lines = ["", "## What the patterns pin down and what they leave free", "",
+             "sd ratio = posterior sd / prior sd (uniform prior on the registry range): below 0.5 pinned, "
+             "0.5-0.7 narrowed, above 0.7 left free by the patterns. *Informed by*: the patterns the parameter "
+             "moves by a quarter of their tolerance or more when it goes from the low to the high end of its "
+             "range, the others held (at the registry values and at 15 prior draws; `python "
+             "experiments/identifiability.py`, docs/identifiability.json).", "",
+             f"![posterior marginals]({figures.get('marginals', '')})", "",
+             "| parameter | prior range | registry value | posterior median [5%, 95%] | sd ratio | verdict | "
+             "informed by |", "|---|---|---|---|---|---|---|"]  # fmt: skip
     for _, r in ident.iterrows():
         inf = r.get("informs")
         inf_text = "not measured" if inf is None else (", ".join(inf) if inf else "no pattern")
@@ -298,8 +309,12 @@ def report_markdown(post: Posterior, patterns: PatternsFile, fit: PatternFit, id
         reg = default_registry()
         for key, why in fixed.items():
             lines.append(f"| {key} | {reg.value(key):g} | [{reg[key].low:g}, {reg[key].high:g}] | {why} |")
-    lines += _learning_section(m, figures)
-    lines += [
+    return lines
+
+
+def _pairs_lines(pairs: pd.DataFrame) -> list[str]:
+    """The most correlated parameter pairs of the posterior."""
+    lines = [
         "",
         "## Pairs that trade off",
         "",
@@ -311,26 +326,50 @@ def report_markdown(post: Posterior, patterns: PatternsFile, fit: PatternFit, id
     ]
     for _, r in pairs.iterrows():
         lines.append(f"| {r['parameter a']} | {r['parameter b']} | {r['correlation']:+.2f} |")
+    return lines
+
+
+def _loo_lines(loo: pd.DataFrame, met_all: pd.Series) -> list[str]:
+    """Leave-one-pattern-out validation: each pattern met when held out and when calibrated on all."""
+    lines = ["", "## Leave-one-pattern-out validation", "",
+             "For each pattern k the posterior was drawn again from the same reference table with the "
+             "distance computed without k, and that posterior predicted k. A pattern the others do not predict is information only "
+             "that pattern carries; a hindcast the others predict is an out-of-sample success.", "",
+             "| pattern left out | group | met when held out | met when calibrated on all | budget |",
+             "|---|---|---|---|---|"]  # fmt: skip
+    for pid, r in loo.iterrows():
+        lines.append(f"| {pid} | {r['group']} | {r['met']:.2f} | {met_all.get(pid, float('nan')):.2f} | "
+                     f"{r['budget']} |")  # fmt: skip
+    return lines
+
+
+def _predictive_lines(predictive: pd.DataFrame) -> list[str]:
+    """The posterior predictive probabilities of every shipped scenario."""
+    lines = ["", "## Posterior predictive probabilities of every shipped scenario", "",
+             "P(formal alliance of the focal pair) over all runs (a parameter draw per run), its 95% interval "
+             "over posterior draws, and the share of the outcome's variance that comes from parameter "
+             "uncertainty (the rest is run-to-run noise).", "",
+             "| scenario | P(alliance) | P over posterior draws: median [2.5%, 97.5%] | P(entente or closer) | "
+             "parameter share of variance |", "|---|---|---|---|---|"]  # fmt: skip
+    for _, r in predictive.iterrows():
+        lines.append(f"| {r['scenario']} | {r['p']:.3f} | {r['p_median']:.3f} [{r['p_lo']:.3f}, {r['p_hi']:.3f}] | "
+                     f"{r['p_entente']:.3f} | {r['parameter_share']:.2f} |")  # fmt: skip
+    return lines
+
+
+def report_markdown(post: Posterior, patterns: PatternsFile, fit: PatternFit, ident: pd.DataFrame,
+                    pairs: pd.DataFrame, loo: pd.DataFrame | None, figures: dict[str, str],
+                    predictive: pd.DataFrame | None = None) -> str:  # fmt: skip
+    """The calibration report in Markdown, one function per section."""
+    lines = _summary_lines(post, patterns, fit.met)
+    lines += _fit_lines(patterns, fit, loo, figures)
+    lines += _identifiability_lines(ident, post.manifest, figures)
+    lines += _learning_section(post.manifest, figures)
+    lines += _pairs_lines(pairs)
     if loo is not None:
-        lines += ["", "## Leave-one-pattern-out validation", "",
-                  "For each pattern k the posterior was drawn again from the same reference table with the "
-                  "distance computed without k, and that posterior predicted k. A pattern the others do not predict is information only "
-                  "that pattern carries; a hindcast the others predict is an out-of-sample success.", "",
-                  "| pattern left out | group | met when held out | met when calibrated on all | budget |",
-                  "|---|---|---|---|---|"]  # fmt: skip
-        for pid, r in loo.iterrows():
-            lines.append(f"| {pid} | {r['group']} | {r['met']:.2f} | {met_all.get(pid, float('nan')):.2f} | "
-                         f"{r['budget']} |")  # fmt: skip
+        lines += _loo_lines(loo, fit.met)
     if predictive is not None:
-        lines += ["", "## Posterior predictive probabilities of every shipped scenario", "",
-                  "P(formal alliance of the focal pair) over all runs (a parameter draw per run), its 95% interval "
-                  "over posterior draws, and the share of the outcome's variance that comes from parameter "
-                  "uncertainty (the rest is run-to-run noise).", "",
-                  "| scenario | P(alliance) | P over posterior draws: median [2.5%, 97.5%] | P(entente or closer) | "
-                  "parameter share of variance |", "|---|---|---|---|---|"]  # fmt: skip
-        for _, r in predictive.iterrows():
-            lines.append(f"| {r['scenario']} | {r['p']:.3f} | {r['p_median']:.3f} [{r['p_lo']:.3f}, {r['p_hi']:.3f}] | "
-                         f"{r['p_entente']:.3f} | {r['parameter_share']:.2f} |")  # fmt: skip
+        lines += _predictive_lines(predictive)
     lines.append("")
     return "\n".join(lines)
 

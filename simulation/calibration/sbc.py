@@ -187,6 +187,30 @@ def rank_chi2(ranks: np.ndarray, accept: int, bins: int) -> np.ndarray:
     return np.array([float(chisquare(c).pvalue) for c in counts])
 
 
+def _run_truths(tasks: list[tuple], keep: Callable[[dict], None], workers: int) -> None:
+    """Run the pipeline for each truth's task (on ``workers`` processes when more than one), handing each result
+    to ``keep`` as it finishes."""
+    if not tasks:
+        return
+    if workers > 1:
+        from concurrent.futures import as_completed
+
+        from simulation.sweeps.execute import make_executor
+
+        executor, closer = make_executor("process", workers, None)
+        try:
+            futures = [executor.submit(one_truth, t) for t in tasks]
+            for fut in as_completed(futures):
+                keep(fut.result())
+        finally:
+            executor.shutdown(cancel_futures=True)
+            if closer is not None:
+                closer.close()
+    else:
+        for t in tasks:
+            keep(one_truth(t))
+
+
 def pipeline_sbc(
     patterns_path: Path | None,
     keys: list[str],
@@ -234,24 +258,7 @@ def pipeline_sbc(
         if progress:
             progress(f"SBC: {len(results)}/{truths} truths ({r['waves']} waves, {r['pooled']} draws pooled)")
 
-    if tasks:
-        if workers > 1:
-            from concurrent.futures import as_completed
-
-            from simulation.sweeps.execute import make_executor
-
-            executor, closer = make_executor("process", workers, None)
-            try:
-                futures = [executor.submit(one_truth, t) for t in tasks]
-                for fut in as_completed(futures):
-                    keep(fut.result())
-            finally:
-                executor.shutdown(cancel_futures=True)
-                if closer is not None:
-                    closer.close()
-        else:
-            for t in tasks:
-                keep(one_truth(t))
+    _run_truths(tasks, keep, workers)
     ordered = [results[t] for t in range(truths)]
     ranks = np.array([r["ranks"] for r in ordered])
     prior_var = (highs - lows) ** 2 / 12.0

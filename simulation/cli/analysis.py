@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from simulation.analysis.defaults import COMPARE_OUTCOMES, SENSITIVITY_OUTCOMES
 from simulation.cli.argtypes import bounded_float, bounded_int, scheduler_address, seed_int, top_int, workers_int
 from simulation.core.errors import InputError
 
@@ -46,8 +47,8 @@ def _check_results_match(where, manifest: dict, df, sweep, outcomes: list[str]) 
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
-    from simulation.analysis.sensitivity import DEFAULT_OUTCOMES, analyse_sweep
-    from simulation.core.io import check_output_dir
+    from simulation.analysis.sensitivity import analyse_sweep
+    from simulation.core.io import check_new_folder, check_output_dir
     from simulation.outcomes import numeric_outcome
     from simulation.sweeps.spec import load_sweep
 
@@ -57,9 +58,10 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     method = sweep.spec.design.method
     if method not in ("sobol", "morris"):
         raise InputError(args.file, "design.method", f"sensitivity needs sobol or morris (got {method})")
-    outcomes = args.outcome or list(DEFAULT_OUTCOMES)
+    outcomes = args.outcome or list(SENSITIVITY_OUTCOMES)
     for name in outcomes:  # before anything runs: an outcome the sweep does not keep is one line
         numeric_outcome(name, None if args.results is not None else _kept_columns(sweep), args.file)
+    check_new_folder(out, args.overwrite)  # the writer rule, after the inputs are named and before any run
     out.mkdir(parents=True, exist_ok=True)
     df, manifest = _run_or_read(args, sweep, out)
     _check_results_match(args.results or out / "sweep", manifest, df, sweep, outcomes)
@@ -355,9 +357,8 @@ def cmd_calibration_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
-    from simulation.analysis.compare import DEFAULT_OUTCOMES as DEFAULT_COMPARE_OUTCOMES
-    from simulation.analysis.sensitivity import DEFAULT_OUTCOMES as DEFAULT_SENSITIVITY_OUTCOMES
+def _add_sensitivity(sub: argparse._SubParsersAction) -> None:
+    """Register ``sensitivity``."""
     from simulation.outcomes import NUMERIC_OUTCOMES
 
     p = sub.add_parser(
@@ -372,15 +373,26 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
         "--outcome",
         action="append",
         metavar="OUTCOME",
-        help=f"an outcome to analyse (repeatable; default {', '.join(DEFAULT_SENSITIVITY_OUTCOMES)}); any of "
+        help=f"an outcome to analyse (repeatable; default {', '.join(SENSITIVITY_OUTCOMES)}); any of "
         f"{', '.join(NUMERIC_OUTCOMES)} or final_<a>_<b>, if the sweep keeps it",
     )
     p.add_argument("--results", type=Path, help="use these sweep results instead of running the sweep")
     p.add_argument("--workers", type=workers_int, default=None, help="processes (default: all cores)")
     p.add_argument("--out", type=Path, help="output folder (default results/sensitivity-<sweep name>)")
     p.add_argument("--rerun", action="store_true", help="run the sweep again even if results exist")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="write into an existing --out folder that holds files (an earlier analysis: its files are replaced, "
+        "its sweep reused when it matches)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_sensitivity)
+
+
+def _add_discover(sub: argparse._SubParsersAction) -> None:
+    """Register ``discover``."""
+    from simulation.outcomes import NUMERIC_OUTCOMES
 
     p = sub.add_parser(
         "discover",
@@ -418,6 +430,11 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace another discovery's files in --out (only those)")
     p.set_defaults(func=cmd_discover)
 
+
+def _add_compare(sub: argparse._SubParsersAction) -> None:
+    """Register ``compare``."""
+    from simulation.outcomes import NUMERIC_OUTCOMES
+
     p = sub.add_parser(
         "compare",
         help="two scenarios side by side: outcome distributions and their difference with 95%% intervals",
@@ -444,13 +461,16 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
         "--outcome",
         action="append",
         metavar="OUTCOME",
-        help=f"an outcome to compare (repeatable; default {', '.join(DEFAULT_COMPARE_OUTCOMES)}); any of "
+        help=f"an outcome to compare (repeatable; default {', '.join(COMPARE_OUTCOMES)}); any of "
         f"{', '.join(NUMERIC_OUTCOMES)} or final_<a>_<b>",
     )
     p.add_argument("--out", type=Path, help="also write compare.md, compare.csv and compare.png/.svg here")
     p.add_argument("--overwrite", action="store_true", help="write into an existing --out folder that holds files")
     p.set_defaults(func=cmd_compare)
 
+
+def _add_landscape(sub: argparse._SubParsersAction) -> None:
+    """Register ``landscape``."""
     p = sub.add_parser(
         "landscape",
         help="landscape theory (Axelrod & Bennett 1993): two-bloc energies",
@@ -463,25 +483,9 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     p.set_defaults(func=cmd_landscape)
 
-    p = sub.add_parser(
-        "calibrate",
-        help="fit the behavioural parameters to the patterns (ABC)",
-        description="Approximate Bayesian computation of every behavioural parameter the registry "
-        "labels a model quantity, with uniform priors on its documented range, against the "
-        "patterns file (default: the shipped one). Each parameter draw is a batch of "
-        "replicate runs of every case on the batch engine. Default: rejection ABC on a "
-        "reference table, in history-matching waves (--waves; each resumable chunk by chunk; "
-        "--leave-one-out reuses the first), with a simulation-based calibration check; --method "
-        "smc: pyabc's ABC-SMC. Writes posterior.parquet and posterior.json.",
-    )
-    p.add_argument("patterns", type=Path, nargs="?", default=None, help="patterns YAML (default: the shipped one)")
-    p.add_argument("--out", type=Path, help="output folder (default: ./calibration)")
-    p.add_argument(
-        "--method",
-        choices=["rejection", "smc"],
-        default="rejection",
-        help="rejection ABC on a reference table (default) or pyabc's ABC-SMC",
-    )
+
+def _add_rejection_options(p: argparse.ArgumentParser) -> None:
+    """The options of ``calibrate --method rejection`` (the default method)."""
     p.add_argument(
         "--draws",
         type=bounded_int(16, 1_000_000),
@@ -525,6 +529,30 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="rejection: also write one posterior per left-out pattern (OUT/leave_one_out/<id>)",
     )
+
+
+def _add_calibrate(sub: argparse._SubParsersAction) -> None:
+    """Register ``calibrate``."""
+    p = sub.add_parser(
+        "calibrate",
+        help="fit the behavioural parameters to the patterns (ABC)",
+        description="Approximate Bayesian computation of every behavioural parameter the registry "
+        "labels a model quantity, with uniform priors on its documented range, against the "
+        "patterns file (default: the shipped one). Each parameter draw is a batch of "
+        "replicate runs of every case on the batch engine. Default: rejection ABC on a "
+        "reference table, in history-matching waves (--waves; each resumable chunk by chunk; "
+        "--leave-one-out reuses the first), with a simulation-based calibration check; --method "
+        "smc: pyabc's ABC-SMC. Writes posterior.parquet and posterior.json.",
+    )
+    p.add_argument("patterns", type=Path, nargs="?", default=None, help="patterns YAML (default: the shipped one)")
+    p.add_argument("--out", type=Path, help="output folder (default: ./calibration)")
+    p.add_argument(
+        "--method",
+        choices=["rejection", "smc"],
+        default="rejection",
+        help="rejection ABC on a reference table (default) or pyabc's ABC-SMC",
+    )
+    _add_rejection_options(p)
     p.add_argument(
         "--population", type=bounded_int(2, 100_000), default=None, help="smc: particles per population (default 400)"
     )
@@ -543,6 +571,9 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ship", action="store_true", help="copy the result into the package as the shipped posterior")
     p.set_defaults(func=cmd_calibrate)
 
+
+def _add_calibration_report(sub: argparse._SubParsersAction) -> None:
+    """Register ``calibration-report``."""
     p = sub.add_parser(
         "calibration-report",
         help="diagnostics of a posterior: fit per pattern, leave-one-out, identifiability",
@@ -568,3 +599,10 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
         "--overwrite", action="store_true", help="replace an existing report and write into a figures folder with files"
     )
     p.set_defaults(func=cmd_calibration_report)
+
+
+def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
+    """Register the analysis commands: sensitivity, discover, compare, landscape, calibrate, calibration-report."""
+    for register in (_add_sensitivity, _add_discover, _add_compare, _add_landscape, _add_calibrate,
+                     _add_calibration_report):  # fmt: skip
+        register(sub)

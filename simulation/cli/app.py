@@ -10,7 +10,12 @@ import json
 import sys
 from pathlib import Path
 
+from simulation.cli.analysis import add_analysis_commands
 from simulation.cli.argtypes import OneLineParser, input_mb, seed_int, steps_int
+from simulation.cli.research import add_research_commands
+from simulation.cli.seminar import add_seminar_commands
+from simulation.cli.strategy import add_strategy_commands
+from simulation.cli.sweep import add_sweep_commands
 from simulation.core.errors import InputError
 
 EXAMPLES = """\
@@ -211,27 +216,8 @@ def as_flag(err: InputError, parser: argparse.ArgumentParser, args: argparse.Nam
     return err
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(
-        prog="alliance-sim",
-        description=(
-            "Agent-based simulation of great-power alignment: do Russia and China form an "
-            "alliance, and under how much US pressure?"
-        ),
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    from simulation._version import __version__
-
-    parser.add_argument("--version", action="version", version=f"alliance-sim {__version__}")
-    parser.add_argument(
-        "--max-input-mb",
-        type=input_mb,
-        default=None,
-        help="size limit of a scenario, sweep or other input file in MB (default 4); goes before the command",
-    )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
+def _add_run(sub: argparse._SubParsersAction) -> None:
+    """Register ``run``."""
     p = sub.add_parser(
         "run",
         help="run one scenario once, explain every decision, write plots",
@@ -270,6 +256,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace an earlier run in --out (only a run's own files)")
     p.set_defaults(func=cmd_run)
 
+
+def _add_params(sub: argparse._SubParsersAction) -> None:
+    """Register ``params``."""
     p = sub.add_parser(
         "params",
         help="print the parameter registry with sources",
@@ -284,6 +273,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     p.set_defaults(func=cmd_params)
 
+
+def _add_schema(sub: argparse._SubParsersAction) -> None:
+    """Register ``schema``."""
     p = sub.add_parser(
         "schema", help="export the scenario JSON Schema (for editors)", description="Export the JSON Schema."
     )
@@ -297,17 +289,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     p.set_defaults(func=cmd_schema)
 
-    from simulation.cli.analysis import add_analysis_commands
-    from simulation.cli.research import add_research_commands
-    from simulation.cli.seminar import add_seminar_commands
-    from simulation.cli.strategy import add_strategy_commands
-    from simulation.cli.sweep import add_sweep_commands
 
-    add_sweep_commands(sub)
-    add_research_commands(sub)
-    add_analysis_commands(sub)
-    add_seminar_commands(sub)
-    add_strategy_commands(sub)
+def build_parser() -> argparse.ArgumentParser:
+    """The ``alliance-sim`` parser: the global options and every command (one function per command group)."""
+    parser = OneLineParser(
+        prog="alliance-sim",
+        description=(
+            "Agent-based simulation of great-power alignment: do Russia and China form an "
+            "alliance, and under how much US pressure?"
+        ),
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    from simulation._version import __version__
+
+    parser.add_argument("--version", action="version", version=f"alliance-sim {__version__}")
+    parser.add_argument(
+        "--max-input-mb",
+        type=input_mb,
+        default=None,
+        help="size limit of a scenario, sweep or other input file in MB (default 4); goes before the command",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    for register in (_add_run, _add_params, _add_schema, add_sweep_commands, add_research_commands,
+                     add_analysis_commands, add_seminar_commands, add_strategy_commands):  # fmt: skip
+        register(sub)
     return parser
 
 

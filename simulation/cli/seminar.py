@@ -209,7 +209,8 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     return serve(proc)
 
 
-def add_seminar_commands(sub: argparse._SubParsersAction) -> None:
+def _add_dashboard(sub: argparse._SubParsersAction) -> None:
+    """Register ``dashboard``."""
     p = sub.add_parser(
         "dashboard",
         help="start the seminar dashboard in the browser (offline, 127.0.0.1)",
@@ -237,6 +238,9 @@ def add_seminar_commands(sub: argparse._SubParsersAction) -> None:
     )
     p.set_defaults(func=cmd_dashboard)
 
+
+def _add_classroom(sub: argparse._SubParsersAction) -> None:
+    """Register ``classroom``."""
     p = sub.add_parser(
         "classroom",
         help="start the dashboard for a class and open a room on a scenario",
@@ -258,6 +262,9 @@ def add_seminar_commands(sub: argparse._SubParsersAction) -> None:
     )
     p.set_defaults(func=cmd_classroom)
 
+
+def _add_play(sub: argparse._SubParsersAction) -> None:
+    """Register ``play``."""
     p = sub.add_parser(
         "play",
         help="seminar in the terminal: people play some actors, the model the rest",
@@ -279,6 +286,9 @@ def add_seminar_commands(sub: argparse._SubParsersAction) -> None:
     )
     p.set_defaults(func=cmd_play)
 
+
+def _add_handout(sub: argparse._SubParsersAction) -> None:
+    """Register ``handout``."""
     p = sub.add_parser(
         "handout",
         help="printable seminar brief for a scenario (Markdown and HTML)",
@@ -295,6 +305,12 @@ def add_seminar_commands(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--overwrite", action="store_true", help="write into an existing --out folder that holds files")
     p.set_defaults(func=cmd_handout)
+
+
+def add_seminar_commands(sub: argparse._SubParsersAction) -> None:
+    """Register the seminar commands: dashboard, classroom, play, handout."""
+    for register in (_add_dashboard, _add_classroom, _add_play, _add_handout):
+        register(sub)
 
 
 if __name__ == "__main__":  # pragma: no cover

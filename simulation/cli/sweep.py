@@ -91,7 +91,61 @@ def reproduce_command(manifest: dict, row: dict) -> str:
     return command(*words)
 
 
+def _announce(console, sweep, out: Path, args: argparse.Namespace, given: dict, measured: dict) -> None:
+    """Print the sweep's size, estimate and settings, once its folder is checked and locked (a refusal stays
+    one line); then compile the rules here, visibly and timed, so that the runs' time is the runs'."""
+    from simulation.core.measured import cores, estimate_sweep
+
+    runs = sweep.total_runs
+    done = runs_done(out) if args.resume else 0
+    chunks = sweep.chunks()
+    left_chunks = max(1, round(len(chunks) * (runs - done) / runs)) if runs else 1
+    busy = min(args.workers or cores(), cores(), left_chunks)
+    estimate = estimate_sweep(runs - done, sweep.base.steps, busy)
+    measured["workers"] = busy
+    size = f"{sweep.design_size:,} design points x {sweep.spec.replicates:,} replicates = {runs:,} runs"
+    where = f"about {runs * ESTIMATED_BYTES_PER_RUN / 1e6:,.1f} MB of results -> {out}"
+    if done:
+        what = f"{size}; {runs - done:,} left ({done:,} done): about {estimate.seconds:,.0f} s"
+    else:
+        what = f"{size} in {len(chunks)} chunks; about {estimate.seconds:,.0f} s"
+    lines = [f"[bold]{sweep.spec.title}[/bold]", f"{what} on {busy} worker(s) ({estimate.words()}), {where}"]
+    if given:
+        lines.append("Set on the command line (recorded in the manifest): " + _settings_words(given))
+    kept = {k: v for k, v in recorded_overrides(out).items() if k not in given} if args.resume else {}
+    if kept:
+        lines.append("Kept from the sweep's start (its manifest): " + _settings_words(kept))
+    console.print("\n".join(lines))
+    if args.scheduler is None:
+        from simulation.drivers.compiled import rules_ready
+
+        if not rules_ready("batch"):
+            from simulation.drivers.compiled import compile_message
+            from simulation.runner import prepare_rules
+
+            console.print(f"{compile_message()} before the runs start")
+            prepare_rules(sweep.base, kind="batch")
+
+
+def _print_done(console, report, sweep, out: Path, args: argparse.Namespace, measured: dict) -> None:
+    """Print the runs' speed and where the results are; remember the speed for the next estimate here."""
+    if report.runs:
+        speed = f"{report.runs:,} runs in {report.seconds:.1f} s ({report.runs_per_second:,.0f} runs/s)"
+        if args.scheduler is None:  # the next sweep's estimate on this machine starts from this one
+            from simulation.core.measured import remember_sweep
+
+            remember_sweep(report.runs, sweep.base.steps, measured.get("workers", 1), report.seconds)
+    else:
+        speed = "nothing left to run (the sweep was already complete)"
+    console.print(
+        f"Done: {speed}. Results: {report.results}; manifest: {out / 'manifest.json'}",
+        markup=False,
+    )
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
+    """Run a sweep file into its folder (checked, locked, resumable), with an estimate first and the next
+    commands to paste after."""
     import logging
 
     from rich.console import Console
@@ -113,42 +167,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     sweep = load_sweep(
         args.file, chunk_size=chunk_size, max_runs=None if args.yes else args.max_runs, replicates=replicates
     )
-    runs = sweep.total_runs
     given = {k: v for k, v in (("chunk_size", args.chunk_size), ("replicates", args.replicates)) if v is not None}
     measured_session: dict[str, int] = {}
-
-    def announce() -> None:  # once the folder is checked and locked: a refusal stays one line
-        from simulation.core.measured import cores, estimate_sweep
-
-        done = runs_done(out) if args.resume else 0
-        chunks = sweep.chunks()
-        left_chunks = max(1, round(len(chunks) * (runs - done) / runs)) if runs else 1
-        busy = min(args.workers or cores(), cores(), left_chunks)
-        estimate = estimate_sweep(runs - done, sweep.base.steps, busy)
-        measured_session["workers"] = busy
-        size = f"{sweep.design_size:,} design points x {sweep.spec.replicates:,} replicates = {runs:,} runs"
-        where = f"about {runs * ESTIMATED_BYTES_PER_RUN / 1e6:,.1f} MB of results -> {out}"
-        if done:
-            what = f"{size}; {runs - done:,} left ({done:,} done): about {estimate.seconds:,.0f} s"
-        else:
-            what = f"{size} in {len(chunks)} chunks; about {estimate.seconds:,.0f} s"
-        lines = [f"[bold]{sweep.spec.title}[/bold]", f"{what} on {busy} worker(s) ({estimate.words()}), {where}"]
-        if given:
-            lines.append("Set on the command line (recorded in the manifest): " + _settings_words(given))
-        kept = {k: v for k, v in recorded_overrides(out).items() if k not in given} if args.resume else {}
-        if kept:
-            lines.append("Kept from the sweep's start (its manifest): " + _settings_words(kept))
-        console.print("\n".join(lines))
-        if args.scheduler is None:  # compile here, visibly and timed, so that the runs' time is the runs'
-            from simulation.drivers.compiled import rules_ready
-
-            if not rules_ready("batch"):
-                from simulation.drivers.compiled import compile_message
-                from simulation.runner import prepare_rules
-
-                console.print(f"{compile_message()} before the runs start")
-                prepare_rules(sweep.base, kind="batch")
-
     warnings = logging.getLogger("simulation.sweeps.execute")
     handler = _WarningLine(console)
     warnings.addHandler(handler)
@@ -162,7 +182,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             resume=args.resume,
             overwrite=args.overwrite,
             progress=not args.quiet,
-            on_start=announce,
+            on_start=lambda: _announce(console, sweep, out, args, given, measured_session),
         )
     except KeyboardInterrupt:
         console.print(
@@ -173,18 +193,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         return 130
     finally:
         warnings.removeHandler(handler)
-    if report.runs:
-        speed = f"{report.runs:,} runs in {report.seconds:.1f} s ({report.runs_per_second:,.0f} runs/s)"
-        if args.scheduler is None:  # the next sweep's estimate on this machine starts from this one
-            from simulation.core.measured import remember_sweep
-
-            remember_sweep(report.runs, sweep.base.steps, measured_session.get("workers", 1), report.seconds)
-    else:
-        speed = "nothing left to run (the sweep was already complete)"
-    console.print(
-        f"Done: {speed}. Results: {report.results}; manifest: {out / 'manifest.json'}",
-        markup=False,
-    )
+    _print_done(console, report, sweep, out, args, measured_session)
     _print_next_steps(console, out)
     return 0
 

@@ -28,7 +28,17 @@ EXTRAS: dict[str, tuple[str, ...]] = {
 
 @dataclass(frozen=True)
 class ShippedFile:
-    """One shipped scenario or sweep file: its bare name, path and title."""
+    """One shipped scenario or sweep file: its bare name, path and title.
+
+    Parameters
+    ----------
+    name
+        The bare name commands accept (the file's stem), e.g. ``baseline_2018_2021``.
+    path
+        The file in the package.
+    title
+        The file's ``title:``.
+    """
 
     name: str
     path: Path
@@ -44,7 +54,18 @@ def _title(path: Path) -> str:
 
 
 def shipped(kind: str) -> list[ShippedFile]:
-    """Shipped ``kind`` files ("scenarios" or "experiments"), sorted by name."""
+    """Shipped ``kind`` files ("scenarios" or "experiments"), sorted by name.
+
+    Parameters
+    ----------
+    kind
+        ``"scenarios"`` or ``"experiments"``.
+
+    Returns
+    -------
+    list of ShippedFile
+        Every shipped file of that kind.
+    """
     folder = shipped_dir(kind)
     return [ShippedFile(p.stem, p, _title(p)) for p in sorted(folder.glob("*.yaml"))]
 
@@ -63,7 +84,28 @@ def resolve_ref(
     """The file a reference names: an existing path (relative to ``relative_to`` if given, else
     the current directory), otherwise the shipped ``kind`` file of that bare name.
 
-    Raises :class:`InputError` naming ``source`` and ``field`` when neither exists.
+    Parameters
+    ----------
+    ref
+        A path, or the bare name of a shipped file.
+    kind
+        Where shipped files of that name are looked for: ``"scenarios"`` (default) or ``"experiments"``.
+    relative_to
+        The folder a relative path is read from (e.g. the sweep file's), else the current directory.
+    source
+        The file that holds the reference, named in errors.
+    field
+        The field that holds the reference, named in errors.
+
+    Returns
+    -------
+    pathlib.Path
+        The file (a path that does not exist only when no ``field`` names it: its reader then says so).
+
+    Raises
+    ------
+    InputError
+        Neither a file nor a shipped one of that name (one line naming ``source`` and ``field``).
     """
     text = str(ref)
     path = Path(text).expanduser()
@@ -87,7 +129,18 @@ def resolve_ref(
 
 
 def missing_extra(err: ModuleNotFoundError) -> str | None:
-    """The optional extra whose absence raised ``err`` (``None`` if it is not an extra's module)."""
+    """The optional extra whose absence raised ``err`` (``None`` if it is not an extra's module).
+
+    Parameters
+    ----------
+    err
+        The error an import raised.
+
+    Returns
+    -------
+    str or None
+        The extra's name (e.g. ``smc``), or None.
+    """
     top = (err.name or "").split(".")[0]
     for extra, modules in EXTRAS.items():
         if top in modules:
@@ -96,7 +149,18 @@ def missing_extra(err: ModuleNotFoundError) -> str | None:
 
 
 def missing_extra_message(err: ModuleNotFoundError) -> str | None:
-    """One line naming the extra to install, or ``None`` if ``err`` is not about an extra."""
+    """One line naming the extra to install, or ``None`` if ``err`` is not about an extra.
+
+    Parameters
+    ----------
+    err
+        The error an import raised.
+
+    Returns
+    -------
+    str or None
+        E.g. ``this needs the 'smc' extra (pyabc is not installed): pip install 'alliance-sim[smc]'``.
+    """
     extra = missing_extra(err)
     if extra is None:
         return None

@@ -39,7 +39,37 @@ RARE, LIKELY = 0.05, 0.5
 
 @dataclass(frozen=True)
 class Spread:
-    """A pooled probability and its spread across posterior draws (see the module's docstring)."""
+    """A pooled probability and its spread across posterior draws (see the module's docstring).
+
+    Parameters
+    ----------
+    pooled
+        The share of all runs where the 0/1 outcome is 1.
+    runs
+        Runs counted.
+    draws
+        Distinct posterior draws among them.
+    runs_per_draw
+        The median number of runs per draw.
+    median
+        The median of the per-draw probabilities (weighted by runs).
+    q05
+        Their 5% quantile.
+    q95
+        Their 95% quantile.
+    share_below
+        The share of draws (by runs) with a probability below ``RARE`` (0.05).
+    share_above
+        The share of draws (by runs) with a probability above ``LIKELY`` (0.5).
+    total
+        The variance of the 0/1 outcome over all runs.
+    between
+        Its part between draws: parameter uncertainty.
+    within
+        Its part within draws: run-to-run chance.
+    per_draw
+        Each draw's probability (index: the posterior row).
+    """
 
     pooled: float  # share of all runs
     runs: int
@@ -70,7 +100,14 @@ class Spread:
         return ""
 
     def summary(self) -> dict[str, float | int]:
-        """The statistics as plain numbers (table attributes, JSON)."""
+        """The statistics as plain numbers (table attributes, JSON).
+
+        Returns
+        -------
+        dict
+            ``pooled``, ``runs``, ``draws``, ``runs_per_draw``, ``median``, ``q05``, ``q95``, ``share_below_0_05``,
+            ``share_above_0_5``, ``variance``, ``variance_between_draws``, ``variance_within_draws``, ``share_between``.
+        """
         return {
             "pooled": self.pooled,
             "runs": self.runs,
@@ -88,7 +125,18 @@ class Spread:
         }
 
     def words(self, digits: int = 2) -> str:
-        """One line: pooled, per-draw median and 5-95%, the two shares, the variance split."""
+        """One line: pooled, per-draw median and 5-95%, the two shares, the variance split.
+
+        Parameters
+        ----------
+        digits
+            Decimals of the probabilities (default 2).
+
+        Returns
+        -------
+        str
+            The line, e.g. ``0.12 (per draw: median 0.10, 5-95% 0.02-0.31; ...)``.
+        """
         f = f".{digits}f"
         between = "" if np.isnan(self.share_between) else f"; {self.share_between:.0%} of the variance between draws"
         return (
@@ -98,7 +146,22 @@ class Spread:
 
 
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
-    """The q-quantile of ``values`` with ``weights`` (inverse of the weighted CDF, lower value at a tie)."""
+    """The q-quantile of ``values`` with ``weights`` (inverse of the weighted CDF, lower value at a tie).
+
+    Parameters
+    ----------
+    values
+        The values.
+    weights
+        A non-negative weight per value.
+    q
+        The quantile, between 0 and 1.
+
+    Returns
+    -------
+    float
+        The smallest value whose cumulative weight share reaches ``q``.
+    """
     order = np.argsort(values, kind="stable")
     v, w = np.asarray(values, float)[order], np.asarray(weights, float)[order]
     cum = np.cumsum(w) / w.sum()
@@ -106,7 +169,20 @@ def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> floa
 
 
 def per_draw(values: Sequence[float] | np.ndarray | pd.Series, draws: Sequence[int] | np.ndarray) -> pd.DataFrame:
-    """Per posterior draw: its runs and the share of them where the 0/1 outcome is 1 (index: draw, sorted)."""
+    """Per posterior draw: its runs and the share of them where the 0/1 outcome is 1 (index: draw, sorted).
+
+    Parameters
+    ----------
+    values
+        The 0/1 outcome, one per run.
+    draws
+        The posterior row of each run.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``runs`` and ``p``, one row per draw.
+    """
     y = pd.Series(np.asarray(values, dtype=float))
     g = y.groupby(np.asarray(draws))
     out = pd.DataFrame({"runs": g.size(), "p": g.mean()})
@@ -118,7 +194,20 @@ def variance_split(p: np.ndarray, n: np.ndarray) -> tuple[float, float, float]:
     """(total, between, within) variance of a 0/1 outcome from per-draw shares ``p`` over ``n`` runs each.
 
     total: the variance over all runs (with the n / (n - 1) correction); within: the runs-weighted mean of
-    the draws' unbiased Bernoulli variances (draws with >= 2 runs); between = total - within, >= 0."""
+    the draws' unbiased Bernoulli variances (draws with >= 2 runs); between = total - within, >= 0.
+
+    Parameters
+    ----------
+    p
+        Each draw's share of runs where the outcome is 1.
+    n
+        Each draw's number of runs.
+
+    Returns
+    -------
+    tuple of float
+        (total, between, within); between and within are NaN when no draw has two runs.
+    """
     p, n = np.asarray(p, float), np.asarray(n, float)
     N = n.sum()
     pooled = float((p * n).sum() / N)
@@ -136,7 +225,20 @@ def variance_split(p: np.ndarray, n: np.ndarray) -> tuple[float, float, float]:
 
 
 def spread_of(values: Sequence[float] | np.ndarray | pd.Series, draws: Sequence[int] | np.ndarray) -> Spread:
-    """The spread of a 0/1 outcome (``values``, one per run) across the posterior draws ``draws`` (one per run)."""
+    """The spread of a 0/1 outcome (``values``, one per run) across the posterior draws ``draws`` (one per run).
+
+    Parameters
+    ----------
+    values
+        The 0/1 outcome, one per run.
+    draws
+        The posterior row of each run.
+
+    Returns
+    -------
+    Spread
+        The pooled probability, its spread across draws and the variance split (NaN when there are no runs).
+    """
     table = per_draw(values, draws)
     if table.empty:
         nan = float("nan")
@@ -163,7 +265,24 @@ def spread_of(values: Sequence[float] | np.ndarray | pd.Series, draws: Sequence[
 def follows(per_draw_p: pd.Series, samples: np.ndarray, keys: Sequence[str], top: int = 3) -> list[tuple[str, float]]:
     """The parameters the per-draw probability follows: Spearman rank correlation over draws of
     ``per_draw_p`` (index: posterior rows) with each column of ``samples`` [S, P] (names ``keys``), the
-    ``top`` largest in absolute value (none when the probability does not vary across draws)."""
+    ``top`` largest in absolute value (none when the probability does not vary across draws).
+
+    Parameters
+    ----------
+    per_draw_p
+        Each draw's probability, indexed by its posterior row.
+    samples
+        The posterior's parameter values [S, P].
+    keys
+        The names of the columns of ``samples``.
+    top
+        How many parameters to return (default 3).
+
+    Returns
+    -------
+    list of (str, float)
+        (parameter, rank correlation), the largest in absolute value first.
+    """
     p = per_draw_p.dropna()
     if p.nunique() < 2:
         return []
@@ -175,12 +294,36 @@ def follows(per_draw_p: pd.Series, samples: np.ndarray, keys: Sequence[str], top
 
 
 def binary_columns(df: pd.DataFrame) -> list[str]:
-    """The 0/1 outcome columns of a results table (the catalogue's binary outcomes are its bool columns)."""
+    """The 0/1 outcome columns of a results table (the catalogue's binary outcomes are its bool columns).
+
+    Parameters
+    ----------
+    df
+        A results table.
+
+    Returns
+    -------
+    list of str
+        The names of its bool columns.
+    """
     return [str(c) for c in df.columns if pd.api.types.is_bool_dtype(df[c])]
 
 
 def table_spread(df: pd.DataFrame, outcomes: Sequence[str] | None = None) -> dict[str, dict[str, float | int]]:
-    """Every probability of a results table with a ``draw`` column, with its spread (``Spread.summary``)."""
+    """Every probability of a results table with a ``draw`` column, with its spread (``Spread.summary``).
+
+    Parameters
+    ----------
+    df
+        A results table (one row per run, a ``draw`` column).
+    outcomes
+        The 0/1 outcomes to summarise (None: every bool column).
+
+    Returns
+    -------
+    dict
+        Outcome name -> :meth:`Spread.summary`; empty when the table has no ``draw`` column.
+    """
     if "draw" not in df.columns:
         return {}
     names = binary_columns(df) if outcomes is None else list(outcomes)

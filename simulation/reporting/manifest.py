@@ -18,7 +18,18 @@ from simulation.behaviour import pending_calibration
 
 
 def git_commit(path: Path | None = None) -> str | None:
-    """The git commit of the checkout this package runs from, if any (clean or not)."""
+    """The git commit of the checkout this package runs from, if any (clean or not).
+
+    Parameters
+    ----------
+    path
+        A folder inside the checkout (default: this package's).
+
+    Returns
+    -------
+    str or None
+        The commit hash, with ``-dirty`` when tracked files changed; None outside a checkout or without git.
+    """
     where = Path(__file__).resolve().parent if path is None else path
     try:
         out = subprocess.run(["git", "-C", str(where), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
@@ -66,7 +77,13 @@ _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
 def dependency_names() -> list[str]:
-    """Every declared dependency of alliance-sim (extras included), from the installed metadata."""
+    """Every declared dependency of alliance-sim (extras included), from the installed metadata.
+
+    Returns
+    -------
+    list of str
+        Distribution names, sorted case-insensitively (the core set when the package is not installed).
+    """
     try:
         requires = metadata.requires("alliance-sim") or []
     except metadata.PackageNotFoundError:
@@ -77,13 +94,32 @@ def dependency_names() -> list[str]:
 
 
 def library_versions() -> dict[str, str | None]:
-    """Installed version of alliance-sim and of every dependency (None: not installed)."""
+    """Installed version of alliance-sim and of every dependency (None: not installed).
+
+    Returns
+    -------
+    dict
+        Distribution name -> version, or None.
+    """
     out = {"alliance-sim": _version("alliance-sim")}
     out.update({name: _version(name) for name in dependency_names()})
     return out
 
 
 def base_manifest(kind: str) -> dict[str, Any]:
+    """The fields every manifest starts with: what made it, when, with which command, Python, platform and
+    library versions (and the parameters not yet calibrated, when there are any).
+
+    Parameters
+    ----------
+    kind
+        What the manifest describes, e.g. ``run``, ``sweep``, ``posterior``.
+
+    Returns
+    -------
+    dict
+        The fields, ready for JSON.
+    """
     return {
         "kind": kind,
         "package": "alliance-sim",
@@ -109,6 +145,15 @@ def _pending_calibration() -> dict[str, Any]:
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write a manifest as indented JSON, atomically (a reader never sees half a file).
+
+    Parameters
+    ----------
+    path
+        The file to write.
+    data
+        The manifest (values JSON cannot hold are written as text).
+    """
     from simulation.core.io import write_atomic
 
     write_atomic(path, json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")

@@ -49,7 +49,7 @@ def partner_quarrel(i: int, j: int, k: int, level: np.ndarray, threat: np.ndarra
 class Term:
     """One utility term of actor i's desire to move closer to partner j.
 
-    Attributes
+    Parameters
     ----------
     name, label
         Its name (``term_<name>`` columns) and its plain words (explanations).

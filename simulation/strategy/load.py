@@ -34,7 +34,23 @@ def check_measure(name: str, source: Path | None, field_name: str) -> None:
 
 def load_policy_search(path: str | Path) -> PolicySearch:
     """Load and validate a policy-search file: schema, outcomes, lever paths at their extremes, worlds
-    against the posterior. Everything ``policy-search`` would refuse is refused here, with the same line."""
+    against the posterior. Everything ``policy-search`` would refuse is refused here, with the same line.
+
+    Parameters
+    ----------
+    path
+        The policy-search YAML file, or the name of a shipped one (``experiments/``).
+
+    Returns
+    -------
+    PolicySearch
+        The validated search: its specification, base scenario, levers and worlds.
+
+    Raises
+    ------
+    InputError
+        A file, field or value the search cannot use (one line naming the file and field).
+    """
     from simulation.core.io import parse_yaml, read_input_text
     from simulation.core.resources import resolve_ref
 

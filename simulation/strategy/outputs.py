@@ -359,7 +359,23 @@ def report_text(state, evaluations, pareto, references, reeval, convergence, fai
 
 
 def read_outputs(folder: Path) -> dict[str, Any]:
-    """A finished search's tables (verified against the manifest's hashes) and its manifest."""
+    """A finished search's tables (verified against the manifest's hashes) and its manifest.
+
+    Parameters
+    ----------
+    folder
+        A finished policy search's folder.
+
+    Returns
+    -------
+    dict
+        ``manifest``, and each Parquet table by its name without the suffix (pandas DataFrames).
+
+    Raises
+    ------
+    InputError
+        Not a finished search, or a table changed since it was written.
+    """
     from simulation.core.errors import InputError
     from simulation.sweeps.folder import read_manifest, sha256_file
 

@@ -23,8 +23,33 @@ def run_policy_search(
 ) -> SearchReport | None:
     """Run (or finish, with ``resume``) a policy search into ``out``.
 
-    ``stop_after_generations`` stops after that many generations, leaving the folder as a kill would
-    (for tests and demonstrations); the report is then None."""
+    Parameters
+    ----------
+    search
+        The search to run (:func:`simulation.strategy.load.load_policy_search`).
+    out
+        The search's folder: new or empty, or this search's own (with ``resume`` or ``overwrite``).
+    workers
+        Processes or threads evaluating policies at once (None: every core).
+    executor_kind
+        ``"thread"`` (default), ``"process"`` or ``"dask"``.
+    scheduler
+        A Dask scheduler address (``tcp://host:port``), or None.
+    resume
+        Finish the search in ``out`` from its last finished generation.
+    overwrite
+        Start again in ``out``, replacing an earlier search's own files there.
+    progress
+        Show a progress bar.
+    stop_after_generations
+        Stop after this many generations, leaving the folder as a kill would (for tests and demonstrations).
+
+    Returns
+    -------
+    SearchReport or None
+        The folder, the policies evaluated, the Pareto set, runs, seconds and hypervolume; None when stopped
+        by ``stop_after_generations``.
+    """
     out = Path(out)
     lock = sealed.SweepLock(out)
     try:

@@ -363,14 +363,11 @@ def _save_manifest(out: Path, manifest: dict[str, Any]) -> None:
     write_bytes_atomically(out / "manifest.json", (json.dumps(manifest, indent=1, default=str) + "\n").encode("utf-8"))
 
 
-def prepare_output(
-    sweep: Sweep, out: Path, resume: bool, overwrite: bool, lock: SweepLock | None = None
-) -> dict[str, Any]:
-    """Create or check the output folder (taking its lock); returns the manifest to update."""
-    from simulation.core.io import check_output_dir
-
-    check_output_dir(out)
-    manifest, unreadable = read_manifest(out)
+def _refuse_foreign(
+    out: Path, manifest: dict[str, Any] | None, unreadable: str | None, resume: bool, overwrite: bool
+) -> bool:
+    """The writer rule for a sweep's folder: refuse a folder that is not this tool's sweep, or a sweep that would
+    be replaced or continued without --overwrite or --resume. Returns whether it holds a manifest.json."""
     has_manifest = (out / "manifest.json").exists()
     if has_manifest and manifest is not None and not is_sweep_manifest(manifest):
         raise InputError(
@@ -396,6 +393,70 @@ def prepare_output(
             else "add --resume to finish it, or use a new --out"
         )
         raise InputError(out, None, f"holds {state} sweep; not overwritten ({hint})")
+    return has_manifest
+
+
+def _rebuilt_manifest(
+    out: Path, sweep: Sweep, components: dict[str, Any], fp_hash: str, unreadable: str | None
+) -> dict[str, Any]:
+    """``--resume`` on an unreadable manifest: rebuild it from the chunks that carry this sweep's fingerprint."""
+    log.warning(
+        "%s/manifest.json is unreadable (%s); rebuilding it from the chunks that carry this sweep's fingerprint",
+        out,
+        unreadable,
+    )
+    manifest = sweep_manifest(sweep, components)
+    ids = {
+        i.get("sweep_id")
+        for p in sorted(parts_dir(out).glob("chunk-*.parquet"))
+        if (i := chunk_identity(p)) is not None and i.get("fingerprint") == fp_hash
+    }
+    if len(ids) == 1:
+        manifest["sweep_id"] = ids.pop()
+    manifest["rebuilt_utc"] = manifest["created_utc"]
+    return manifest
+
+
+def _resumed_manifest(out: Path, sweep: Sweep, manifest: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
+    """The manifest of the sweep to resume, once its fingerprint (the model, the libraries) and chunk size are
+    the ones this run would use."""
+    old_fp = manifest.get("fingerprint")
+    if not isinstance(old_fp, dict):
+        raise InputError(
+            out,
+            None,
+            "was made by an older alliance-sim without content hashes; refusing to resume (use a new --out)",
+        )
+    old_fp = dict(old_fp)
+    for name, version in (manifest.get("libraries") or {}).items():  # the versions a reader sees count too
+        if f"library {name}" in old_fp:
+            old_fp[f"library {name}"] = version if version is not None else "not installed"
+    if old_fp != components:
+        raise InputError(
+            out,
+            None,
+            f"the model changed since this sweep started ({describe_changes(old_fp, components)}); "
+            "refusing to mix results: use a new --out, or --overwrite to start again",
+        )
+    if manifest.get("chunk_size") != sweep.spec.chunk_size:
+        raise InputError(
+            out,
+            "--chunk-size",
+            f"must stay {manifest.get('chunk_size')} to resume this sweep (leave --chunk-size out to keep it)",
+        )
+    manifest["resumed_utc"] = base_manifest("sweep")["created_utc"]
+    return manifest
+
+
+def prepare_output(
+    sweep: Sweep, out: Path, resume: bool, overwrite: bool, lock: SweepLock | None = None
+) -> dict[str, Any]:
+    """Create or check the output folder (taking its lock); returns the manifest to update."""
+    from simulation.core.io import check_output_dir
+
+    check_output_dir(out)
+    manifest, unreadable = read_manifest(out)
+    has_manifest = _refuse_foreign(out, manifest, unreadable, resume, overwrite)
     finished = out / "results.parquet"
     # checked before the lock is taken: a refused resume leaves the folder byte for byte as it was
     resuming_finished = has_manifest and resume and not overwrite and manifest is not None and manifest.get("complete")
@@ -415,46 +476,9 @@ def prepare_output(
         remove_sweep_files(out)
         has_manifest = False
     if has_manifest and manifest is None:  # --resume on an unreadable manifest: rebuild it from the chunks
-        log.warning(
-            "%s/manifest.json is unreadable (%s); rebuilding it from the chunks that carry this sweep's fingerprint",
-            out,
-            unreadable,
-        )
-        manifest = sweep_manifest(sweep, components)
-        ids = {
-            i.get("sweep_id")
-            for p in sorted(parts_dir(out).glob("chunk-*.parquet"))
-            if (i := chunk_identity(p)) is not None and i.get("fingerprint") == fp_hash
-        }
-        if len(ids) == 1:
-            manifest["sweep_id"] = ids.pop()
-        manifest["rebuilt_utc"] = manifest["created_utc"]
+        manifest = _rebuilt_manifest(out, sweep, components, fp_hash, unreadable)
     elif has_manifest:
-        old_fp = manifest.get("fingerprint")
-        if not isinstance(old_fp, dict):
-            raise InputError(
-                out,
-                None,
-                "was made by an older alliance-sim without content hashes; refusing to resume (use a new --out)",
-            )
-        old_fp = dict(old_fp)
-        for name, version in (manifest.get("libraries") or {}).items():  # the versions a reader sees count too
-            if f"library {name}" in old_fp:
-                old_fp[f"library {name}"] = version if version is not None else "not installed"
-        if old_fp != components:
-            raise InputError(
-                out,
-                None,
-                f"the model changed since this sweep started ({describe_changes(old_fp, components)}); "
-                "refusing to mix results: use a new --out, or --overwrite to start again",
-            )
-        if manifest.get("chunk_size") != sweep.spec.chunk_size:
-            raise InputError(
-                out,
-                "--chunk-size",
-                f"must stay {manifest.get('chunk_size')} to resume this sweep (leave --chunk-size out to keep it)",
-            )
-        manifest["resumed_utc"] = base_manifest("sweep")["created_utc"]
+        manifest = _resumed_manifest(out, sweep, manifest, components)
     else:
         manifest = sweep_manifest(sweep, components)
     parts_dir(out).mkdir(exist_ok=True)
@@ -521,9 +545,35 @@ def run_sweep(
     keep_parts: bool = False,
     on_start: Callable[[], None] | None = None,
 ) -> SweepReport:
-    """Run (or finish) a sweep into ``out``; returns timing. Every finished chunk is on disk at once.
+    """Run (or finish) a sweep into ``out``; every finished chunk is on disk at once.
 
-    ``on_start`` is called once the folder is checked and locked, before any chunk runs.
+    Parameters
+    ----------
+    sweep
+        The sweep to run (:func:`simulation.sweeps.spec.load_sweep`).
+    out
+        The sweep's folder: new or empty, or this sweep's own (with ``resume`` or ``overwrite``).
+    workers
+        Processes or threads running chunks at once (None: every core).
+    executor_kind
+        ``"thread"`` (default), ``"process"`` or ``"dask"``.
+    scheduler
+        A Dask scheduler address (``tcp://host:port``) to run the chunks on, or None.
+    resume
+        Finish the sweep in ``out``, reusing every chunk whose bytes match its record.
+    overwrite
+        Start again in ``out``, replacing an earlier sweep's own files there.
+    progress
+        Show a progress bar with runs/s and the time left.
+    keep_parts
+        Keep the chunk files after they are merged into ``results.parquet``.
+    on_start
+        Called once the folder is checked and locked, before any chunk runs.
+
+    Returns
+    -------
+    SweepReport
+        The folder, the results file, the runs made in this session and their seconds.
     """
     out = Path(out)
     lock = SweepLock(out)
@@ -534,6 +584,64 @@ def run_sweep(
         return _run_locked(sweep, out, manifest, workers, executor_kind, scheduler, progress, keep_parts)
     finally:
         lock.release()
+
+
+def _execute(
+    sweep: Sweep,
+    tasks: list[ChunkTask],
+    record: Callable[[ChunkTask, pa.Table], None],
+    workers: int | None,
+    executor_kind: str,
+    scheduler: str | None,
+    progress: bool,
+    runs_todo: int,
+) -> list[Any]:
+    """Run the chunks' tasks (one worker: chunk by chunk in this process; else on an executor), recording each
+    as it finishes; Ctrl-C stops them between chunks. Returns the worker processes told to exit, to be joined
+    after the merge."""
+    leaving: list[Any] = []
+    if not tasks:
+        return leaving
+    if scheduler is None and (workers or os.cpu_count() or 1) > 1:
+        # compile the rules here, once, so that the workers on this machine load them from the
+        # cache instead of each compiling them (nothing to do when the cache holds them)
+        from simulation.drivers.compiled import rules_ready
+        from simulation.runner import prepare_rules
+
+        if not rules_ready("batch"):
+            prepare_rules(sweep.base, kind="batch")
+    executor, client = make_executor(executor_kind, workers, scheduler)
+    bar = _Progress(sweep.total_runs, sweep.total_runs - runs_todo, enabled=progress)
+    stopped = False
+    try:
+        with bar, _Interrupt() as interrupt:
+            if executor is None:  # one worker: chunk by chunk in this process, Ctrl-C checked between chunks
+                for task in tasks:
+                    if interrupt.requested:
+                        raise KeyboardInterrupt
+                    record(task, run_chunk(task))
+                    bar.advance(task.stop - task.start)
+            else:
+                pending = {executor.submit(run_chunk, t): t for t in tasks}
+                while pending:
+                    if interrupt.requested:
+                        raise KeyboardInterrupt
+                    finished, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                    for fut in finished:
+                        task = pending.pop(fut)
+                        record(task, fut.result())
+                        bar.advance(task.stop - task.start)
+    except BaseException:
+        stopped = True
+        raise
+    finally:
+        if executor is not None:
+            leaving = _stop(executor, now=stopped)
+            if stopped:
+                _join(leaving)
+        if client is not None:
+            client.close()
+    return leaving
 
 
 def _run_locked(
@@ -575,47 +683,7 @@ def _run_locked(
             raise
         done.add(task.index)
 
-    leaving: list[Any] = []  # worker processes told to exit, joined after the merge
-    if tasks:
-        if scheduler is None and (workers or os.cpu_count() or 1) > 1:
-            # compile the rules here, once, so that the workers on this machine load them from the
-            # cache instead of each compiling them (nothing to do when the cache holds them)
-            from simulation.drivers.compiled import rules_ready
-            from simulation.runner import prepare_rules
-
-            if not rules_ready("batch"):
-                prepare_rules(sweep.base, kind="batch")
-        executor, client = make_executor(executor_kind, workers, scheduler)
-        bar = _Progress(sweep.total_runs, sweep.total_runs - runs_todo, enabled=progress)
-        stopped = False
-        try:
-            with bar, _Interrupt() as interrupt:
-                if executor is None:  # one worker: chunk by chunk in this process, Ctrl-C checked between chunks
-                    for task in tasks:
-                        if interrupt.requested:
-                            raise KeyboardInterrupt
-                        record(task, run_chunk(task))
-                        bar.advance(task.stop - task.start)
-                else:
-                    pending = {executor.submit(run_chunk, t): t for t in tasks}
-                    while pending:
-                        if interrupt.requested:
-                            raise KeyboardInterrupt
-                        finished, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-                        for fut in finished:
-                            task = pending.pop(fut)
-                            record(task, fut.result())
-                            bar.advance(task.stop - task.start)
-        except BaseException:
-            stopped = True
-            raise
-        finally:
-            if executor is not None:
-                leaving = _stop(executor, now=stopped)
-                if stopped:
-                    _join(leaving)
-            if client is not None:
-                client.close()
+    leaving = _execute(sweep, tasks, record, workers, executor_kind, scheduler, progress, runs_todo)
     seconds = time.perf_counter() - t0
     manifest.update(
         {
@@ -689,7 +757,18 @@ class _Progress:
 
 
 def read_results(path: Path) -> tuple[Any, dict[str, Any]]:
-    """A sweep's results table (pandas) and the manifest embedded in it; anything else is a one-line error."""
+    """A sweep's results table and the manifest embedded in it; anything else is a one-line error.
+
+    Parameters
+    ----------
+    path
+        A sweep's ``results.parquet`` or its folder.
+
+    Returns
+    -------
+    tuple of (pandas.DataFrame, dict)
+        The results (one row per run) and the sweep's manifest.
+    """
     from simulation.core.io import check_input_file
 
     path = Path(path)

@@ -24,7 +24,20 @@ ID_COLUMNS = ("run", "point", "replicate", "seed")
 
 
 def long_format(df: pd.DataFrame, factors: list[str] | None = None) -> pd.DataFrame:
-    """One row per run and outcome (see the module docstring). Nothing is dropped."""
+    """One row per run and outcome (see the module docstring). Nothing is dropped.
+
+    Parameters
+    ----------
+    df
+        A sweep's results table (one row per run).
+    factors
+        The swept quantities' columns, kept on every row beside the run's identifiers.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The long table: identifiers, factors, ``outcome``, ``month``, ``value`` and ``text``.
+    """
     factors = [f for f in (factors or []) if f in df.columns]
     ids = [c for c in ID_COLUMNS if c in df.columns] + [f for f in factors if f not in ID_COLUMNS]
     outcomes = [c for c in df.columns if c not in ids]
@@ -73,7 +86,18 @@ CSV_NOTES = {
 
 
 def csv_frame(long: pd.DataFrame) -> pd.DataFrame:
-    """The long table as the CSV holds it: seeds as text (see ``CSV_SEED_PREFIX``), everything else as is."""
+    """The long table as the CSV holds it: seeds as text (see ``CSV_SEED_PREFIX``), everything else as is.
+
+    Parameters
+    ----------
+    long
+        The long table (:func:`long_format`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with the seed column as text.
+    """
     out = long.copy()
     if "seed" in out:
         out["seed"] = CSV_SEED_PREFIX + out["seed"].astype("int64").astype(str)
@@ -82,12 +106,31 @@ def csv_frame(long: pd.DataFrame) -> pd.DataFrame:
 
 def write_csv(long: pd.DataFrame, path: Path) -> None:
     """Write the long table as CSV: UTF-8, comma-separated, a header row, nulls as empty fields,
-    floats in their shortest exact decimal form, seeds as text."""
+    floats in their shortest exact decimal form, seeds as text.
+
+    Parameters
+    ----------
+    long
+        The long table (:func:`long_format`).
+    path
+        The CSV file to write.
+    """
     csv_frame(long).to_csv(path, index=False, na_rep="", lineterminator="\n", encoding="utf-8")
 
 
 def read_csv(path: Path) -> pd.DataFrame:
-    """Read an exported CSV back into the long table's types (the seed as int64)."""
+    """Read an exported CSV back into the long table's types (the seed as int64).
+
+    Parameters
+    ----------
+    path
+        A CSV written by :func:`write_csv` (``alliance-sim export --csv``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The long table, with the types it had before it was written.
+    """
     df = pd.read_csv(path, dtype={"seed": "string", "outcome": "string", "text": "string"}, keep_default_na=False,
                      na_values={"value": [""], "month": [""]})  # fmt: skip
     if "seed" in df:
@@ -101,7 +144,24 @@ def read_csv(path: Path) -> pd.DataFrame:
 def check_export_target(results: Path, out: Path, csv: bool, overwrite: bool) -> None:
     """Before any work: ``out`` is not the input, a manifest, a sealed file or sweep results, and an existing
     ``out`` (and, for CSV, its ``.manifest.json``) is replaced only with ``--overwrite`` and only when an
-    earlier export made it."""
+    earlier export made it.
+
+    Parameters
+    ----------
+    results
+        The sweep's ``results.parquet`` or its folder (the input).
+    out
+        The file to write.
+    csv
+        Whether the export is CSV (with a ``.manifest.json`` beside it) rather than Parquet.
+    overwrite
+        Whether an earlier export at ``out`` may be replaced.
+
+    Raises
+    ------
+    InputError
+        ``out`` is refused (one line naming it).
+    """
     from simulation.core.io import EXPORT_KEY, check_output_file, tool_manifest
 
     results = Path(results)
@@ -134,6 +194,18 @@ def check_export_target(results: Path, out: Path, csv: bool, overwrite: bool) ->
 
 
 def same_file_safe(a: Path, b: Path) -> bool:
+    """Whether two paths both exist and are the same file.
+
+    Parameters
+    ----------
+    a, b
+        The paths to compare.
+
+    Returns
+    -------
+    bool
+        True when both exist and name one file.
+    """
     from simulation.core.io import same_file
 
     return (a.exists() and b.exists()) and same_file(a, b)
@@ -145,6 +217,22 @@ def export_long(results: Path, out: Path, csv: bool = False, overwrite: bool = F
     Parquet keeps the sweep's manifest in its metadata (and an ``alliance_sim_export`` marker, so a later
     ``--overwrite`` knows the file is an export); CSV gets it as ``<out>.manifest.json``. An existing ``out``
     is replaced only with ``overwrite`` and only when it is an earlier export.
+
+    Parameters
+    ----------
+    results
+        A sweep's ``results.parquet`` or its folder.
+    out
+        The file to write (Parquet, or CSV with ``csv``).
+    csv
+        Write CSV (with ``<out>.manifest.json``) instead of Parquet.
+    overwrite
+        Replace an earlier export at ``out``.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq

@@ -219,45 +219,10 @@ class Sweep:
         self.overrides: dict[str, Any] = {}
         #: How to name the base scenario on a command line: a shipped name, or the file's absolute path.
         self.base_ref: str | None = None
-        grid = spec.design.method == "grid"
-        self.factors: list[Factor] = []
-        for v in spec.vary:
-            if v.values is not None:
-                self.factors.append(Factor(v.name, v.path, list(v.values), None, None))
-            elif v.range is not None:
-                values = None
-                if grid:
-                    if v.range.num is None:
-                        raise InputError(source, f"vary[{v.path}].range.num", "a grid needs num (how many values)")
-                    values = list(np.linspace(v.range.low, v.range.high, v.range.num))
-                self.factors.append(Factor(v.name, v.path, values, "unif", [v.range.low, v.range.high]))
-            elif v.distribution is not None:
-                if grid:
-                    raise InputError(source, f"vary[{v.path}].distribution", "a grid needs values or a range with num")
-                dist, bounds = v.distribution.salib()
-                self.factors.append(Factor(v.name, v.path, None, dist, bounds))
-            else:
-                key = v.path.removeprefix("parameters.")
-                if not v.path.startswith("parameters.") or key not in self.registry:
-                    raise InputError(source, f"vary[{v.path}]", "registry_range needs a path parameters.<registry key>")
-                p = self.registry[key]
-                if not p.high > p.low:
-                    raise InputError(source, f"vary[{v.path}]", "this parameter's documented range is a single value")
-                values = ([p.low, p.value, p.high] if p.low < p.value < p.high else [p.low, p.high]) if grid else None
-                self.factors.append(Factor(v.name, v.path, values, "unif", [p.low, p.high]))
+        self.factors: list[Factor] = [self._vary_factor(v) for v in spec.vary]
         if spec.vary_registry is not None:
-            taken = {f.path for f in self.factors}
-            for p in self.registry:
-                path = f"parameters.{p.key}"
-                if p.role not in spec.vary_registry.roles or not p.high > p.low or path in taken:
-                    continue
-                if any(p.key == x or p.key.startswith(x + ".") for x in spec.vary_registry.exclude):
-                    continue
-                if p.family in ("initial_level", "unlisted_pair_default", "treaty_consent_steps"):
-                    continue  # integers or defaults: not sampled as continuous ranges
-                values = [p.low, p.high] if grid else None
-                self.factors.append(Factor(p.key, path, values, "unif", [p.low, p.high]))
-        if not grid:
+            self.factors += self._registry_factors()
+        if spec.design.method != "grid":
             missing = [f.name for f in self.factors if f.dist is None]
             if missing:
                 raise InputError(
@@ -271,10 +236,62 @@ class Sweep:
         self._check_whole_number_paths()
         #: Design points, computed from the specification (nothing is built before the size is checked).
         self.design_size = design_size(spec, self.factors, source)
-        total = self.design_size * spec.replicates
+        self._check_size(max_runs)
+        self._check_extremes()
+
+    def _vary_factor(self, v: Any) -> Factor:
+        """The factor of one ``vary`` entry: its values (a grid's) or its distribution (a sampled design's)."""
+        grid = self.spec.design.method == "grid"
+        if v.values is not None:
+            return Factor(v.name, v.path, list(v.values), None, None)
+        elif v.range is not None:
+            values = None
+            if grid:
+                if v.range.num is None:
+                    raise InputError(self.source, f"vary[{v.path}].range.num", "a grid needs num (how many values)")
+                values = list(np.linspace(v.range.low, v.range.high, v.range.num))
+            return Factor(v.name, v.path, values, "unif", [v.range.low, v.range.high])
+        elif v.distribution is not None:
+            if grid:
+                raise InputError(self.source, f"vary[{v.path}].distribution", "a grid needs values or a range with num")
+            dist, bounds = v.distribution.salib()
+            return Factor(v.name, v.path, None, dist, bounds)
+        else:
+            key = v.path.removeprefix("parameters.")
+            if not v.path.startswith("parameters.") or key not in self.registry:
+                raise InputError(
+                    self.source, f"vary[{v.path}]", "registry_range needs a path parameters.<registry key>"
+                )
+            p = self.registry[key]
+            if not p.high > p.low:
+                raise InputError(self.source, f"vary[{v.path}]", "this parameter's documented range is a single value")
+            values = ([p.low, p.value, p.high] if p.low < p.value < p.high else [p.low, p.high]) if grid else None
+            return Factor(v.name, v.path, values, "unif", [p.low, p.high])
+
+    def _registry_factors(self) -> list[Factor]:
+        """The factors ``vary_registry`` adds: every registry parameter of the roles asked for with a documented
+        range, except those excluded, already varied, or integers and defaults."""
+        grid = self.spec.design.method == "grid"
+        found: list[Factor] = []
+        taken = {f.path for f in self.factors}
+        for p in self.registry:
+            path = f"parameters.{p.key}"
+            if p.role not in self.spec.vary_registry.roles or not p.high > p.low or path in taken:
+                continue
+            if any(p.key == x or p.key.startswith(x + ".") for x in self.spec.vary_registry.exclude):
+                continue
+            if p.family in ("initial_level", "unlisted_pair_default", "treaty_consent_steps"):
+                continue  # integers or defaults: not sampled as continuous ranges
+            values = [p.low, p.high] if grid else None
+            found.append(Factor(p.key, path, values, "unif", [p.low, p.high]))
+        return found
+
+    def _check_size(self, max_runs: int | None) -> None:
+        """Refuse a design above the limits of points, values and runs (or above ``--max-runs``)."""
+        total = self.design_size * self.spec.replicates
         if self.design_size > MAX_DESIGN_POINTS or self.design_size * max(len(self.factors), 1) > MAX_DESIGN_CELLS:
             raise InputError(
-                source,
+                self.source,
                 "design",
                 f"{self.design_size:,} design points x {len(self.factors)} factors is "
                 f"above the limit of {MAX_DESIGN_POINTS:,} points and {MAX_DESIGN_CELLS:,} values; "
@@ -282,22 +299,26 @@ class Sweep:
             )
         if total > MAX_TOTAL_RUNS:
             raise InputError(
-                source,
+                self.source,
                 "replicates",
                 f"{total:,} runs is above the limit of {MAX_TOTAL_RUNS:,} runs "
                 "per sweep; split it into several sweep files",
             )
         if max_runs is not None and total > max_runs:
-            raise InputError(source, None, f"{total:,} runs is above --max-runs {max_runs:,}; add --yes to run it")
-        # validate every path at the extremes of the values the design will actually use
+            raise InputError(self.source, None, f"{total:,} runs is above --max-runs {max_runs:,}; add --yes to run it")
+
+    def _check_extremes(self) -> None:
+        """Validate every path at the extremes of the values the design will actually use."""
         for k, f in enumerate(self.factors):
             column = self.points[:, k]
             for value in {float(column.min()), float(column.max())}:
                 try:
-                    apply_overrides(base, {f.path: value}, source=source, registry=self.registry)
+                    apply_overrides(self.base, {f.path: value}, source=self.source, registry=self.registry)
                 except InputError as err:
                     raise InputError(
-                        source, f"vary[{f.name}]", err.message if err.field == f.path else f"{err.field}: {err.message}"
+                        self.source,
+                        f"vary[{f.name}]",
+                        err.message if err.field == f.path else f"{err.field}: {err.message}",
                     ) from None
 
     def _check_whole_number_paths(self) -> None:
@@ -445,6 +466,27 @@ def load_sweep(
     ``chunk_size`` (how the work is cut: never changes a result) and ``replicates`` (runs per design point:
     a new count is a new table, with its own sweep hash) override the file; ``Sweep.overrides`` records them
     for the manifest.
+
+    Parameters
+    ----------
+    path
+        The sweep YAML file, or the name of a shipped one (``experiments/``).
+    chunk_size
+        Runs per chunk, instead of the file's (None: the file's).
+    max_runs
+        Refuse a sweep of more runs than this (None: no limit but the tool's own).
+    replicates
+        Runs per design point, instead of the file's (None: the file's).
+
+    Returns
+    -------
+    Sweep
+        The validated sweep: its specification, base scenario and design.
+
+    Raises
+    ------
+    InputError
+        A file, field or value the sweep cannot use (one line naming the file and field).
     """
     from simulation.core.io import parse_yaml, read_input_text
     from simulation.core.resources import resolve_ref
@@ -474,6 +516,22 @@ def load_sweep(
 
 
 def sweep_from_dict(data: dict[str, Any], base: Scenario, source: str = "<sweep>") -> Sweep:
+    """A sweep from a mapping of sweep fields (as a sweep file holds them) over an already loaded base scenario.
+
+    Parameters
+    ----------
+    data
+        The sweep's fields (``title``, ``design``, ``vary``, ``replicates``, ...).
+    base
+        The base scenario every design point modifies.
+    source
+        The name errors give for the sweep (default ``<sweep>``).
+
+    Returns
+    -------
+    Sweep
+        The validated sweep.
+    """
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as err:

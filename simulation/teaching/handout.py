@@ -61,21 +61,9 @@ def _value(scenario, key: str) -> float | None:
     return reg.value(key) if key in reg else None
 
 
-def handout_markdown(scenario_path: Path, figures: dict[str, str], stats: dict) -> str:
-    sc = load_scenario(scenario_path)
-    reg = default_registry()
-    lines = [
-        f"# {sc.title}",
-        "",
-        f"*Seminar brief. Scenario `{scenario_id(scenario_path)}`, "
-        f"{month_label(sc.start, 0)} to {month_label(sc.start, sc.steps - 1)} ({sc.steps} months).*",
-        "",
-        "## The story",
-        "",
-        sc.description.strip() or "(no description)",
-        "",
-    ]
-    lines += ["## What happens, month by month", "", "| from | pressure and events |", "|---|---|"]
+def _timeline_lines(sc) -> list[str]:
+    """What happens, month by month: each pressure segment, coordination, event and policy, in order."""
+    lines = ["## What happens, month by month", "", "| from | pressure and events |", "|---|---|"]
     rows: list[tuple[int, str]] = []
     for target, segments in sc.pressure.targets.items():
         for seg in segments:
@@ -100,7 +88,13 @@ def handout_markdown(scenario_path: Path, figures: dict[str, str], stats: dict) 
         rows.append((0, f"{sc.pressure.by}'s policy, {sc.pressure.policy.describe()}"))
     for step, text in sorted(rows, key=lambda r: r[0]):
         lines.append(f"| {month_label(sc.start, step)} | {text} |")
-    lines += ["", "## The players", ""]
+    return lines
+
+
+def _players_lines(sc) -> list[str]:
+    """A parameter card per actor: its values, documented ranges and quotes, and the two it fears most."""
+    reg = default_registry()
+    lines = ["", "## The players", ""]
     for actor in sc.actors:
         lines += [f"### {actor}", "", "| quantity | value | documented range | source |", "|---|---|---|---|"]
         for fam in CARD_FAMILIES:
@@ -123,7 +117,12 @@ def handout_markdown(scenario_path: Path, figures: dict[str, str], stats: dict) 
                     else f"| fears {other} | {value:g} | scenario | scenario file |"
                 )
         lines.append("")
-    lines += [
+    return lines
+
+
+def _model_lines(stats: dict, figures: dict[str, str]) -> list[str]:
+    """What the model says: each outcome's share of runs, its spread across parameter sets, the figures."""
+    lines = [
         "## What the model says",
         "",
         f"Over {stats['runs']:,} runs of this scenario ({stats['design']}), Russia and China were:",
@@ -143,24 +142,37 @@ def handout_markdown(scenario_path: Path, figures: dict[str, str], stats: dict) 
     ]  # fmt: skip
     for caption, name in (("Russia-China alignment across runs", "fan"), ("Final Russia-China alignment", "final")):
         lines += [f"![{caption}]({figures[name]})", "", f"*{caption}.*", ""]
-    if stats.get("baseline") is not None:
-        base = stats["baseline"]
-        lines += [
-            "## Compared with the baseline",
-            "",
-            f"The same {stats['runs']:,} runs of the baseline (`{BASELINE}`: the same seeds and parameter sets) "
-            f"give {_compare_words(base, stats)}. What the scenario changes:",
-            "",
-        ]
-        lines += [f"- {change}" for change in stats.get("changes", [])] or ["- (nothing but its title)"]
-        lines.append("")
-    lines += ["## Discussion questions", ""]
+    return lines
+
+
+def _baseline_lines(stats: dict) -> list[str]:
+    """The scenario compared with the baseline over the same seeds and parameter sets."""
+    base = stats["baseline"]
+    lines = [
+        "## Compared with the baseline",
+        "",
+        f"The same {stats['runs']:,} runs of the baseline (`{BASELINE}`: the same seeds and parameter sets) "
+        f"give {_compare_words(base, stats)}. What the scenario changes:",
+        "",
+    ]
+    lines += [f"- {change}" for change in stats.get("changes", [])] or ["- (nothing but its title)"]
+    lines.append("")
+    return lines
+
+
+def _questions_lines(sc) -> list[str]:
+    """The scenario's own discussion questions, then generic ones, three at least."""
+    lines = ["## Discussion questions", ""]
     questions = list(sc.discussion_questions or [])
     questions += [q for q in GENERIC_QUESTIONS if q not in questions][: max(0, 3 - len(questions))]
     lines += [f"{k}. {q}" for k, q in enumerate(questions, start=1)]
-    text = "\n".join(lines)
+    return lines
+
+
+def _sources_lines(text: str) -> list[str]:
+    """The sources quoted in ``text``, and where the numbers come from."""
     cited = cited_in(text)
-    lines += [
+    return [
         "",
         "## Sources",
         "",
@@ -172,6 +184,27 @@ def handout_markdown(scenario_path: Path, figures: dict[str, str], stats: dict) 
         "source documents listed above.",
         "",
     ]
+
+
+def handout_markdown(scenario_path: Path, figures: dict[str, str], stats: dict) -> str:
+    """The handout in Markdown, one function per section."""
+    sc = load_scenario(scenario_path)
+    lines = [
+        f"# {sc.title}",
+        "",
+        f"*Seminar brief. Scenario `{scenario_id(scenario_path)}`, "
+        f"{month_label(sc.start, 0)} to {month_label(sc.start, sc.steps - 1)} ({sc.steps} months).*",
+        "",
+        "## The story",
+        "",
+        sc.description.strip() or "(no description)",
+        "",
+    ]
+    lines += _timeline_lines(sc) + _players_lines(sc) + _model_lines(stats, figures)
+    if stats.get("baseline") is not None:
+        lines += _baseline_lines(stats)
+    lines += _questions_lines(sc)
+    lines += _sources_lines("\n".join(lines))
     return "\n".join(lines)
 
 

@@ -52,14 +52,35 @@ class PolicyRule(Strict):
         return self.reaction != NO_REACTION
 
     def courted(self) -> str | None:
-        """The focal member the rule treats apart (first row of ``reaction``), or None when both are alike."""
+        """The focal member the rule treats apart (first row of ``reaction``), or None when both are alike.
+
+        Returns
+        -------
+        str or None
+            The courted member's name, or None.
+        """
         return None
 
     def check(self, focal_pair: tuple[str, str], fail: Fail) -> None:
-        """Cross-checks beyond the fields' own bounds (default: none)."""
+        """Cross-checks beyond the fields' own bounds (default: none).
+
+        Parameters
+        ----------
+        focal_pair
+            The scenario's focal pair (a, b).
+        fail
+            Call ``fail(field_suffix, message)`` to refuse the scenario with one line naming
+            ``pressure.policy.<field_suffix>``.
+        """
 
     def describe(self) -> str:
-        """The rule in words (handouts, explanations)."""
+        """The rule in words (handouts, explanations).
+
+        Returns
+        -------
+        str
+            E.g. ``"a wedge: pressure on China rises as Russia and China align, Russia is courted"``.
+        """
         raise NotImplementedError
 
     def response(self, focal_pair: tuple[str, str]) -> list[list[float]]:

@@ -173,7 +173,13 @@ class RegistryFile(_Strict):
 
 
 class Registry:
-    """Look-ups over the validated registry. Immutable; build overrides with ``with_values``."""
+    """Look-ups over the validated registry. Immutable; build overrides with ``with_values``.
+
+    Parameters
+    ----------
+    parameters
+        The entries by key (``Registry.from_file`` reads them from a registry file).
+    """
 
     def __init__(self, parameters: dict[str, Parameter]):
         self._parameters = dict(parameters)
@@ -252,21 +258,76 @@ class Registry:
         return self._parameters[key]
 
     def keys(self) -> list[str]:
+        """Every key of the registry, in registry order.
+
+        Returns
+        -------
+        list of str
+            The keys (``family`` or ``family.of``).
+        """
         return list(self._parameters)
 
     def value(self, key: str) -> float:
+        """The value of one entry.
+
+        Parameters
+        ----------
+        key
+            A registry key, e.g. ``status_concern.China``.
+
+        Returns
+        -------
+        float
+            Its value.
+
+        Raises
+        ------
+        KeyError
+            The registry has no such key.
+        """
         return self._parameters[key].value
 
     def get(self, key: str, default: float) -> float:
-        """Value of ``key`` or ``default`` when the registry has no such entry."""
+        """Value of ``key`` or ``default`` when the registry has no such entry.
+
+        Parameters
+        ----------
+        key
+            A registry key.
+        default
+            The value to return when the key is not in the registry.
+
+        Returns
+        -------
+        float
+            The entry's value, or ``default``.
+        """
         param = self._parameters.get(key)
         return default if param is None else param.value
 
     def family(self, family: str) -> dict[str | None, Parameter]:
+        """Every entry of one family, by what it is of (an actor, a pair; None for a scalar).
+
+        Parameters
+        ----------
+        family
+            A family name, e.g. ``status_concern``.
+
+        Returns
+        -------
+        dict
+            ``of`` -> entry (empty for an unknown family).
+        """
         return {p.of: p for p in self._parameters.values() if p.family == family}
 
     def shapes(self) -> dict[str, Shape]:
-        """Every family's declared shape, in registry order."""
+        """Every family's declared shape, in registry order.
+
+        Returns
+        -------
+        dict
+            Family name -> shape (``actor``, ``pair``, ``directed_pair``, ``scalar`` or ``named``).
+        """
         if self._shapes is None:
             shapes: dict[str, Shape] = {}
             for p in self._parameters.values():
@@ -290,15 +351,43 @@ class Registry:
         return tuple(f for f, shape in self.shapes().items() if shape in shapes)
 
     def required_actor_families(self) -> tuple[str, ...]:
-        """Per-actor families every actor of a scenario needs a value of (those without ``unlisted``)."""
+        """Per-actor families every actor of a scenario needs a value of (those without ``unlisted``).
+
+        Returns
+        -------
+        tuple of str
+            Family names, in registry order.
+        """
         return tuple(f for f in self.families_of_shape("actor") if self.first(f).unlisted is None)
 
     def first(self, family: str) -> Parameter:
-        """The first entry of ``family`` (it carries the family's unit, bounds, shape and kind)."""
+        """The first entry of ``family`` (it carries the family's unit, bounds, shape and kind).
+
+        Parameters
+        ----------
+        family
+            A family name.
+
+        Returns
+        -------
+        Parameter
+            Its first entry.
+        """
         return next(p for p in self._parameters.values() if p.family == family)
 
     def with_values(self, values: dict[str, float]) -> Registry:
-        """A copy with some values replaced (scenario ``parameters`` or a sweep point)."""
+        """A copy with some values replaced (scenario ``parameters`` or a sweep point).
+
+        Parameters
+        ----------
+        values
+            Registry key -> new value (each key must exist).
+
+        Returns
+        -------
+        Registry
+            The copy; this registry is not changed.
+        """
         updated = dict(self._parameters)
         for key, value in values.items():
             updated[key] = updated[key].model_copy(update={"value": float(value)})

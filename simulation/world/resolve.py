@@ -162,9 +162,9 @@ def resolve(
         Values, provenance and overrides in one object.
 
     Notes
-    ----- A scenario checked against another registry is checked
-    again here for the values this one's per-actor families need (a one-line ``InputError``, never a
-    ``KeyError`` while building).
+    -----
+    A scenario checked against another registry is checked again here for the values this one's per-actor
+    families need (a one-line ``InputError``, never a ``KeyError`` while building).
     """
     base = registry if registry is not None else default_registry()
     if registry is not None:
