@@ -16,6 +16,8 @@ from simulation.reporting.plot_style import (
     OKABE_ITO,
     SLIDE_STYLE,
     _check_entries,
+    _footer,
+    _month_ticks,
     new_figure,
 )
 from simulation.reporting.plot_words import pair_words
@@ -29,14 +31,38 @@ def alignment_over_time(
     actors: tuple[str, ...] | None = None,
     scope: str | None = None,
 ) -> Figure:
-    """Alignment level of every pair, month by month; the ``focal`` pair's column (default: the
-    first of ``pairs``) drawn thick and black; the others each in their own colour and line style,
-    labelled in words ("Russia-China"); ``scope`` (one run: its seed and parameters) under the title."""
+    """Alignment level of every pair of one run, month by month.
+
+    The ``focal`` pair is drawn thick and black; the others each in their own colour and line style, labelled
+    in words ("Russia-China"). Position ``m`` on the month axis is row ``m`` of the trajectories (a run's month
+    ``m``: row 0 is the state at the start), labelled with that row's calendar month (its ``date`` column,
+    ``simulation.core.calendar.run_month_label``).
+
+    Parameters
+    ----------
+    trajectories : pandas.DataFrame
+        One row per month (0 to T) with a column per pair (the level, 0-5) and a ``date`` column (YYYY-MM).
+    pairs : list of str
+        The pair columns to draw (at most 12).
+    title : str
+        The figure's title.
+    focal : str, optional
+        The pair column drawn thick and black; default: the first of ``pairs``.
+    actors : tuple of str, optional
+        The actors' names, to spell the pairs as the scenario does.
+    scope : str, optional
+        A line under the figure (one run: its seed, parameters and months).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure (not saved; see ``save``).
+    """
     focal = pairs[0] if focal is None and pairs else focal
     _check_entries(len(pairs), "pairs")
     with mpl.rc_context(SLIDE_STYLE):
         fig, ax = new_figure((11.5, 6.2))
-        x = pd.to_datetime(trajectories["date"]) if "date" in trajectories else trajectories.index
+        x = np.arange(len(trajectories))
         palette = tuple(c for c in OKABE_ITO if c != "#000000")  # black is the focal pair's
         others = [p for p in pairs if p != focal]
         for pair in pairs:
@@ -59,15 +85,30 @@ def alignment_over_time(
         ax.set_xlabel("Month")
         ax.grid(axis="y", alpha=0.3)
         ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
-        fig.autofmt_xdate()
-        if scope:
-            fig.text(0.01, 0.005, scope, fontsize=10, color="#444444", wrap=True)
-        fig.tight_layout(rect=(0, 0.04 if scope else 0, 1, 1))
+        if "date" in trajectories:
+            _month_ticks(ax, [str(d) for d in trajectories["date"]])
+        rect = _footer(fig, [scope or ""])
+        fig.tight_layout(rect=(0, rect, 1, 1))
     return fig
 
 
 def alignment_network(levels: np.ndarray, actors: tuple[str, ...], title: str) -> Figure:
-    """The actors as a network; edges coloured and widened by alignment level."""
+    """The actors as a network at one month, each pair's edge coloured and widened by its alignment level.
+
+    Parameters
+    ----------
+    levels : numpy.ndarray
+        The actors' alignment levels (n x n, 0-5; the upper triangle is read).
+    actors : tuple of str
+        The actors' names, in the order of ``levels``' rows.
+    title : str
+        The figure's title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure (not saved; see ``save``).
+    """
     with mpl.rc_context(SLIDE_STYLE):
         fig, ax = new_figure((7.5, 7))
         graph = nx.Graph()

@@ -8,11 +8,14 @@ pyplot, so they need no window system, display in a notebook and are freed when 
 
 from __future__ import annotations
 
+import calendar
+import textwrap
 from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
 
+from simulation.core.calendar import month_label, run_month_label
 from simulation.core.errors import InputError
 
 #: Okabe & Ito (2008), "Color Universal Design": distinguishable under the common colour-vision
@@ -85,20 +88,46 @@ def _check_entries(count: int, what: str, source: str | None = None) -> None:
         )
 
 
+#: The footer's lettering (points) and how many of its characters fit in an inch of figure width (DejaVu Sans,
+#: with a margin): the footer is wrapped here, so its height is known before the layout leaves room for it.
+FOOTER_SIZE, FOOTER_CHARS_PER_INCH = 9.5, 13.5
+
+
 def _footer(fig: Figure, lines: list[str]) -> float:
-    """Grey lines of scope under a figure; returns the share of the height they take."""
-    text = "\n".join(line for line in lines if line)
-    if not text:
+    """Grey lines of scope under a figure, wrapped to its width; returns the share of the height they take."""
+    width = int(fig.get_figwidth() * FOOTER_CHARS_PER_INCH)
+    wrapped = [part for line in lines if line for part in textwrap.wrap(line, width, break_on_hyphens=False)]
+    if not wrapped:
         return 0.0
-    fig.text(0.01, 0.005, text, fontsize=9.5, color="#444444", va="bottom", wrap=True)
-    return 0.025 + 0.028 * text.count("\n")
+    fig.text(0.01, 0.005, "\n".join(wrapped), fontsize=FOOTER_SIZE, color="#444444", va="bottom")
+    line_height = FOOTER_SIZE * 1.3 / 72 / fig.get_figheight()  # points to a share of the height
+    return 0.012 + line_height * len(wrapped)
 
 
 def _month_words(start: str, step: int) -> str:
-    """'Dec 2021' for month ``step`` after ``start`` (YYYY-MM)."""
-    import calendar
+    """'Dec 2021' for step ``step`` (0-based) of a run starting at ``start`` (YYYY-MM)."""
+    return _calendar_words(month_label(start, step))
 
-    from simulation.core.calendar import month_label
 
-    year, month = month_label(start, step).split("-")
+def _calendar_words(label: str) -> str:
+    """'Jan 2018' for '2018-01'."""
+    year, month = label.split("-")
     return f"{calendar.month_abbr[int(month)]} {year}"
+
+
+def _run_month_labels(start: str, last: int) -> list[str]:
+    """The calendar month (YYYY-MM) of a run's months 0 to ``last`` (1-based: month ``m`` is the state at the end
+    of step ``m - 1``; month 0, the state at the start, carries the month before it), as
+    ``simulation.core.calendar.run_month_label`` gives them."""
+    return [run_month_label(start, m) for m in range(last + 1)]
+
+
+def _month_ticks(ax, labels: list[str]) -> None:
+    """Ticks on a time axis whose position ``m`` is a run's month ``m`` with the calendar month ``labels[m]``
+    (YYYY-MM): at months 1, 13, 25, ... (the first month of each year of the run) and at the last month
+    when it is at least 6 months past the tick before it, labelled 'Jan 2018'."""
+    last = len(labels) - 1
+    ticks = list(range(1, last + 1, 12)) or [last]
+    if last - ticks[-1] >= 6:
+        ticks.append(last)
+    ax.set_xticks(ticks, [_calendar_words(labels[m]) for m in ticks])

@@ -315,7 +315,9 @@ def final_alignment(
         ax.set_xticks(xs, [_value_text(v) for v in shares.index], rotation=45 if len(xs) > 6 else 0)
         ax.set_xlabel(human_label(by, manifest) + (" (quantile bins)" if was_binned else ""))
         ax.set_ylabel("Share of runs")
-        ax.set_title(f"Level of {focal} held at the end")
+        ax.set_title(
+            f"Level of {focal} held at the end" + (f" ({by_words(manifest)[4:]})" if by_words(manifest) else "")
+        )
         ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
         fixed, pooled = _fixed_and_pooled(df, [by], factors, manifest)
         shows = "; ".join(

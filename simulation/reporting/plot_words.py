@@ -127,6 +127,13 @@ def _fixed_and_pooled(data: pd.DataFrame, shown: list[str], factors: list[str], 
     return fixed, pooled
 
 
+def _shown_words(data: pd.DataFrame, shown: list[str], factors: list[str], manifest: dict | None) -> str:
+    """'with X = 0.5; pooled over Y (11 values, 0-1)': what a figure holds fixed and pools over, or ''."""
+    fixed, pooled = _fixed_and_pooled(data, shown, factors, manifest)
+    parts = ("with " + ", ".join(fixed) if fixed else "", "pooled over " + "; ".join(pooled) if pooled else "")
+    return "; ".join(x for x in parts if x)
+
+
 def _pooled_note(
     df: pd.DataFrame,
     shown: list[str],
