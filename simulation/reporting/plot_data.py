@@ -14,8 +14,22 @@ def _is_binary(series: pd.Series) -> bool:
 
 
 def binned(values: pd.Series, max_levels: int = MAX_LEVELS_UNBINNED, bins: int = 8) -> tuple[pd.Series, bool]:
-    """``values`` as they are if they take at most ``max_levels`` distinct values (a grid), else the
-    centre of their quantile bin (``bins`` bins of about equal counts); and whether it binned."""
+    """Put a sampled design's values into quantile bins; leave a grid's as they are.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        One swept quantity's value per run.
+    max_levels : int, optional
+        At most this many distinct values are left unbinned (a grid).
+    bins : int, optional
+        The number of quantile bins (about equal counts; fewer when values repeat).
+
+    Returns
+    -------
+    tuple of (pandas.Series, bool)
+        ``values`` as they are, or each value's bin centre; and whether it binned.
+    """
     if values.nunique() <= max_levels or not pd.api.types.is_numeric_dtype(values):
         return values, False
     codes = pd.qcut(values, q=bins, duplicates="drop")
@@ -24,14 +38,30 @@ def binned(values: pd.Series, max_levels: int = MAX_LEVELS_UNBINNED, bins: int =
 
 
 def summarise(data: pd.DataFrame, keys: list[str], outcome: str) -> pd.DataFrame:
-    """Per group: runs ``n``, ``mean`` of ``outcome`` and a 95% band (``lo``, ``hi``): Wilson for a
-    yes/no outcome, mean +- 1.96 standard errors otherwise (Monte Carlo error of the pooled value).
+    """Per group: the runs, the mean of ``outcome`` and its 95% band.
 
-    A yes/no outcome of posterior-predictive runs (a ``draw`` column) also gets its spread across
-    posterior draws (``simulation.core.spread``): ``draws``, ``runs_per_draw``, ``d05``, ``d50``, ``d95``
-    (per-draw probabilities' 5%, median, 95%), ``below`` / ``above`` (shares of draws with P < 0.05 /
-    > 0.5) and ``between`` (share of the variance between draws); only when every group has at least two
-    runs per draw (with one, a draw's "probability" is its one run's 0 or 1)."""
+    The band is Wilson's for a yes/no outcome, mean +- 1.96 standard errors otherwise (the Monte Carlo error
+    of the pooled value). A yes/no outcome of posterior-predictive runs (a ``draw`` column) also gets its
+    spread across posterior draws (``simulation.core.spread``), when every group has at least two runs per
+    draw (with one, a draw's "probability" is its one run's 0 or 1).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per run.
+    keys : list of str
+        The columns to group by.
+    outcome : str
+        The outcome column (a yes/no outcome or a number).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group: ``keys``, ``n``, ``mean``, ``sd``, ``lo``, ``hi``; with the draw columns also
+        ``draws``, ``runs_per_draw``, ``d05``, ``d50``, ``d95`` (per-draw probabilities' 5%, median, 95%),
+        ``below`` / ``above`` (shares of draws with P < 0.05 / > 0.5) and ``between`` (the share of the
+        variance between draws).
+    """
     from simulation.core.stats import wilson_interval
 
     y = data[outcome].astype(float)

@@ -41,17 +41,51 @@ LEVEL_COLOURS = ["#b2182b", "#bdbdbd", "#92c5de", "#4393c3", "#2166ac", "#053061
 
 
 class TooManyEntries(InputError):
-    """A figure would need more than ``MAX_LEGEND_ENTRIES`` legend entries."""
+    """A figure would need more than ``MAX_LEGEND_ENTRIES`` legend entries (refused with one line).
+
+    Parameters
+    ----------
+    source : str or pathlib.Path or None
+        The file the figure was asked of, if any.
+    field : str or None
+        The option or column with too many values.
+    message : str
+        What is wrong and what to do instead.
+    """
 
 
 def new_figure(figsize: tuple[float, float]) -> tuple[Figure, object]:
-    """A figure and its one axes, without pyplot (no backend, no global figure list)."""
+    """A figure and its one axes, without pyplot (no backend, no global figure list).
+
+    Parameters
+    ----------
+    figsize : tuple of float
+        Width and height in inches.
+
+    Returns
+    -------
+    tuple of (matplotlib.figure.Figure, matplotlib.axes.Axes)
+        The figure and its axes.
+    """
     fig = Figure(figsize=figsize)
     return fig, fig.add_subplot()
 
 
 def save(fig: Figure, path_stem: Path) -> list[Path]:
-    """Save ``fig`` as PNG (150 dpi) and SVG next to each other; returns the paths."""
+    """Save a figure as PNG (150 dpi) and SVG next to each other, each written whole or not at all.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    path_stem : pathlib.Path
+        The path without its suffix; its folder is made when missing.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The PNG's and the SVG's paths.
+    """
     path_stem.parent.mkdir(parents=True, exist_ok=True)
     from simulation.core.io import atomic_path
 

@@ -10,7 +10,20 @@ from simulation.reporting.plot_style import _month_words, _value_text
 
 
 def pair_words(column: str, actors: tuple[str, ...] | None = None) -> str:
-    """'russia_china' -> 'Russia-China' (the actors' own spelling when they are given)."""
+    """A pair column in words: 'russia_china' -> 'Russia-China'.
+
+    Parameters
+    ----------
+    column : str
+        The pair's column name.
+    actors : tuple of str, optional
+        The actors' names, to spell them as the scenario does ('US', not 'Us').
+
+    Returns
+    -------
+    str
+        The pair in words.
+    """
     if actors:
         from simulation.outcomes import pair_columns
 
@@ -21,7 +34,18 @@ def pair_words(column: str, actors: tuple[str, ...] | None = None) -> str:
 
 
 def factor_paths(manifest: dict | None) -> dict[str, str]:
-    """Column name -> scenario path of every swept quantity, from a sweep's manifest."""
+    """Column name -> scenario path of every swept quantity, from a sweep's manifest.
+
+    Parameters
+    ----------
+    manifest : dict or None
+        The sweep's manifest.
+
+    Returns
+    -------
+    dict of str to str
+        Each swept column's scenario path (``pressure.targets.China``).
+    """
     spec = (manifest or {}).get("sweep_spec", {}) or {}
     out = {}
     for item in spec.get("vary", []) or []:
@@ -31,14 +55,40 @@ def factor_paths(manifest: dict | None) -> dict[str, str]:
 
 
 def factors_of(manifest: dict | None) -> list[str]:
-    """The swept columns, in the sweep file's order."""
+    """The swept columns, in the sweep file's order.
+
+    Parameters
+    ----------
+    manifest : dict or None
+        The sweep's manifest.
+
+    Returns
+    -------
+    list of str
+        The swept columns (empty without a manifest).
+    """
     return list((manifest or {}).get("design", {}).get("factors", []))
 
 
 def human_label(name: str, manifest: dict | None = None) -> str:
-    """Words for a column: outcomes from the outcome catalogue, swept scenario paths described
-    from the scenario (``pressure.targets.China`` -> "US pressure on China (0-1)"), registry keys
-    from the registry's descriptions, anything else with its underscores as spaces."""
+    """Words for a column, for an axis or a legend.
+
+    Outcomes read the outcome catalogue, swept scenario paths are described from the scenario
+    (``pressure.targets.China`` -> "US pressure on China (0-1)"), registry keys from the registry's
+    descriptions, anything else has its underscores as spaces.
+
+    Parameters
+    ----------
+    name : str
+        The column.
+    manifest : dict, optional
+        The sweep's manifest (the swept paths and who pressures whom).
+
+    Returns
+    -------
+    str
+        The column in words.
+    """
     import simulation.outcomes as outcomes
 
     if name in getattr(outcomes, "OUTCOME_NAMES", ()):
@@ -70,8 +120,22 @@ def human_label(name: str, manifest: dict | None = None) -> str:
 
 
 def outcome_words(outcome: str, manifest: dict | None = None, per_point: bool = False) -> str:
-    """Words for an outcome (its per-point meaning with ``per_point``: "mean highest level of ..."), naming
-    the focal pair when the manifest says which it is."""
+    """Words for an outcome, naming the focal pair when the manifest says which it is.
+
+    Parameters
+    ----------
+    outcome : str
+        The outcome column.
+    manifest : dict, optional
+        The sweep's manifest.
+    per_point : bool, optional
+        Its meaning per design point ("mean highest level of ...", "P(...)") rather than per run.
+
+    Returns
+    -------
+    str
+        The outcome in words.
+    """
     from simulation.outcomes import in_words
 
     focal = "-".join(((manifest or {}).get("base_scenario") or {}).get("focal_pair") or ())
@@ -79,14 +143,39 @@ def outcome_words(outcome: str, manifest: dict | None = None, per_point: bool = 
 
 
 def horizon_words(start: str | None, steps: int | None) -> str:
-    """'Jan 2018 - Dec 2021 (48 months)': the months a run covers."""
+    """The months a run covers: 'Jan 2018 - Dec 2021 (48 months)'.
+
+    Parameters
+    ----------
+    start : str or None
+        The first month (YYYY-MM).
+    steps : int or None
+        The number of months.
+
+    Returns
+    -------
+    str
+        The months in words ("the scenario's horizon" when either is missing).
+    """
     if not start or not steps:
         return "the scenario's horizon"
     return f"{_month_words(start, 0)} - {_month_words(start, int(steps) - 1)} ({int(steps)} months)"
 
 
 def parameters_words(manifest: dict | None) -> str:
-    """How the runs' behavioural parameters were chosen, in words."""
+    """How the runs' behavioural parameters were chosen, in words.
+
+    Parameters
+    ----------
+    manifest : dict or None
+        The sweep's manifest.
+
+    Returns
+    -------
+    str
+        'posterior predictive (...)', 'one parameter set (...)', 'the registry's uncalibrated values (...)' or
+        'parameters not recorded'.
+    """
     mode = ((manifest or {}).get("sweep_spec") or {}).get("parameters")
     return {
         "posterior": "posterior predictive (parameter uncertainty and run noise)",
@@ -96,7 +185,18 @@ def parameters_words(manifest: dict | None) -> str:
 
 
 def by_words(manifest: dict | None) -> str:
-    """' by Dec 2021' (the last month of the runs), or '' when the manifest does not say."""
+    """' by Dec 2021': the last month of the runs, for a title.
+
+    Parameters
+    ----------
+    manifest : dict or None
+        The sweep's manifest.
+
+    Returns
+    -------
+    str
+        The words with a leading space, or '' when the manifest does not say.
+    """
     base = (manifest or {}).get("base_scenario") or {}
     if not base.get("start") or not base.get("steps"):
         return ""
@@ -104,8 +204,18 @@ def by_words(manifest: dict | None) -> str:
 
 
 def scope_words(manifest: dict | None) -> str:
-    """Which pair, which months, which parameters: 'Russia-China, Jan 2018 - Dec 2021 (48 months), posterior
-    predictive (...)'."""
+    """Which pair, which months, which parameters, for a figure's footer.
+
+    Parameters
+    ----------
+    manifest : dict or None
+        The sweep's manifest.
+
+    Returns
+    -------
+    str
+        'Russia-China, Jan 2018 - Dec 2021 (48 months), posterior predictive (...)'.
+    """
     base = (manifest or {}).get("base_scenario") or {}
     focal = "-".join(base.get("focal_pair") or ()) or "the focal pair"
     return f"{focal}, {horizon_words(base.get('start'), base.get('steps'))}, {parameters_words(manifest)}"
@@ -157,7 +267,18 @@ def _pooled_note(
 
 
 def draws_words(stats: pd.DataFrame) -> str:
-    """'200 posterior draws x 10 runs' for a ``summarise`` table with the draw columns."""
+    """How many posterior draws and runs per draw a table rests on: '200 posterior draws x 10 runs'.
+
+    Parameters
+    ----------
+    stats : pandas.DataFrame
+        A ``summarise`` table with its draw columns (``draws``, ``runs_per_draw``).
+
+    Returns
+    -------
+    str
+        The words, with a caution when there are few runs per draw.
+    """
     from simulation.core.spread import FEW_RUNS_PER_DRAW
 
     draws, reps = int(stats["draws"].max()), stats["runs_per_draw"]
