@@ -98,3 +98,42 @@ def test_a_figure_without_a_start_month_numbers_its_months_from_one(kind):
     fig = plots.fan_chart(df) if kind == "fan" else plots.time_to_alliance(df)
     label = fig.axes[0].get_xlabel()
     assert "first month" in label and "Jan" not in " ".join(ticks(fig.axes[0]).values())
+
+
+def test_a_long_footer_never_runs_into_the_axis_label():
+    """The footer is wrapped before the layout leaves room for it: with four long lines (a pooled sampled
+    design and the spread across draws), the month axis' label still ends above the footer's first line."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    rng = np.random.default_rng(1)
+    n = 400
+    df = pd.DataFrame({f: rng.uniform(0, 1, n) for f in ("pressure_on_russia", "pressure_on_china", "coord")})
+    df["alliance_month"] = pd.array(np.where(rng.uniform(size=n) < 0.05, rng.integers(1, 49, n), None), dtype="Int16")
+    df["draw"] = np.arange(n) % 40
+    paths = {"pressure_on_russia": "pressure.targets.Russia", "pressure_on_china": "pressure.targets.China",
+             "coord": "pressure.coordination"}  # fmt: skip
+    manifest = {
+        **MANIFEST,
+        "base_scenario": {**MANIFEST["base_scenario"], "pressure": {"by": "US", "coordinated_by": "EU"}},
+        "design": {"factors": list(paths)},
+        "sweep_spec": {"parameters": "posterior", "vary": [{"path": p, "label": c} for c, p in paths.items()]},
+    }
+    fig = plots.time_to_alliance(df, manifest=manifest)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    footer = fig.texts[0]
+    label = fig.axes[0].xaxis.label.get_window_extent(renderer)
+    assert label.y0 > footer.get_window_extent(renderer).y1
+    width = fig.get_figwidth() * fig.dpi
+    assert footer.get_window_extent(renderer).x1 <= width  # wrapped to the figure, not past its edge
+
+
+@pytest.mark.parametrize(("lo", "hi"), [(0.0, 0.001), (0.0, 0.004), (0.001, 0.004), (0.996, 0.999), (0.2, 0.204)])
+def test_a_heatmap_range_never_reads_as_zero_width(lo, hi):
+    from simulation.reporting.plot_sweep import _range_text
+
+    text = _range_text(lo, hi)
+    ends = text.replace(" to ", "-").split("-")
+    assert len(ends) == 2 and ends[0] != ends[1], text
+    assert float(ends[0].lstrip("<>")) <= lo + 5e-4 and float(ends[1].lstrip("<>")) >= hi - 5e-4
