@@ -262,7 +262,7 @@ def _pooled_note(
     if binned_cols:
         parts.append("binned: " + ", ".join(human_label(c, manifest) for c in binned_cols) + " (quantile bins)")
     reps = (manifest or {}).get("design", {}).get("replicates")
-    parts.append(f"{len(df):,} runs" + (f", {reps} replicates per point" if reps else ""))
+    parts.append(f"{len(df):,} runs" + (f", {reps:,} replicates per point" if reps else ""))
     return "; ".join(parts)
 
 
