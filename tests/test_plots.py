@@ -137,3 +137,27 @@ def test_a_heatmap_range_never_reads_as_zero_width(lo, hi):
     ends = text.replace(" to ", "-").split("-")
     assert len(ends) == 2 and ends[0] != ends[1], text
     assert float(ends[0].lstrip("<>")) <= lo + 5e-4 and float(ends[1].lstrip("<>")) >= hi - 5e-4
+
+
+PLOT_MODULES = ("plots", "plot_run", "plot_sweep", "plot_time", "plot_spread", "plot_words", "plot_data", "plot_style")
+
+
+@pytest.mark.parametrize("name", PLOT_MODULES)
+def test_every_public_plotting_function_documents_its_parameters_and_return(name):
+    """The API reference renders numpy-style sections: each public function of a plotting module names every
+    parameter under Parameters and says what it returns."""
+    import importlib
+    import inspect
+
+    module = importlib.import_module(f"simulation.reporting.{name}")
+    functions = [f for n, f in vars(module).items() if inspect.isfunction(f) and not n.startswith("_")
+                 and f.__module__ == module.__name__]  # fmt: skip
+    assert functions
+    for f in functions:
+        doc = inspect.getdoc(f) or ""
+        assert "Returns\n-------" in doc, f.__name__
+        params = list(inspect.signature(f).parameters)
+        if params:
+            assert "Parameters\n----------" in doc, f.__name__
+        for p in params:
+            assert f"\n{p} : " in doc, (f.__name__, p)
