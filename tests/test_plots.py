@@ -161,3 +161,12 @@ def test_every_public_plotting_function_documents_its_parameters_and_return(name
             assert "Parameters\n----------" in doc, f.__name__
         for p in params:
             assert f"\n{p} : " in doc, (f.__name__, p)
+
+
+def test_month_words_name_the_calendar_month_as_the_figures_ticks_do():
+    # the network figure's title ('Alignment at the end of Dec 2021') uses the same words as the time axes
+    from simulation.core.calendar import month_words
+
+    for m, label in KNOWN.items():
+        assert month_words(run_month_label(START, m)) == label
+    assert month_words("2014-03") == "Mar 2014"

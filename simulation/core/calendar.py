@@ -23,3 +23,10 @@ def run_month_label(start: str, month: int) -> str:
     """Calendar month (YYYY-MM) of a run's month ``month`` (1-based; 0 is the state at the start, labelled
     with the month before it): the month at whose end the state holds."""
     return month_label(start, month - 1)
+
+
+def month_words(label: str) -> str:
+    """'Dec 2021' for the calendar month '2021-12' (YYYY-MM), as the figures write months."""
+    year, month = label.split("-")
+    names = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+    return f"{names[int(month) - 1]} {year}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from simulation.core.calendar import month_words
 from simulation.outcomes import pair_columns
 from simulation.reporting import plots
 from simulation.reporting.explain import event_log, event_log_markdown
@@ -62,7 +63,9 @@ def _write_run(result: RunResult, out_dir: Path, scenario_file: str | None) -> d
         f"{plots.horizon_words(result.scenario.start, len(result.trajectories) - 1)}",
     )
     files["alignment_plot"], _ = plots.save(fig, out_dir / "alignment")
-    fig = plots.alignment_network(levels[-1], result.actors, f"Alignment at {result.trajectories['date'].iloc[-1]}")
+    fig = plots.alignment_network(
+        levels[-1], result.actors, f"Alignment at the end of {month_words(result.trajectories['date'].iloc[-1])}"
+    )
     files["network_plot"], _ = plots.save(fig, out_dir / "network")
     import matplotlib.pyplot as plt
 
