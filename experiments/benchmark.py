@@ -94,9 +94,10 @@ print(time.perf_counter() - t0, time.process_time())
 """
 
 
-def cold_start() -> tuple[float, float, float]:
+def cold_start() -> dict:
     """A fresh process's first 10 runs (imports included) with an empty numba cache, then again with the
-    cache it wrote: returns cold and warm wall seconds, and the cold process's CPU seconds."""
+    cache it wrote: wall and CPU seconds of each, and their ratios (the JSON line's items). The CPU ratio is the
+    one a busy machine disturbs least: under load the wall clock of either process is mostly waiting."""
     import subprocess
 
     with tempfile.TemporaryDirectory() as cache:
@@ -107,7 +108,16 @@ def cold_start() -> tuple[float, float, float]:
             line = subprocess.run([sys.executable, "-c", COLD_CHILD], env=env, check=True, capture_output=True,
                                   text=True).stdout.split()  # fmt: skip
             times.append((time.perf_counter() - t0, float(line[1])))
-    return times[0][0], times[1][0], times[0][1]
+    (cold, cold_cpu), (warm, warm_cpu) = times
+    return {"cold_seconds": round(cold, 2), "warm_seconds": round(warm, 2), "cold_over_warm": round(cold / warm, 1),
+            "cold_cpu_seconds": round(cold_cpu, 1), "warm_cpu_seconds": round(warm_cpu, 2),
+            "cold_over_warm_cpu": round(cold_cpu / warm_cpu, 1)}  # fmt: skip
+
+
+def cold_words(c: dict) -> str:
+    return (f"cold start, first 10 runs in a fresh process (imports included): empty numba cache {c['cold_seconds']:.1f}"
+            f" s wall ({c['cold_cpu_seconds']:.1f} s CPU), warm cache {c['warm_seconds']:.1f} s ({c['warm_cpu_seconds']:.1f}"
+            f" s CPU): cold/warm {c['cold_over_warm']:.1f}x wall, {c['cold_over_warm_cpu']:.1f}x CPU")  # fmt: skip
 
 
 HEAVY_OUTCOMES = [
@@ -362,11 +372,9 @@ def main() -> int:
     print(f"machine: {os.cpu_count()} cores, load average {load_before[0]:.2f} (1 min) at the start")
     if args.ratios_only:
         ratios = engine_ratios(args)
-        cold_s, warm_s, cold_cpu = cold_start()
-        print(f"cold start, first 10 runs in a fresh process (imports included): empty numba cache {cold_s:.1f} s "
-              f"({cold_cpu:.1f} s CPU), warm cache {warm_s:.1f} s: cold/warm {cold_s / warm_s:.1f}x")  # fmt: skip
-        print(json.dumps({**ratios, "cold_seconds": round(cold_s, 2), "warm_seconds": round(warm_s, 2),
-                          "cold_over_warm": round(cold_s / warm_s, 1), "cold_cpu_seconds": round(cold_cpu, 1),
+        cold = cold_start()
+        print(cold_words(cold))
+        print(json.dumps({**ratios, **cold,
                           "load_average_start": round(load_before[0], 2),
                           "load_average_end": round(os.getloadavg()[0], 2)}))  # fmt: skip
         return 0
@@ -430,11 +438,8 @@ def main() -> int:
         f"peak memory so far: main {own:,.0f} MB, largest worker process {child:,.0f} MB (Mesa's, --executor process)"
     )
     # after the peak memory above: the cold-start processes are children too, and would count as workers
-    cold_s, warm_s, cold_cpu = cold_start()
-    print(
-        f"cold start, first 10 runs in a fresh process (imports included): empty numba cache {cold_s:.1f} s "
-        f"({cold_cpu:.1f} s CPU), warm cache {warm_s:.1f} s: cold/warm {cold_s / warm_s:.1f}x"
-    )
+    cold = cold_start()
+    print(cold_words(cold))
     million: dict = {}
     if args.million:
         # in a fresh process, so that its peak memory and its workers' are the sweep's alone
@@ -469,8 +474,7 @@ def main() -> int:
     print(f"load average {load_after[0]:.2f} (1 min) at the end")
     summary = {"runs_per_s": round(sweep_rate), "ratio_vs_mesa": round(ratio, 1), "mesa_runs_per_s": round(mesa_rate, 1),
                "sweep_processes_runs_per_s": round(args.sweep_runs / proc_s),
-               "cold_seconds": round(cold_s, 2), "warm_seconds": round(warm_s, 2),
-               "cold_over_warm": round(cold_s / warm_s, 1), "cold_cpu_seconds": round(cold_cpu, 1),
+               **cold,
                "load_average_start": round(load_before[0], 2), "load_average_end": round(load_after[0], 2),
                "batch_one_process_runs_per_s": round(inproc_runs / inproc_s), "distributions_agree": bool(agree),
                "panel_seconds": round(panel_s, 3), "peak_mb_main": round(own), "peak_mb_worker": round(child),

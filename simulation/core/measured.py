@@ -21,9 +21,10 @@ from pathlib import Path
 #: per worker. Cautious: about a third of what a 2-core machine under load measured (a 48-month run: ~500/s).
 DEFAULT_SWEEP_FIXED_SECONDS = 3.0
 DEFAULT_RUN_MONTHS_PER_SECOND = 24_000.0
-#: Until a compile is measured here: seconds on one idle core for every entry point from an empty cache
-#: (a fresh clone measured 49 s under load, 14-20 s on an idle core).
-DEFAULT_COMPILE_SECONDS = 60.0
+#: Until a compile is measured here: seconds on one idle core for the batch loop from an empty cache
+#: (``experiments/profile_compile.py``: 10-14 s of CPU on the 2-core machine of the README, measured
+#: under load 4-10). Rounded up for slower machines; the first compile measured here replaces it.
+DEFAULT_COMPILE_SECONDS = 20.0
 #: Sweeps kept for the fit (the most recent).
 KEEP = 20
 

@@ -9,7 +9,8 @@ prints it as a plain line). ``runner.prepare_rules`` compiles them ahead of time
 (``python -m simulation.runner``, run by ``./tasks setup``).
 
 The estimate is the compile time last measured on this machine (``core.measured``, recorded by
-``runner.prepare_rules``), else a cautious default, stretched by the machine's load (a compile runs on one core).
+``runner.prepare_rules`` and by the batch engine, which compiles its loop before running it when it
+announced a compile), else a default, stretched by the machine's load (a compile runs on one core).
 """
 
 from __future__ import annotations

@@ -58,6 +58,18 @@ def noise_width(n: int, random_events: int) -> int:
     return n * (n - 1) + random_events
 
 
+def _compile_timed(args: tuple) -> None:
+    """Compile the batch loop for these arguments' types now, before any run, and record how long it took on
+    this machine (``core.measured``: the next compile notice here says it)."""
+    import time
+
+    from simulation.core.measured import remember_compile
+
+    t0 = time.perf_counter()
+    run_runs.compile(tuple(run_runs.typeof_pyval(a) for a in args))
+    remember_compile("batch", time.perf_counter() - t0)
+
+
 class BatchResult(NamedTuple):
     levels: np.ndarray  # [B, T + 1, n, n] int8
     focal_trade: np.ndarray  # [B, T] USD bn, the focal pair's trade each month
@@ -90,8 +102,9 @@ def simulate(
     ref = params if reference is None else reference
     events = params.random_pairs.shape[0]
     width = noise_width(n, events)
-    announce_compile("batch")
     count = min(threads() if parallel else 1, (B + BLOCK_RUNS - 1) // BLOCK_RUNS)
+    if announce_compile("batch"):
+        _compile_timed((params, ref, seeds, 0, B, steps, levels, focal_trade, new_work(n, events, width, steps)))
     if count <= 1:
         if B:
             run_runs(params, ref, seeds, 0, B, steps, levels, focal_trade, new_work(n, events, width, steps))

@@ -26,6 +26,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from simulation.rules import rng
+from simulation.rules.compiling import ENTRY, RULE, CompiledCopies
 from simulation.rules.params import (
     ENTENTE,
     MAX_LEVEL,
@@ -53,17 +55,9 @@ SIGN = tuple(float(t.sign) for t in TERMS)
 #: The first treaty-only term: form_desire adds terms from here on to the treaty desire only.
 FIRST_TREATY_TERM = TREATY_ONLY[0]
 
-#: How every rule is compiled. Each rule is its own compile unit, inlined into its callers by
-#: LLVM (``forceinline``) rather than at numba's IR level: ``inline="always"`` re-typed every
-#: rule's body at each call site, 99 of the 146 s of the batch loop's cold compile under load. A
-#: call that is not inlined passes ``p`` as a few hundred scalars, so the month's rules are
-#: inlined; the once-a-run helpers (``ENTRY``) are called. No rule allocates, so none needs
-#: numba's reference counting (``_nrt=False``): the atomic counts around each read of an array
-#: of ``p`` cost more than the month's arithmetic. None holds the GIL (``nogil``): the batch
-#: engine runs blocks of runs on threads. The order of floating-point work is unchanged (no
-#: fast-math), so the numbers are the same bit for bit.
-RULE = {"cache": True, "error_model": "numpy", "_nrt": False, "nogil": True, "forceinline": True}
-ENTRY = {"cache": True, "error_model": "numpy", "_nrt": False, "nogil": True}
+# How every rule is compiled (RULE, ENTRY) and why: rules/compiling.py. The entry points Python calls are
+# compiled as ``COMPILED.entry``: their calls go to wrapper-less copies of the rules (bound at the end).
+COMPILED = CompiledCopies()
 
 
 @njit(**RULE)
@@ -72,7 +66,7 @@ def row(x, b):
     return b if x.shape[0] > 1 else 0
 
 
-@njit(**RULE)
+@COMPILED.entry(RULE)
 def fill_thresholds(beh, th):
     """The ladder's bars: ``th[L]`` is the desire needed to climb to level L (th[0] unused)."""
     th[0] = -np.inf
@@ -90,7 +84,7 @@ def thresholds(beh):
     return th
 
 
-@njit(**RULE)
+@COMPILED.entry(RULE)
 def fill_term_weights(beh, w):
     """Signed weights in the order of terms.TERMS: each term's declared sign times its registry weight (a new
     term adds its line here; tests/test_terms.py checks every line against the declaration)."""
@@ -459,7 +453,7 @@ def compute_anchor(ref, b, beh, anchor):
     fill_anchor(ref, b, beh, anchor, new_work(ref.initial_level.shape[-1], ref.random_pairs.shape[0], 0, 0))
 
 
-@njit(**ENTRY)
+@COMPILED.entry(ENTRY)
 def fill_anchor(ref, b, beh, anchor, w):
     """``compute_anchor`` with the working arrays of ``w`` (a Work): allocates nothing."""
     n = ref.initial_level.shape[-1]
@@ -558,7 +552,7 @@ def remember(level, timer, s, memo):
     memo.valid[0] = True
 
 
-@njit(**RULE)
+@COMPILED.entry(RULE)
 def advance_run(p, b, t, level, streak, timer, anchor, th, weights, z, override_mask, override_intent, s, memo):
     """One month of run b. Updates ``level``, ``streak`` and ``timer`` in place; ``s`` (a Scratch)
     receives this month's pressure, threat, trade, terms, desires and intents. ``th`` and
@@ -591,7 +585,7 @@ def advance_run(p, b, t, level, streak, timer, anchor, th, weights, z, override_
 # --------------------------------------------------------------------------- the batch
 
 
-@njit(**ENTRY)
+@COMPILED.entry(ENTRY)
 def run_runs(p, ref, seeds, first, last, steps, levels, focal_trade, w):
     """Runs first .. last - 1 of a batch, one after another, on the working arrays ``w`` (a Work from
     ``params.new_work``, one per thread): fills ``levels[b]`` [steps + 1, n, n] and the focal pair's
@@ -631,3 +625,17 @@ def run_runs(p, ref, seeds, first, last, steps, levels, focal_trade, w):
 
 #: Runs per block of the threaded batch loop (each block runs on one thread).
 BLOCK_RUNS = 256
+
+
+# Compiled code calls copies of the rules without Python wrappers (rules/compiling.py); Python calls the
+# entry points (the batch loop, the Mesa model's), whose calls go to those copies. The other rules as
+# written stay callable from Python (the unit tests call each on its own) and compile only when Python does.
+_ONCE_A_RUN = ("rest_desire", "fill_anchor", "mark_steady_months")
+_MONTHLY = ("row", "fill_thresholds", "fill_term_weights", "apply_policy", "advance_random_events", "perceive_threat",
+            "divert_trade", "weigh_terms", "form_desire", "desire_at", "form_intents", "resolve_consent",
+            "inputs_unchanged", "remember", "advance_run")  # fmt: skip
+COMPILED.bind(
+    globals(),
+    inner={**{name: RULE for name in _MONTHLY}, **{name: ENTRY for name in _ONCE_A_RUN}},
+    bound={name: rng.COMPILED.inner[name] for name in ("run_key", "fill_normals")},
+)

@@ -16,6 +16,8 @@ import math
 import numpy as np
 from numba import float64, int64, njit, uint64, void
 
+from simulation.rules.compiling import RULE, CompiledCopies
+
 GAMMA = _GAMMA = np.uint64(0x9E3779B97F4A7C15)  # the golden-ratio increment
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
@@ -26,9 +28,11 @@ _S11 = np.uint64(11)
 _ONE = np.uint64(1)
 _TWO = np.uint64(2)
 
-#: Compiled as the rules are (kernels.RULE): each function on its own, inlined by LLVM, without
+#: Compiled as the rules are (compiling.RULE): each function on its own, inlined by LLVM, without
 #: reference counting, without the GIL.
-_COMPILE = {"cache": True, "error_model": "numpy", "_nrt": False, "nogil": True, "forceinline": True}
+_COMPILE = RULE
+#: The entry points Python calls (run_key, fill_normals) and the copies compiled code calls (compiling.py).
+COMPILED = CompiledCopies()
 
 
 @njit(**_COMPILE)
@@ -39,7 +43,7 @@ def mix64(x):
     return x ^ (x >> _S31)
 
 
-@njit(**_COMPILE)
+@COMPILED.entry(_COMPILE)
 def run_key(seed):
     """The 64-bit key of a run's stream (seed: a non-negative int64)."""
     return mix64(np.uint64(seed) * _GAMMA + _GAMMA)
@@ -66,7 +70,7 @@ def _normal_pair(key, pair):
 
 # One signature, with an unsigned key: from Python a key under 2**63 arrives as an int64 and converts;
 # without it numba compiled an int64 version first and then refused keys of 2**63 or more (half of all).
-@njit(void(uint64, int64, float64[:]), **_COMPILE)
+@COMPILED.entry(_COMPILE, void(uint64, int64, float64[:]))
 def fill_normals(key, step, out):
     """Standard normals number ``step * len(out) + k`` of the run's stream, into ``out``.
 
@@ -89,3 +93,7 @@ def fill_normals(key, step, out):
         out[k + 2 * m + 1] = s
     if (width - k) % 2 == 1:
         out[width - 1] = _normal_pair(key, pair + np.uint64((width - k) // 2))[0]
+
+
+#: The stream as compiled code calls it (compiling.CompiledCopies: ``COMPILED.inner``, no Python wrappers).
+COMPILED.bind(globals(), inner={name: _COMPILE for name in ("mix64", "run_key", "_normal_pair", "fill_normals")})
