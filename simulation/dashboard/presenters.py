@@ -313,7 +313,7 @@ def projector_html(room: Room, page: int | None = None) -> str:
         else ""
     )
     network = charts.network_svg(
-        model.level, model.actors, model.structure.focal_pair, label_size=30, name_size=40, max_height="64vh",
+        model.level, model.actors, model.structure.focal_pair, label_size=30, name_size=40, max_height="70vh",
         short_labels=True,
     )  # fmt: skip
     timeline = charts.timeline_svg(
