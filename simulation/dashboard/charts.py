@@ -287,38 +287,39 @@ def timeline_svg(
             f'<text x="{left - 10:.0f}" y="{y(lv) + font / 3:.0f}" text-anchor="end" font-size="{font}" '
             f'fill="#333">{rungs[lv]}</text>'
         )
-    ticks = time_ticks(span, pw, font)
-    for t in ticks:
+    for t in time_ticks(span, pw, font):
         parts.append(
             f'<text x="{x(t):.0f}" y="{top + ph + 1.5 * font:.0f}" text-anchor="middle" font-size="{font}" '
             f'fill="#333">{month_label(start, t)}</text>'
         )
-    now = len(levels) - 1
     parts.append(
-        f'<line x1="{x(now):.0f}" x2="{x(now):.0f}" y1="{top}" y2="{top + ph}" stroke="#999" stroke-dasharray="4 4"/>'
+        f'<line x1="{x(played):.0f}" x2="{x(played):.0f}" y1="{top}" y2="{top + ph}" stroke="#999" '
+        'stroke-dasharray="4 4"/>'
     )
     label_y: list[float] = []
+    focal_set = set(focal) if focal is not None else None
     for k, (i, j) in enumerate(pairs):
-        series = levels[:, i, j]
-        colour = PAIR_COLOURS[k % len(PAIR_COLOURS)]
-        pts = [f"{x(0):.1f},{y(series[0], k):.1f}"]
-        for t in range(1, len(series)):
-            pts.append(f"{x(t):.1f},{y(series[t - 1], k):.1f}")
-            pts.append(f"{x(t):.1f},{y(series[t], k):.1f}")
-        is_focal = focal is not None and {i, j} == set(focal)
-        parts.append(
-            f'<polyline points="{" ".join(pts)}" fill="none" stroke="{colour}" stroke-width="{7 if is_focal else 4}"/>'
-        )
-        ly = y(series[-1], k) + font / 3
-        while any(abs(ly - other) < 1.1 * font for other in label_y):
-            ly += 1.1 * font
-        label_y.append(ly)
-        parts.append(
-            f'<text x="{x(now) + 10:.0f}" y="{ly:.0f}" font-size="{font}" font-weight="{"bold" if is_focal else "normal"}"'
-            f' fill="{colour}">{escape(actors[i])}-{escape(actors[j])}</text>'
-        )
+        parts += _series_svg(levels[:, i, j], k, x, y, f"{actors[i]}-{actors[j]}", {i, j} == focal_set, font, label_y)
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _series_svg(series: np.ndarray, k: int, x, y, name: str, is_focal: bool, font: float, label_y: list[float]):
+    """One pair's steps and its name at the right end, moved down past the names already there (``label_y``)."""
+    colour = PAIR_COLOURS[k % len(PAIR_COLOURS)]
+    pts = [f"{x(0):.1f},{y(series[0], k):.1f}"]
+    for t in range(1, len(series)):
+        pts.append(f"{x(t):.1f},{y(series[t - 1], k):.1f}")
+        pts.append(f"{x(t):.1f},{y(series[t], k):.1f}")
+    ly = y(series[-1], k) + font / 3
+    while any(abs(ly - other) < 1.1 * font for other in label_y):
+        ly += 1.1 * font
+    label_y.append(ly)
+    return [
+        f'<polyline points="{" ".join(pts)}" fill="none" stroke="{colour}" stroke-width="{7 if is_focal else 4}"/>',
+        f'<text x="{x(len(series) - 1) + 10:.0f}" y="{ly:.0f}" font-size="{font}" '
+        f'font-weight="{"bold" if is_focal else "normal"}" fill="{colour}">{escape(name)}</text>',
+    ]
 
 
 def shares_svg(shares: dict[str, float], marked: str | None = None, title: str = "", font: float = 21) -> str:
