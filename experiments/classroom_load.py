@@ -7,7 +7,9 @@ same seats, by their seat codes: ``--views team``, the default) or projector vie
 
 - first-render latency of each session (page load until its room view is shown);
 - advance latency: the instructor presses Advance until every session shows the new month;
-- the server's memory (resident set): idle, with every session open, and after they all close.
+- the server's memory (resident set): idle, with every session open, and after they all close;
+- the CPU time the server and the Chromium pages used over each advance (the pages run on the same
+  machine, so on 2 cores the advance takes at least their sum over 2).
 
     PYTHONPATH=$PWD python experiments/classroom_load.py [--sessions 30] [--months 3] [--views team]
 
@@ -44,6 +46,21 @@ def cpu_s(pid: int) -> float:
 
     t = psutil.Process(pid).cpu_times()
     return t.user + t.system
+
+
+def browsers_cpu_s() -> float:
+    """CPU seconds used so far by the Chromium processes this script started (all 30 pages' renderers)."""
+    import psutil
+
+    total = 0.0
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if "chrom" in child.name().lower():
+                t = child.cpu_times()
+                total += t.user + t.system
+        except psutil.Error:  # a renderer that ended meanwhile
+            continue
+    return total
 
 
 def wait_up(url: str, timeout_s: float = 90) -> None:
@@ -151,7 +168,7 @@ def main() -> None:
                     sessions.append(("[data-testid=projector]", pg))
             sessions.append(("[data-testid=console]", instructor))
             loaded = rss_mb(proc.pid)
-            advance, server_cpu = [], []
+            advance, server_cpu, browser_cpu = [], [], []
             for month in range(args.months):
                 for _sel, pg in sessions[: len(ACTORS)]:
                     pg.get_by_role("button", name="Submit our moves").click()
@@ -161,7 +178,7 @@ def main() -> None:
                 # each page notes (in its own clock, the machine's) when it first shows the new month
                 for sel, pg in sessions:
                     pg.evaluate(WATCH, f"{sel}[data-month='{month + 1}']")
-                cpu0 = cpu_s(proc.pid)
+                cpu0, browsers0 = cpu_s(proc.pid), browsers_cpu_s()
                 t0 = time.time() * 1000
                 instructor.get_by_role("button", name=re.compile("^Advance to the next month")).click()
                 if month == 0 and instructor.locator("[data-testid=confirm-advance]").count():
@@ -172,6 +189,7 @@ def main() -> None:
                     seen.append(pg.evaluate("() => window.__seen"))
                 advance.append((max(seen) - t0) / 1000)
                 server_cpu.append(cpu_s(proc.pid) - cpu0)
+                browser_cpu.append(browsers_cpu_s() - browsers0)
             peak = rss_mb(proc.pid)
             close_room(instructor)
             time.sleep(1)
@@ -196,8 +214,11 @@ def main() -> None:
     print(f"first render: {summary(first_render)}")
     print(f"advance, until every session shows the new month: {summary(advance)} over {args.months} months")
     print(f"server CPU per advance (the rest is the browsers sharing this machine): {summary(server_cpu)}")
-    months = ", ".join(f"{a:.2f} / {c:.2f} s" for a, c in zip(advance, server_cpu, strict=True))
-    print(f"per month (advance / server CPU): {months}")
+    print(f"browsers' CPU per advance (the {args.sessions} Chromium pages on this machine): {summary(browser_cpu)}")
+    months = ", ".join(
+        f"{a:.2f} / {c:.2f} / {b:.2f} s" for a, c, b in zip(advance, server_cpu, browser_cpu, strict=True)
+    )
+    print(f"per month (advance / server CPU / browsers' CPU): {months}")
     print(
         f"server memory (RSS): idle after one warm-up visit {idle:.0f} MB, {args.sessions} sessions open "
         f"{loaded:.0f} MB, after "
