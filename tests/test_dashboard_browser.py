@@ -7,9 +7,10 @@ pre-selected, a country taken meanwhile refused, the slower team seated nowhere)
 the seat code after a restore; one seat on two devices; the treaty warning; the projector's type
 sizes and its log above the fold at 1920x1080; the phone layout at 390x844 (no sideways
 scrolling, pressed states, focus, contrast, ``lang``, axe-core); the turn on the first screen of a
-phone and a laptop; every lever on record; the debrief's pages inside 1920x1080; labels clear of
-other lines and ticks clear of each other; the room's lifecycle (the link again, a restore that
-supersedes, confirmations); tap targets and axe-core on the join, team, projector and console pages.
+phone and a laptop; every lever on record; the debrief's pages inside 1920x1080; every network pair
+labelled clear of other lines or in the key (five and six countries), and ticks clear of each other;
+the room's lifecycle (the link again, a restore that supersedes, confirmations); tap targets and
+axe-core on the join, team, projector and console pages.
 
 Screenshots go to a temporary folder, never to the repository: ``experiments/classroom_screenshots.py``
 runs these tests with ``ALLIANCE_SIM_SCREENSHOTS=docs/screenshots`` to regenerate the documented ones.

@@ -75,13 +75,16 @@ def network_svg(
     name_size: float = 28,
     max_height: str = "52vh",
     short_labels: bool = False,
+    key_names: bool = True,
 ) -> str:
     """The alignment network: one line per pair, thicker and redder the closer the pair; names in large type.
 
     ``label_size`` and ``name_size`` are in viewBox units (the projector asks for larger ones). Every pair
     has a label that touches no other line, label or name (so never a crossing): across its own line,
     else written along it, else a number on it with the words in a key under the picture
-    (``netlabels.place_labels``). ``short_labels``: the rungs in a word each ("strategic").
+    (``netlabels.place_labels``). ``short_labels``: the rungs in a word each ("strategic"). ``key_names``:
+    the key names each pair ("3 China-EU: normal"); without, a pair with a badge on the picture reads
+    "3 normal" (the projector's key, shorter, keeps its type large); a pair without one is always named.
     """
     n = len(actors)
     w, h = 900, 560
@@ -89,18 +92,24 @@ def network_svg(
     pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
     words = SHORT_RUNGS if short_labels else LEVEL_LABELS
     text = {p: words[int(level[p])] for p in pairs}
+    focal = {p for p in pairs if highlight is not None and {actors[p[0]], actors[p[1]]} == set(highlight)}
     names = [Shape(x, y, _name_width(a, name_size) / 2, name_size) for a, (x, y) in zip(actors, pos, strict=True)]
     placements = place_labels(
         {(i, j): (*pos[i], *pos[j]) for i, j in pairs},
-        {p: _stroke(int(level[p]), False) for p in pairs},
+        {p: _stroke(int(level[p]), p in focal) for p in pairs},
         {p: (0.55 * label_size * len(text[p]) + 8, 1.25 * label_size) for p in pairs},
         names,
         (w, h),
         badge=1.4 * label_size + 4,
     )
     key = sorted((pl for pl in placements if pl.kind in ("badge", "key")), key=lambda pl: pl.number or 99)
-    key_rows, key_h = _key_rows(key, actors, text, label_size, w)
-    focal = {p for p in pairs if highlight is not None and {actors[p[0]], actors[p[1]]} == set(highlight)}
+    words_in_key = {
+        pl.pair: text[pl.pair]
+        if pl.number and not key_names
+        else f"{actors[pl.pair[0]]}-{actors[pl.pair[1]]}: {text[pl.pair]}"
+        for pl in key
+    }
+    key_rows, key_h = _key_rows(key, words_in_key, label_size, w)
     return "".join(
         [
             f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h + key_h:.0f}" width="100%" role="img" '
@@ -111,7 +120,7 @@ def network_svg(
                 for pl in placements
             ),
             *(_name_svg(actors[k], x, y, name_size) for k, (x, y) in enumerate(pos)),
-            *(_key_svg(row, y, actors, text, label_size, level) for row, y in key_rows(h)),
+            *(_key_svg(row, y, actors, words_in_key, label_size, level) for row, y in key_rows(h)),
             "</svg>",
         ]
     )
@@ -166,17 +175,16 @@ def _name_svg(name: str, x: float, y: float, size: float) -> str:
     )
 
 
-def _key_entry_width(pl: Placement, actors, text: dict, size: float) -> float:
-    words = f"{actors[pl.pair[0]]}-{actors[pl.pair[1]]}: {text[pl.pair]}"
+def _key_entry_width(words: str, size: float) -> float:
     return 1.5 * size + 10 + 0.55 * size * len(words) + 1.2 * size
 
 
-def _key_rows(key: list[Placement], actors, text: dict, size: float, width: float):
+def _key_rows(key: list[Placement], words: dict, size: float, width: float):
     """The key's entries in rows that fit ``width``, and the height they add under the picture."""
     rows: list[list[Placement]] = []
     used = width
     for pl in key:
-        entry = _key_entry_width(pl, actors, text, size)
+        entry = _key_entry_width(words[pl.pair], size)
         if used + entry > width:
             rows.append([])
             used = 0.0
@@ -201,16 +209,16 @@ def _key_mark(pl: Placement, x: float, y: float, size: float, lvl: int) -> str:
     )
 
 
-def _key_svg(row: list[Placement], y: float, actors, text: dict, size: float, level: np.ndarray) -> str:
+def _key_svg(row: list[Placement], y: float, actors, words: dict, size: float, level: np.ndarray) -> str:
     parts, x = [], 0.0
     for pl in row:
         a, b = escape(actors[pl.pair[0]]), escape(actors[pl.pair[1]])
         parts.append(
             f'<g data-key-pair="{a}-{b}">{_key_mark(pl, x, y, size, int(level[pl.pair]))}'
             f'<text x="{x + 1.5 * size + 10:.0f}" y="{y + size / 3:.0f}" font-size="{size}" fill="#222">'
-            f"{a}-{b}: {text[pl.pair]}</text></g>"
+            f"{escape(words[pl.pair])}</text></g>"
         )
-        x += _key_entry_width(pl, actors, text, size)
+        x += _key_entry_width(words[pl.pair], size)
     return "".join(parts)
 
 

@@ -314,7 +314,7 @@ def projector_html(room: Room, page: int | None = None) -> str:
     )
     network = charts.network_svg(
         model.level, model.actors, model.structure.focal_pair, label_size=30, name_size=40, max_height="70vh",
-        short_labels=True,
+        short_labels=True, key_names=False,
     )  # fmt: skip
     timeline = charts.timeline_svg(
         levels, model.actors, model.start, model.horizon, focal=model.structure.focal_index, font=40, zoom=True,
