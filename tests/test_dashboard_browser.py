@@ -575,6 +575,8 @@ def test_network_labels_sit_on_no_other_line_and_timeline_ticks_never_touch(serv
         words = {lb["pair"] for lb in drawn["labels"] if lb["tag"] == "text"}
         assert sorted(words | set(drawn["keyed"])) == sorted(drawn["lines"]), "a pair with no label and no key entry"
         assert not words & set(drawn["keyed"])
+        small = [t for t in projector.evaluate(TEXT_PX, "[data-testid=network] text") if t["px"] < 32]
+        assert not small, f"month {month}: network text under 32 px at 1920x1080 (the key included): {small}"
         ticks = sorted(projector.evaluate(TICK_BOXES), key=lambda t: t["left"])
         assert len(ticks) >= 2
         for a, b in zip(ticks, ticks[1:], strict=False):
