@@ -1,7 +1,7 @@
 """Browser-native charts: SVG strings that scale with the page (a projector, a laptop, browser zoom).
 
 Plain functions from arrays to SVG text, with no drawing library on the server: a timeline or bars cost
-well under a millisecond, the network (whose labels are placed clear of every other line) 7-20 ms of CPU
+well under a millisecond, the network (whose labels are placed clear of every other line) 5-20 ms of CPU
 for five or six countries (``experiments/network_labels.py``); the projector builds it once per room
 version for every page that follows the room.
 Every text is escaped; sizes are in viewBox units, so type grows with the chart.
