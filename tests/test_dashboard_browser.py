@@ -7,9 +7,10 @@ pre-selected, a country taken meanwhile refused, the slower team seated nowhere)
 the seat code after a restore; one seat on two devices; the treaty warning; the projector's type
 sizes and its log above the fold at 1920x1080; the phone layout at 390x844 (no sideways
 scrolling, pressed states, focus, contrast, ``lang``, axe-core); the turn on the first screen of a
-phone and a laptop; every lever on record; the debrief's pages inside 1920x1080; labels clear of
-other lines and ticks clear of each other; the room's lifecycle (the link again, a restore that
-supersedes, confirmations); tap targets and axe-core on the join, team, projector and console pages.
+phone and a laptop; every lever on record; the debrief's pages inside 1920x1080; every network pair
+labelled clear of other lines or in the key (five and six countries), and ticks clear of each other;
+the room's lifecycle (the link again, a restore that supersedes, confirmations); tap targets and
+axe-core on the join, team, projector and console pages.
 
 Screenshots go to a temporary folder, never to the repository: ``experiments/classroom_screenshots.py``
 runs these tests with ``ALLIANCE_SIM_SCREENSHOTS=docs/screenshots`` to regenerate the documented ones.
@@ -41,8 +42,8 @@ playwright = pytest.importorskip("playwright.sync_api")
 
 WAIT_MS = 30_000
 #: The effective size in CSS pixels of each SVG text: font-size times the SVG's scale on screen.
-TEXT_PX = """sel => Array.from(document.querySelectorAll(sel)).map(t => ({
-    text: t.textContent, px: parseFloat(t.getAttribute('font-size')) * t.getScreenCTM().a}))"""
+TEXT_PX = """sel => Array.from(document.querySelectorAll(sel)).map(t => { const m = t.getScreenCTM();
+    return {text: t.textContent, px: parseFloat(t.getAttribute('font-size')) * Math.hypot(m.a, m.b)}; })"""
 
 
 @pytest.fixture(scope="module")
@@ -530,34 +531,52 @@ def test_the_debrief_fits_the_projector_in_pages_turned_from_the_console_or_the_
     projector.wait_for_selector(f"[data-testid=debrief][data-page='{pages - 2}']", timeout=WAIT_MS)
 
 
-#: For each network label: the other lines it touches (none may), from the drawn SVG.
+#: For each network label or numbered badge: the other lines it touches (none may), each line widened by half
+#: its stroke and taken into the label's own (turned) frame; and the pairs in the key under the picture.
 LABEL_HITS = """() => {
   const svg = document.querySelector('[data-testid=network] svg');
   const lines = Array.from(svg.querySelectorAll('line')).map(l => ({
     pair: l.querySelector('title').textContent.split(':')[0].replace(' - ', '-'),
-    x1: +l.getAttribute('x1'), y1: +l.getAttribute('y1'), x2: +l.getAttribute('x2'), y2: +l.getAttribute('y2')}));
+    x1: +l.getAttribute('x1'), y1: +l.getAttribute('y1'), x2: +l.getAttribute('x2'), y2: +l.getAttribute('y2'),
+    half: +l.getAttribute('stroke-width') / 2}));
   const hits = (l, b) => { let lo = 0, hi = 1; const dx = l.x2 - l.x1, dy = l.y2 - l.y1;
-    for (const [p, q] of [[-dx, l.x1 - b.x], [dx, b.x + b.width - l.x1], [-dy, l.y1 - b.y], [dy, b.y + b.height - l.y1]]) {
+    const x = b.x - l.half, y = b.y - l.half, w = b.width + 2 * l.half, h = b.height + 2 * l.half;
+    for (const [p, q] of [[-dx, l.x1 - x], [dx, x + w - l.x1], [-dy, l.y1 - y], [dy, y + h - l.y1]]) {
       if (p === 0) { if (q < 0) return false; continue; }
       const r = q / p; if (p < 0) lo = Math.max(lo, r); else hi = Math.min(hi, r); if (lo > hi) return false; }
     return true; };
-  return Array.from(svg.querySelectorAll('text[data-pair]')).map(t => { const b = t.getBBox();
-    return {pair: t.dataset.pair, text: t.textContent,
-            on: lines.filter(l => l.pair !== t.dataset.pair && hits(l, b)).map(l => l.pair)}; });
+  const local = (el, l) => { const t = el.transform.baseVal.consolidate();
+    if (!t) return l; const m = t.matrix.inverse();
+    const a = new DOMPoint(l.x1, l.y1).matrixTransform(m), b = new DOMPoint(l.x2, l.y2).matrixTransform(m);
+    return {...l, x1: a.x, y1: a.y, x2: b.x, y2: b.y}; };
+  const marks = [...svg.querySelectorAll('text[data-pair]')].map(t => [t, t.dataset.pair])
+    .concat([...svg.querySelectorAll('g[data-badge-pair] circle')].map(c => [c, c.parentNode.dataset.badgePair]));
+  return {lines: lines.map(l => l.pair),
+          keyed: [...svg.querySelectorAll('g[data-key-pair]')].map(g => g.dataset.keyPair),
+          labels: marks.map(([el, pair]) => { const b = el.getBBox();
+            return {pair, text: el.textContent, tag: el.tagName,
+                    on: lines.filter(l => l.pair !== pair && hits(local(el, l), b)).map(l => l.pair)}; })};
 }"""
 TICK_BOXES = r"""() => Array.from(document.querySelectorAll('[data-testid=timeline] svg text'))
   .filter(t => /^\d{4}-\d\d$/.test(t.textContent)).map(t => { const r = t.getBoundingClientRect();
   return {text: t.textContent, left: r.left, right: r.right}; })"""
 
 
-def test_network_labels_sit_on_no_other_line_and_timeline_ticks_never_touch(server, browser):
-    console, code = open_room(browser, server)
+@pytest.mark.parametrize(("scenario", "months"), [("baseline_2018_2021", 9), ("baseline_with_japan", 4)])
+def test_network_labels_sit_on_no_other_line_and_timeline_ticks_never_touch(server, browser, scenario, months):
+    console, code = open_room(browser, server, scenario=scenario)
     projector = projector_of(browser, server, code)
-    for month in range(1, 10):
+    for month in range(1, months + 1):
         advance(console, month)
         projector.wait_for_selector(f"[data-testid=projector][data-month='{month}']", timeout=WAIT_MS)
-        labels = projector.evaluate(LABEL_HITS)
-        assert labels and not [lb for lb in labels if lb["on"]], [lb for lb in labels if lb["on"]]
+        drawn = projector.evaluate(LABEL_HITS)
+        on = [lb for lb in drawn["labels"] if lb["on"]]
+        assert drawn["labels"] and not on, on
+        words = {lb["pair"] for lb in drawn["labels"] if lb["tag"] == "text"}
+        assert sorted(words | set(drawn["keyed"])) == sorted(drawn["lines"]), "a pair with no label and no key entry"
+        assert not words & set(drawn["keyed"])
+        small = [t for t in projector.evaluate(TEXT_PX, "[data-testid=network] text") if t["px"] < 32]
+        assert not small, f"month {month}: network text under 32 px at 1920x1080 (the key included): {small}"
         ticks = sorted(projector.evaluate(TICK_BOXES), key=lambda t: t["left"])
         assert len(ticks) >= 2
         for a, b in zip(ticks, ticks[1:], strict=False):

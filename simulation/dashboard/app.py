@@ -261,82 +261,124 @@ def Explorer():
                 solara.Button("Step", on_click=step, disabled=model.month >= model.horizon, color="primary")
                 solara.Button("Pause" if playing else "Play", on_click=lambda: set_playing(not playing))
                 solara.Button("Reset", on_click=lambda: (set_playing(False), set_reset_count(reset_count + 1)))
-            solara.Markdown("### US pressure and EU coordination")
-            solara.Text(
-                "Moving a slider or switch restarts the run from month 0 with the new setting.",
-                style={"font-size": "0.85em", "font-style": "italic"},
-            )
-            for spec in pressure_specs:
-                value = overrides.get(spec.path, spec.value)
-                solara.FloatSlider(
-                    f"{spec.label}: {value:.2f}",
-                    value=value,
-                    min=spec.min,
-                    max=spec.max,
-                    step=spec.step,
-                    on_value=lambda v, spec=spec: set_override(spec, v),
-                )
-                solara.Text(spec.description, style={"font-size": "0.8em", "color": "#555"})
-            if switches:
-                solara.Markdown("### Events")
-                for k, label in switches:
-                    solara.Switch(
-                        label=label,
-                        value=k not in events_off,
-                        on_value=lambda on, k=k: set_events_off(
-                            tuple(sorted(set(events_off) - {k})) if on else tuple(sorted({*events_off, k}))
-                        ),
-                    )
-            with solara.Details("Model parameters (registry)"):
-                for spec in parameter_specs:
-                    value = overrides.get(spec.path, spec.value)
-                    solara.FloatSlider(
-                        f"{spec.label}: {value:g}",
-                        value=value,
-                        min=spec.min,
-                        max=spec.max,
-                        step=spec.step,
-                        on_value=lambda v, spec=spec: set_override(spec, v),
-                    )
-                    solara.Text(in_words(spec.description), style={"font-size": "0.8em", "color": "#555"})
+            setting_controls(pressure_specs, parameter_specs, switches, overrides, set_override, events_off,
+                             set_events_off)  # fmt: skip
         with solara.Column():
-            date = month_label(model.start, model.month)
-            with solara.Div(attributes={"data-testid": "header", "data-step": str(model.month)}):
-                solara.Markdown(
-                    f"# {model.resolved.scenario.title}\n**{date}**, month {model.month} of {model.horizon} "
-                    f"(seed {model.seed}, one run for explanation and teaching)"
-                )
-            Message(message)
-            instructor = ROOMS.is_instructor(query().get("key", ""))
-            if instructor:  # opening and restoring rooms come first for the instructor
-                ClassroomCard(name)
-            ModelView(model, version)
-            with solara.Card("Why did they move? (event log)"):
-                EventLogView(model, version)
-            with solara.Card("Distribution: many runs of the current settings"):
-                DistributionPanel(lambda: build_scenario(name, overrides, events_off))
-            if not instructor:
-                ClassroomCard(name)
-            with solara.Details("Sources"):
-                solara.Markdown("\n".join(f"- **{r.short}**: {r.full}" for r in REFERENCES))
+            explorer_views(model, version, name, lambda: build_scenario(name, overrides, events_off), message)
+
+
+def setting_controls(pressure_specs, parameter_specs, switches, overrides: dict, set_override, events_off: tuple,
+                     set_events_off) -> None:  # fmt: skip
+    """The explorer's settings: US pressure and EU coordination, the events, the registry's parameters."""
+    solara.Markdown("### US pressure and EU coordination")
+    solara.Text(
+        "Moving a slider or switch restarts the run from month 0 with the new setting.",
+        style={"font-size": "0.85em", "font-style": "italic"},
+    )
+    for spec in pressure_specs:
+        value = overrides.get(spec.path, spec.value)
+        solara.FloatSlider(
+            f"{spec.label}: {value:.2f}",
+            value=value,
+            min=spec.min,
+            max=spec.max,
+            step=spec.step,
+            on_value=lambda v, spec=spec: set_override(spec, v),
+        )
+        solara.Text(spec.description, style={"font-size": "0.8em", "color": "#555"})
+    if switches:
+        solara.Markdown("### Events")
+        for k, label in switches:
+            solara.Switch(
+                label=label,
+                value=k not in events_off,
+                on_value=lambda on, k=k: set_events_off(
+                    tuple(sorted(set(events_off) - {k})) if on else tuple(sorted({*events_off, k}))
+                ),
+            )
+    with solara.Details("Model parameters (registry)"):
+        for spec in parameter_specs:
+            value = overrides.get(spec.path, spec.value)
+            solara.FloatSlider(
+                f"{spec.label}: {value:g}",
+                value=value,
+                min=spec.min,
+                max=spec.max,
+                step=spec.step,
+                on_value=lambda v, spec=spec: set_override(spec, v),
+            )
+            solara.Text(in_words(spec.description), style={"font-size": "0.8em", "color": "#555"})
+
+
+def explorer_views(model: AllianceModel, version: int, name: str, scenario_factory, message) -> None:
+    """The explorer's main column: the date, the pictures, the event log, many runs, the classroom, sources."""
+    date = month_label(model.start, model.month)
+    with solara.Div(attributes={"data-testid": "header", "data-step": str(model.month)}):
+        solara.Markdown(
+            f"# {model.resolved.scenario.title}\n**{date}**, month {model.month} of {model.horizon} "
+            f"(seed {model.seed}, one run for explanation and teaching)"
+        )
+    Message(message)
+    instructor = ROOMS.is_instructor(query().get("key", ""))
+    if instructor:  # opening and restoring rooms come first for the instructor
+        ClassroomCard(name)
+    ModelView(model, version)
+    with solara.Card("Why did they move? (event log)"):
+        EventLogView(model, version)
+    with solara.Card("Distribution: many runs of the current settings"):
+        DistributionPanel(scenario_factory)
+    if not instructor:
+        ClassroomCard(name)
+    with solara.Details("Sources"):
+        solara.Markdown("\n".join(f"- **{r.short}**: {r.full}" for r in REFERENCES))
 
 
 @solara.component
 def ClassroomCard(name: str):
+    """Join a room by its code; with the instructor's key, open or restore one (``OpenOrRestore``)."""
     router = solara.use_router()
     q = query()
     message, set_message = solara.use_state(None)
     code, set_code = solara.use_state("")
     key, set_key = solara.use_state(q.get("key", ""))
+
+    def join():
+        if ROOMS.get(code) is None:
+            raise InputError(None, "room code", f"no open room '{code.strip()[:12]}' on this server")
+        router.push(f"/join?room={code.strip().upper()}")
+
+    instructor = ROOMS.is_instructor(key)
+    with solara.Card("Classroom: every team on its own device, one world on the projector"):
+        with solara.Div(attributes={"data-testid": "classroom"}):
+            solara.Markdown("**Join a room** (students): type the code shown on the projector.")
+            with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
+                solara.InputText("Room code", value=code, on_value=set_code, continuous_update=True)
+                solara.Button("Join", on_click=guarded(join, set_message), disabled=not code.strip())
+            if not instructor:
+                solara.Markdown(
+                    "**Instructors**: open this page with the link the server printed when it started (it carries "
+                    "your key), or type the key here."
+                )
+                solara.InputText("Instructor's key", value=key, on_value=set_key, password=True)
+            else:
+                OpenOrRestore(name, key, set_message)
+        Message(message)
+
+
+@solara.component
+def OpenOrRestore(name: str, key: str, set_message):
+    """The instructor's part of the classroom card: open a room on the chosen scenario, or restore a saved one
+    (from a file, or from the server's rooms folder), confirming a file this server cannot verify."""
+    router = solara.use_router()
     room_seed, set_room_seed = solara.use_state(0)
     preset, set_preset = solara.use_state(False)
     one_seat, set_one_seat = solara.use_state(False)
     # a room file this server cannot verify (signed elsewhere, or unsigned): (text, source, why) until confirmed
     unverified, set_unverified = solara.use_state(None)
 
-    def restore_checked(text, source: str) -> None:
+    def restore_checked(text, source: str, confirmed: bool = False) -> None:
         try:
-            room = ROOMS.restore(text, source=source, key=key)
+            room = ROOMS.restore(text, source=source, key=key, confirmed=confirmed)
         except NeedsConfirmation as err:
             set_unverified((text, source, err.one_line()))
             return
@@ -346,9 +388,7 @@ def ClassroomCard(name: str):
     def confirm_restore():
         text, source, _ = unverified
         set_unverified(None)
-        room = ROOMS.restore(text, source=source, key=key, confirmed=True)
-        ROOMS.supersede(text, room)
-        router.push(console_url(room.code, key))
+        restore_checked(text, source, confirmed=True)
 
     def open_room():
         room = ROOMS.open(scenario_by_name(name), name, room_seed, key=key, preset_names=preset)
@@ -371,60 +411,39 @@ def ClassroomCard(name: str):
         ROOMS.check_key(key)
         restore_checked(files[filename].read_bytes()[: MAX_ROOM_BYTES + 1], filename)
 
-    def join():
-        if ROOMS.get(code) is None:
-            raise InputError(None, "room code", f"no open room '{code.strip()[:12]}' on this server")
-        router.push(f"/join?room={code.strip().upper()}")
-
-    instructor = ROOMS.is_instructor(key)
-    with solara.Card("Classroom: every team on its own device, one world on the projector"):
-        with solara.Div(attributes={"data-testid": "classroom"}):
-            solara.Markdown("**Join a room** (students): type the code shown on the projector.")
-            with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
-                solara.InputText("Room code", value=code, on_value=set_code, continuous_update=True)
-                solara.Button("Join", on_click=guarded(join, set_message), disabled=not code.strip())
-            if not instructor:
-                solara.Markdown(
-                    "**Instructors**: open this page with the link the server printed when it started (it carries "
-                    "your key), or type the key here."
-                )
-                solara.InputText("Instructor's key", value=key, on_value=set_key, password=True)
-            else:
-                solara.Markdown(
-                    f"**Open a room** on the scenario chosen above (*{name}*): you get the console (clock, seats, "
-                    "debrief) and a projector view with the room's code and QR code."
-                )
-                with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
-                    solara.SliderInt(f"Room seed: {room_seed}", value=room_seed, min=0, max=999, on_value=set_room_seed)
-                    solara.Checkbox(label="Hand out anonymised team names", value=preset, on_value=set_preset)
-                    solara.Checkbox(label="One seat per device", value=one_seat, on_value=set_one_seat)
-                    solara.Button("Open a room", on_click=guarded(open_room, set_message), color="primary")
-                solara.Markdown("**Restore a saved room** from a file you downloaded earlier (a new code is given).")
-                TextFileInput.element(
-                    label="Choose the saved room file (.json):",
-                    max_bytes=MAX_ROOM_BYTES,
-                    on_payload=guarded(restore, set_message),
-                )
-                if unverified is not None:
-                    with solara.Div(attributes={"data-testid": "confirm-restore"}, classes=["warn-note"]):
-                        solara.Markdown(f"**Not verified**: {unverified[2]}")
-                        with solara.Row():
-                            solara.Button(
-                                "Restore it anyway (I trust this file)",
-                                on_click=guarded(confirm_restore, set_message),
-                                color="warning",
-                            )
-                            solara.Button("Cancel", on_click=lambda: set_unverified(None), text=True)
-                if ROOMS_DIR is not None:
-                    files = saved_rooms()
-                    if files:
-                        solara.Select(
-                            "Or restore from the server's rooms folder",
-                            value=None,
-                            values=list(files),
-                            on_value=guarded(restore_saved, set_message),
-                        )
-        Message(message)
+    with solara.Div():
+        solara.Markdown(
+            f"**Open a room** on the scenario chosen above (*{name}*): you get the console (clock, seats, "
+            "debrief) and a projector view with the room's code and QR code."
+        )
+        with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
+            solara.SliderInt(f"Room seed: {room_seed}", value=room_seed, min=0, max=999, on_value=set_room_seed)
+            solara.Checkbox(label="Hand out anonymised team names", value=preset, on_value=set_preset)
+            solara.Checkbox(label="One seat per device", value=one_seat, on_value=set_one_seat)
+            solara.Button("Open a room", on_click=guarded(open_room, set_message), color="primary")
+        solara.Markdown("**Restore a saved room** from a file you downloaded earlier (a new code is given).")
+        TextFileInput.element(
+            label="Choose the saved room file (.json):",
+            max_bytes=MAX_ROOM_BYTES,
+            on_payload=guarded(restore, set_message),
+        )
+        if unverified is not None:
+            with solara.Div(attributes={"data-testid": "confirm-restore"}, classes=["warn-note"]):
+                solara.Markdown(f"**Not verified**: {unverified[2]}")
+                with solara.Row():
+                    solara.Button(
+                        "Restore it anyway (I trust this file)",
+                        on_click=guarded(confirm_restore, set_message),
+                        color="warning",
+                    )
+                    solara.Button("Cancel", on_click=lambda: set_unverified(None), text=True)
+        if ROOMS_DIR is not None and (files := saved_rooms()):
+            solara.Select(
+                "Or restore from the server's rooms folder",
+                value=None,
+                values=list(files),
+                on_value=guarded(restore_saved, set_message),
+            )
 
 
 # --------------------------------------------------------------------------- pages

@@ -1,7 +1,9 @@
 """Browser-native charts: SVG strings that scale with the page (a projector, a laptop, browser zoom).
 
-Plain functions from arrays to SVG text, with no drawing library on the server: building one costs
-well under a millisecond, so 30 browsers can follow a room without queueing behind a renderer.
+Plain functions from arrays to SVG text, with no drawing library on the server: a timeline or bars cost
+well under a millisecond, the network (whose labels are placed clear of every other line) 5-20 ms of CPU
+for five or six countries (``experiments/network_labels.py``); the projector builds it once per room
+version for every page that follows the room.
 Every text is escaped; sizes are in viewBox units, so type grows with the chart.
 """
 
@@ -14,6 +16,7 @@ import numpy as np
 
 from simulation.core.calendar import month_label
 from simulation.core.ladder import LEVEL_LABELS, MAX_LEVEL
+from simulation.dashboard.netlabels import Placement, Shape, place_labels
 
 #: One colour per rung, from estranged (grey-blue) to formal alliance (deep red); readable in a lit room.
 LEVEL_COLOURS = ("#6b7b8c", "#9aa5b1", "#e0b04a", "#e07b39", "#c8442c", "#8e1b1b")
@@ -72,93 +75,150 @@ def network_svg(
     name_size: float = 28,
     max_height: str = "52vh",
     short_labels: bool = False,
-    keep_crowded_labels: bool = False,
+    key_names: bool = True,
 ) -> str:
     """The alignment network: one line per pair, thicker and redder the closer the pair; names in large type.
 
-    ``label_size`` and ``name_size`` are in viewBox units (the projector asks for larger ones). Each pair's
-    label sits on or beside its own line where it touches no other line, label or name; a pair with no
-    such spot goes unlabelled (its colour, in the legend, says its level) unless ``keep_crowded_labels``.
-    ``short_labels``: the rungs in a word each ("strategic" for strategic partnership).
+    ``label_size`` and ``name_size`` are in viewBox units (the projector asks for larger ones). Every pair
+    has a label that touches no other line, label or name (so never a crossing): across its own line,
+    else written along it, else a number on it with the words in a key under the picture
+    (``netlabels.place_labels``). ``short_labels``: the rungs in a word each ("strategic"). ``key_names``:
+    the key names each pair ("3 China-EU: normal"); without, a pair with a badge on the picture reads
+    "3 normal" (the projector's key, shorter, keeps its type large); a pair without one is always named.
     """
     n = len(actors)
     w, h = 900, 560
     pos = _positions(n, w / 2, h / 2 + 8, 330, 220)
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="100%" role="img" '
-        f'aria-label="Alignment network" style="font-family: sans-serif; max-height:{max_height}">'
-    ]
-    labels = []
-    nh = 2 * name_size
-    words = SHORT_RUNGS if short_labels else LEVEL_LABELS
-
-    def name_width(a: str) -> float:
-        return max(90, 0.61 * name_size * len(a) + 30)
-
-    boxes = [(x - name_width(a) / 2, y - nh / 2, name_width(a), nh) for a, (x, y) in zip(actors, pos, strict=True)]
     pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
-    segments = {(i, j): (*pos[i], *pos[j]) for i, j in pairs}
-    for i, j in pairs:
-        lvl = int(level[i, j])
-        (x1, y1), (x2, y2) = pos[i], pos[j]
-        focal = highlight is not None and {actors[i], actors[j]} == set(highlight)
-        dash = ' stroke-dasharray="10 8"' if lvl == 0 else ""
+    words = SHORT_RUNGS if short_labels else LEVEL_LABELS
+    text = {p: words[int(level[p])] for p in pairs}
+    focal = {p for p in pairs if highlight is not None and {actors[p[0]], actors[p[1]]} == set(highlight)}
+    names = [Shape(x, y, _name_width(a, name_size) / 2, name_size) for a, (x, y) in zip(actors, pos, strict=True)]
+    placements = place_labels(
+        {(i, j): (*pos[i], *pos[j]) for i, j in pairs},
+        {p: _stroke(int(level[p]), p in focal) for p in pairs},
+        {p: (0.55 * label_size * len(text[p]) + 8, 1.25 * label_size) for p in pairs},
+        names,
+        (w, h),
+        badge=1.4 * label_size + 4,
+    )
+    key = sorted((pl for pl in placements if pl.kind in ("badge", "key")), key=lambda pl: pl.number or 99)
+    words_in_key = {
+        pl.pair: text[pl.pair]
+        if pl.number and not key_names
+        else f"{actors[pl.pair[0]]}-{actors[pl.pair[1]]}: {text[pl.pair]}"
+        for pl in key
+    }
+    key_rows, key_h = _key_rows(key, words_in_key, label_size, w)
+    return "".join(
+        [
+            f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h + key_h:.0f}" width="100%" role="img" '
+            f'aria-label="Alignment network" style="font-family: sans-serif; max-height:{max_height}">',
+            *(_edge_svg(pos, p, int(level[p]), actors, p in focal) for p in pairs),
+            *(
+                _label_svg(pl, actors, text[pl.pair], label_size, pl.pair in focal, int(level[pl.pair]))
+                for pl in placements
+            ),
+            *(_name_svg(actors[k], x, y, name_size) for k, (x, y) in enumerate(pos)),
+            *(_key_svg(row, y, actors, words_in_key, label_size, level) for row, y in key_rows(h)),
+            "</svg>",
+        ]
+    )
+
+
+def _name_width(name: str, size: float) -> float:
+    return max(90, 0.61 * size * len(name) + 30)
+
+
+def _stroke(level: int, focal: bool) -> float:
+    return 3 + 3 * level + (3 if focal else 0)
+
+
+def _edge_svg(pos, pair: tuple[int, int], lvl: int, actors, focal: bool) -> str:
+    (x1, y1), (x2, y2) = pos[pair[0]], pos[pair[1]]
+    dash = ' stroke-dasharray="10 8"' if lvl == 0 else ""
+    return (
+        f'<line x1="{x1:.0f}" y1="{y1:.0f}" x2="{x2:.0f}" y2="{y2:.0f}" stroke="{LEVEL_COLOURS[lvl]}" '
+        f'stroke-width="{_stroke(lvl, focal)}" stroke-linecap="round"{dash}>'
+        f"<title>{escape(actors[pair[0]])} - {escape(actors[pair[1]])}: {LEVEL_LABELS[lvl]}</title></line>"
+    )
+
+
+def _badge_svg(number: int, x: float, y: float, size: float, lvl: int) -> str:
+    return (
+        f'<circle cx="{x:.0f}" cy="{y:.0f}" r="{0.7 * size:.0f}" fill="white" stroke="{LEVEL_COLOURS[lvl]}" '
+        f'stroke-width="4"/><text x="{x:.0f}" y="{y + size / 3:.0f}" text-anchor="middle" font-size="{size}" '
+        f'font-weight="bold" fill="#222">{number}</text>'
+    )
+
+
+def _label_svg(pl: Placement, actors, text: str, size: float, focal: bool, lvl: int) -> str:
+    if pl.shape is None:
+        return ""
+    s, pair = pl.shape, f"{escape(actors[pl.pair[0]])}-{escape(actors[pl.pair[1]])}"
+    if pl.kind == "badge":
+        return f'<g data-badge-pair="{pair}">{_badge_svg(pl.number, s.x, s.y, size, lvl)}</g>'
+    turn = f' transform="rotate({math.degrees(s.angle):.1f} {s.x:.1f} {s.y:.1f})"' if s.angle else ""
+    return (
+        f'<text x="{s.x:.1f}" y="{s.y + size / 3:.1f}" text-anchor="middle" font-size="{size}" '
+        f'font-weight="{"bold" if focal else "normal"}" paint-order="stroke" stroke="white" '
+        f'stroke-width="6" fill="#222"{turn} data-pair="{pair}">{text}</text>'
+    )
+
+
+def _name_svg(name: str, x: float, y: float, size: float) -> str:
+    rw, nh = _name_width(name, size), 2 * size
+    return (
+        f'<rect x="{x - rw / 2:.0f}" y="{y - nh / 2:.0f}" width="{rw:.0f}" height="{nh:.0f}" rx="{nh / 2:.0f}" '
+        f'fill="#1d3557"/><text x="{x:.0f}" y="{y + size / 3:.0f}" text-anchor="middle" font-size="{size}" '
+        f'font-weight="bold" fill="white">{escape(name)}</text>'
+    )
+
+
+def _key_entry_width(words: str, size: float) -> float:
+    return 1.5 * size + 10 + 0.55 * size * len(words) + 1.2 * size
+
+
+def _key_rows(key: list[Placement], words: dict, size: float, width: float):
+    """The key's entries in rows that fit ``width``, and the height they add under the picture."""
+    rows: list[list[Placement]] = []
+    used = width
+    for pl in key:
+        entry = _key_entry_width(words[pl.pair], size)
+        if used + entry > width:
+            rows.append([])
+            used = 0.0
+        rows[-1].append(pl)
+        used += entry
+    row_h = 1.5 * size
+
+    def at(top: float):
+        return [(row, top + (k + 0.5) * row_h) for k, row in enumerate(rows)]
+
+    return at, row_h * len(rows) + (0.3 * size if rows else 0)
+
+
+def _key_mark(pl: Placement, x: float, y: float, size: float, lvl: int) -> str:
+    """The badge's number, or for a pair with no badge on the picture a stroke of its line's colour."""
+    if pl.number:
+        return _badge_svg(pl.number, x + 0.7 * size + 2, y, size, lvl)
+    thick = _stroke(lvl, False)
+    return (
+        f'<rect x="{x + 2:.0f}" y="{y - thick / 2:.1f}" width="{1.4 * size:.0f}" height="{thick}" '
+        f'fill="{LEVEL_COLOURS[lvl]}"/>'
+    )
+
+
+def _key_svg(row: list[Placement], y: float, actors, words: dict, size: float, level: np.ndarray) -> str:
+    parts, x = [], 0.0
+    for pl in row:
+        a, b = escape(actors[pl.pair[0]]), escape(actors[pl.pair[1]])
         parts.append(
-            f'<line x1="{x1:.0f}" y1="{y1:.0f}" x2="{x2:.0f}" y2="{y2:.0f}" stroke="{LEVEL_COLOURS[lvl]}" '
-            f'stroke-width="{3 + 3 * lvl + (3 if focal else 0)}" stroke-linecap="round"{dash}>'
-            f"<title>{escape(actors[i])} - {escape(actors[j])}: {LEVEL_LABELS[lvl]}</title></line>"
+            f'<g data-key-pair="{a}-{b}">{_key_mark(pl, x, y, size, int(level[pl.pair]))}'
+            f'<text x="{x + 1.5 * size + 10:.0f}" y="{y + size / 3:.0f}" font-size="{size}" fill="#222">'
+            f"{escape(words[pl.pair])}</text></g>"
         )
-    for i, j in pairs:
-        lvl = int(level[i, j])
-        (x1, y1), (x2, y2) = pos[i], pos[j]
-        focal = highlight is not None and {actors[i], actors[j]} == set(highlight)
-        text = words[lvl]
-        tw, th = 0.55 * label_size * len(text) + 8, 1.25 * label_size
-        # the spot on or beside its own line that touches no other line (so never a crossing), no other
-        # label and no name; among the clean spots, the one nearest the line's middle
-        length = math.hypot(x2 - x1, y2 - y1) or 1.0
-        nx, ny = -(y2 - y1) / length, (x2 - x1) / length  # the line's normal: a label may sit beside it
-        others = [seg for pair, seg in segments.items() if pair != (i, j)]
-        best = None
-        for k in (0.0, 0.7, -0.7, 1.2, -1.2):
-            for f in (0.5, 0.45, 0.55, 0.4, 0.6, 0.35, 0.65, 0.3, 0.7, 0.25, 0.75, 0.2, 0.8):
-                cx, cy = x1 + f * (x2 - x1) + k * th * nx, y1 + f * (y2 - y1) + k * th * ny
-                cand = (cx - tw / 2, cy - th / 2, tw, th)
-                if cand[0] < 0 or cand[1] < 0 or cand[0] + tw > w or cand[1] + th > h:
-                    continue
-                hits = 10 * sum(_overlap(cand, other) for other in boxes) + sum(
-                    segment_hits_box(seg, cand) for seg in others
-                )
-                score = (hits, abs(k), abs(f - 0.5))
-                if best is None or score < best[0]:
-                    best = (score, cx, cy, cand)
-            if best is not None and best[0][0] == 0:
-                break
-        if best is None:
-            continue
-        (hits, _, _), mx, my, box = best
-        if hits and not keep_crowded_labels:
-            continue  # no clean spot: the line's colour (see the legend) says it; a label would mislead
-        boxes.append(box)
-        labels.append(
-            f'<text x="{mx:.0f}" y="{my + label_size / 3:.0f}" text-anchor="middle" font-size="{label_size}" '
-            f'font-weight="{"bold" if focal else "normal"}" paint-order="stroke" stroke="white" '
-            f'stroke-width="6" fill="#222" data-pair="{escape(actors[i])}-{escape(actors[j])}">{text}</text>'
-        )
-    parts += labels
-    for k, (x, y) in enumerate(pos):
-        name = escape(actors[k])
-        rw = name_width(actors[k])
-        parts.append(
-            f'<rect x="{x - rw / 2:.0f}" y="{y - nh / 2:.0f}" width="{rw:.0f}" height="{nh:.0f}" rx="{nh / 2:.0f}" '
-            'fill="#1d3557"/>'
-        )
-        parts.append(
-            f'<text x="{x:.0f}" y="{y + name_size / 3:.0f}" text-anchor="middle" font-size="{name_size}" '
-            f'font-weight="bold" '
-            f'fill="white">{name}</text>'
-        )
-    parts.append("</svg>")
+        x += _key_entry_width(words[pl.pair], size)
     return "".join(parts)
 
 
@@ -237,38 +297,39 @@ def timeline_svg(
             f'<text x="{left - 10:.0f}" y="{y(lv) + font / 3:.0f}" text-anchor="end" font-size="{font}" '
             f'fill="#333">{rungs[lv]}</text>'
         )
-    ticks = time_ticks(span, pw, font)
-    for t in ticks:
+    for t in time_ticks(span, pw, font):
         parts.append(
             f'<text x="{x(t):.0f}" y="{top + ph + 1.5 * font:.0f}" text-anchor="middle" font-size="{font}" '
             f'fill="#333">{month_label(start, t)}</text>'
         )
-    now = len(levels) - 1
     parts.append(
-        f'<line x1="{x(now):.0f}" x2="{x(now):.0f}" y1="{top}" y2="{top + ph}" stroke="#999" stroke-dasharray="4 4"/>'
+        f'<line x1="{x(played):.0f}" x2="{x(played):.0f}" y1="{top}" y2="{top + ph}" stroke="#999" '
+        'stroke-dasharray="4 4"/>'
     )
     label_y: list[float] = []
+    focal_set = set(focal) if focal is not None else None
     for k, (i, j) in enumerate(pairs):
-        series = levels[:, i, j]
-        colour = PAIR_COLOURS[k % len(PAIR_COLOURS)]
-        pts = [f"{x(0):.1f},{y(series[0], k):.1f}"]
-        for t in range(1, len(series)):
-            pts.append(f"{x(t):.1f},{y(series[t - 1], k):.1f}")
-            pts.append(f"{x(t):.1f},{y(series[t], k):.1f}")
-        is_focal = focal is not None and {i, j} == set(focal)
-        parts.append(
-            f'<polyline points="{" ".join(pts)}" fill="none" stroke="{colour}" stroke-width="{7 if is_focal else 4}"/>'
-        )
-        ly = y(series[-1], k) + font / 3
-        while any(abs(ly - other) < 1.1 * font for other in label_y):
-            ly += 1.1 * font
-        label_y.append(ly)
-        parts.append(
-            f'<text x="{x(now) + 10:.0f}" y="{ly:.0f}" font-size="{font}" font-weight="{"bold" if is_focal else "normal"}"'
-            f' fill="{colour}">{escape(actors[i])}-{escape(actors[j])}</text>'
-        )
+        parts += _series_svg(levels[:, i, j], k, x, y, f"{actors[i]}-{actors[j]}", {i, j} == focal_set, font, label_y)
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _series_svg(series: np.ndarray, k: int, x, y, name: str, is_focal: bool, font: float, label_y: list[float]):
+    """One pair's steps and its name at the right end, moved down past the names already there (``label_y``)."""
+    colour = PAIR_COLOURS[k % len(PAIR_COLOURS)]
+    pts = [f"{x(0):.1f},{y(series[0], k):.1f}"]
+    for t in range(1, len(series)):
+        pts.append(f"{x(t):.1f},{y(series[t - 1], k):.1f}")
+        pts.append(f"{x(t):.1f},{y(series[t], k):.1f}")
+    ly = y(series[-1], k) + font / 3
+    while any(abs(ly - other) < 1.1 * font for other in label_y):
+        ly += 1.1 * font
+    label_y.append(ly)
+    return [
+        f'<polyline points="{" ".join(pts)}" fill="none" stroke="{colour}" stroke-width="{7 if is_focal else 4}"/>',
+        f'<text x="{x(len(series) - 1) + 10:.0f}" y="{ly:.0f}" font-size="{font}" '
+        f'font-weight="{"bold" if is_focal else "normal"}" fill="{colour}">{escape(name)}</text>',
+    ]
 
 
 def shares_svg(shares: dict[str, float], marked: str | None = None, title: str = "", font: float = 21) -> str:

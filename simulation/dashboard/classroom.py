@@ -17,6 +17,9 @@ The HTML they show is built in ``presenters.py``, testable without a browser.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote
 
 import ipyvue
@@ -174,14 +177,22 @@ def JoinForm(room: Room, old_seat: str | None, version: int, device: str = "loca
             solara.Button("Get our seat back", on_click=guarded(rejoin, set_message), disabled=not code.strip())
 
 
-@solara.component
-def TeamPanel(room: Room, actor: str, seat: str, version: int, device: str = "local"):
-    """The turn first: month, countdown, goal, the moves with their effects, Submit; then, folded, last
-    month's feedback, the numbers with their meaning and source, and the glossary."""
-    month = room.month
-    pending = room.pending.get(actor)
+@dataclass
+class Turn:
+    """A team page's edits this month: ``local`` the choices shown, ``latest`` the newest edits and "why" for the
+    submit handler, and callbacks that stay the same object from render to render."""
+
+    local: dict
+    latest: Any
+    choose: Callable
+    set_why: Callable
+    submit: Callable
+    submit_ref: Any
+
+
+def use_turn(room: Room, actor: str, seat: str, month: int, pending) -> Turn:
+    """The hooks behind a team page's edits (called once per render of ``TeamPanel``, always in this order)."""
     stamp = (month, pending.serial if pending is not None else 0)
-    situation = room.situation(actor)
     state, set_state = solara.use_state((stamp, {}))
     # the newest edits for the submit handler (a click right after an edit runs the previous
     # render's closure); reset when the month or the seat's latest submit changes, and then the
@@ -195,21 +206,16 @@ def TeamPanel(room: Room, actor: str, seat: str, version: int, device: str = "lo
             latest.current["why"] = pending.why
         latest.current["stamp"] = stamp
         latest.current["choices"] = {}
-    message, set_message = solara.use_state(None)
-    local = state[1] if state[0] == stamp else {}
-
-    last = room.last_choices(actor)
-
-    def base(partner: str, moves: tuple[str, ...]) -> str:
-        if pending is not None and partner in pending.move.moves:
-            return pending.move.moves[partner]
-        word = last.get(partner)
-        return word if word in moves else "hold"
 
     def set_choice(key: str, value):
         new = {**latest.current["choices"], key: value}
         latest.current["choices"] = new
         set_state((stamp, new))
+
+    def set_why(value: str) -> None:
+        latest.current["why"] = value or ""
+        with contextlib.suppress(InputError):  # too long: said when submitting
+            room.set_draft(actor, seat, value or "")
 
     # one callback for every row, the same object from render to render: a row whose words did not
     # change is not rendered again (30 pages re-render at every advance)
@@ -218,169 +224,183 @@ def TeamPanel(room: Room, actor: str, seat: str, version: int, device: str = "lo
     choose = solara.use_memo(lambda: lambda key, value: chooser.current(key, value), dependencies=[])
     submit_ref = solara.use_ref(None)
     submitter = solara.use_memo(lambda: lambda *args: submit_ref.current(*args), dependencies=[])
-
-    def set_why(value: str) -> None:
-        latest.current["why"] = value or ""
-        with contextlib.suppress(InputError):  # too long: said when submitting
-            room.set_draft(actor, seat, value or "")
-
     why_ref = solara.use_ref(set_why)
     why_ref.current = set_why
     why_setter = solara.use_memo(lambda: lambda value: why_ref.current(value), dependencies=[])
+    return Turn(state[1] if state[0] == stamp else {}, latest, choose, why_setter, submitter, submit_ref)
+
+
+@solara.component
+def TeamPanel(room: Room, actor: str, seat: str, version: int, device: str = "local"):
+    """The turn first: month, countdown, goal, the moves with their effects, Submit; then, folded, last
+    month's feedback, the numbers with their meaning and source, and the glossary."""
+    month = room.month
+    pending = room.pending.get(actor)
+    situation = room.situation(actor)
+    turn = use_turn(room, actor, seat, month, pending)
+    message, set_message = solara.use_state(None)
+    last = room.last_choices(actor)
+
+    def base(partner: str, moves: tuple[str, ...]) -> str:
+        if pending is not None and partner in pending.move.moves:
+            return pending.move.moves[partner]
+        word = last.get(partner)
+        return word if word in moves else "hold"
 
     i = room.actors.index(actor)
     options = {
         v.partner: possible_moves(int(room.model.level[i, room.actors.index(v.partner)])) for v in situation.partners
     }
-    current = {v.partner: local.get(v.partner, base(v.partner, options[v.partner])) for v in situation.partners}
-    warnings = room.move_warnings(actor, current)
+    current = {v.partner: turn.local.get(v.partner, base(v.partner, options[v.partner])) for v in situation.partners}
     team = room.team_of(actor)
     name = team.name if team is not None else "?"
-    devices = room.devices(actor)
-    effects = move_effects(room, actor)
-    levers = lever_effects(room, actor)
-    sent_pressure = pending.move.pressure or {} if pending is not None else {}
-    sent_coordination = pending.move.coordination if pending is not None else None
-
     with solara.Div(
         classes=["team-page"],
         attributes={"data-testid": "team-panel", "data-actor": actor, "data-month": str(month)},
     ):
-        html(
-            room.cached(
-                f"turn-head:{actor}:{name}:{seat}",
-                lambda: (
-                    f'<h1 class="turn-title">Team {esc(name)}: you play {esc(actor)}</h1>'
-                    f'<p class="turn-meta"><b data-testid="turn-date">{room.date}</b>, month {month} of '
-                    f"{room.horizon} &middot; seat code "
-                    f'<span class="seat-code" data-testid="seat-code">{esc(seat)}</span></p>'
-                    f'<p class="goal" data-testid="goal"><b>Your goal:</b> {esc(team_goal(room, actor))}</p>'
-                    + (
-                        f'<p class="feedback-line" data-testid="feedback-line">{esc(line)}</p>'
-                        if (line := feedback_line(room, actor))
-                        else ""
-                    )
-                ),
-            )
-        )
-        if room.announcement:
-            with solara.Div(attributes={"data-testid": "announcement"}):
-                solara.Info(f"From the instructor: {room.announcement[0]}")
-        if len(devices) > 1:
-            with solara.Div(attributes={"data-testid": "two-devices"}):
-                solara.Warning(
-                    f"This seat is open on {len(devices)} devices. Both show the latest moves submitted; "
-                    "the last submit before the month is played counts."
-                )
-        if room.finished:
-            solara.Info("The game is over: look at the projector for the debrief.")
+        html(room.cached(f"turn-head:{actor}:{name}:{seat}", lambda: turn_head_html(room, actor, name, seat)))
+        team_notices(room, actor)
         with solara.Div(classes=["moves"], attributes={"data-testid": "moves"}):
-            advised = {v.partner: v.advice for v in situation.partners}
-            for v in situation.partners:
-                key = f"pressure|{v.partner}"
-                lever = None
-                if situation.controls_pressure and v.partner in situation.pressure:
-                    shown = sent_pressure.get(v.partner, situation.pressure[v.partner])
-                    lever = (key, float(local.get(key, round(shown, 2))), levers.get(key, ""))
-                MoveRow(
-                    v.partner,
-                    v.level,
-                    options[v.partner],
-                    current[v.partner],
-                    v.advice,
-                    warnings.get(v.partner),
-                    choose,
-                    effects.get(v.partner, {}),
-                    lever,
-                )
-            if situation.controls_coordination:
-                shown = sent_coordination if sent_coordination is not None else situation.coordination or 0
-                Stepper(
-                    f"Your coordination with {room.model.structure.pressurer}'s pressure",
-                    "coordination",
-                    float(local.get("coordination", round(shown, 2))),
-                    choose,
-                    levers.get("coordination", ""),
-                )
-            with solara.Div(classes=["turn-actions"]):
-                take_all = solara.use_memo(
-                    lambda: lambda: [choose(p, a) for p, a in advised.items()],
-                    dependencies=[tuple(sorted(advised.items())), choose],
-                )
-                solara.Button(
-                    "Take all of the model's advice",
-                    on_click=take_all,
-                    classes=["outline-btn"],
-                    disabled=all(current[p] == advised[p] for p in current),
-                )
+            move_rows(room, actor, situation, options, current, turn, pending)
             solara.InputText(
                 f"Why? (one or two sentences, up to {MAX_WHY} characters; partners see it if they are refused)",
-                value=latest.current["why"],
-                on_value=why_setter,
+                value=turn.latest.current["why"],
+                on_value=turn.set_why,
                 continuous_update=True,
             )
 
             def submit():
-                choices, why = latest.current["choices"], latest.current["why"]
-                moves = {p: choices.get(p, current[p]) for p in current}
-                pressure = {
-                    t: float(choices[f"pressure|{t}"]) for t in situation.pressure if f"pressure|{t}" in choices
-                }
-                pressure = {**sent_pressure, **pressure} or None
-                coordination = choices.get("coordination", sent_coordination)
+                choices, why = turn.latest.current["choices"], turn.latest.current["why"]
                 if room.month != month:
                     raise InputError(None, "moves", "the month has just been played: look at the new situation")
-                problems = room.submit(actor, seat, HumanMove(moves, pressure, coordination), why, device=device)
+                move = human_move(situation, current, choices, pending)
+                problems = room.submit(actor, seat, move, why, device=device)
                 if problems:
                     set_message((month, "error", "Refused: " + "; ".join(problems)))
                 else:
                     set_message((month, "success", "Your moves are in. You can change them until the clock advances."))
 
-            submit_ref.current = guarded(submit, lambda m: set_message((month, *m)))
+            turn.submit_ref.current = guarded(submit, lambda m: set_message((month, *m)))
             if message and message[0] == month:
                 Message(message[1:])
-        status = "submitted" if pending else "not submitted"
-        with solara.Div(classes=["submit-bar"], attributes={"data-testid": "submit-bar"}):
-            solara.Button(
-                "Submit our moves",
-                on_click=submitter,
-                color="primary",
-                disabled=room.finished,
-                classes=["submit-btn"],
-            )
-            with solara.Div(
-                classes=["submit-status"], attributes={"data-testid": "submit-status", "data-status": status}
-            ):
-                if pending is not None:
-                    where = "this device" if pending.device == device else "another device of your team"
-                    text = f"<b>Moves in</b> for {room.date} (latest from {where})."
-                else:
-                    text = f"<b>Not yet submitted</b> for {room.date}."
-                left = room.seconds_left()
-                solara.HTML(
-                    tag="span",
-                    unsafe_innerHTML=f"{text} Teams moved: {len(room.submitted())} of {len(room.teams)}. ",
-                )
-                Countdown.element(seconds=-1 if left is None else left, stamp=room.version)
-        html(
-            room.cached(
-                f"turn-more:{actor}",
-                lambda: (
-                    (
-                        '<details class="more" data-testid="feedback-box"><summary>Last month: what became of your '
-                        f"requests</summary>{feedback_html(room, actor)}</details>"
-                        if feedback_line(room, actor)
-                        else ""
-                    )
-                    + '<details class="more" data-testid="numbers-box"><summary>The numbers behind the advice: what '
-                    f"each means and where it comes from</summary>{numbers_html(room, actor)}</details>"
-                ),
-            )
-        )
+        submit_bar(room, pending, device, turn.submit)
+        html(room.cached(f"turn-more:{actor}", lambda: more_html(room, actor)))
         html(
             '<details class="more" data-testid="glossary-box"><summary>What the terms mean (glossary, with '
             f"sources)</summary>{glossary_html()}</details>"
         )
+
+
+def human_move(situation, current: dict, choices: dict, pending) -> HumanMove:
+    """The team's move from its edits (``choices``) over what the page shows (``current``) and what it sent."""
+    sent_pressure = pending.move.pressure or {} if pending is not None else {}
+    sent_coordination = pending.move.coordination if pending is not None else None
+    moves = {p: choices.get(p, current[p]) for p in current}
+    pressure = {t: float(choices[f"pressure|{t}"]) for t in situation.pressure if f"pressure|{t}" in choices}
+    return HumanMove(moves, {**sent_pressure, **pressure} or None, choices.get("coordination", sent_coordination))
+
+
+def turn_head_html(room: Room, actor: str, name: str, seat: str) -> str:
+    """Team, country, date, month, seat code, the goal in one line and last month's feedback in one line."""
+    line = feedback_line(room, actor)
+    return (
+        f'<h1 class="turn-title">Team {esc(name)}: you play {esc(actor)}</h1>'
+        f'<p class="turn-meta"><b data-testid="turn-date">{room.date}</b>, month {room.month} of '
+        f"{room.horizon} &middot; seat code "
+        f'<span class="seat-code" data-testid="seat-code">{esc(seat)}</span></p>'
+        f'<p class="goal" data-testid="goal"><b>Your goal:</b> {esc(team_goal(room, actor))}</p>'
+        + (f'<p class="feedback-line" data-testid="feedback-line">{esc(line)}</p>' if line else "")
+    )
+
+
+def more_html(room: Room, actor: str) -> str:
+    """Folded under the turn: last month's feedback (once there is one) and the numbers behind the advice."""
+    return (
+        (
+            '<details class="more" data-testid="feedback-box"><summary>Last month: what became of your '
+            f"requests</summary>{feedback_html(room, actor)}</details>"
+            if feedback_line(room, actor)
+            else ""
+        )
+        + '<details class="more" data-testid="numbers-box"><summary>The numbers behind the advice: what '
+        f"each means and where it comes from</summary>{numbers_html(room, actor)}</details>"
+    )
+
+
+def team_notices(room: Room, actor: str) -> None:
+    """The instructor's message, a seat open on two devices, the game's end."""
+    if room.announcement:
+        with solara.Div(attributes={"data-testid": "announcement"}):
+            solara.Info(f"From the instructor: {room.announcement[0]}")
+    devices = room.devices(actor)
+    if len(devices) > 1:
+        with solara.Div(attributes={"data-testid": "two-devices"}):
+            solara.Warning(
+                f"This seat is open on {len(devices)} devices. Both show the latest moves submitted; "
+                "the last submit before the month is played counts."
+            )
+    if room.finished:
+        solara.Info("The game is over: look at the projector for the debrief.")
+
+
+def move_rows(room: Room, actor: str, situation, options: dict, current: dict, turn: Turn, pending) -> None:
+    """A row per partner (with the pressure on it for the team that sets it), coordination for the team that
+    sets it, and "Take all of the model's advice" (a hook: called once per render of ``TeamPanel``)."""
+    warnings = room.move_warnings(actor, current)
+    effects = move_effects(room, actor)
+    levers = lever_effects(room, actor)
+    sent_pressure = pending.move.pressure or {} if pending is not None else {}
+    sent_coordination = pending.move.coordination if pending is not None else None
+    advised = {v.partner: v.advice for v in situation.partners}
+    for v in situation.partners:
+        key = f"pressure|{v.partner}"
+        lever = None
+        if situation.controls_pressure and v.partner in situation.pressure:
+            shown = sent_pressure.get(v.partner, situation.pressure[v.partner])
+            lever = (key, float(turn.local.get(key, round(shown, 2))), levers.get(key, ""))
+        MoveRow(v.partner, v.level, options[v.partner], current[v.partner], v.advice, warnings.get(v.partner),
+                turn.choose, effects.get(v.partner, {}), lever)  # fmt: skip
+    if situation.controls_coordination:
+        shown = sent_coordination if sent_coordination is not None else situation.coordination or 0
+        Stepper(
+            f"Your coordination with {room.model.structure.pressurer}'s pressure",
+            "coordination",
+            float(turn.local.get("coordination", round(shown, 2))),
+            turn.choose,
+            levers.get("coordination", ""),
+        )
+    choose = turn.choose
+    with solara.Div(classes=["turn-actions"]):
+        take_all = solara.use_memo(
+            lambda: lambda: [choose(p, a) for p, a in advised.items()],
+            dependencies=[tuple(sorted(advised.items())), choose],
+        )
+        solara.Button(
+            "Take all of the model's advice",
+            on_click=take_all,
+            classes=["outline-btn"],
+            disabled=all(current[p] == advised[p] for p in current),
+        )
+
+
+def submit_bar(room: Room, pending, device: str, submit: Callable) -> None:
+    """Submit, whether the moves are in (and from which device), how many teams moved, the countdown."""
+    status = "submitted" if pending else "not submitted"
+    with solara.Div(classes=["submit-bar"], attributes={"data-testid": "submit-bar"}):
+        solara.Button(
+            "Submit our moves", on_click=submit, color="primary", disabled=room.finished, classes=["submit-btn"]
+        )
+        with solara.Div(classes=["submit-status"], attributes={"data-testid": "submit-status", "data-status": status}):
+            if pending is not None:
+                where = "this device" if pending.device == device else "another device of your team"
+                text = f"<b>Moves in</b> for {room.date} (latest from {where})."
+            else:
+                text = f"<b>Not yet submitted</b> for {room.date}."
+            left = room.seconds_left()
+            solara.HTML(
+                tag="span", unsafe_innerHTML=f"{text} Teams moved: {len(room.submitted())} of {len(room.teams)}. "
+            )
+            Countdown.element(seconds=-1 if left is None else left, stamp=room.version)
 
 
 @solara.component

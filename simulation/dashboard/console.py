@@ -66,53 +66,14 @@ def ConsoleView():
 
 @solara.component
 def Console(room: Room, key: str, version: int):
-    router = solara.use_router()
+    """The console's cards, each a component of its own with its own confirmations."""
     message, set_message = solara.use_state(None)
-    runs, set_runs = solara.use_state(500)
-    confirm_close, set_confirm_close = solara.use_state(False)
-    confirm_advance, set_confirm_advance = solara.use_state(-1)  # the month whose advance awaits a yes
-    confirm_free, set_confirm_free = solara.use_state(None)  # (actor, team name) awaiting a yes
     note, set_note = solara.use_state("")
-
-    def advance():
-        if room.waiting_for() and confirm_advance != room.month:
-            set_confirm_advance(room.month)  # some teams have not moved: ask first
-            return
-        profiling.after_advance(room.code, room.month + 1)  # off unless ALLIANCE_SIM_PROFILE is set
-        ROOMS.advance(room.code, key)
-        set_confirm_advance(-1)
-        set_message(None)
-
-    def free(actor: str, name: str):
-        team = room.team_of(actor)
-        if team is not None and team.name == name:
-            room.leave(actor)
-        set_confirm_free(None)
-
-    def page(step: int):
-        pages = len(debrief_pages(room.debrief_result)) if room.debrief_result else 1
-        room.show_debrief_page(room.debrief_page + step, pages)
-
-    def apply_timer(value):
-        room.set_timer(int(value) if value else None)
-
-    def show_debrief():
-        room.debrief(runs)
-        set_message(("success", "The debrief is on the projector."))
-
-    def close():
-        ROOMS.close(room.code, key=key)
-        router.push(f"/?key={quote(key)}")
-
-    def rehearse():
-        seated = room.fill_with_bots()
-        set_message(("success", f"Rehearsal: the model's advice plays {', '.join(seated) or 'no free country'}."))
 
     def send():
         room.announce(note)
         set_message(("success", "Sent to every team's page." if note.strip() else "Message removed."))
 
-    moved, teams = len(room.submitted()), len(room.teams)
     with solara.Div(attributes={"data-testid": "console", "data-month": str(room.month)}):
         html(
             f'<h1 style="margin:0">Console: room {room.code}</h1><p>{esc(room.title)} &middot; <b>{room.date}</b>, '
@@ -127,175 +88,14 @@ def Console(room: Room, key: str, version: int):
                 "This server listens on this machine only: students' laptops cannot join. Start it with "
                 "alliance-sim classroom (it listens on the local network)."
             )
-        with solara.Card("Clock"), solara.Div(attributes={"data-testid": "clock"}):
-            asking = confirm_advance == room.month and bool(room.waiting_for())
-            solara.Button(
-                f"Advance to the next month ({moved} of {teams} teams moved; the model plays the rest)",
-                on_click=guarded(advance, set_message),
-                color="primary",
-                disabled=room.finished or asking,
-            )
-            if asking:
-                with solara.Div(attributes={"data-testid": "confirm-advance"}, classes=["confirm"]):
-                    solara.Warning(
-                        f"{', '.join(room.waiting_for())} "
-                        + (
-                            "has not moved yet: the model plays it"
-                            if len(room.waiting_for()) == 1
-                            else "have not moved yet: the model plays them"
-                        )
-                        + " this month, and the month cannot be played again."
-                    )
-                    with solara.Row(style={"flex-wrap": "wrap"}):
-                        solara.Button(
-                            "Yes, play the month now", on_click=guarded(advance, set_message), color="primary"
-                        )
-                        solara.Button("Wait", on_click=lambda: set_confirm_advance(-1), classes=["outline-btn"])
-            left = room.seconds_left()
-            with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
-                solara.Text(f"Timer: {'off' if room.timer_s is None else f'{room.timer_s} s per month'}")
-                Countdown.element(seconds=-1 if left is None else left, stamp=room.version)
-            with solara.Row(style={"flex-wrap": "wrap"}):
-                for s in (0, 60, 120, 180, 300):
-                    Choice(
-                        "off" if s == 0 else f"{s} s",
-                        (room.timer_s or 0) == s,
-                        lambda s=s: guarded(apply_timer, set_message)(s),
-                        aria=f"timer {s} seconds per month" if s else "timer off",
-                    )
+        ClockCard(room, key, version, set_message)
         Message(message)
-        with solara.Card("Seats"), solara.Div(attributes={"data-testid": "seats"}):
-            connected = room.connected()
-            rows = []
-            for actor in room.actors:
-                t = room.team_of(actor)
-                if t is None:
-                    rows.append(f"<tr><td>{esc(actor)}</td><td colspan=4><i>free: the model plays it</i></td></tr>")
-                    continue
-                n = connected.get(actor, 0)
-                state = "bot" if t.bot else ("not connected" if n == 0 else f"{n} device{'s' if n > 1 else ''}")
-                rows.append(
-                    f"<tr><td>{esc(actor)}</td><td>{esc(t.name)}</td><td>{state}</td>"
-                    f'<td class="seat-code" style="font-size:1em">{esc(t.seat)}</td>'
-                    f"<td>{'moved' if actor in room.pending else 'thinking'}</td></tr>"
-                )
-            html(
-                '<table class="rt"><thead><tr><th>country</th><th>team</th><th>connected</th><th>seat code</th>'
-                f"<th>this month</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
-            )
-            with solara.Row(style={"flex-wrap": "wrap"}):
-                for actor, t in list(room.teams.items()):
-                    solara.Button(
-                        f"Free {actor} ({t.name})...",
-                        on_click=lambda actor=actor, name=t.name: set_confirm_free((actor, name)),
-                        classes=["outline-btn"],
-                    )
-                if room.free_actors():
-                    solara.Button(
-                        "Rehearse: fill free seats with model-played bots", on_click=guarded(rehearse, set_message)
-                    )
-            if confirm_free is not None and room.team_of(confirm_free[0]) is not None:
-                actor, name = confirm_free
-                with solara.Div(attributes={"data-testid": "confirm-free"}, classes=["confirm"]):
-                    solara.Warning(
-                        f"Free {actor}? Team {name} loses its seat and its seat code stops working; the model plays "
-                        f"{actor} until another team joins."
-                    )
-                    with solara.Row(style={"flex-wrap": "wrap"}):
-                        solara.Button(f"Yes, free {actor}", on_click=lambda: free(actor, name), color="error")
-                        solara.Button("Cancel", on_click=lambda: set_confirm_free(None), classes=["outline-btn"])
+        SeatsCard(room, version, set_message)
         with solara.Card("Message to every team"), solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
             solara.InputText("Message", value=note, on_value=set_note, continuous_update=True)
             solara.Button("Send", on_click=guarded(send, set_message))
-        with solara.Card("Debrief and records"):
-            with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
-                solara.SliderInt(
-                    f"Model runs for the debrief: {runs}", value=runs, min=100, max=MAX_DEBRIEF_RUNS, step=100,
-                    on_value=set_runs,
-                )  # fmt: skip
-                solara.Button(
-                    "Debrief on the projector",
-                    on_click=guarded(show_debrief, set_message),
-                    disabled=room.month == 0,
-                    color="primary",
-                )
-            if room.debrief_result:
-                titles = debrief_pages(room.debrief_result)
-                with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
-                    solara.Button(
-                        "Previous page", on_click=lambda: page(-1), disabled=room.debrief_page <= 0,
-                        classes=["outline-btn"],
-                    )  # fmt: skip
-                    solara.Button(
-                        "Next page on the projector",
-                        on_click=lambda: page(1),
-                        disabled=room.debrief_page >= len(titles) - 1,
-                        color="primary",
-                    )
-                    html(
-                        f'<span data-testid="debrief-page" data-page="{room.debrief_page}">Projector shows page '
-                        f"{room.debrief_page + 1} of {len(titles)}: <b>{esc(titles[room.debrief_page])}</b> "
-                        "(or press the arrow keys on the projector's own keyboard or clicker)</span>"
-                    )
-            with solara.Row(style={"flex-wrap": "wrap"}):
-                solara.FileDownload(
-                    lambda: room.save_json(),
-                    filename=f"room-{room.code}-month{room.month}.json",
-                    label="Download the room (to restore later)",
-                )
-                solara.FileDownload(
-                    lambda: room.export_csv(),
-                    filename=f"room-{room.code}.csv",
-                    label="Moves (CSV)",
-                    mime_type="text/csv",
-                )
-                solara.FileDownload(
-                    lambda: room.team_summary_csv(),
-                    filename=f"room-{room.code}-teams.csv",
-                    label="Per-team summary (CSV)",
-                    mime_type="text/csv",
-                )
-                solara.FileDownload(
-                    lambda: room.export_json(),
-                    filename=f"room-{room.code}-export.json",
-                    label="Everything (JSON)",
-                    mime_type="application/json",
-                )
-                if ROOMS_DIR is not None:
-                    solara.Button(
-                        "Save in the rooms folder",
-                        on_click=guarded(
-                            lambda: set_message(("success", f"Saved as {save_to_folder(room).name}.")), set_message
-                        ),
-                    )
-            summary = room.cached("team-summary", room.team_summary)
-            if summary:
-                html(
-                    '<table class="rt" data-testid="team-summary"><thead><tr><th>team</th><th>country</th>'
-                    "<th>months moved</th><th>model played</th><th>decisions</th><th>took advice / against</th>"
-                    "<th>raises done / asked</th><th>pressure, coordination</th><th>reasons</th></tr></thead><tbody>"
-                    + "".join(
-                        f"<tr><td>{esc(t['team'])}</td><td>{esc(t['country'])}</td><td>{t['months_moved']}</td>"
-                        f"<td>{t['months_model_played']}</td><td>{t['decisions']}</td>"
-                        f"<td>{t['followed_advice']} / {t['against_advice']}</td>"
-                        f"<td>{t['raises_done']} / {t['raises_asked']}</td>"
-                        f"<td>{esc(levers_text(t))}</td>"
-                        f"<td>{esc(t['reasons'])}</td></tr>"
-                        for t in summary
-                    )
-                    + "</tbody></table>"
-                )
-        with solara.Card("Close the room"):
-            if not confirm_close:
-                solara.Button("Close the room...", on_click=lambda: set_confirm_close(True), classes=["danger-btn"])
-            else:
-                solara.Warning(
-                    "Closing ends the game for every team and the projector. Download the room first if you may want "
-                    "to go on later."
-                )
-                with solara.Row():
-                    solara.Button("Yes, close the room", on_click=guarded(close, set_message), color="error")
-                    solara.Button("Cancel", on_click=lambda: set_confirm_close(False), classes=["outline-btn"])
+        RecordsCard(room, version, set_message)
+        CloseCard(room, key, set_message)
     preview, set_preview = solara.use_state(False)
     solara.Button(
         "Hide the projector preview" if preview else "Show the projector preview",
@@ -305,6 +105,243 @@ def Console(room: Room, key: str, version: int):
     )
     if preview:
         Projector(room, version)
+
+
+@solara.component
+def ClockCard(room: Room, key: str, version: int, set_message):
+    """Advance (asking first while a team is still thinking) and the timer."""
+    confirm_advance, set_confirm_advance = solara.use_state(-1)  # the month whose advance awaits a yes
+
+    def advance():
+        if room.waiting_for() and confirm_advance != room.month:
+            set_confirm_advance(room.month)  # some teams have not moved: ask first
+            return
+        profiling.after_advance(room.code, room.month + 1)  # off unless ALLIANCE_SIM_PROFILE is set
+        ROOMS.advance(room.code, key)
+        set_confirm_advance(-1)
+        set_message(None)
+
+    def apply_timer(value):
+        room.set_timer(int(value) if value else None)
+
+    moved, teams = len(room.submitted()), len(room.teams)
+    with solara.Card("Clock"), solara.Div(attributes={"data-testid": "clock"}):
+        asking = confirm_advance == room.month and bool(room.waiting_for())
+        solara.Button(
+            f"Advance to the next month ({moved} of {teams} teams moved; the model plays the rest)",
+            on_click=guarded(advance, set_message),
+            color="primary",
+            disabled=room.finished or asking,
+        )
+        if asking:
+            waiting = room.waiting_for()
+            with solara.Div(attributes={"data-testid": "confirm-advance"}, classes=["confirm"]):
+                solara.Warning(
+                    f"{', '.join(waiting)} "
+                    + ("has not moved yet: the model plays it" if len(waiting) == 1
+                       else "have not moved yet: the model plays them")
+                    + " this month, and the month cannot be played again."
+                )  # fmt: skip
+                with solara.Row(style={"flex-wrap": "wrap"}):
+                    solara.Button("Yes, play the month now", on_click=guarded(advance, set_message), color="primary")
+                    solara.Button("Wait", on_click=lambda: set_confirm_advance(-1), classes=["outline-btn"])
+        left = room.seconds_left()
+        with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
+            solara.Text(f"Timer: {'off' if room.timer_s is None else f'{room.timer_s} s per month'}")
+            Countdown.element(seconds=-1 if left is None else left, stamp=room.version)
+        with solara.Row(style={"flex-wrap": "wrap"}):
+            for s in (0, 60, 120, 180, 300):
+                Choice(
+                    "off" if s == 0 else f"{s} s",
+                    (room.timer_s or 0) == s,
+                    lambda s=s: guarded(apply_timer, set_message)(s),
+                    aria=f"timer {s} seconds per month" if s else "timer off",
+                )
+
+
+def seats_html(room: Room) -> str:
+    """The seats table: country, team, connected devices, seat code, moved or not."""
+    connected = room.connected()
+    rows = []
+    for actor in room.actors:
+        t = room.team_of(actor)
+        if t is None:
+            rows.append(f"<tr><td>{esc(actor)}</td><td colspan=4><i>free: the model plays it</i></td></tr>")
+            continue
+        n = connected.get(actor, 0)
+        state = "bot" if t.bot else ("not connected" if n == 0 else f"{n} device{'s' if n > 1 else ''}")
+        rows.append(
+            f"<tr><td>{esc(actor)}</td><td>{esc(t.name)}</td><td>{state}</td>"
+            f'<td class="seat-code" style="font-size:1em">{esc(t.seat)}</td>'
+            f"<td>{'moved' if actor in room.pending else 'thinking'}</td></tr>"
+        )
+    return (
+        '<table class="rt"><thead><tr><th>country</th><th>team</th><th>connected</th><th>seat code</th>'
+        f"<th>this month</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+@solara.component
+def SeatsCard(room: Room, version: int, set_message):
+    """The seats, Free (asking first) and Rehearse."""
+    confirm_free, set_confirm_free = solara.use_state(None)  # (actor, team name) awaiting a yes
+
+    def free(actor: str, name: str):
+        team = room.team_of(actor)
+        if team is not None and team.name == name:
+            room.leave(actor)
+        set_confirm_free(None)
+
+    def rehearse():
+        seated = room.fill_with_bots()
+        set_message(("success", f"Rehearsal: the model's advice plays {', '.join(seated) or 'no free country'}."))
+
+    with solara.Card("Seats"), solara.Div(attributes={"data-testid": "seats"}):
+        html(seats_html(room))
+        with solara.Row(style={"flex-wrap": "wrap"}):
+            for actor, t in list(room.teams.items()):
+                solara.Button(
+                    f"Free {actor} ({t.name})...",
+                    on_click=lambda actor=actor, name=t.name: set_confirm_free((actor, name)),
+                    classes=["outline-btn"],
+                )
+            if room.free_actors():
+                solara.Button(
+                    "Rehearse: fill free seats with model-played bots", on_click=guarded(rehearse, set_message)
+                )
+        if confirm_free is not None and room.team_of(confirm_free[0]) is not None:
+            actor, name = confirm_free
+            with solara.Div(attributes={"data-testid": "confirm-free"}, classes=["confirm"]):
+                solara.Warning(
+                    f"Free {actor}? Team {name} loses its seat and its seat code stops working; the model plays "
+                    f"{actor} until another team joins."
+                )
+                with solara.Row(style={"flex-wrap": "wrap"}):
+                    solara.Button(f"Yes, free {actor}", on_click=lambda: free(actor, name), color="error")
+                    solara.Button("Cancel", on_click=lambda: set_confirm_free(None), classes=["outline-btn"])
+
+
+@solara.component
+def RecordsCard(room: Room, version: int, set_message):
+    """The debrief on the projector, turned page by page, the downloads and the per-team summary."""
+    runs, set_runs = solara.use_state(500)
+
+    def page(step: int):
+        pages = len(debrief_pages(room.debrief_result)) if room.debrief_result else 1
+        room.show_debrief_page(room.debrief_page + step, pages)
+
+    def show_debrief():
+        room.debrief(runs)
+        set_message(("success", "The debrief is on the projector."))
+
+    with solara.Card("Debrief and records"):
+        with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
+            solara.SliderInt(
+                f"Model runs for the debrief: {runs}", value=runs, min=100, max=MAX_DEBRIEF_RUNS, step=100,
+                on_value=set_runs,
+            )  # fmt: skip
+            solara.Button(
+                "Debrief on the projector",
+                on_click=guarded(show_debrief, set_message),
+                disabled=room.month == 0,
+                color="primary",
+            )
+        if room.debrief_result:
+            titles = debrief_pages(room.debrief_result)
+            with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
+                solara.Button(
+                    "Previous page", on_click=lambda: page(-1), disabled=room.debrief_page <= 0,
+                    classes=["outline-btn"],
+                )  # fmt: skip
+                solara.Button(
+                    "Next page on the projector",
+                    on_click=lambda: page(1),
+                    disabled=room.debrief_page >= len(titles) - 1,
+                    color="primary",
+                )
+                html(
+                    f'<span data-testid="debrief-page" data-page="{room.debrief_page}">Projector shows page '
+                    f"{room.debrief_page + 1} of {len(titles)}: <b>{esc(titles[room.debrief_page])}</b> "
+                    "(or press the arrow keys on the projector's own keyboard or clicker)</span>"
+                )
+        downloads_row(room, set_message)
+        summary = room.cached("team-summary", room.team_summary)
+        if summary:
+            html(team_summary_html(summary))
+
+
+def downloads_row(room: Room, set_message) -> None:
+    """The room (to restore), the moves, the per-team summary, everything, and a copy in the rooms folder."""
+    with solara.Row(style={"flex-wrap": "wrap"}):
+        solara.FileDownload(
+            lambda: room.save_json(),
+            filename=f"room-{room.code}-month{room.month}.json",
+            label="Download the room (to restore later)",
+        )
+        solara.FileDownload(
+            lambda: room.export_csv(), filename=f"room-{room.code}.csv", label="Moves (CSV)", mime_type="text/csv"
+        )
+        solara.FileDownload(
+            lambda: room.team_summary_csv(),
+            filename=f"room-{room.code}-teams.csv",
+            label="Per-team summary (CSV)",
+            mime_type="text/csv",
+        )
+        solara.FileDownload(
+            lambda: room.export_json(),
+            filename=f"room-{room.code}-export.json",
+            label="Everything (JSON)",
+            mime_type="application/json",
+        )
+        if ROOMS_DIR is not None:
+            solara.Button(
+                "Save in the rooms folder",
+                on_click=guarded(
+                    lambda: set_message(("success", f"Saved as {save_to_folder(room).name}.")), set_message
+                ),
+            )
+
+
+def team_summary_html(summary: list[dict]) -> str:
+    """The per-team summary as a table: moves, advice taken, raises, levers and reasons."""
+    return (
+        '<table class="rt" data-testid="team-summary"><thead><tr><th>team</th><th>country</th>'
+        "<th>months moved</th><th>model played</th><th>decisions</th><th>took advice / against</th>"
+        "<th>raises done / asked</th><th>pressure, coordination</th><th>reasons</th></tr></thead><tbody>"
+        + "".join(
+            f"<tr><td>{esc(t['team'])}</td><td>{esc(t['country'])}</td><td>{t['months_moved']}</td>"
+            f"<td>{t['months_model_played']}</td><td>{t['decisions']}</td>"
+            f"<td>{t['followed_advice']} / {t['against_advice']}</td>"
+            f"<td>{t['raises_done']} / {t['raises_asked']}</td>"
+            f"<td>{esc(levers_text(t))}</td>"
+            f"<td>{esc(t['reasons'])}</td></tr>"
+            for t in summary
+        )
+        + "</tbody></table>"
+    )
+
+
+@solara.component
+def CloseCard(room: Room, key: str, set_message):
+    """Close the room, asking first."""
+    router = solara.use_router()
+    confirm_close, set_confirm_close = solara.use_state(False)
+
+    def close():
+        ROOMS.close(room.code, key=key)
+        router.push(f"/?key={quote(key)}")
+
+    with solara.Card("Close the room"):
+        if not confirm_close:
+            solara.Button("Close the room...", on_click=lambda: set_confirm_close(True), classes=["danger-btn"])
+        else:
+            solara.Warning(
+                "Closing ends the game for every team and the projector. Download the room first if you may want "
+                "to go on later."
+            )
+            with solara.Row():
+                solara.Button("Yes, close the room", on_click=guarded(close, set_message), color="error")
+                solara.Button("Cancel", on_click=lambda: set_confirm_close(False), classes=["outline-btn"])
 
 
 def levers_text(row: dict) -> str:

@@ -313,8 +313,8 @@ def projector_html(room: Room, page: int | None = None) -> str:
         else ""
     )
     network = charts.network_svg(
-        model.level, model.actors, model.structure.focal_pair, label_size=30, name_size=40, max_height="64vh",
-        short_labels=True,
+        model.level, model.actors, model.structure.focal_pair, label_size=30, name_size=40, max_height="70vh",
+        short_labels=True, key_names=False,
     )  # fmt: skip
     timeline = charts.timeline_svg(
         levels, model.actors, model.start, model.horizon, focal=model.structure.focal_index, font=40, zoom=True,
