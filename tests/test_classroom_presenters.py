@@ -123,3 +123,12 @@ def test_the_link_again_returns_to_its_room_and_a_restore_supersedes_the_room_it
 def test_the_debrief_page_stays_within_its_pages(room):
     room.advance()
     assert room.show_debrief_page(5, 3) == 2 and room.show_debrief_page(-1, 3) == 0
+
+
+def test_timeline_ticks_carry_the_month_each_point_ends():
+    # a point is the state at the end of its month, as on the figures: row 0 of a January 2018 start is
+    # December 2017 and row 6 June 2018 (the README's months convention)
+    levels = np.zeros((7, 3, 3), dtype=int)
+    svg = charts.timeline_svg(levels, ("A", "B", "C"), "2018-01", 6, focal=(0, 1), font=20)
+    ticks = re.findall(r'text-anchor="middle" font-size="\S+" fill="#333">(\d{4}-\d{2})</text>', svg)
+    assert ticks[0] == "2017-12" and ticks[-1] == "2018-06", ticks

@@ -314,9 +314,10 @@ def test_the_projector_is_readable_from_the_back_row(server, browser, shots):
         assert size >= 32, f"{sel} is {size} px"
     log_top = projector.evaluate("document.querySelector('[data-testid=room-log]').getBoundingClientRect().top")
     assert log_top < 1080 * 0.6, "the log starts below the fold"
-    # the timeline is zoomed to the months played: month 3 sits past the axis's first third
+    # the timeline is zoomed to the months played: month 3 sits past the axis's first third; a point is the
+    # state at the end of its month (run month 6 of a January 2018 start is June 2018, row 0 December 2017)
     ticks = projector.evaluate(TEXT_PX, "[data-testid=timeline] text")
-    assert any(t["text"] == "2018-07" for t in ticks) and not any(t["text"] == "2021-12" for t in ticks)
+    assert any(t["text"] == "2018-06" for t in ticks) and not any(t["text"] == "2021-12" for t in ticks)
     assert projector.locator("[data-testid=join-info] svg").bounding_box()["width"] >= 200  # the QR code
     projector.screenshot(path=shots / "classroom-projector-1920x1080.png")
     console.screenshot(path=shots / "classroom-console-1366x768.png")

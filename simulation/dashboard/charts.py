@@ -14,7 +14,7 @@ from html import escape
 
 import numpy as np
 
-from simulation.core.calendar import month_label
+from simulation.core.calendar import run_month_label
 from simulation.core.ladder import LEVEL_LABELS, MAX_LEVEL
 from simulation.dashboard.netlabels import Placement, Shape, place_labels
 
@@ -257,7 +257,9 @@ def timeline_svg(
     short_rungs: bool = False,
     max_height: str = "45vh",
 ) -> str:
-    """Alignment of each pair month by month (steps), rungs named on y.
+    """Alignment of each pair month by month, rungs named on y; row ``t`` of ``levels`` is the state at the end of
+    run month ``t`` and its tick carries that month (``run_month_label``: row 0, before the first move, is the month
+    before the start).
 
     The x axis spans the whole horizon, or with ``zoom`` the months played so far (at least six,
     a few months ahead), so a class's first months are not squeezed into the axis's left corner.
@@ -300,7 +302,7 @@ def timeline_svg(
     for t in time_ticks(span, pw, font):
         parts.append(
             f'<text x="{x(t):.0f}" y="{top + ph + 1.5 * font:.0f}" text-anchor="middle" font-size="{font}" '
-            f'fill="#333">{month_label(start, t)}</text>'
+            f'fill="#333">{run_month_label(start, t)}</text>'
         )
     parts.append(
         f'<line x1="{x(played):.0f}" x2="{x(played):.0f}" y1="{top}" y2="{top + ph}" stroke="#999" '
