@@ -175,3 +175,13 @@ def test_a_missing_or_broken_posterior_is_one_line(tmp_path, capsys, content):
     code = main(["calibration-report", "--posterior", str(folder), "--out", str(tmp_path / "r.md")])
     err = capsys.readouterr().err
     assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1 and "posterior.parquet" in err
+
+
+def test_the_report_never_presents_a_resumed_calibrations_last_part_as_its_whole_time():
+    # the shipped posterior was finished by a process that reused tables on disk: 7.7 million runs did not take
+    # 0.08 minutes, and the report must not say they did
+    from simulation.calibration.report import _minutes_words
+
+    words = _minutes_words({"minutes": 0.08, "minutes_with_checks": 8.0})
+    assert "0.08 minutes" in words and "8.0 with the checks" in words and "resumed" in words
+    assert "on 2 cores" not in words

@@ -224,6 +224,16 @@ def load_leave_one_out(
     return out
 
 
+def _minutes_words(m: dict) -> str:
+    """The calibration's time as measured: the process that wrote the posterior times only its own work, so a
+    calibration resumed over reference tables already on disk reports the last part, and says so."""
+    own, checks = m.get("minutes"), m.get("minutes_with_checks")
+    words = f"the process that wrote it took {own} minutes"
+    if checks is not None and checks != own:
+        words += f", {checks} with the checks (SBC, leave-one-out)"
+    return words + "; a resumed calibration times only its last part, not the tables it reused"
+
+
 def _summary_lines(post: Posterior, patterns: PatternsFile, met_all: pd.Series) -> list[str]:
     """The report's title, the calibration's method and size, how to reproduce it, and the verdict."""
     m = post.manifest
@@ -234,7 +244,7 @@ def _summary_lines(post: Posterior, patterns: PatternsFile, met_all: pd.Series) 
         f"{len(patterns.patterns)} patterns (`simulation/data/patterns.yaml`, sha256 `{m.get('patterns_sha256', '')[:12]}`). "
         f"{m.get('particle_evaluations', 0):,} parameter draws, {m.get('population_size')} kept "
         f"({m.get('replicates_per_case')} runs of each of {len(m.get('cases', []))} cases per draw: "
-        f"{m.get('runs', 0):,} runs, {m.get('minutes')} minutes on 2 cores). Distance of the last draw kept (sum of squared "
+        f"{m.get('runs', 0):,} runs; {_minutes_words(m)}). Distance of the last draw kept (sum of squared "
         f"implausibilities; earlier calibrations: sum of misses): {m.get('epsilons', [float('nan')])[-1]:.3g}; draws meeting every pattern: "
         f"{m.get('draws_meeting_every_pattern', 'n/a')}; effective sample size {post.effective_sample_size:.0f}.",
         "",
