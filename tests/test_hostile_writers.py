@@ -117,6 +117,56 @@ def test_a_folder_output_with_files_in_it_needs_overwrite(sweep, tmp_path, capsy
     _refused(capsys, argv, "--overwrite", theirs)
 
 
+@pytest.mark.parametrize("command", ["run", "sweep", "handout", "compare", "discover", "calibrate", "figures"])
+def test_a_folder_output_aimed_at_a_users_file_is_refused(sweep, tmp_path, capsys, command):
+    theirs = tmp_path / "thesis.tex"
+    theirs.write_text("precious\n", "utf-8")
+    argv = {
+        "run": ["run", BASE, "--steps", "2", "--out", theirs],
+        "sweep": ["sweep", sweep.parent / "tiny.yaml", "--quiet", "--out", theirs],
+        "handout": ["handout", BASE, "--runs", "5", "--out", theirs],
+        "compare": ["compare", "baseline_2018_2021", "low_us_pressure", "--runs", "10", "--out", theirs],
+        "discover": ["discover", sweep, "--out", theirs],
+        "calibrate": ["calibrate", "--out", theirs],
+        "figures": ["calibration-report", "--out", tmp_path / "r.md", "--figures", theirs],
+    }[command]
+    _refused(capsys, argv, "is a file", theirs)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["params", "--format", "markdown", "--out", "{}.md"],
+        ["schema", "--out", "{}.json"],
+        ["landscape", BASE, "--out", "{}.md"],
+        ["export", "SWEEP", "--long", "--out", "{}.parquet"],
+        ["export", "SWEEP", "--long", "--csv", "--out", "{}.csv"],
+        ["run", BASE, "--steps", "2", "--out", "{}"],
+        ["compare", "baseline_2018_2021", "low_us_pressure", "--runs", "10", "--out", "{}"],
+        ["handout", BASE, "--runs", "5", "--out", "{}"],
+    ],
+    ids=["params", "schema", "landscape", "export", "export-csv", "run", "compare", "handout"],
+)
+def test_a_writer_replaces_its_own_earlier_output_only_with_overwrite(sweep, tmp_path, capsys, argv):
+    argv = [str(a).replace("{}", str(tmp_path / "out")).replace("SWEEP", str(sweep)) for a in argv]
+    assert main(argv) == 0
+    capsys.readouterr()
+    _refused(capsys, argv, "--overwrite", Path(argv[-1]))
+    assert main([*argv, "--overwrite"]) == 0
+
+
+def test_discover_makes_its_own_earlier_discovery_again_only_with_overwrite(sweep, tmp_path, capsys):
+    """The same discovery (same results, outcome, threshold, density) or another one into a folder holding a
+    discovery: refused without --overwrite, every file as it was."""
+    out = tmp_path / "disc"
+    argv = ["discover", str(sweep), "--outcome", "mean_level", "--threshold", "3.5", "--out", str(out)]
+    assert main(argv) == 0
+    capsys.readouterr()
+    _refused(capsys, argv, "--overwrite", out)
+    _refused(capsys, [*argv[:-3], "3.2", "--out", out], "--overwrite", out)
+    assert main([*argv, "--overwrite"]) == 0
+
+
 def test_plot_replaces_its_own_earlier_figures_only_with_overwrite(sweep, tmp_path, capsys):
     out = tmp_path / "figs"
     argv = ["plot", str(sweep), "--kind", "probability", "--out", str(out)]
@@ -140,6 +190,17 @@ def test_play_save_never_replaces_a_file_and_end_of_input_never_saves_an_empty_s
     out = capsys.readouterr().out
     assert code == 0 and "not written" in out
     assert _digest(saved) == before
+
+
+def test_end_of_input_before_a_round_creates_no_file(tmp_path, capsys, monkeypatch):
+    def end_of_input(prompt=""):
+        raise EOFError
+
+    monkeypatch.setattr("builtins.input", end_of_input)
+    target = tmp_path / "session.json"
+    assert main(["play", BASE, "--human", "Russia", "--save", str(target), "--debrief-runs", "10"]) == 0
+    assert "not written" in capsys.readouterr().out
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_typed_save_never_replaces_a_file(tmp_path, capsys, monkeypatch):
