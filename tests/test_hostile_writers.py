@@ -331,3 +331,44 @@ def test_a_run_that_fills_the_disk_leaves_nothing_that_looks_finished(tmp_path, 
         assert not (out / "manifest.json").exists()
         left = [p.name for p in out.iterdir()] if out.exists() else []
         assert left == [], left  # this run's files removed, no temporary file left behind
+
+
+#: Every writer whose output is finished in one go (a sweep and a calibration keep their finished chunks on a
+#: full disk by design, to resume), with {} for the disk's folder.
+WRITERS = {
+    "params": ["params", "--format", "markdown", "--out", "{}/params.md"],
+    "schema": ["schema", "--out", "{}/schema.json"],
+    "landscape": ["landscape", BASE, "--out", "{}/landscape.md"],
+    "export": ["export", "SWEEP", "--long", "--out", "{}/long.parquet"],
+    "export-csv": ["export", "SWEEP", "--long", "--csv", "--out", "{}/long.csv"],
+    "plot": ["plot", "SWEEP", "--kind", "probability", "--out", "{}/figs"],
+    "discover": ["discover", "SWEEP", "--outcome", "mean_level", "--threshold", "3.5", "--out", "{}/disc"],
+    "compare": ["compare", "baseline_2018_2021", "low_us_pressure", "--runs", "10", "--out", "{}/cmp"],
+    "handout": ["handout", BASE, "--runs", "5", "--out", "{}/handout"],
+}
+
+
+def _filled(folder: Path) -> None:
+    """Fill a file system to its last byte: every later write fails with ENOSPC."""
+    with contextlib.suppress(OSError), open(folder / "filler.bin", "wb") as handle:
+        while True:
+            handle.write(b"\0" * 4096)
+            handle.flush()
+
+
+@pytest.mark.parametrize("command", list(WRITERS))
+def test_every_writer_on_a_full_disk_is_one_line_and_leaves_nothing_behind(sweep, tmp_path, capsys, command):
+    """No temporary file, no half-written file under its final name, no partial set of outputs."""
+    with _tmpfs(tmp_path / "full", "size=256k") as full:
+        _filled(full)
+        argv = [str(a).replace("{}", str(full)).replace("SWEEP", str(sweep)) for a in WRITERS[command]]
+        _refused(capsys, argv, "no room to write", full)
+        assert [p.name for p in full.rglob("*") if p.is_file()] == ["filler.bin"]
+
+
+@pytest.mark.parametrize("command", list(WRITERS))
+def test_every_writer_on_a_read_only_mount_says_so(sweep, tmp_path, capsys, command):
+    with _tmpfs(tmp_path / "ro", "ro,size=64k") as ro:
+        argv = [str(a).replace("{}", str(ro)).replace("SWEEP", str(sweep)) for a in WRITERS[command]]
+        err = _refused(capsys, argv, "read-only file system")
+        assert "free space" not in err
