@@ -104,6 +104,8 @@ class Case:
     group: str | None = None
     #: a folder whose writer lock another writer holds while the case runs: (folder, what)
     lock: tuple[Path, str] | None = None
+    #: an untouched file or folder, counted apart: refusing everything must not pass for handling
+    control: bool = False
 
 
 #: The forgery and tamper cases of "every file read back is verified", each held when all its variants are.
@@ -257,9 +259,9 @@ def new_cases(root: Path, sweep: Path, spec: Path, base: str) -> list[Case]:
                 shutil.copy(f, path / f.name)
         return path
 
-    def add(argv: list, target: Path | None, group: str | None = None) -> None:
+    def add(argv: list, target: Path | None, group: str | None = None, **kw) -> None:
         argv = [str(a) for a in argv]
-        cases.append(Case(argv[0] + " (new)", argv, target, group=group))
+        cases.append(Case(argv[0] + " (new)", argv, target, group=group, **kw))
 
     # writers over a file they did not make (none without --overwrite)
     for argv in (["params", "--format", "markdown", "--out"], ["schema", "--out"], ["schema", "--kind", "sweep", "--out"],
@@ -328,6 +330,12 @@ def new_cases(root: Path, sweep: Path, spec: Path, base: str) -> list[Case]:
             elif how == "other_manifest":
                 shutil.copy(sweep / "manifest.json", folder / "manifest.json")
             add(argv_of(folder / "results.parquet"), folder, INTEGRITY[3])
+    # controls: an untouched posterior and an untouched sweep are read
+    posterior = fresh("calibration")
+    add(["validate", posterior], posterior, expect="accepted", control=True)
+    copy = fresh("sweep")
+    add(["validate", copy], copy, expect="accepted", control=True)
+    add(["export", copy, "--long", "--out", root / "control.parquet"], copy, expect="accepted", control=True)
     # the crash list
     target = fresh("file")
     add(["plot", sweep, "--out", target], target)
@@ -493,7 +501,7 @@ def room_cases(root: Path) -> list[Case]:
     finally:
         os.environ[CONFIG_ENV] = here or ""
     write("signed_elsewhere", elsewhere, fragment="signed on another computer")
-    write("untouched", text, expect="accepted")
+    write("untouched", text, expect="accepted", control=True)
     return cases
 
 
@@ -564,7 +572,7 @@ def part_cases(root: Path) -> list[Case]:
             tamper(out / "reference_table" / "parts" / "part-00001.parquet")
         cases.append(_new("calibrate --resume", [*CALIBRATE, "--out", out, "--resume"], None, group=group,
                           expect="recomputed", seconds=SECONDS_PER_RESUME, produced=out / "posterior.parquet",
-                          reference=untouched / "posterior.parquet"))  # fmt: skip
+                          reference=untouched / "posterior.parquet", control=tamper is None))  # fmt: skip
     return cases
 
 
@@ -665,7 +673,7 @@ def run(checkout: Path, cases: list[Case], work: Path) -> dict[str, list[int]]:
                 proc.wait()
             result = json.loads(out.read_text("utf-8")) if out.exists() else {"code": "timeout", "err": ""}
             ok = handled(case, result, before)
-        key = f"control: {case.command}" if case.expect == "accepted" else case.command
+        key = f"control: {case.command}" if case.control else case.command
         tally[key][0] += ok
         tally[key][1] += 1
         if case.group is not None:
