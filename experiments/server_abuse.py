@@ -10,9 +10,14 @@ Starts the dashboard server (its log in a temporary file) and, as one hostile cl
    the websocket, Solara's request to render the app; no browser needed) and abandoned once rendered without
    the close message a browser sends (the hostile case: its session would wait for the 2-minute cull);
    reports what the limits let through and the server's resident memory (RSS) before, at the peak and after
-   the cull.
+   the cull;
+5. seat-code guessing (``--guess-seconds``, in this process, through the guard every page calls before it
+   compares a code): clients sending random codes as fast as they can at a full room for that long; how many
+   codes were compared at all, the steady rate after the server's burst, and the expected time to find one of
+   the seats of a server with every room full at that rate (a school year is under one year).
 
     PYTHONPATH=$PWD python experiments/server_abuse.py [--loads 300] [--seconds 60] [--no-limits]
+    PYTHONPATH=$PWD python experiments/server_abuse.py --guesses-only [--guess-seconds 120] [--guess-clients 8]
 
 Prints the machine's load average beside the figures (the machine may be shared). Needs the websockets
 package.
@@ -145,6 +150,63 @@ async def flood(url: str, port: int, loads: int, seconds: float, concurrency: in
     return {**counts, "tried": tried, "seconds": time.monotonic() - started}
 
 
+def seat_guessing(seconds: float, clients: int) -> dict:
+    """Clients guessing seat codes at a full room for ``seconds`` (real time), through ``guarded_rejoin``."""
+    import secrets
+
+    from simulation.core.errors import InputError
+    from simulation.dashboard import hardening
+    from simulation.teaching import rooms
+    from simulation.world.scenario import load_scenario
+
+    room = rooms.Room(load_scenario("baseline_2018_2021"), "baseline_2018_2021", seed=1)
+    for k, actor in enumerate(room.actors):
+        room.join(f"team {k}", actor)  # every seat taken: the most a guess can hit
+    seats = {t.seat for t in room.teams.values() if not t.bot}
+    for bucket in (hardening.SEAT_GUESSES, hardening.SERVER_GUESSES):
+        bucket.reset()
+    counts = {"tried": 0, "compared": 0, "hit": 0, "refused": 0}
+    compared_at: list[float] = []
+    names = [f"10.0.0.{k}" for k in range(clients)]
+    original = hardening.current_client
+    started = time.monotonic()
+    try:
+        while time.monotonic() - started < seconds:
+            client = names[counts["tried"] % clients]
+            hardening.current_client = lambda client=client: client
+            code = "".join(secrets.choice(rooms.CODE_ALPHABET) for _ in range(rooms.SEAT_CODE_LENGTH))
+            counts["tried"] += 1
+            try:
+                hardening.guarded_rejoin(room, code)
+                counts["hit"] += 1
+            except InputError as err:
+                if "too many" in str(err):
+                    counts["refused"] += 1
+                    continue
+            counts["compared"] += 1
+            compared_at.append(time.monotonic() - started)
+            time.sleep(0.0005)  # a thousand tries a second or so, far above any limit, without eating the machine
+    finally:
+        hardening.current_client = original
+    elapsed = time.monotonic() - started
+    # the bursts are spent within the first half (client bursts, then the server's): the second half is steady
+    steady = sum(t > elapsed / 2 for t in compared_at) / (elapsed / 2)
+    space = hardening.seat_code_space()
+    full = rooms.MAX_ROOMS * rooms.MAX_ROOM_ACTORS
+    years = (space / full) / steady / hardening.SCHOOL_YEAR_S if steady > 0 else float("inf")
+    return {**counts, "seconds": elapsed, "seats": len(seats), "steady_per_s": steady, "years": years}
+
+
+def report_guessing(seconds: float, clients: int) -> None:
+    g = seat_guessing(seconds, clients)
+    print(
+        f"seat-code guessing, {clients} clients for {g['seconds']:.0f} s: {g['tried']:,} codes sent, {g['compared']} "
+        f"compared ({g['hit']} hits), {g['refused']:,} refused unseen; steady rate in the second half "
+        f"{g['steady_per_s']:.3f} codes/s: finding one of the 160 seats of a full server takes about "
+        f"{g['years']:.1f} years (target: longer than a school year)"
+    )
+
+
 def kernels_now(url: str, key: str) -> int:
     with urllib.request.urlopen(f"{url}/resourcez?key={key}", timeout=30) as r:
         return int(json.loads(r.read())["kernels"]["total"])
@@ -161,8 +223,15 @@ def main() -> None:
         help="the comparison: this machine's pages are exempt from the page and session limits (the default for "
         "127.0.0.1), as every client was before the limits",
     )
+    parser.add_argument("--guess-seconds", type=float, default=120, help="seat-code guessing for this long")
+    parser.add_argument("--guess-clients", type=int, default=8, help="computers guessing at once (default 8)")
+    parser.add_argument("--guesses-only", action="store_true", help="only the seat-code guessing (no server)")
     args = parser.parse_args()
     load_before = os.getloadavg()
+    if args.guesses_only:
+        report_guessing(args.guess_seconds, args.guess_clients)
+        print(f"load average before {load_before}, after {os.getloadavg()}")
+        return
 
     from simulation.dashboard.server import free_port, start, stop
 
@@ -209,6 +278,7 @@ def main() -> None:
         )
     finally:
         stop(proc)
+    report_guessing(args.guess_seconds, args.guess_clients)
     print(f"load average before {load_before}, after {os.getloadavg()}")
 
 

@@ -328,8 +328,13 @@ def test_discover_writes_into_its_own_sweeps_folder_and_never_over_another_disco
     assert main(["discover", str(other), *args]) == 0
     assert ((first / "discovery.md").read_bytes(), (first / "prim_box.png").read_bytes()) == before
     assert (other / first.name / "discovery.md").is_file()
-    assert main(["discover", str(lhs_results), *args]) == 0  # the same discovery again: allowed, same report
+    capsys.readouterr()
+    assert main(["discover", str(lhs_results), *args]) == 2  # the same discovery again: its own, kept
+    err = capsys.readouterr().err
+    assert "--overwrite" in err and len(err.strip().splitlines()) == 1
     assert (first / "discovery.md").read_bytes() == before[0]
+    assert main(["discover", str(lhs_results), *args, "--overwrite"]) == 0
+    assert (first / "discovery.md").read_bytes() == before[0]  # made again: the same report
     capsys.readouterr()
     shared = tmp_path / "shared"
     assert main(["discover", str(lhs_results), *args, "--out", str(shared)]) == 0

@@ -117,6 +117,56 @@ def test_a_folder_output_with_files_in_it_needs_overwrite(sweep, tmp_path, capsy
     _refused(capsys, argv, "--overwrite", theirs)
 
 
+@pytest.mark.parametrize("command", ["run", "sweep", "handout", "compare", "discover", "calibrate", "figures"])
+def test_a_folder_output_aimed_at_a_users_file_is_refused(sweep, tmp_path, capsys, command):
+    theirs = tmp_path / "thesis.tex"
+    theirs.write_text("precious\n", "utf-8")
+    argv = {
+        "run": ["run", BASE, "--steps", "2", "--out", theirs],
+        "sweep": ["sweep", sweep.parent / "tiny.yaml", "--quiet", "--out", theirs],
+        "handout": ["handout", BASE, "--runs", "5", "--out", theirs],
+        "compare": ["compare", "baseline_2018_2021", "low_us_pressure", "--runs", "10", "--out", theirs],
+        "discover": ["discover", sweep, "--out", theirs],
+        "calibrate": ["calibrate", "--out", theirs],
+        "figures": ["calibration-report", "--out", tmp_path / "r.md", "--figures", theirs],
+    }[command]
+    _refused(capsys, argv, "is a file", theirs)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["params", "--format", "markdown", "--out", "{}.md"],
+        ["schema", "--out", "{}.json"],
+        ["landscape", BASE, "--out", "{}.md"],
+        ["export", "SWEEP", "--long", "--out", "{}.parquet"],
+        ["export", "SWEEP", "--long", "--csv", "--out", "{}.csv"],
+        ["run", BASE, "--steps", "2", "--out", "{}"],
+        ["compare", "baseline_2018_2021", "low_us_pressure", "--runs", "10", "--out", "{}"],
+        ["handout", BASE, "--runs", "5", "--out", "{}"],
+    ],
+    ids=["params", "schema", "landscape", "export", "export-csv", "run", "compare", "handout"],
+)
+def test_a_writer_replaces_its_own_earlier_output_only_with_overwrite(sweep, tmp_path, capsys, argv):
+    argv = [str(a).replace("{}", str(tmp_path / "out")).replace("SWEEP", str(sweep)) for a in argv]
+    assert main(argv) == 0
+    capsys.readouterr()
+    _refused(capsys, argv, "--overwrite", Path(argv[-1]))
+    assert main([*argv, "--overwrite"]) == 0
+
+
+def test_discover_makes_its_own_earlier_discovery_again_only_with_overwrite(sweep, tmp_path, capsys):
+    """The same discovery (same results, outcome, threshold, density) or another one into a folder holding a
+    discovery: refused without --overwrite, every file as it was."""
+    out = tmp_path / "disc"
+    argv = ["discover", str(sweep), "--outcome", "mean_level", "--threshold", "3.5", "--out", str(out)]
+    assert main(argv) == 0
+    capsys.readouterr()
+    _refused(capsys, argv, "--overwrite", out)
+    _refused(capsys, [*argv[:-3], "3.2", "--out", out], "--overwrite", out)
+    assert main([*argv, "--overwrite"]) == 0
+
+
 def test_plot_replaces_its_own_earlier_figures_only_with_overwrite(sweep, tmp_path, capsys):
     out = tmp_path / "figs"
     argv = ["plot", str(sweep), "--kind", "probability", "--out", str(out)]
@@ -140,6 +190,17 @@ def test_play_save_never_replaces_a_file_and_end_of_input_never_saves_an_empty_s
     out = capsys.readouterr().out
     assert code == 0 and "not written" in out
     assert _digest(saved) == before
+
+
+def test_end_of_input_before_a_round_creates_no_file(tmp_path, capsys, monkeypatch):
+    def end_of_input(prompt=""):
+        raise EOFError
+
+    monkeypatch.setattr("builtins.input", end_of_input)
+    target = tmp_path / "session.json"
+    assert main(["play", BASE, "--human", "Russia", "--save", str(target), "--debrief-runs", "10"]) == 0
+    assert "not written" in capsys.readouterr().out
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_typed_save_never_replaces_a_file(tmp_path, capsys, monkeypatch):
@@ -270,3 +331,44 @@ def test_a_run_that_fills_the_disk_leaves_nothing_that_looks_finished(tmp_path, 
         assert not (out / "manifest.json").exists()
         left = [p.name for p in out.iterdir()] if out.exists() else []
         assert left == [], left  # this run's files removed, no temporary file left behind
+
+
+#: Every writer whose output is finished in one go (a sweep and a calibration keep their finished chunks on a
+#: full disk by design, to resume), with {} for the disk's folder.
+WRITERS = {
+    "params": ["params", "--format", "markdown", "--out", "{}/params.md"],
+    "schema": ["schema", "--out", "{}/schema.json"],
+    "landscape": ["landscape", BASE, "--out", "{}/landscape.md"],
+    "export": ["export", "SWEEP", "--long", "--out", "{}/long.parquet"],
+    "export-csv": ["export", "SWEEP", "--long", "--csv", "--out", "{}/long.csv"],
+    "plot": ["plot", "SWEEP", "--kind", "probability", "--out", "{}/figs"],
+    "discover": ["discover", "SWEEP", "--outcome", "mean_level", "--threshold", "3.5", "--out", "{}/disc"],
+    "compare": ["compare", "baseline_2018_2021", "low_us_pressure", "--runs", "10", "--out", "{}/cmp"],
+    "handout": ["handout", BASE, "--runs", "5", "--out", "{}/handout"],
+}
+
+
+def _filled(folder: Path) -> None:
+    """Fill a file system to its last byte: every later write fails with ENOSPC."""
+    with contextlib.suppress(OSError), open(folder / "filler.bin", "wb") as handle:
+        while True:
+            handle.write(b"\0" * 4096)
+            handle.flush()
+
+
+@pytest.mark.parametrize("command", list(WRITERS))
+def test_every_writer_on_a_full_disk_is_one_line_and_leaves_nothing_behind(sweep, tmp_path, capsys, command):
+    """No temporary file, no half-written file under its final name, no partial set of outputs."""
+    with _tmpfs(tmp_path / "full", "size=256k") as full:
+        _filled(full)
+        argv = [str(a).replace("{}", str(full)).replace("SWEEP", str(sweep)) for a in WRITERS[command]]
+        _refused(capsys, argv, "no room to write", full)
+        assert [p.name for p in full.rglob("*") if p.is_file()] == ["filler.bin"]
+
+
+@pytest.mark.parametrize("command", list(WRITERS))
+def test_every_writer_on_a_read_only_mount_says_so(sweep, tmp_path, capsys, command):
+    with _tmpfs(tmp_path / "ro", "ro,size=64k") as ro:
+        argv = [str(a).replace("{}", str(ro)).replace("SWEEP", str(sweep)) for a in WRITERS[command]]
+        err = _refused(capsys, argv, "read-only file system")
+        assert "free space" not in err

@@ -436,8 +436,9 @@ def test_a_key_file_others_can_read_is_refused(tmp_path, monkeypatch):
         lambda d: d["rounds"][0]["moves"]["Russia"]["moves"].update(China="lower"),
         lambda d: d["scenario"].update(steps=12),
         lambda d: d["teams"][0].update(seat="ABCDEF"),
+        lambda d: d.update(title="Another game"),
     ],
-    ids=["seed", "past_move", "scenario", "seat_code"],
+    ids=["seed", "past_move", "scenario", "seat_code", "title"],
 )
 def test_an_edited_room_is_refused_even_with_its_plain_hash_recomputed(room, edit):
     """The edit a forger can make without the key: change the content, recompute a sha256 of it."""
@@ -494,3 +495,18 @@ def test_a_file_signed_elsewhere_restores_only_after_the_instructor_confirms(roo
     forged = {**here, "seed": 9}
     with pytest.raises(InputError, match="signature does not match"):
         reg.restore(json.dumps(forged), key="k", confirmed=True)
+
+
+def test_a_signature_stripped_of_its_signer_is_never_taken_for_this_computers(room):
+    """Removing the signer and recomputing the plain hash makes an edited file look foreign, not verified: it
+    waits for the instructor's confirmation like any file from another computer, and no room is opened."""
+    from simulation.teaching.rooms import NeedsConfirmation, plain_hash
+
+    data = {**_played(room), "seed": 6}
+    data.pop("signer")
+    data["content_hash"] = plain_hash(data)
+    reg = RoomRegistry(instructor_key="k")
+    with pytest.raises(NeedsConfirmation, match="confirm to restore") as err:
+        reg.restore(json.dumps(data), key="k")
+    one_line(err)
+    assert reg.rooms == {}

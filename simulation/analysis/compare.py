@@ -20,6 +20,7 @@ draw): its median, 5-95% and the share of draws where B is higher.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -181,14 +182,32 @@ def compare_scenarios(
     return compare_outcomes(runs_a, runs_b, names, outcomes, horizon=max(a.steps, b.steps), scope=scope, focal=focal)
 
 
+#: The files a comparison writes into its folder.
+COMPARE_FILES = ("compare.md", "compare.csv", "compare.png", "compare.svg")
+
+
 def write_comparison(result: Comparison, out: Path) -> list[Path]:
-    """compare.md, compare.csv and the figure (PNG and SVG) in ``out``; returns the paths."""
+    """compare.md, compare.csv and the figure (PNG and SVG) in ``out``; returns the paths.
+
+    Each file is written to a temporary name and renamed when complete; a failure (a full disk) removes this
+    comparison's files again (and the folder, if it made it and it is empty): nothing half-written is left."""
+    from simulation.core.io import atomic_path, write_atomic
     from simulation.reporting.plots import save
 
+    made = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
-    (out / "compare.md").write_text(comparison_markdown(result), "utf-8")
-    result.table.to_csv(out / "compare.csv", index=False)
-    return [out / "compare.md", out / "compare.csv", *save(comparison_figure(result), out / "compare")]
+    try:
+        write_atomic(out / "compare.md", comparison_markdown(result))
+        with atomic_path(out / "compare.csv") as tmp:
+            result.table.to_csv(tmp, index=False)
+        return [out / "compare.md", out / "compare.csv", *save(comparison_figure(result), out / "compare")]
+    except OSError:
+        for name in COMPARE_FILES:
+            (out / name).unlink(missing_ok=True)
+        if made:
+            with contextlib.suppress(OSError):
+                out.rmdir()
+        raise
 
 
 def comparison_markdown(result: Comparison) -> str:

@@ -42,8 +42,8 @@ def default_discovery_dir(results: Path, outcome: str, threshold: float, min_den
 
 
 def check_discovery_folder(out: Path, identity: dict, overwrite: bool) -> None:
-    """A discovery writes into a folder with none of its files, or re-makes the same discovery (same results
-    file, outcome, threshold and density); a folder holding another discovery needs --overwrite."""
+    """A discovery writes into a folder with none of its files; a folder holding a discovery (the same one made
+    earlier, or another) is written again only with --overwrite."""
     present = [name for name in DISCOVERY_FILES if (out / name).exists()]
     if not present or overwrite:
         return
@@ -52,7 +52,9 @@ def check_discovery_folder(out: Path, identity: dict, overwrite: bool) -> None:
     except (OSError, ValueError):
         earlier = None
     if isinstance(earlier, dict) and earlier.get("identity") == identity:
-        return
+        raise InputError(
+            out, "--out", "holds this discovery, made earlier; not replaced (add --overwrite to make it again)"
+        )
     what = "a discovery of other results or settings" if isinstance(earlier, dict) else f"{present[0]}"
     raise InputError(out, "--out", f"holds {what}; not overwritten (use another --out, or add --overwrite)")
 

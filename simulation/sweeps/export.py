@@ -237,7 +237,7 @@ def export_long(results: Path, out: Path, csv: bool = False, overwrite: bool = F
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from simulation.core.io import EXPORT_KEY
+    from simulation.core.io import EXPORT_KEY, atomic_path, write_atomic
     from simulation.sweeps.execute import read_results
 
     out = Path(out)
@@ -246,20 +246,25 @@ def export_long(results: Path, out: Path, csv: bool = False, overwrite: bool = F
     factors = list(manifest.get("design", {}).get("factors", []))
     long = long_format(df, factors)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
     stamp = {"format": "long", "file_format": "csv" if csv else "parquet", "results": str(results)}
-    if csv:
-        write_csv(long, tmp)
-        sidecar = {**manifest, "export": {**stamp, "csv_columns": CSV_NOTES}}
-        side = out.parent / (out.name + ".manifest.json")
-        side_tmp = side.with_name(side.name + ".tmp")
-        side_tmp.write_text(json.dumps(sidecar, indent=2) + "\n", "utf-8")
-        side_tmp.replace(side)
-    else:
+    if not csv:
         table = pa.Table.from_pandas(long, preserve_index=False)
         meta = dict(table.schema.metadata or {})
         meta[b"alliance_sim_manifest"] = json.dumps(manifest).encode()
         meta[EXPORT_KEY] = json.dumps(stamp).encode()
-        pq.write_table(table.replace_schema_metadata(meta), tmp)
-    tmp.replace(out)
+        with atomic_path(out) as tmp:  # a full disk leaves no partial file, under any name
+            pq.write_table(table.replace_schema_metadata(meta), tmp)
+        return out
+    sidecar = {**manifest, "export": {**stamp, "csv_columns": CSV_NOTES}}
+    side = out.parent / (out.name + ".manifest.json")
+    side_written = False
+    try:
+        with atomic_path(out) as tmp:  # the table, then its manifest, then the table renamed
+            write_csv(long, tmp)
+            write_atomic(side, json.dumps(sidecar, indent=2) + "\n")
+            side_written = True
+    except OSError:
+        if side_written:  # a manifest never stays without the table it describes
+            side.unlink(missing_ok=True)
+        raise
     return out
