@@ -132,3 +132,18 @@ def test_timeline_ticks_carry_the_month_each_point_ends():
     svg = charts.timeline_svg(levels, ("A", "B", "C"), "2018-01", 6, focal=(0, 1), font=20)
     ticks = re.findall(r'text-anchor="middle" font-size="\S+" fill="#333">(\d{4}-\d{2})</text>', svg)
     assert ticks[0] == "2017-12" and ticks[-1] == "2018-06", ticks
+
+
+@pytest.mark.parametrize("font", [21, 36])
+def test_the_debrief_bars_say_what_the_sentences_say_and_a_full_bar_looks_full(font):
+    # the sentence reads "where the model ended in 99.6% of its 500 runs": the bar beside it must not read 100%,
+    # and the 0.4% that ended at entente must not read 0%; at projector type (36) a 99.6% bar must still span
+    # most of the chart, not a sliver
+    svg = charts.shares_svg({"strategic partnership": 0.996, "entente": 0.004}, marked="strategic partnership",
+                            font=font)  # fmt: skip
+    texts = re.findall(r">([^<]*%[^<]*)</text>", svg)
+    assert texts == ["99.6% (the class)", "0.4%"], texts
+    width = float(re.search(r'viewBox="0 0 (\S+) ', svg).group(1))
+    bars = [float(b) for b in re.findall(r'<rect x="\S+" y="\S+" width="(\S+)"', svg)]
+    assert bars[0] >= 0.35 * width, (bars, width)
+    assert charts.share_words(0.0) == "0%" and charts.share_words(1.0) == "100%" and charts.share_words(0.5) == "50%"

@@ -334,18 +334,33 @@ def _series_svg(series: np.ndarray, k: int, x, y, name: str, is_focal: bool, fon
     ]
 
 
+def share_words(p: float) -> str:
+    """A share as the debrief's sentences write it: whole percent, one decimal near 0 and 100% so that a share
+    that is neither reads as neither (99.6%, not 100%), and 0% or 100% only when it is exactly that."""
+    if p <= 0:
+        return "0%"
+    if p >= 1:
+        return "100%"
+    return f"{p:.0%}" if 0.005 <= p <= 0.995 else f"{p:.1%}"
+
+
 def shares_svg(shares: dict[str, float], marked: str | None = None, title: str = "", font: float = 21) -> str:
     """Horizontal bars of shares (0-1) by label; ``marked`` is outlined (the class's own result).
 
-    ``font`` is in viewBox units of a chart 900 wide: at 900 CSS pixels, the text's size in pixels.
+    ``font`` is in viewBox units of a chart 900 wide: at 900 CSS pixels, the text's size in pixels. When the
+    labels beside the bars would leave a bar less than 40% of the width (large type on a projector), each label
+    goes above its bar instead, so that a share's bar keeps its length and the type its size.
     """
-    rows = list(shares.items())
     k = font / 21
-    w, row_h = 900, 44 * k
+    w = 900
     label_w = max(220 * k, 0.56 * font * max((len(lb) for lb in shares), default=8) + 10)
-    bar_w = w - label_w - 10 - 0.56 * font * len("100% (the class)") - 20
+    text_w = 0.56 * font * len("99.6% (the class)")
+    stacked = w - label_w - 10 - text_w - 20 < 0.4 * w
+    bar_x = 0 if stacked else label_w + 10
+    bar_w = w - bar_x - text_w - 20
+    row_h = 44 * k + (1.2 * font if stacked else 0)
     top = 40 * k if title else 6
-    h = top + row_h * len(rows)
+    h = top + row_h * len(shares)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h:.0f}" width="100%" role="img" '
         f'aria-label="{escape(title)}" style="font-family: sans-serif">'
@@ -354,19 +369,23 @@ def shares_svg(shares: dict[str, float], marked: str | None = None, title: str =
         parts.append(
             f'<text x="0" y="{24 * k:.0f}" font-size="{font * 22 / 21:.0f}" font-weight="bold">{escape(title)}</text>'
         )
-    for n, (label, share) in enumerate(rows):
+    for n, (label, share) in enumerate(shares.items()):
         yy = top + n * row_h
+        bar_y = yy + (1.2 * font if stacked else 0)  # the bar's row: below its label when stacked
         bw = bar_w * max(0.0, min(1.0, share))
         outline = ' stroke="#000" stroke-width="4"' if label == marked else ""
         parts.append(
-            f'<text x="{label_w:.0f}" y="{yy + 0.64 * row_h:.0f}" text-anchor="end" font-size="{font}">{escape(label)}</text>'
+            f'<text x="0" y="{yy + font:.0f}" font-size="{font}">{escape(label)}</text>'
+            if stacked
+            else f'<text x="{label_w:.0f}" y="{yy + 0.64 * row_h:.0f}" text-anchor="end" font-size="{font}">'
+            f"{escape(label)}</text>"
         )
         parts.append(
-            f'<rect x="{label_w + 10:.0f}" y="{yy + 0.14 * row_h:.0f}" width="{bw:.0f}" height="{0.68 * row_h:.0f}" '
+            f'<rect x="{bar_x:.0f}" y="{bar_y + 0.14 * 44 * k:.0f}" width="{bw:.0f}" height="{0.68 * 44 * k:.0f}" '
             f'fill="#1f6fb2"{outline}/>'
         )
         parts.append(
-            f'<text x="{label_w + 20 + bw:.0f}" y="{yy + 0.66 * row_h:.0f}" font-size="{font}">{share:.0%}'
+            f'<text x="{bar_x + 10 + bw:.0f}" y="{bar_y + 0.66 * 44 * k:.0f}" font-size="{font}">{share_words(share)}'
             f"{' (the class)' if label == marked else ''}</text>"
         )
     parts.append("</svg>")

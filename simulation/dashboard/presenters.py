@@ -180,7 +180,7 @@ def debrief_sentences(result: dict) -> list[str]:
             return f"none of its {runs} runs"
         if p >= 1:
             return f"all of its {runs} runs"
-        return f"{p:.0%} of its {runs} runs" if 0.005 <= p <= 0.995 else f"{p:.1%} of its {runs} runs"
+        return f"{charts.share_words(p)} of its {runs} runs"
 
     if result.get("class_alliance_step") is not None:
         first = (
