@@ -8,14 +8,13 @@ pyplot, so they need no window system, display in a notebook and are freed when 
 
 from __future__ import annotations
 
-import calendar
 import textwrap
 from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
 
-from simulation.core.calendar import month_label, run_month_label
+from simulation.core.calendar import month_label, month_words, run_month_label
 from simulation.core.errors import InputError
 
 #: Okabe & Ito (2008), "Color Universal Design": distinguishable under the common colour-vision
@@ -140,13 +139,7 @@ def _footer(fig: Figure, lines: list[str]) -> float:
 
 def _month_words(start: str, step: int) -> str:
     """'Dec 2021' for step ``step`` (0-based) of a run starting at ``start`` (YYYY-MM)."""
-    return _calendar_words(month_label(start, step))
-
-
-def _calendar_words(label: str) -> str:
-    """'Jan 2018' for '2018-01'."""
-    year, month = label.split("-")
-    return f"{calendar.month_abbr[int(month)]} {year}"
+    return month_words(month_label(start, step))
 
 
 def _run_month_labels(start: str, last: int) -> list[str]:
@@ -164,4 +157,4 @@ def _month_ticks(ax, labels: list[str]) -> None:
     ticks = list(range(1, last + 1, 12)) or [last]
     if last - ticks[-1] >= 6:
         ticks.append(last)
-    ax.set_xticks(ticks, [_calendar_words(labels[m]) for m in ticks])
+    ax.set_xticks(ticks, [month_words(labels[m]) for m in ticks])
