@@ -7,6 +7,7 @@ import shlex
 from pathlib import Path
 
 from simulation.cli.argtypes import scheduler_address, workers_int
+from simulation.cli.sweep import WarningLine
 
 
 def cmd_policy_search(args: argparse.Namespace) -> int:
@@ -29,7 +30,7 @@ def cmd_policy_search(args: argparse.Namespace) -> int:
         f"policy, at most {search.policies_total * search.runs_per_policy:,} runs) -> {out}"
     )
     warnings = logging.getLogger("simulation.strategy.folder")
-    handler = _WarningLine(console)
+    handler = WarningLine(console)
     warnings.addHandler(handler)
     try:
         report = run_policy_search(
@@ -58,17 +59,6 @@ def cmd_policy_search(args: argparse.Namespace) -> int:
         markup=False,
     )
     return 0
-
-
-class _WarningLine:
-    level = 30
-
-    def __init__(self, console):
-        self.console = console
-
-    def handle(self, record) -> None:
-        if record.levelno >= self.level:
-            self.console.print(f"warning: {record.getMessage()}", markup=False)
 
 
 def add_strategy_commands(sub: argparse._SubParsersAction) -> None:

@@ -170,7 +170,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     given = {k: v for k, v in (("chunk_size", args.chunk_size), ("replicates", args.replicates)) if v is not None}
     measured_session: dict[str, int] = {}
     warnings = logging.getLogger("simulation.sweeps.execute")
-    handler = _WarningLine(console)
+    handler = WarningLine(console)
     warnings.addHandler(handler)
     try:
         report = run_sweep(
@@ -222,8 +222,9 @@ def _print_next_steps(console, out: Path) -> None:
     )
 
 
-class _WarningLine:
-    """A logging handler that prints the sweep runner's warnings (recomputed chunks) as 'warning: ...' lines."""
+class WarningLine:
+    """A logging handler that prints a runner's warnings (recomputed chunks or parts) as 'warning: ...' lines
+    (the sweep's and the policy search's)."""
 
     level = 30
 
