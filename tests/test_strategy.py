@@ -355,3 +355,17 @@ def test_same_front_on_worker_processes_and_dask(tiny_run, tmp_path, executor):
         outputs["pareto"].sort_values("key").reset_index(drop=True),
         read_outputs(tmp_path / executor)["pareto"].sort_values("key").reset_index(drop=True),
     )
+
+
+def test_a_second_writer_on_a_search_folder_is_refused_naming_a_policy_search(tmp_path):
+    # the search's folder has the sweeps' lock; the refusal names what holds it, not "sweep"
+    from simulation.core.errors import InputError
+    from simulation.sweeps.folder import SweepLock
+
+    first = SweepLock(tmp_path, "policy search").acquire()
+    try:
+        with pytest.raises(InputError, match="another alliance-sim policy search is writing to this folder"):
+            SweepLock(tmp_path, "policy search").acquire()
+    finally:
+        first.release()
+    SweepLock(tmp_path, "policy search").acquire().release()  # free again once released

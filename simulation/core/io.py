@@ -478,14 +478,23 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
 
 class FolderLock:
     """An exclusive lock on an output folder (``.lock`` in it), held while a command writes there: a second
-    writer is refused with one line. Released when the process ends, however it ends."""
+    writer is refused with one line naming ``what`` writes there (and ``field``, the option that chose the
+    folder, when given). Released when the process ends, however it ends. A context manager, or
+    ``acquire()`` / ``release()``."""
 
-    def __init__(self, folder: str | Path, what: str):
+    def __init__(self, folder: str | Path, what: str, field: str | None = "--out"):
         self.path = Path(folder) / ".lock"
         self.what = what
+        self.field = field
         self.handle: Any = None
 
     def __enter__(self) -> FolderLock:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def acquire(self) -> FolderLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.handle = open(self.path, "a+")  # noqa: SIM115 - held until __exit__
         try:
@@ -502,7 +511,7 @@ class FolderLock:
             who = f" (process {owner})" if owner else ""
             raise InputError(
                 self.path.parent,
-                "--out",
+                self.field,
                 f"another alliance-sim {self.what} is writing to this folder{who}; "
                 "wait for it to finish or use another --out",
             ) from None
@@ -512,7 +521,7 @@ class FolderLock:
         self.handle.flush()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def release(self) -> None:
         if self.handle is not None:
             self.handle.close()
             self.handle = None

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -21,16 +20,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from simulation._version import __version__
 from simulation.core.errors import InputError
 from simulation.reporting.manifest import base_manifest
 from simulation.strategy.spec import PolicySearch
 from simulation.sweeps.folder import (
     RESULT_LIBRARIES,
     SweepLock,
-    data_dir,
     describe_changes,
     fingerprint_hash,
+    model_fingerprint,
     new_sweep_id,
     read_manifest,
     sha256_bytes,
@@ -58,25 +56,7 @@ SEARCH_LIBRARIES = (*RESULT_LIBRARIES, "pymoo")
 
 
 def search_fingerprint(search: PolicySearch) -> dict[str, str]:
-    out: dict[str, str] = {"alliance-sim": __version__, "policy-search file and scenarios": search.spec_hash}
-    reference = search.base.reference_scenario
-    if reference is not None:
-        from simulation.core.paths import shipped_scenario
-
-        try:
-            out[f"reference scenario {reference}"] = sha256_file(shipped_scenario(reference))
-        except (InputError, OSError):
-            out[f"reference scenario {reference}"] = "missing"
-    root = data_dir()
-    if root.is_dir():
-        for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-            out[f"simulation/data/{path.relative_to(root).as_posix()}"] = sha256_file(path)
-    for name in SEARCH_LIBRARIES:
-        try:
-            out[f"library {name}"] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[f"library {name}"] = "not installed"
-    return out
+    return model_fingerprint("policy-search file and scenarios", search.spec_hash, search.base, SEARCH_LIBRARIES)
 
 
 def is_search_manifest(manifest: dict[str, Any] | None) -> bool:

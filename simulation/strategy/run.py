@@ -51,7 +51,7 @@ def run_policy_search(
         by ``stop_after_generations``.
     """
     out = Path(out)
-    lock = sealed.SweepLock(out)
+    lock = sealed.SweepLock(out, "policy search")
     try:
         manifest = sealed.prepare_folder(search, out, resume, overwrite, lock)
         state, seconds = search_loop(

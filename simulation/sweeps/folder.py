@@ -29,7 +29,16 @@ import pyarrow.parquet as pq
 
 from simulation._version import __version__
 from simulation.core.errors import InputError
-from simulation.core.io import MANIFEST_KEY, SWEEP_FILES, SWEEP_PARTS, input_limit, is_disk_full, load_json, sha256_file
+from simulation.core.io import (
+    MANIFEST_KEY,
+    SWEEP_FILES,
+    SWEEP_PARTS,
+    FolderLock,
+    input_limit,
+    is_disk_full,
+    load_json,
+    sha256_file,
+)
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +66,17 @@ def data_dir() -> Path:
 
 def fingerprint(sweep: Any) -> dict[str, str]:
     """Named components of everything that shapes this sweep's results (hashes and versions)."""
-    out: dict[str, str] = {"alliance-sim": __version__, "sweep file and base scenario": sweep.spec_hash}
-    reference = getattr(sweep.base, "reference_scenario", None)
+    out = model_fingerprint("sweep file and base scenario", sweep.spec_hash, sweep.base, RESULT_LIBRARIES)
+    points = np.ascontiguousarray(sweep.points, dtype=np.float64)
+    out["design"] = sha256_bytes(points.tobytes() + str(points.shape).encode())
+    return out
+
+
+def model_fingerprint(label: str, spec_hash: str, base: Any, libraries: tuple[str, ...]) -> dict[str, str]:
+    """The components every sealed folder records: the version, the file that made it (``label``: its hash), the
+    base scenario's reference scenario, every file under ``simulation/data`` and the ``libraries``' versions."""
+    out: dict[str, str] = {"alliance-sim": __version__, label: spec_hash}
+    reference = getattr(base, "reference_scenario", None)
     if reference is not None:
         from simulation.core.paths import shipped_scenario
 
@@ -70,10 +88,8 @@ def fingerprint(sweep: Any) -> dict[str, str]:
     if root.is_dir():
         for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
             out[f"simulation/data/{path.relative_to(root).as_posix()}"] = sha256_file(path)
-    for name in RESULT_LIBRARIES:
+    for name in libraries:
         out[f"library {name}"] = _library_version(name)
-    points = np.ascontiguousarray(sweep.points, dtype=np.float64)
-    out["design"] = sha256_bytes(points.tobytes() + str(points.shape).encode())
     return out
 
 
@@ -229,43 +245,12 @@ def remove_sweep_files(out: Path) -> None:
             parts.rmdir()
 
 
-class SweepLock:
-    """An exclusive lock on a sweep folder (``.lock``); released when the process ends, however it ends."""
+class SweepLock(FolderLock):
+    """An exclusive lock on a sweep's (or a policy search's) folder, as every writer's: ``.lock``, released when
+    the process ends, however it ends; the refusal names no option (the folder is the command's argument)."""
 
-    def __init__(self, out: Path):
-        self.path = out / ".lock"
-        self.handle: Any = None
-
-    def acquire(self) -> SweepLock:
-        self.handle = open(self.path, "a+")  # noqa: SIM115 - held until release()
-        try:
-            import fcntl
-        except ImportError:  # pragma: no cover - Windows: no advisory locks; one writer is the user's job
-            return self
-        try:
-            fcntl.flock(self.handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            self.handle.seek(0)
-            owner = self.handle.read().strip()[:40]
-            self.handle.close()
-            self.handle = None
-            who = f" (process {owner})" if owner else ""
-            raise InputError(
-                self.path.parent,
-                None,
-                f"another alliance-sim sweep is writing to this folder{who}; "
-                "wait for it to finish or use another --out",
-            ) from None
-        self.handle.seek(0)
-        self.handle.truncate()
-        self.handle.write(str(os.getpid()))
-        self.handle.flush()
-        return self
-
-    def release(self) -> None:
-        if self.handle is not None:
-            self.handle.close()
-            self.handle = None
+    def __init__(self, out: Path, what: str = "sweep"):
+        super().__init__(out, what, field=None)
 
 
 # --------------------------------------------------------------------------- chunks
@@ -384,6 +369,7 @@ __all__ = [
     "describe_changes",
     "disk_full_error",
     "fingerprint",
+    "model_fingerprint",
     "fingerprint_hash",
     "is_disk_full",
     "is_sweep_manifest",
