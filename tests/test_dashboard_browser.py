@@ -398,6 +398,10 @@ def test_the_explorer_steps_and_sessions_are_independent(server, browser):
     a.wait_for_selector("[data-testid=header][data-step='1']", timeout=WAIT_MS)
     assert b.get_attribute("[data-testid=header]", "data-step") == "0"
     assert "<svg" in a.inner_html("[data-testid=network]") and "<svg" in a.inner_html("[data-testid=timeline]")
+    # the settings: each slider's label carries its value (pressure to two decimals), its description below it
+    settings = a.inner_text("body")
+    assert "US pressure on Russia: 0.36" in settings and "EU coordination with US: " in settings
+    assert "Model parameters (registry)" in settings
     # without the key, the start page offers no way to open a room
     assert b.get_by_role("button", name="Open a room").count() == 0
     b.goto(f"{url}/open?scenario=baseline_2018_2021&key=guess")

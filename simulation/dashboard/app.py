@@ -267,6 +267,20 @@ def Explorer():
             explorer_views(model, version, name, lambda: build_scenario(name, overrides, events_off), message)
 
 
+def _setting_slider(spec, overrides: dict, set_override, value_format: str, description: str) -> None:
+    """A slider for one explorer setting (its current value in the label) and its description below it."""
+    value = overrides.get(spec.path, spec.value)
+    solara.FloatSlider(
+        f"{spec.label}: {value_format.format(value)}",
+        value=value,
+        min=spec.min,
+        max=spec.max,
+        step=spec.step,
+        on_value=lambda v: set_override(spec, v),
+    )
+    solara.Text(description, style={"font-size": "0.8em", "color": "#555"})
+
+
 def setting_controls(pressure_specs, parameter_specs, switches, overrides: dict, set_override, events_off: tuple,
                      set_events_off) -> None:  # fmt: skip
     """The explorer's settings: US pressure and EU coordination, the events, the registry's parameters."""
@@ -276,16 +290,7 @@ def setting_controls(pressure_specs, parameter_specs, switches, overrides: dict,
         style={"font-size": "0.85em", "font-style": "italic"},
     )
     for spec in pressure_specs:
-        value = overrides.get(spec.path, spec.value)
-        solara.FloatSlider(
-            f"{spec.label}: {value:.2f}",
-            value=value,
-            min=spec.min,
-            max=spec.max,
-            step=spec.step,
-            on_value=lambda v, spec=spec: set_override(spec, v),
-        )
-        solara.Text(spec.description, style={"font-size": "0.8em", "color": "#555"})
+        _setting_slider(spec, overrides, set_override, "{:.2f}", spec.description)
     if switches:
         solara.Markdown("### Events")
         for k, label in switches:
@@ -298,16 +303,7 @@ def setting_controls(pressure_specs, parameter_specs, switches, overrides: dict,
             )
     with solara.Details("Model parameters (registry)"):
         for spec in parameter_specs:
-            value = overrides.get(spec.path, spec.value)
-            solara.FloatSlider(
-                f"{spec.label}: {value:g}",
-                value=value,
-                min=spec.min,
-                max=spec.max,
-                step=spec.step,
-                on_value=lambda v, spec=spec: set_override(spec, v),
-            )
-            solara.Text(in_words(spec.description), style={"font-size": "0.8em", "color": "#555"})
+            _setting_slider(spec, overrides, set_override, "{:g}", in_words(spec.description))
 
 
 def explorer_views(model: AllianceModel, version: int, name: str, scenario_factory, message) -> None:
